@@ -1,0 +1,348 @@
+//! The one error type of the HTTP API, answered as RFC 9457 `application/problem+json`.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use planwright_domain::{FieldError, ValidationErrors};
+use planwright_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem: what went wrong, in words a person can act on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:planwright:problem:validation_failed",
+    "title": "Unprocessable Entity",
+    "status": 422,
+    "detail": "The request has 1 invalid field.",
+    "code": "validation_failed",
+    "errors": [{"field": "password", "message": "A password needs at least 8 characters."}]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP reason phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// A human sentence explaining this occurrence.
+    pub detail: String,
+    /// A stable machine code (`validation_failed`, `unauthorized`, ...).
+    pub code: String,
+    /// The fields that failed validation, when there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field's path in the request (`email`, `working_hours.days`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with a status, a machine code and a human detail.
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("urn:planwright:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The problem as a response with the problem media type.
+    pub fn into_response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status).content_type(PROBLEM_JSON).json(self)
+    }
+}
+
+/// Everything a handler can fail with. Each variant's doc names its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON, or a parameter cannot be read.
+    #[error("{detail}")]
+    BadRequest {
+        /// What to fix.
+        detail: String,
+        /// The parameter at fault, when one is known.
+        field: Option<String>,
+    },
+    /// 401: no token, a bad or expired one, or wrong credentials.
+    #[error("{detail}")]
+    Unauthorized {
+        /// Machine code (`unauthorized`, `token_expired`, `invalid_credentials`, ...).
+        code: &'static str,
+        /// What to do about it.
+        detail: String,
+    },
+    /// 404: no such resource, or it belongs to someone else.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The method that was tried.
+        method: String,
+        /// The methods the path answers to.
+        allowed: Vec<String>,
+    },
+    /// 409: the request clashes with existing data.
+    #[error("{detail}")]
+    Conflict {
+        /// Machine code (`email_taken`, ...).
+        code: &'static str,
+        /// What clashed.
+        detail: String,
+    },
+    /// 413: the body is larger than the configured limit.
+    #[error("payload too large")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not sent as JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: the body is well-formed but some fields are invalid.
+    #[error("validation failed: {0}")]
+    Validation(ValidationErrors),
+    /// 429: too many requests; try again after the given seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after_secs: u64,
+    },
+    /// 503: a dependency (the database) is not answering.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure; the cause is logged, never returned.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 about one named parameter.
+    pub fn bad_request(field: Option<&str>, detail: impl Into<String>) -> Self {
+        Self::BadRequest { detail: detail.into(), field: field.map(str::to_owned) }
+    }
+
+    /// A 401 with the generic code.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::Unauthorized { code: "unauthorized", detail: detail.into() }
+    }
+
+    /// A 500 wrapping any error.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// The problem body for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        match self {
+            Self::BadRequest { detail, field } => {
+                let mut problem = Problem::new(status, "bad_request", detail.clone());
+                if let Some(field) = field {
+                    problem.errors.push(ProblemField { field: field.clone(), message: detail.clone() });
+                }
+                problem
+            }
+            Self::Unauthorized { code, detail } => Problem::new(status, code, detail.clone()),
+            Self::NotFound(detail) => Problem::new(status, "not_found", detail.clone()),
+            Self::MethodNotAllowed { method, allowed } => Problem::new(
+                status,
+                "method_not_allowed",
+                format!("This path does not answer to {method}; it answers to {}.", allowed.join(", ")),
+            ),
+            Self::Conflict { code, detail } => Problem::new(status, code, detail.clone()),
+            Self::PayloadTooLarge { limit } => Problem::new(
+                status,
+                "payload_too_large",
+                format!("The request body is larger than the limit of {limit} bytes."),
+            ),
+            Self::UnsupportedMediaType => Problem::new(
+                status,
+                "unsupported_media_type",
+                "Send the request body as JSON with the header 'Content-Type: application/json'.",
+            ),
+            Self::Validation(errors) => {
+                let count = errors.errors().len();
+                let detail = match errors.errors() {
+                    [only] => format!("{}: {}", only.field, only.message),
+                    _ => format!("The request has {count} invalid fields: {errors}."),
+                };
+                let mut problem = Problem::new(status, "validation_failed", detail);
+                problem.errors = errors
+                    .errors()
+                    .iter()
+                    .map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() })
+                    .collect();
+                problem
+            }
+            Self::RateLimited { retry_after_secs } => Problem::new(
+                status,
+                "rate_limited",
+                format!("Too many requests. Try again in {retry_after_secs} seconds."),
+            ),
+            Self::Unavailable(detail) => Problem::new(status, "service_unavailable", detail.clone()),
+            Self::Internal(_) => Problem::new(
+                status,
+                "internal_error",
+                "Something went wrong on our side. It has been logged; please try again later.",
+            ),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = %format!("{cause:#}"), "request failed with an internal error");
+        }
+        let mut response = self.problem().into_response();
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized { .. } => {
+                headers.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
+            }
+            Self::MethodNotAllowed { allowed, .. } => {
+                if let Ok(value) = header::HeaderValue::from_str(&allowed.join(", ")) {
+                    headers.insert(header::ALLOW, value);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::Validation(error.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound("The requested resource does not exist.".to_owned()),
+            StoreError::Conflict(what) => Self::Conflict { code: "conflict", detail: format!("Conflict: {what}.") },
+            StoreError::Database(ref db) if is_unavailable(db) => {
+                tracing::warn!(error = %db, "database unavailable");
+                Self::Unavailable("The database is not answering. Please try again shortly.".to_owned())
+            }
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+fn is_unavailable(error: &planwright_store::DbErr) -> bool {
+    matches!(error, planwright_store::DbErr::ConnectionAcquire(_) | planwright_store::DbErr::Conn(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(error: &ApiError) -> serde_json::Value {
+        let response = error.error_response();
+        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or_default()
+    }
+
+    #[test]
+    fn validation_error_lists_every_field() {
+        let mut errors = ValidationErrors::new();
+        errors.check::<()>(Err(FieldError::new("email", "bad")));
+        errors.check::<()>(Err(FieldError::new("password", "short")));
+        let body = body_of(&ApiError::Validation(errors));
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "type": "urn:planwright:problem:validation_failed",
+                "title": "Unprocessable Entity",
+                "status": 422,
+                "detail": "The request has 2 invalid fields: email: bad; password: short.",
+                "code": "validation_failed",
+                "errors": [
+                    {"field": "email", "message": "bad"},
+                    {"field": "password", "message": "short"}
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn internal_error_hides_its_cause() {
+        let error = ApiError::internal(anyhow::anyhow!("password=hunter2 at db.rs:42"));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some(PROBLEM_JSON)
+        );
+        let text = body_of(&error).to_string();
+        assert!(!text.contains("hunter2") && !text.contains("db.rs"), "{text}");
+        assert_eq!(body_of(&error)["code"], "internal_error");
+    }
+
+    #[test]
+    fn rate_limited_sets_retry_after() {
+        let response = ApiError::RateLimited { retry_after_secs: 17 }.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("17"));
+    }
+
+    #[test]
+    fn unauthorized_asks_for_a_bearer_token() {
+        let response = ApiError::unauthorized("no token").error_response();
+        assert_eq!(response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()), Some("Bearer"));
+        assert_eq!(body_of(&ApiError::unauthorized("no token"))["detail"], "no token");
+    }
+
+    #[test]
+    fn method_not_allowed_lists_allowed_methods() {
+        let error = ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET".into(), "PATCH".into()] };
+        let response = error.error_response();
+        assert_eq!(response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()), Some("GET, PATCH"));
+        assert_eq!(body_of(&error)["detail"], "This path does not answer to PUT; it answers to GET, PATCH.");
+    }
+}

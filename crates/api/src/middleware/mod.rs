@@ -1,0 +1,5 @@
+//! Middleware: request ids, metrics, panic containment and problem+json for every error.
+
+pub mod metrics;
+pub mod problems;
+pub mod request_id;

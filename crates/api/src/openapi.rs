@@ -1,0 +1,101 @@
+//! The OpenAPI document: paths come from the registered services (utoipa-actix-web), this file
+//! adds the document's metadata, the bearer scheme and the reusable problem responses.
+
+use actix_web::App;
+use utoipa::{
+    IntoResponses, Modify, OpenApi,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{Problem, ProblemField};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Planwright API",
+        description = "Backend of the Planwright planning assistant. Every `/api/v1` route needs \
+            `Authorization: Bearer <access_token>` unless marked public; get a token from \
+            `POST /api/v1/auth/register` or `POST /api/v1/auth/login`. Errors are RFC 9457 \
+            `application/problem+json` with a human `detail` and a machine `code`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "Registration, login, token rotation and the caller's profile."),
+        (name = "system", description = "Liveness, readiness and metrics (public).")
+    )
+)]
+struct ApiDoc;
+
+/// Name of the bearer security scheme in the document.
+pub const BEARER: &str = "bearer";
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        scheme.description = Some("An access token from `POST /api/v1/auth/login` (valid 30 minutes).".to_owned());
+        components.add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+    }
+}
+
+/// The whole document, collected from the same route registration the server uses.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, openapi) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    openapi
+}
+
+/// Failures any route can answer with.
+#[derive(Debug, IntoResponses)]
+pub enum ServerProblems {
+    /// An unexpected failure; the cause is logged under the `x-request-id`, never returned.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is not answering; retry shortly.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// Failures of routes that need a bearer token.
+#[derive(Debug, IntoResponses)]
+pub enum AuthProblems {
+    /// No token, a malformed or expired one, or the account no longer exists.
+    #[response(status = 401, content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "Always `Bearer`.")))]
+    Unauthorized(Problem),
+}
+
+/// Failures of routes that read a JSON body.
+#[derive(Debug, IntoResponses)]
+pub enum BodyProblems {
+    /// The body is not valid JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// The body is larger than `server.json_body_limit_bytes`.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not sent as `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+    /// Fields are missing, mistyped or invalid; `errors` names each one.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
+/// Failures of rate-limited routes.
+#[derive(Debug, IntoResponses)]
+pub enum RateLimitProblems {
+    /// Too many requests from this address or for this account.
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds until the limit resets.")))]
+    TooMany(Problem),
+}

@@ -1,0 +1,166 @@
+//! The caller's own account: read, update, delete.
+
+use actix_web::{HttpResponse, delete, get, patch, web};
+use chrono::{DateTime, Utc};
+use planwright_domain::{DisplayName, TimeZone, User, UserChanges, ValidationErrors, WorkingHours};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    extract::{ApiJson, AuthUser},
+    openapi::{AuthProblems, BodyProblems, ServerProblems},
+    services::accounts,
+    state::AppState,
+};
+
+/// When the user works: local times and ISO weekdays (1 = Monday … 7 = Sunday).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]}))]
+pub struct WorkingHoursBody {
+    /// Start of the working day, `HH:MM` (24-hour).
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
+    pub start: String,
+    /// End of the working day, `HH:MM`, after `start`.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "17:00")]
+    pub end: String,
+    /// Working weekdays, 1 (Monday) to 7 (Sunday).
+    #[schema(min_items = 1, value_type = Vec<u8>)]
+    pub days: Vec<i64>,
+}
+
+impl WorkingHoursBody {
+    /// Parses into the domain type.
+    pub fn parse(&self) -> Result<WorkingHours, planwright_domain::FieldError> {
+        WorkingHours::parse(&self.start, &self.end, &self.days)
+    }
+}
+
+impl From<&WorkingHours> for WorkingHoursBody {
+    fn from(hours: &WorkingHours) -> Self {
+        Self {
+            start: hours.start().format("%H:%M").to_string(),
+            end: hours.end().format("%H:%M").to_string(),
+            days: hours.days().iter().map(|&d| i64::from(d)).collect(),
+        }
+    }
+}
+
+/// A user's profile.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7f7e-7a4b-9a51-3f1f2a8d9b10",
+    "email": "ada@example.com",
+    "name": "Ada",
+    "timezone": "Europe/Berlin",
+    "working_hours": {"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]},
+    "created_at": "2026-11-21T09:30:00Z"
+}))]
+pub struct UserResponse {
+    /// The user's id.
+    pub id: Uuid,
+    /// Login address (lower-cased).
+    pub email: String,
+    /// Display name, if set.
+    pub name: Option<String>,
+    /// IANA time zone plans are scheduled in.
+    pub timezone: String,
+    /// When tasks may be scheduled.
+    pub working_hours: WorkingHoursBody,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserResponse {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email.to_string(),
+            name: user.name.map(|n| n.as_str().to_owned()),
+            timezone: user.timezone.name().to_owned(),
+            working_hours: WorkingHoursBody::from(&user.working_hours),
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// A partial profile update: fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Ada L.", "timezone": "America/New_York", "working_hours": {"start": "08:00", "end": "16:00", "days": [1, 2, 3, 4]}}))]
+pub struct UpdateMeRequest {
+    /// New display name (1–100 characters); `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub name: Option<Option<String>>,
+    /// New IANA time zone.
+    #[schema(example = "America/New_York")]
+    pub timezone: Option<String>,
+    /// New working hours (replaces all three fields).
+    pub working_hours: Option<WorkingHoursBody>,
+}
+
+/// Distinguishes a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl UpdateMeRequest {
+    fn parse(self) -> Result<UserChanges, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = match self.name {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(raw)) => errors.check(DisplayName::parse(&raw)).map(Some),
+        };
+        let timezone = self.timezone.and_then(|raw| errors.check(TimeZone::parse(&raw)));
+        let working_hours = self.working_hours.and_then(|body| errors.check(body.parse()));
+        errors.into_result()?;
+        Ok(UserChanges { name, timezone, working_hours })
+    }
+}
+
+/// The caller's profile.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller's profile.", body = UserResponse), AuthProblems, ServerProblems)
+)]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, auth: AuthUser) -> Result<web::Json<UserResponse>, ApiError> {
+    let user = accounts::profile(&state, auth.user_id).await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Update the caller's name, time zone or working hours.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The updated profile.", body = UserResponse),
+        AuthProblems, BodyProblems, ServerProblems
+    )
+)]
+#[patch("/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<UpdateMeRequest>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    let changes = body.parse()?;
+    let user = accounts::update_profile(&state, auth.user_id, changes).await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Delete the caller's account and everything it owns (refresh tokens included).
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses((status = 204, description = "The account and all its data are gone."), AuthProblems, ServerProblems)
+)]
+#[delete("/me")]
+pub async fn delete_me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    accounts::delete_account(&state, auth.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

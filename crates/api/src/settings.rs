@@ -1,0 +1,202 @@
+//! The server's settings, as loaded from `config/*.toml` and `PLANWRIGHT__SECTION__KEY` variables.
+//!
+//! Every key is documented in `config/default.toml`; the loader lives in the `planwright` binary.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Which deployment the settings describe (`PLANWRIGHT_ENV`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local work: secrets may be generated, logs are compact.
+    Development,
+    /// The automated test suite.
+    Test,
+    /// Real users: every secret must be configured.
+    Production,
+}
+
+impl Environment {
+    /// The name used for `config/{name}.toml`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw.trim().to_lowercase().as_str() {
+            "development" | "dev" | "local" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => Err(format!(
+                "PLANWRIGHT_ENV={other:?} is not one of development, test, production"
+            )),
+        }
+    }
+}
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// HTTP listener and request handling.
+    pub server: ServerSettings,
+    /// Where data lives.
+    pub database: DatabaseSettings,
+    /// Tokens and password hashing.
+    pub auth: AuthSettings,
+    /// Encryption of secrets at rest.
+    pub security: SecuritySettings,
+    /// Cross-origin access for browser frontends.
+    pub cors: CorsSettings,
+    /// Limits on the account routes.
+    pub rate_limit: RateLimitSettings,
+    /// Log format and filter.
+    pub log: LogSettings,
+}
+
+/// HTTP listener and request handling.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to bind (`127.0.0.1`, `0.0.0.0`).
+    pub host: String,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+    /// Largest JSON body accepted, in bytes.
+    pub json_body_limit_bytes: usize,
+    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind a trusted proxy).
+    pub trust_proxy_headers: bool,
+}
+
+/// Where data lives.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    pub url: String,
+    /// Apply pending migrations at start-up.
+    pub run_migrations: bool,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection.
+    pub connect_timeout_secs: u64,
+}
+
+/// Tokens and password hashing.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HS256 key for access tokens; generated in development when unset.
+    pub jwt_secret: Option<SecretString>,
+    /// Lifetime of an access token, in seconds.
+    pub access_token_ttl_secs: i64,
+    /// Lifetime of a refresh token, in days.
+    pub refresh_token_ttl_days: i64,
+    /// argon2id memory cost, in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes.
+    pub argon2_iterations: u32,
+}
+
+/// Encryption of secrets at rest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// Base64 of 32 random bytes (AES-256-GCM key); generated in development when unset.
+    pub encryption_key: Option<SecretString>,
+}
+
+/// Cross-origin access for browser frontends.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CorsSettings {
+    /// Exact origins allowed (`https://app.example.com`); empty allows none; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Allow cookies/credentials; only honoured with explicit origins.
+    pub allow_credentials: bool,
+    /// Seconds a browser may cache a preflight answer.
+    pub max_age_secs: usize,
+}
+
+/// Limits on the account routes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// Turn the limits on or off.
+    pub enabled: bool,
+    /// Length of one counting window, in seconds.
+    pub window_secs: i64,
+    /// Requests per window from one client address, per route.
+    pub per_ip: i64,
+    /// Requests per window for one account (email or user), per route.
+    pub per_account: i64,
+}
+
+/// Log format and filter.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `compact` for people, `json` for log pipelines.
+    pub format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,planwright=debug`; `RUST_LOG` overrides.
+    pub filter: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One short human line per event.
+    Compact,
+    /// One JSON object per event.
+    Json,
+}
+
+impl Settings {
+    /// Checks values the types alone cannot: one message naming the key at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("server.json_body_limit_bytes", self.server.json_body_limit_bytes as i64),
+            ("database.max_connections", i64::from(self.database.max_connections)),
+            ("auth.access_token_ttl_secs", self.auth.access_token_ttl_secs),
+            ("auth.refresh_token_ttl_days", self.auth.refresh_token_ttl_days),
+            ("auth.argon2_iterations", i64::from(self.auth.argon2_iterations)),
+            ("rate_limit.window_secs", self.rate_limit.window_secs),
+            ("rate_limit.per_ip", self.rate_limit.per_ip),
+            ("rate_limit.per_account", self.rate_limit.per_account),
+        ];
+        if let Some((key, value)) = positive.iter().find(|(_, value)| *value <= 0) {
+            return Err(format!("{key} must be greater than 0 (it is {value})"));
+        }
+        if self.auth.argon2_memory_kib < 8 {
+            return Err("auth.argon2_memory_kib must be at least 8".to_owned());
+        }
+        if let Some(secret) = &self.auth.jwt_secret {
+            use secrecy::ExposeSecret;
+            if secret.expose_secret().len() < 32 {
+                return Err("auth.jwt_secret must have at least 32 characters".to_owned());
+            }
+        }
+        for origin in &self.cors.allowed_origins {
+            if origin != "*" && !is_origin(origin) {
+                return Err(format!(
+                    "cors.allowed_origins: {origin:?} is not an origin like \"https://app.example.com\" (scheme, host, optional port; no path)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_origin(raw: &str) -> bool {
+    let Some((scheme, rest)) = raw.split_once("://") else { return false };
+    (scheme == "http" || scheme == "https")
+        && !rest.is_empty()
+        && !rest.contains('/')
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}

@@ -1,0 +1,183 @@
+//! Builds the HTTP server: state, middleware, routes, Swagger UI, graceful shutdown.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_cors::Cors;
+use actix_web::{
+    App, HttpResponse, HttpServer,
+    dev::{Server, ServerHandle},
+    http::header,
+    middleware::from_fn,
+    web,
+};
+use planwright_store::Database;
+use tracing_actix_web::TracingLogger;
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    extract,
+    middleware::{metrics, problems, request_id},
+    routes::{self, fallback::RouteTable},
+    services::{
+        credentials::{AccessTokens, PasswordHashing},
+        rate_limit::RateLimiter,
+    },
+    settings::{CorsSettings, Settings},
+    state::AppState,
+};
+
+/// A bound, not yet running, HTTP server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Assembles the shared state; fails when a required secret is missing.
+    pub fn new(settings: Settings, db: Database, openapi: &OpenApi) -> anyhow::Result<Self> {
+        let secret = settings
+            .auth
+            .jwt_secret
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("auth.jwt_secret is not set (PLANWRIGHT__AUTH__JWT_SECRET)"))?;
+        let tokens = AccessTokens::new(&secret, settings.auth.access_token_ttl_secs);
+        let passwords = PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
+        let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
+        let routes = RouteTable::new(openapi, &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])]);
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            tokens,
+            passwords,
+            rate_limiter,
+            metrics: metrics::Metrics::new()?,
+            routes: Arc::new(routes),
+        })
+    }
+}
+
+impl Application {
+    /// Binds `server.host:server.port` (port 0 picks a free one) and prepares the server over `db`,
+    /// whose schema must already be migrated.
+    pub async fn build(settings: Settings, db: Database) -> anyhow::Result<Self> {
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener =
+            TcpListener::bind(&address).map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+        let port = listener.local_addr()?.port();
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map(usize::from).unwrap_or(2),
+            n => n,
+        };
+        let shutdown_timeout = settings.server.shutdown_timeout_secs;
+        let openapi = crate::openapi::document();
+        let state = web::Data::new(AppState::new(settings, db, &openapi)?);
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(openapi.clone())
+                .app_data(state.clone())
+                .app_data(web::PathConfig::default().error_handler(extract::path_error))
+                .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+                .configure(routes::configure)
+                .split_for_parts();
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish() }))
+                .default_service(web::to(routes::fallback::not_matched))
+                .wrap(cors(&state.settings.cors))
+                .wrap(from_fn(problems::catch_panic))
+                .wrap(from_fn(problems::ensure_problem_json))
+                .wrap(from_fn(metrics::record))
+                .wrap(from_fn(request_id::echo))
+                .wrap(TracingLogger::default())
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server from elsewhere (tests, signal handlers).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections and gives in-flight
+    /// requests up to `server.shutdown_timeout_secs` to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(signal, "shutting down: no new connections, finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+
+    /// Serves until stopped through [`Application::handle`] (no signal handling; for tests).
+    pub async fn run_without_signals(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn shutdown_signal() -> &'static str {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => "SIGINT",
+        () = terminate => "SIGTERM",
+    }
+}
+
+fn cors(settings: &CorsSettings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .max_age(settings.max_age_secs);
+    if settings.allowed_origins.iter().any(|o| o == "*") {
+        // Any origin, but never with credentials: browsers refuse that pairing and it would leak.
+        cors = cors.allow_any_origin();
+    } else {
+        for origin in &settings.allowed_origins {
+            cors = cors.allowed_origin(origin);
+        }
+        if settings.allow_credentials {
+            cors = cors.supports_credentials();
+        }
+    }
+    cors
+}
+
+/// Waits up to `timeout` for `handle` to stop the server (used by tests and tools).
+pub async fn stop(handle: ServerHandle, timeout: Duration) {
+    let _ = tokio::time::timeout(timeout, handle.stop(true)).await;
+}

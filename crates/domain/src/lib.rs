@@ -1,0 +1,14 @@
+//! Planwright's domain: the validated types every other crate speaks in.
+//!
+//! Values here are parsed, not validated after the fact: an [`Email`], a [`TimeZone`] or a
+//! [`WorkingHours`] that exists is valid, so invalid input never reaches the store or a client.
+//! This crate does no I/O and knows nothing of HTTP, databases or upstream APIs.
+
+mod error;
+mod user;
+
+pub use error::{FieldError, ValidationErrors};
+pub use user::{
+    DisplayName, Email, NewUser, Password, RefreshTokenRecord, TimeZone, User, UserChanges,
+    WorkingHours,
+};

@@ -1,0 +1,23 @@
+//! Planwright's database migrations: one ordered set that builds the same schema on SQLite and
+//! PostgreSQL. A migration that has landed is never edited; change the schema with a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_users;
+mod m20261121_000002_create_refresh_tokens;
+mod m20261121_000003_create_rate_limits;
+
+/// Every migration, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_users::Migration),
+            Box::new(m20261121_000002_create_refresh_tokens::Migration),
+            Box::new(m20261121_000003_create_rate_limits::Migration),
+        ]
+    }
+}
