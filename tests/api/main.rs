@@ -1,1 +1,12 @@
-fn main(){}
+//! End-to-end tests: the real application over HTTP, on a fresh database per test (a temporary
+//! SQLite file, or a new PostgreSQL database when `TEST_DATABASE_URL` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod errors;
+mod helpers;
+mod isolation;
+mod me;
+mod openapi;
+mod rate_limits;
+mod system;

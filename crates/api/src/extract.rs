@@ -38,11 +38,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = app_state(req).map(|s| s.settings.server.json_body_limit_bytes);
-        let is_json = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .is_some_and(|mime| mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
+        let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
+            mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")
+        });
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -59,7 +57,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request(None, format!("The request body could not be read: {e}.")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(None, format!("The request body could not be read: {e}."))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::PayloadTooLarge { limit });
                 }
@@ -73,13 +73,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 /// Parses a JSON body, naming the field at fault.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(None, "The request body is empty; send a JSON object."));
+        return Err(ApiError::bad_request(
+            None,
+            "The request body is empty; send a JSON object.",
+        ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer);
     if value.is_ok() {
         deserializer.end().map_err(|e| {
-            ApiError::bad_request(None, format!("The request body is not valid JSON: {}.", strip_position(&e.to_string())))
+            ApiError::bad_request(
+                None,
+                format!(
+                    "The request body is not valid JSON: {}.",
+                    strip_position(&e.to_string())
+                ),
+            )
         })?;
     }
     value.map_err(|error| {
@@ -88,7 +97,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let path = error.path().to_string();
-                let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+                let field = match message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.split('`').next())
+                {
                     Some(missing) if path == "." => missing.to_owned(),
                     Some(missing) => format!("{path}.{missing}"),
                     None if path == "." => "body".to_owned(),
@@ -96,7 +108,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 };
                 ApiError::from(FieldError::new(field, human_serde_message(&message)))
             }
-            _ => ApiError::bad_request(None, format!("The request body is not valid JSON: {message}.")),
+            _ => ApiError::bad_request(
+                None,
+                format!("The request body is not valid JSON: {message}."),
+            ),
         }
     })
 }
@@ -136,7 +151,10 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = app_state(req);
-        let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
             let state = state?;
             let token = match header {
@@ -145,9 +163,15 @@ impl FromRequest for AuthUser {
                         "This route needs an access token: send 'Authorization: Bearer <access_token>'.",
                     ));
                 }
-                Some(Err(_)) => return Err(ApiError::unauthorized("The Authorization header is not readable text.")),
+                Some(Err(_)) => {
+                    return Err(ApiError::unauthorized(
+                        "The Authorization header is not readable text.",
+                    ));
+                }
                 Some(Ok(value)) => match value.split_once(' ') {
-                    Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+                    Some((scheme, token))
+                        if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+                    {
                         token.trim().to_owned()
                     }
                     _ => {
@@ -168,9 +192,13 @@ impl FromRequest for AuthUser {
                 },
             })?;
             if !repo::users::exists(state.db.conn(), claims.sub).await? {
-                return Err(ApiError::unauthorized("The account of this token no longer exists."));
+                return Err(ApiError::unauthorized(
+                    "The account of this token no longer exists.",
+                ));
             }
-            Ok(AuthUser { user_id: claims.sub })
+            Ok(AuthUser {
+                user_id: claims.sub,
+            })
         })
     }
 }
@@ -185,9 +213,15 @@ impl FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trust = app_state(req).map(|s| s.settings.server.trust_proxy_headers).unwrap_or(false);
+        let trust = app_state(req)
+            .map(|s| s.settings.server.trust_proxy_headers)
+            .unwrap_or(false);
         let info = req.connection_info();
-        let addr = if trust { info.realip_remote_addr() } else { info.peer_addr() };
+        let addr = if trust {
+            info.realip_remote_addr()
+        } else {
+            info.peer_addr()
+        };
         let ip = addr.map(strip_port).unwrap_or("unknown").to_owned();
         std::future::ready(Ok(ClientIp(ip)))
     }
@@ -198,7 +232,9 @@ fn strip_port(addr: &str) -> &str {
         return rest.split(']').next().unwrap_or(rest);
     }
     match addr.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => host,
+        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            host
+        }
         _ => addr,
     }
 }
@@ -209,7 +245,10 @@ pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_
 }
 
 /// Turns actix's query-string errors into 400 problems naming the parameter.
-pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
     let message = strip_position(&error.to_string());
     ApiError::bad_request(None, format!("A query parameter is not valid: {message}.")).into()
 }
@@ -247,17 +286,33 @@ mod tests {
     #[test]
     fn missing_and_mistyped_fields_are_422_with_their_path() {
         let missing = parse_json::<Body>(br#"{"hours": {"days": [1]}}"#).err();
-        assert_eq!(missing.as_ref().map(|e| e.status_code().as_u16()), Some(422));
-        assert_eq!(missing.as_ref().and_then(field_of).as_deref(), Some("email"));
+        assert_eq!(
+            missing.as_ref().map(|e| e.status_code().as_u16()),
+            Some(422)
+        );
+        assert_eq!(
+            missing.as_ref().and_then(field_of).as_deref(),
+            Some("email")
+        );
 
         let nested = parse_json::<Body>(br#"{"email": "a@b.co", "hours": {}}"#).err();
-        assert_eq!(nested.as_ref().and_then(field_of).as_deref(), Some("hours.days"));
+        assert_eq!(
+            nested.as_ref().and_then(field_of).as_deref(),
+            Some("hours.days")
+        );
 
-        let mistyped = parse_json::<Body>(br#"{"email": "a@b.co", "hours": {"days": [1, "x"]}}"#).err();
-        assert_eq!(mistyped.as_ref().and_then(field_of).as_deref(), Some("hours.days[1]"));
+        let mistyped =
+            parse_json::<Body>(br#"{"email": "a@b.co", "hours": {"days": [1, "x"]}}"#).err();
+        assert_eq!(
+            mistyped.as_ref().and_then(field_of).as_deref(),
+            Some("hours.days[1]")
+        );
 
-        let not_object = parse_json::<Body>(b"[1]").err();
-        assert_eq!(not_object.as_ref().and_then(field_of).as_deref(), Some("body"));
+        let not_object = parse_json::<Body>(b"\"text\"").err();
+        assert_eq!(
+            not_object.as_ref().and_then(field_of).as_deref(),
+            Some("body")
+        );
     }
 
     #[test]

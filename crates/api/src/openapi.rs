@@ -39,7 +39,8 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.bearer_format = Some("JWT".to_owned());
-        scheme.description = Some("An access token from `POST /api/v1/auth/login` (valid 30 minutes).".to_owned());
+        scheme.description =
+            Some("An access token from `POST /api/v1/auth/login` (valid 30 minutes).".to_owned());
         components.add_security_scheme(BEARER, SecurityScheme::Http(scheme));
     }
 }

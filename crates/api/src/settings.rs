@@ -161,11 +161,26 @@ impl Settings {
     /// Checks values the types alone cannot: one message naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
         let positive = [
-            ("server.json_body_limit_bytes", self.server.json_body_limit_bytes as i64),
-            ("database.max_connections", i64::from(self.database.max_connections)),
-            ("auth.access_token_ttl_secs", self.auth.access_token_ttl_secs),
-            ("auth.refresh_token_ttl_days", self.auth.refresh_token_ttl_days),
-            ("auth.argon2_iterations", i64::from(self.auth.argon2_iterations)),
+            (
+                "server.json_body_limit_bytes",
+                self.server.json_body_limit_bytes as i64,
+            ),
+            (
+                "database.max_connections",
+                i64::from(self.database.max_connections),
+            ),
+            (
+                "auth.access_token_ttl_secs",
+                self.auth.access_token_ttl_secs,
+            ),
+            (
+                "auth.refresh_token_ttl_days",
+                self.auth.refresh_token_ttl_days,
+            ),
+            (
+                "auth.argon2_iterations",
+                i64::from(self.auth.argon2_iterations),
+            ),
             ("rate_limit.window_secs", self.rate_limit.window_secs),
             ("rate_limit.per_ip", self.rate_limit.per_ip),
             ("rate_limit.per_account", self.rate_limit.per_account),
@@ -194,9 +209,13 @@ impl Settings {
 }
 
 fn is_origin(raw: &str) -> bool {
-    let Some((scheme, rest)) = raw.split_once("://") else { return false };
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return false;
+    };
     (scheme == "http" || scheme == "https")
         && !rest.is_empty()
         && !rest.contains('/')
-        && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }

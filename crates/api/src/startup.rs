@@ -36,22 +36,32 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
 impl AppState {
     /// Assembles the shared state; fails when a required secret is missing.
     pub fn new(settings: Settings, db: Database, openapi: &OpenApi) -> anyhow::Result<Self> {
-        let secret = settings
-            .auth
-            .jwt_secret
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("auth.jwt_secret is not set (PLANWRIGHT__AUTH__JWT_SECRET)"))?;
+        let secret = settings.auth.jwt_secret.clone().ok_or_else(|| {
+            anyhow::anyhow!("auth.jwt_secret is not set (PLANWRIGHT__AUTH__JWT_SECRET)")
+        })?;
         let tokens = AccessTokens::new(&secret, settings.auth.access_token_ttl_secs);
-        let passwords = PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
+        let passwords = PasswordHashing::new(
+            settings.auth.argon2_memory_kib,
+            settings.auth.argon2_iterations,
+        )?;
         let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
-        let routes = RouteTable::new(openapi, &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])]);
+        let routes = RouteTable::new(
+            openapi,
+            &[
+                ("/openapi.json", &["GET"]),
+                ("/docs", &["GET"]),
+                ("/docs/*", &["GET"]),
+            ],
+        );
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -69,11 +79,13 @@ impl Application {
     /// whose schema must already be migrated.
     pub async fn build(settings: Settings, db: Database) -> anyhow::Result<Self> {
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener =
-            TcpListener::bind(&address).map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+        let listener = TcpListener::bind(&address)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         let port = listener.local_addr()?.port();
         let workers = match settings.server.workers {
-            0 => std::thread::available_parallelism().map(usize::from).unwrap_or(2),
+            0 => std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
             n => n,
         };
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
@@ -89,7 +101,14 @@ impl Application {
                 .configure(routes::configure)
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-                .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish() }))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
                 .default_service(web::to(routes::fallback::not_matched))
                 .wrap(cors(&state.settings.cors))
                 .wrap(from_fn(problems::catch_panic))
@@ -122,7 +141,10 @@ impl Application {
         let handle = self.server.handle();
         tokio::spawn(async move {
             let signal = shutdown_signal().await;
-            tracing::info!(signal, "shutting down: no new connections, finishing in-flight requests");
+            tracing::info!(
+                signal,
+                "shutting down: no new connections, finishing in-flight requests"
+            );
             handle.stop(true).await;
         });
         self.server.await
@@ -161,7 +183,10 @@ fn cors(settings: &CorsSettings) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+        ])
         .max_age(settings.max_age_secs);
     if settings.allowed_origins.iter().any(|o| o == "*") {
         // Any origin, but never with credentials: browsers refuse that pairing and it would leak.

@@ -39,7 +39,9 @@ pub fn environment() -> Result<Environment, ConfigError> {
 
 /// The folder of the TOML files: `PLANWRIGHT_CONFIG_DIR`, else `./config`.
 pub fn config_dir() -> PathBuf {
-    std::env::var_os("PLANWRIGHT_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("config"))
+    std::env::var_os("PLANWRIGHT_CONFIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("config"))
 }
 
 /// Loads the settings for the current process environment.
@@ -53,10 +55,12 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
         .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
         .add_source(File::from(dir.join("default.toml")).required(false))
         .add_source(File::from(dir.join(format!("{}.toml", environment.as_str()))).required(false));
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        if !url.trim().is_empty() {
-            builder = builder.set_override("database.url", url).map_err(describe)?;
-        }
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.trim().is_empty()
+    {
+        builder = builder
+            .set_override("database.url", url)
+            .map_err(describe)?;
     }
     let config = builder
         .add_source(
@@ -72,7 +76,11 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
     let mut settings: Settings = config.try_deserialize().map_err(describe)?;
     let warnings = settle_secrets(&mut settings, environment)?;
     settings.validate().map_err(ConfigError)?;
-    Ok(Loaded { settings, environment, warnings })
+    Ok(Loaded {
+        settings,
+        environment,
+        warnings,
+    })
 }
 
 fn describe(error: config::ConfigError) -> ConfigError {
@@ -80,10 +88,18 @@ fn describe(error: config::ConfigError) -> ConfigError {
 }
 
 /// Production must be given its secrets; elsewhere missing ones are generated, with a warning.
-fn settle_secrets(settings: &mut Settings, environment: Environment) -> Result<Vec<String>, ConfigError> {
+fn settle_secrets(
+    settings: &mut Settings,
+    environment: Environment,
+) -> Result<Vec<String>, ConfigError> {
     let mut warnings = Vec::new();
     let production = environment == Environment::Production;
-    if settings.auth.jwt_secret.as_ref().is_none_or(|s| s.expose_secret().trim().is_empty()) {
+    if settings
+        .auth
+        .jwt_secret
+        .as_ref()
+        .is_none_or(|s| s.expose_secret().trim().is_empty())
+    {
         if production {
             return Err(ConfigError(
                 "PLANWRIGHT_ENV=production needs a JWT secret: set PLANWRIGHT__AUTH__JWT_SECRET to 32+ random characters".to_owned(),
@@ -97,7 +113,10 @@ fn settle_secrets(settings: &mut Settings, environment: Environment) -> Result<V
     match &settings.security.encryption_key {
         Some(key) if !key.expose_secret().trim().is_empty() => {
             let bytes = STANDARD.decode(key.expose_secret().trim()).map_err(|_| {
-                ConfigError("security.encryption_key must be base64 (e.g. `openssl rand -base64 32`)".to_owned())
+                ConfigError(
+                    "security.encryption_key must be base64 (e.g. `openssl rand -base64 32`)"
+                        .to_owned(),
+                )
             })?;
             if bytes.len() != 32 {
                 return Err(ConfigError(format!(
@@ -155,27 +174,54 @@ mod tests {
     #[test]
     fn production_without_secrets_names_the_key_to_set() {
         let dir = dir_with(&[]);
-        let error = load_from(dir.path(), Environment::Production).err().map(|e| e.to_string()).unwrap_or_default();
+        let error = load_from(dir.path(), Environment::Production)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("PLANWRIGHT__AUTH__JWT_SECRET"), "{error}");
 
-        let dir = dir_with(&[("production.toml", "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n")]);
-        let error = load_from(dir.path(), Environment::Production).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(error.contains("PLANWRIGHT__SECURITY__ENCRYPTION_KEY"), "{error}");
+        let dir = dir_with(&[(
+            "production.toml",
+            "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n",
+        )]);
+        let error = load_from(dir.path(), Environment::Production)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("PLANWRIGHT__SECURITY__ENCRYPTION_KEY"),
+            "{error}"
+        );
     }
 
     #[test]
     fn bad_values_give_one_line_naming_the_key() {
         let dir = dir_with(&[("development.toml", "[server]\nport = \"eighty\"\n")]);
-        let error = load_from(dir.path(), Environment::Development).err().map(|e| e.to_string()).unwrap_or_default();
+        let error = load_from(dir.path(), Environment::Development)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("server.port"), "{error}");
         assert!(!error.contains('\n'), "{error}");
 
-        let dir = dir_with(&[("development.toml", "[cors]\nallowed_origins = [\"https://app.example.com/path\"]\n")]);
-        let error = load_from(dir.path(), Environment::Development).err().map(|e| e.to_string()).unwrap_or_default();
+        let dir = dir_with(&[(
+            "development.toml",
+            "[cors]\nallowed_origins = [\"https://app.example.com/path\"]\n",
+        )]);
+        let error = load_from(dir.path(), Environment::Development)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("cors.allowed_origins"), "{error}");
 
-        let dir = dir_with(&[("development.toml", "[security]\nencryption_key = \"c2hvcnQ=\"\n")]);
-        let error = load_from(dir.path(), Environment::Development).err().map(|e| e.to_string()).unwrap_or_default();
+        let dir = dir_with(&[(
+            "development.toml",
+            "[security]\nencryption_key = \"c2hvcnQ=\"\n",
+        )]);
+        let error = load_from(dir.path(), Environment::Development)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("32 bytes"), "{error}");
     }
 }

@@ -46,7 +46,11 @@ impl Database {
         if conn.get_database_backend() == DatabaseBackend::Sqlite {
             // WAL lets readers run beside the one writer; the busy timeout queues writers
             // instead of failing them with SQLITE_BUSY under concurrent requests.
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"] {
+            for pragma in [
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA busy_timeout = 5000",
+                "PRAGMA foreign_keys = ON",
+            ] {
                 conn.execute_unprepared(pragma).await?;
             }
         }

@@ -11,4 +11,6 @@ pub mod repo;
 
 pub use database::{Backend, Database};
 pub use error::StoreError;
-pub use sea_orm::{DbErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+pub use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
+};

@@ -9,7 +9,9 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 use crate::state::AppState;
 
@@ -26,23 +28,39 @@ impl Metrics {
     pub fn new() -> anyhow::Result<Self> {
         let registry = Registry::new_custom(Some("planwright".to_owned()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered, by route template, method and status."),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by route template, method and status.",
+            ),
             &["route", "method", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request, by route template and method.")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer an HTTP request, by route template and method.",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
             &["route", "method"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Self { registry, requests, latency })
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+        })
     }
 
     /// Records one answered request.
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
-        self.latency.with_label_values(&[route, method]).observe(seconds);
+        self.requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        self.latency
+            .with_label_values(&[route, method])
+            .observe(seconds);
     }
 
     /// Everything, in the Prometheus text exposition format.
@@ -55,14 +73,22 @@ impl Metrics {
 
 /// Times each request and counts it under its route template (`/api/v1/me`, not the raw path,
 /// so ids never explode the label set; unmatched paths count as `unmatched`).
-pub async fn record(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn record(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.metrics.clone());
     let result = next.call(req).await;
     if let Some(metrics) = metrics {
         let (route, status) = match &result {
-            Ok(response) => (response.request().match_pattern(), response.status().as_u16()),
+            Ok(response) => (
+                response.request().match_pattern(),
+                response.status().as_u16(),
+            ),
             Err(error) => (None, error.as_response_error().status_code().as_u16()),
         };
         let route = route.unwrap_or_else(|| "unmatched".to_owned());
@@ -81,7 +107,15 @@ mod tests {
         metrics.observe("/api/v1/me", "GET", 200, 0.003);
         metrics.observe("/api/v1/me", "GET", 200, 0.004);
         let text = metrics.render().expect("render");
-        assert!(text.contains(r#"planwright_http_requests_total{method="GET",route="/api/v1/me",status="200"} 2"#), "{text}");
-        assert!(text.contains("planwright_http_request_duration_seconds_bucket"), "{text}");
+        assert!(
+            text.contains(
+                r#"planwright_http_requests_total{method="GET",route="/api/v1/me",status="200"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("planwright_http_request_duration_seconds_bucket"),
+            "{text}"
+        );
     }
 }

@@ -15,7 +15,10 @@ use futures_util::FutureExt;
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
 
 /// Answers a panic in any inner service with a 500 problem instead of a dropped connection.
-pub async fn catch_panic(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn catch_panic(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     match AssertUnwindSafe(next.call(req)).catch_unwind().await {
         Ok(result) => result.map(ServiceResponse::map_into_boxed_body),
         Err(panic) => {
@@ -57,7 +60,11 @@ pub async fn ensure_problem_json(
     let kept_headers: Vec<_> = response
         .headers()
         .iter()
-        .filter(|(name, _)| *name == header::ALLOW || *name == header::RETRY_AFTER || *name == header::WWW_AUTHENTICATE)
+        .filter(|(name, _)| {
+            *name == header::ALLOW
+                || *name == header::RETRY_AFTER
+                || *name == header::WWW_AUTHENTICATE
+        })
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     let original = actix_web::body::to_bytes_limited(response.into_body(), 1024)
@@ -77,7 +84,10 @@ fn rewrite(status: StatusCode, original: &str) -> Problem {
     let detail = if status.is_server_error() {
         "Something went wrong on our side. It has been logged; please try again later.".to_owned()
     } else if original.is_empty() || original.len() > 300 {
-        format!("The request was refused: {}.", status.canonical_reason().unwrap_or("client error"))
+        format!(
+            "The request was refused: {}.",
+            status.canonical_reason().unwrap_or("client error")
+        )
     } else {
         original.to_owned()
     };

@@ -39,7 +39,9 @@ impl RegisterRequest {
         let mut errors = ValidationErrors::new();
         let email = errors.check(Email::parse(&self.email));
         let password = errors.check(Password::parse(&self.password));
-        let name = self.name.and_then(|raw| errors.check(DisplayName::parse(&raw)));
+        let name = self
+            .name
+            .and_then(|raw| errors.check(DisplayName::parse(&raw)));
         let timezone = match self.timezone {
             Some(raw) => errors.check(TimeZone::parse(&raw)),
             None => Some(TimeZone::default()),
@@ -51,7 +53,13 @@ impl RegisterRequest {
         errors.into_result()?;
         match (email, password, timezone, working_hours) {
             (Some(email), Some(password), Some(timezone), Some(working_hours)) => {
-                Ok(Registration { email, password, name, timezone, working_hours })
+                Ok(Registration {
+                    email,
+                    password,
+                    name,
+                    timezone,
+                    working_hours,
+                })
             }
             // Unreachable: every `None` above recorded an error.
             _ => Err(ValidationErrors::new()),

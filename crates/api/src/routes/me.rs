@@ -101,7 +101,9 @@ pub struct UpdateMeRequest {
 }
 
 /// Distinguishes a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
@@ -113,10 +115,18 @@ impl UpdateMeRequest {
             Some(None) => Some(None),
             Some(Some(raw)) => errors.check(DisplayName::parse(&raw)).map(Some),
         };
-        let timezone = self.timezone.and_then(|raw| errors.check(TimeZone::parse(&raw)));
-        let working_hours = self.working_hours.and_then(|body| errors.check(body.parse()));
+        let timezone = self
+            .timezone
+            .and_then(|raw| errors.check(TimeZone::parse(&raw)));
+        let working_hours = self
+            .working_hours
+            .and_then(|body| errors.check(body.parse()));
         errors.into_result()?;
-        Ok(UserChanges { name, timezone, working_hours })
+        Ok(UserChanges {
+            name,
+            timezone,
+            working_hours,
+        })
     }
 }
 
@@ -127,7 +137,10 @@ impl UpdateMeRequest {
     responses((status = 200, description = "The caller's profile.", body = UserResponse), AuthProblems, ServerProblems)
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, auth: AuthUser) -> Result<web::Json<UserResponse>, ApiError> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> Result<web::Json<UserResponse>, ApiError> {
     let user = accounts::profile(&state, auth.user_id).await?;
     Ok(web::Json(user.into()))
 }
@@ -160,7 +173,10 @@ pub async fn update_me(
     responses((status = 204, description = "The account and all its data are gone."), AuthProblems, ServerProblems)
 )]
 #[delete("/me")]
-pub async fn delete_me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> Result<HttpResponse, ApiError> {
     accounts::delete_account(&state, auth.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,9 @@
 //! Accounts: registration, login, token rotation, logout and the profile.
 
 use chrono::{Duration, Utc};
-use planwright_domain::{DisplayName, Email, NewUser, Password, TimeZone, User, UserChanges, WorkingHours};
+use planwright_domain::{
+    DisplayName, Email, NewUser, Password, TimeZone, User, UserChanges, WorkingHours,
+};
 use planwright_store::{StoreError, TransactionTrait, repo};
 use uuid::Uuid;
 
@@ -43,15 +45,32 @@ pub struct Registration {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized { code: "invalid_credentials", detail: "The email or password is wrong.".to_owned() }
+    ApiError::Unauthorized {
+        code: "invalid_credentials",
+        detail: "The email or password is wrong.".to_owned(),
+    }
 }
 
 /// Creates an account and signs it in.
 #[tracing::instrument(skip_all)]
-pub async fn register(state: &AppState, registration: Registration, client_ip: &str) -> Result<Session, ApiError> {
-    state.rate_limiter.check("register", Subject::Ip(client_ip)).await?;
-    state.rate_limiter.check("register", Subject::Account(registration.email.as_str())).await?;
-    let password_hash = state.passwords.hash(registration.password).await.map_err(ApiError::internal)?;
+pub async fn register(
+    state: &AppState,
+    registration: Registration,
+    client_ip: &str,
+) -> Result<Session, ApiError> {
+    state
+        .rate_limiter
+        .check("register", Subject::Ip(client_ip))
+        .await?;
+    state
+        .rate_limiter
+        .check("register", Subject::Account(registration.email.as_str()))
+        .await?;
+    let password_hash = state
+        .passwords
+        .hash(registration.password)
+        .await
+        .map_err(ApiError::internal)?;
     let new_user = NewUser {
         email: registration.email,
         password_hash,
@@ -59,13 +78,15 @@ pub async fn register(state: &AppState, registration: Registration, client_ip: &
         timezone: registration.timezone,
         working_hours: registration.working_hours,
     };
-    let user = repo::users::create(state.db.conn(), new_user).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::Conflict {
-            code: "email_taken",
-            detail: "An account with this email already exists. Log in instead.".to_owned(),
-        },
-        other => other.into(),
-    })?;
+    let user = repo::users::create(state.db.conn(), new_user)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::Conflict {
+                code: "email_taken",
+                detail: "An account with this email already exists. Log in instead.".to_owned(),
+            },
+            other => other.into(),
+        })?;
     tracing::info!(user_id = %user.id, "account registered");
     start_session(state, user, Uuid::now_v7()).await
 }
@@ -73,10 +94,21 @@ pub async fn register(state: &AppState, registration: Registration, client_ip: &
 /// Checks an email and password and signs the account in. Unknown emails and wrong passwords get
 /// the same answer, after the same work.
 #[tracing::instrument(skip_all)]
-pub async fn login(state: &AppState, email: &str, password: String, client_ip: &str) -> Result<Session, ApiError> {
-    state.rate_limiter.check("login", Subject::Ip(client_ip)).await?;
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    client_ip: &str,
+) -> Result<Session, ApiError> {
+    state
+        .rate_limiter
+        .check("login", Subject::Ip(client_ip))
+        .await?;
     let account_key = email.trim().to_lowercase();
-    state.rate_limiter.check("login", Subject::Account(&account_key)).await?;
+    state
+        .rate_limiter
+        .check("login", Subject::Account(&account_key))
+        .await?;
     let credentials = match Email::parse(email) {
         Ok(email) => match repo::users::find_credentials(state.db.conn(), &email).await {
             Ok(found) => Some(found),
@@ -86,9 +118,15 @@ pub async fn login(state: &AppState, email: &str, password: String, client_ip: &
         Err(_) => None,
     };
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    let matched = state.passwords.verify(password, hash).await.map_err(ApiError::internal)?;
+    let matched = state
+        .passwords
+        .verify(password, hash)
+        .await
+        .map_err(ApiError::internal)?;
     match credentials {
-        Some(credentials) if matched => start_session(state, credentials.user, Uuid::now_v7()).await,
+        Some(credentials) if matched => {
+            start_session(state, credentials.user, Uuid::now_v7()).await
+        }
         _ => Err(invalid_credentials()),
     }
 }
@@ -96,20 +134,47 @@ pub async fn login(state: &AppState, email: &str, password: String, client_ip: &
 /// Trades a refresh token for a new pair. The old token is spent; presenting a spent token
 /// again revokes every token of its login, because it has leaked.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(state: &AppState, refresh_token: &str, client_ip: &str) -> Result<Session, ApiError> {
-    state.rate_limiter.check("refresh", Subject::Ip(client_ip)).await?;
-    let refused = |code, detail: &str| ApiError::Unauthorized { code, detail: detail.to_owned() };
-    let record = match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token)).await {
+pub async fn refresh(
+    state: &AppState,
+    refresh_token: &str,
+    client_ip: &str,
+) -> Result<Session, ApiError> {
+    state
+        .rate_limiter
+        .check("refresh", Subject::Ip(client_ip))
+        .await?;
+    let refused = |code, detail: &str| ApiError::Unauthorized {
+        code,
+        detail: detail.to_owned(),
+    };
+    let record = match repo::refresh_tokens::find_by_hash(
+        state.db.conn(),
+        &hash_refresh_token(refresh_token),
+    )
+    .await
+    {
         Ok(record) => record,
         Err(StoreError::NotFound) => {
-            return Err(refused("invalid_refresh_token", "The refresh token is not valid. Log in again."));
+            return Err(refused(
+                "invalid_refresh_token",
+                "The refresh token is not valid. Log in again.",
+            ));
         }
         Err(other) => return Err(other.into()),
     };
-    state.rate_limiter.check("refresh", Subject::Account(&record.user_id.to_string())).await?;
+    state
+        .rate_limiter
+        .check("refresh", Subject::Account(&record.user_id.to_string()))
+        .await?;
     let now = Utc::now();
     let reused = || async {
-        let revoked = repo::refresh_tokens::revoke_family(state.db.conn(), record.user_id, record.family_id, now).await?;
+        let revoked = repo::refresh_tokens::revoke_family(
+            state.db.conn(),
+            record.user_id,
+            record.family_id,
+            now,
+        )
+        .await?;
         tracing::warn!(user_id = %record.user_id, revoked, "spent refresh token presented again; its family is revoked");
         Err::<Session, ApiError>(refused(
             "refresh_token_reused",
@@ -120,7 +185,10 @@ pub async fn refresh(state: &AppState, refresh_token: &str, client_ip: &str) -> 
         return reused().await;
     }
     if record.expires_at <= now {
-        return Err(refused("refresh_token_expired", "The refresh token has expired. Log in again."));
+        return Err(refused(
+            "refresh_token_expired",
+            "The refresh token has expired. Log in again.",
+        ));
     }
     let user = repo::users::find(state.db.conn(), record.user_id).await?;
     let txn = state.db.conn().begin().await.map_err(StoreError::from)?;
@@ -136,9 +204,17 @@ pub async fn refresh(state: &AppState, refresh_token: &str, client_ip: &str) -> 
 /// Signs out the login that `refresh_token` belongs to, if it is the caller's. Idempotent.
 #[tracing::instrument(skip(state, refresh_token))]
 pub async fn logout(state: &AppState, user_id: Uuid, refresh_token: &str) -> Result<(), ApiError> {
-    match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token)).await {
+    match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token))
+        .await
+    {
         Ok(record) if record.user_id == user_id => {
-            repo::refresh_tokens::revoke_family(state.db.conn(), user_id, record.family_id, Utc::now()).await?;
+            repo::refresh_tokens::revoke_family(
+                state.db.conn(),
+                user_id,
+                record.family_id,
+                Utc::now(),
+            )
+            .await?;
             Ok(())
         }
         Ok(_) | Err(StoreError::NotFound) => Ok(()),
@@ -148,25 +224,37 @@ pub async fn logout(state: &AppState, user_id: Uuid, refresh_token: &str) -> Res
 
 /// The caller's profile.
 pub async fn profile(state: &AppState, user_id: Uuid) -> Result<User, ApiError> {
-    repo::users::find(state.db.conn(), user_id).await.map_err(account_gone)
+    repo::users::find(state.db.conn(), user_id)
+        .await
+        .map_err(account_gone)
 }
 
 /// Applies a partial profile update.
-pub async fn update_profile(state: &AppState, user_id: Uuid, changes: UserChanges) -> Result<User, ApiError> {
-    repo::users::update(state.db.conn(), user_id, changes).await.map_err(account_gone)
+pub async fn update_profile(
+    state: &AppState,
+    user_id: Uuid,
+    changes: UserChanges,
+) -> Result<User, ApiError> {
+    repo::users::update(state.db.conn(), user_id, changes)
+        .await
+        .map_err(account_gone)
 }
 
 /// Deletes the account and everything it owns.
 #[tracing::instrument(skip(state))]
 pub async fn delete_account(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
-    repo::users::delete(state.db.conn(), user_id).await.map_err(account_gone)?;
+    repo::users::delete(state.db.conn(), user_id)
+        .await
+        .map_err(account_gone)?;
     tracing::info!(%user_id, "account deleted");
     Ok(())
 }
 
 fn account_gone(error: StoreError) -> ApiError {
     match error {
-        StoreError::NotFound => ApiError::unauthorized("The account of this token no longer exists."),
+        StoreError::NotFound => {
+            ApiError::unauthorized("The account of this token no longer exists.")
+        }
         other => other.into(),
     }
 }
@@ -185,5 +273,10 @@ async fn issue_session(
     let expires_at = Utc::now() + Duration::days(state.settings.auth.refresh_token_ttl_days);
     repo::refresh_tokens::insert(db, user.id, family_id, &refresh_hash, expires_at).await?;
     let access_token = state.tokens.issue(user.id).map_err(ApiError::internal)?;
-    Ok(Session { access_token, expires_in: state.tokens.ttl_secs(), refresh_token, user })
+    Ok(Session {
+        access_token,
+        expires_in: state.tokens.ttl_secs(),
+        refresh_token,
+        user,
+    })
 }

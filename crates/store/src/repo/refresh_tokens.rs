@@ -34,7 +34,10 @@ pub async fn insert(
 }
 
 /// The token with this hash, revoked or not.
-pub async fn find_by_hash(db: &impl ConnectionTrait, token_hash: &str) -> Result<RefreshTokenRecord, StoreError> {
+pub async fn find_by_hash(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<RefreshTokenRecord, StoreError> {
     refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
         .one(db)
@@ -45,7 +48,11 @@ pub async fn find_by_hash(db: &impl ConnectionTrait, token_hash: &str) -> Result
 
 /// Marks one live token used. Returns `false` when another request revoked it first, so two
 /// concurrent refreshes with the same token cannot both succeed.
-pub async fn revoke_if_live(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn revoke_if_live(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let result = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::Id.eq(id))

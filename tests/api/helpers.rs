@@ -1,0 +1,272 @@
+//! `spawn_app()` and one helper per endpoint.
+
+use std::{path::PathBuf, time::Duration};
+
+use planwright::{configuration, database};
+use planwright_api::{
+    Application,
+    settings::{Environment, Settings},
+};
+use planwright_store::{ConnectionTrait, Database};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// A running application and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Database,
+    pub settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A user signed in through the API.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub id: String,
+}
+
+fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("config")
+}
+
+/// The test settings, before any per-test change.
+pub fn test_settings() -> Settings {
+    let loaded = configuration::load_from(&config_dir(), Environment::Test)
+        .expect("test configuration loads");
+    loaded.settings
+}
+
+/// Spawns the app on port 0 with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app with settings changed by `customise`.
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings();
+    let dir = match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.trim().is_empty() => {
+            settings.database.url = fresh_postgres_database(&admin_url).await;
+            None
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            settings.database.url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("planwright.db").display()
+            );
+            Some(dir)
+        }
+    };
+    customise(&mut settings);
+    let mut app = start(settings).await;
+    app._dir = dir;
+    app
+}
+
+/// Starts another replica on the same database as `other`.
+pub async fn spawn_replica(other: &TestApp) -> TestApp {
+    start(other.settings.clone()).await
+}
+
+async fn start(mut settings: Settings) -> TestApp {
+    settings.server.port = 0;
+    settings.server.host = "127.0.0.1".to_owned();
+    if std::env::var_os("TEST_LOG").is_some() {
+        planwright::telemetry::init(&settings.log);
+    }
+    let db = database::prepare(&settings.database)
+        .await
+        .expect("database ready");
+    let application = Application::build(settings.clone(), db.clone())
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let handle = application.handle();
+    tokio::spawn(application.run_without_signals());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        db,
+        settings,
+        handle,
+        _dir: None,
+    }
+}
+
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    let name = format!("pw_test_{}", Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(admin_url)
+        .await
+        .expect("PostgreSQL at TEST_DATABASE_URL answers");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn stop(&self) {
+        planwright_api::startup::stop(self.handle.clone(), Duration::from_secs(5)).await;
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value, token: &str) -> Response {
+        self.client
+            .patch(self.url(path))
+            .json(body)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn register(&self, body: &Value) -> Response {
+        self.post_json("/api/v1/auth/register", body, None).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh_token}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn logout(&self, refresh_token: &str, token: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": refresh_token}),
+            Some(token),
+        )
+        .await
+    }
+
+    pub async fn get_me(&self, token: &str) -> Response {
+        self.get("/api/v1/me", Some(token)).await
+    }
+
+    /// Registers a fresh user and returns their session.
+    pub async fn signed_in_user(&self) -> TestUser {
+        let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+        let password = "correct horse battery".to_owned();
+        let response = self
+            .register(&json!({"email": email, "password": password, "name": "Test User"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        TestUser {
+            email,
+            password,
+            access_token: body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh_token: body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+        }
+    }
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type was {content_type:?}"
+    );
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "problem without detail: {body}"
+    );
+    assert!(
+        body["code"].as_str().is_some(),
+        "problem without code: {body}"
+    );
+    assert!(
+        body["type"].as_str().is_some() && body["title"].as_str().is_some(),
+        "{body}"
+    );
+    body
+}
+
+/// The `field` of every entry in a problem's `errors`.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

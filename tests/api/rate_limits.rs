@@ -1,0 +1,124 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_problem, spawn_app_with, spawn_replica};
+
+#[tokio::test]
+async fn login_is_limited_per_client_address_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.per_ip = 3;
+        s.rate_limit.window_secs = 3600;
+    })
+    .await;
+    for attempt in 0..3 {
+        let email = format!("someone{attempt}@example.com");
+        assert_eq!(
+            app.login(&email, "whatever1").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let response = app.login("someone-else@example.com", "whatever1").await;
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        (1..=3600).contains(&retry_after),
+        "Retry-After was {retry_after}"
+    );
+    let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(problem["code"], "rate_limited");
+    // Other routes keep their own budget.
+    let response = app
+        .register(&json!({"email": "fresh@example.com", "password": "12345678"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn login_is_limited_per_account_from_any_address() {
+    let app = spawn_app_with(|s| {
+        s.server.trust_proxy_headers = true;
+        s.rate_limit.per_account = 2;
+        s.rate_limit.window_secs = 3600;
+    })
+    .await;
+    let attempt = |ip: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", ip)
+            .json(&json!({"email": "Target@example.com", "password": "guess-guess"}))
+            .send()
+    };
+    assert_eq!(
+        attempt("203.0.113.1").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt("203.0.113.2").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_problem(
+        attempt("203.0.113.3").await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_unless_trusted() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.per_ip = 2;
+        s.rate_limit.window_secs = 3600;
+    })
+    .await;
+    for ip in ["198.51.100.1", "198.51.100.2"] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/refresh"))
+            .header("X-Forwarded-For", ip)
+            .json(&json!({"refresh_token": "nope"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header("X-Forwarded-For", "198.51.100.3")
+        .json(&json!({"refresh_token": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn limits_hold_across_replicas_sharing_the_database() {
+    let first = spawn_app_with(|s| {
+        s.rate_limit.per_ip = 4;
+        s.rate_limit.window_secs = 3600;
+    })
+    .await;
+    let second = spawn_replica(&first).await;
+    for app in [&first, &second, &first, &second] {
+        assert_eq!(
+            app.login("x@example.com", "whatever1").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_problem(
+        second.login("x@example.com", "whatever1").await,
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    assert_problem(
+        first.login("y@example.com", "whatever1").await,
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    second.stop().await;
+}

@@ -1,0 +1,192 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn health_answers_ok_and_echoes_a_request_id() {
+    let app = spawn_app().await;
+    let response = app.get("/health", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert!(
+        request_id.is_some_and(|id| id.len() >= 32),
+        "missing x-request-id"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "ok"}));
+}
+
+#[tokio::test]
+async fn every_response_gets_its_own_request_id() {
+    let app = spawn_app().await;
+    let first = app.get("/health", None).await;
+    let second = app.get("/no/such/route", None).await;
+    let id = |r: &reqwest::Response| {
+        r.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert!(
+        id(&second).is_some(),
+        "error responses carry a request id too"
+    );
+    assert_ne!(id(&first), id(&second));
+}
+
+#[tokio::test]
+async fn ready_answers_200_when_the_database_answers() {
+    let app = spawn_app().await;
+    let response = app.get("/ready", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert!(
+        body["database"] == "sqlite" || body["database"] == "postgres",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn ready_answers_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.db.clone().close().await.unwrap();
+    let problem = assert_problem(
+        app.get("/ready", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(problem["code"], "service_unavailable");
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_method_and_status() {
+    let app = spawn_app().await;
+    app.get("/health", None).await;
+    app.get("/health", None).await;
+    app.get("/api/v1/me", None).await;
+    let response = app.get("/metrics", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"planwright_http_requests_total{method="GET",route="/health",status="200"} 2"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"planwright_http_requests_total{method="GET",route="/api/v1/me",status="401"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"planwright_http_request_duration_seconds_bucket{method="GET",route="/health",le="0.001"}"#), "{text}");
+}
+
+#[tokio::test]
+async fn docs_serve_the_swagger_ui_page() {
+    let app = spawn_app().await;
+    let response = app.get("/docs", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("swagger-ui"),
+        "not the Swagger UI page: {}",
+        &html[..html.len().min(300)]
+    );
+    let initializer = app
+        .get("/docs/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        initializer.contains("/openapi.json"),
+        "Swagger UI does not load our document: {initializer}"
+    );
+}
+
+#[tokio::test]
+async fn openapi_json_is_served_and_lists_every_route() {
+    let app = spawn_app().await;
+    let response = app.get("/openapi.json", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/metrics", "get"),
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me", "patch"),
+        ("/api/v1/me", "delete"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not documented"
+        );
+    }
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[tokio::test]
+async fn cors_preflight_allows_configured_origins_only() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.cors.allowed_origins = vec!["https://app.example.com".to_owned()];
+        s.cors.allow_credentials = true;
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "PATCH")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        header(&allowed, "access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        header(&allowed, "access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
+
+    let refused = preflight("https://evil.example.net").await.unwrap();
+    assert_eq!(header(&refused, "access-control-allow-origin"), None);
+    assert_problem(refused, StatusCode::BAD_REQUEST).await;
+}
