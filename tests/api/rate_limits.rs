@@ -122,3 +122,25 @@ async fn limits_hold_across_replicas_sharing_the_database() {
     .await;
     second.stop().await;
 }
+
+#[tokio::test]
+async fn client_written_forwarded_hops_cannot_dodge_the_limit() {
+    let app = spawn_app_with(|s| {
+        s.server.trust_proxy_headers = true;
+        s.rate_limit.per_ip = 2;
+        s.rate_limit.window_secs = 3600;
+    })
+    .await;
+    let attempt = |n: u32| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            // The first hop is whatever the client wrote; the last is what our proxy saw.
+            .header("X-Forwarded-For", format!("203.0.113.{n}, 192.0.2.10"))
+            .header("Forwarded", format!("for=198.51.100.{n}"))
+            .json(&json!({"email": format!("user{n}@example.com"), "password": "guess-guess"}))
+            .send()
+    };
+    assert_eq!(attempt(1).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(2).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_problem(attempt(3).await.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
+}

@@ -203,8 +203,9 @@ impl FromRequest for AuthUser {
     }
 }
 
-/// The client's address: the peer, or the first `X-Forwarded-For`/`Forwarded` hop when
-/// `server.trust_proxy_headers` is on (only behind a proxy that sets those headers).
+/// The client's address: the peer, or — when `server.trust_proxy_headers` is on — the last
+/// `X-Forwarded-For` hop, which is the address our own proxy saw. Earlier hops (and `Forwarded`)
+/// are written by the client and would let it pick the address its limits are counted against.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
@@ -216,15 +217,28 @@ impl FromRequest for ClientIp {
         let trust = app_state(req)
             .map(|s| s.settings.server.trust_proxy_headers)
             .unwrap_or(false);
-        let info = req.connection_info();
-        let addr = if trust {
-            info.realip_remote_addr()
-        } else {
-            info.peer_addr()
-        };
-        let ip = addr.map(strip_port).unwrap_or("unknown").to_owned();
+        let forwarded = trust
+            .then(|| {
+                req.headers()
+                    .get_all("x-forwarded-for")
+                    .filter_map(|v| v.to_str().ok())
+                    .collect::<Vec<_>>()
+            })
+            .and_then(|values| last_hop(&values.join(",")).map(str::to_owned));
+        let ip = forwarded
+            .or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
+            .unwrap_or_else(|| "unknown".to_owned());
         std::future::ready(Ok(ClientIp(ip)))
     }
+}
+
+/// The rightmost address of an `X-Forwarded-For` list, without a port.
+fn last_hop(header: &str) -> Option<&str> {
+    header
+        .rsplit(',')
+        .map(str::trim)
+        .find(|hop| !hop.is_empty())
+        .map(strip_port)
 }
 
 fn strip_port(addr: &str) -> &str {
@@ -319,6 +333,14 @@ mod tests {
     fn trailing_garbage_is_refused() {
         let error = parse_json::<Hours>(br#"{"days": []} x"#).err();
         assert_eq!(error.as_ref().map(|e| e.status_code().as_u16()), Some(400));
+    }
+
+    #[test]
+    fn the_last_forwarded_hop_is_the_client() {
+        assert_eq!(last_hop("203.0.113.9, 10.0.0.1"), Some("10.0.0.1"));
+        assert_eq!(last_hop("198.51.100.7"), Some("198.51.100.7"));
+        assert_eq!(last_hop("spoofed, 192.0.2.1:5555 ,"), Some("192.0.2.1"));
+        assert_eq!(last_hop(" , "), None);
     }
 
     #[test]

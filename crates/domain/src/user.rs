@@ -28,7 +28,7 @@ impl Email {
         if email.is_empty() {
             return Err(FieldError::new("email", "An email address is required."));
         }
-        if email.chars().count() > Self::MAX_LEN {
+        if raw.chars().count() > Self::MAX_LEN {
             return Err(FieldError::new(
                 "email",
                 format!("An email address has at most {} characters.", Self::MAX_LEN),
@@ -125,7 +125,7 @@ impl DisplayName {
         if name.is_empty() {
             return Err(FieldError::new("name", "The name must not be blank."));
         }
-        if name.chars().count() > Self::MAX_LEN {
+        if raw.chars().count() > Self::MAX_LEN {
             return Err(FieldError::new(
                 "name",
                 format!("A name has at most {} characters.", Self::MAX_LEN),
@@ -401,6 +401,8 @@ mod tests {
         );
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"n".repeat(101)).is_err());
+        // Limits apply to what was sent, not to what is left after trimming.
+        assert!(DisplayName::parse(&format!(" {}", "n".repeat(100))).is_err());
         assert!(DisplayName::parse("a\u{0007}b").is_err());
     }
 

@@ -74,6 +74,11 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
         .build()
         .map_err(describe)?;
     let mut settings: Settings = config.try_deserialize().map_err(describe)?;
+    // `PLANWRIGHT__CORS__ALLOWED_ORIGINS=` (empty) means "none", not one empty origin.
+    settings
+        .cors
+        .allowed_origins
+        .retain(|origin| !origin.trim().is_empty());
     let warnings = settle_secrets(&mut settings, environment)?;
     settings.validate().map_err(ConfigError)?;
     Ok(Loaded {

@@ -26,9 +26,14 @@ pub struct WorkingHoursBody {
     #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "17:00")]
     pub end: String,
     /// Working weekdays, 1 (Monday) to 7 (Sunday).
-    #[schema(min_items = 1, value_type = Vec<u8>)]
+    #[schema(min_items = 1, value_type = Vec<IsoWeekday>, inline)]
     pub days: Vec<i64>,
 }
+
+/// An ISO weekday number: 1 = Monday … 7 = Sunday (documentation type only).
+#[derive(Debug, ToSchema)]
+#[schema(value_type = u8, minimum = 1, maximum = 7, example = 1)]
+pub struct IsoWeekday(pub u8);
 
 impl WorkingHoursBody {
     /// Parses into the domain type.

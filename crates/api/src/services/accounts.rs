@@ -260,8 +260,19 @@ fn account_gone(error: StoreError) -> ApiError {
 }
 
 async fn start_session(state: &AppState, user: User, family_id: Uuid) -> Result<Session, ApiError> {
+    if rand::random::<u16>().is_multiple_of(SWEEP_ONE_IN) {
+        // Expired tokens can never be used again; sweeping them now and then on login keeps the
+        // table small without a scheduler. Reuse detection only needs unexpired tokens.
+        if let Err(error) = repo::refresh_tokens::delete_expired(state.db.conn(), Utc::now()).await
+        {
+            tracing::warn!(error = %error, "sweeping expired refresh tokens failed");
+        }
+    }
     issue_session(state, state.db.conn(), user, family_id).await
 }
+
+/// On average, one login in this many sweeps expired refresh tokens.
+const SWEEP_ONE_IN: u16 = 256;
 
 async fn issue_session(
     state: &AppState,

@@ -5,6 +5,9 @@ use planwright_store::{Database, repo::rate_limits};
 
 use crate::{error::ApiError, settings::RateLimitSettings};
 
+/// On average, one new window in this many prunes the expired ones.
+const PRUNE_ONE_IN: u16 = 256;
+
 /// Counts requests per client address and per account for one route, and refuses the excess.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
@@ -40,6 +43,13 @@ impl RateLimiter {
         let now = Utc::now().timestamp();
         let window = self.settings.window_secs.max(1);
         let count = rate_limits::hit(self.db.conn(), &bucket, window, now).await?;
+        if count.hits == 1 && rand::random::<u16>().is_multiple_of(PRUNE_ONE_IN) {
+            // Old windows are dead weight; clearing them now and then keeps the table small
+            // without a scheduler. Any replica may do it, and doing it twice is harmless.
+            if let Err(error) = rate_limits::prune(self.db.conn(), now - 2 * window).await {
+                tracing::warn!(error = %error, "pruning old rate-limit windows failed");
+            }
+        }
         if count.hits > limit {
             let retry_after = (count.window_start + window - now).max(1);
             tracing::info!(route, kind, "rate limit reached");

@@ -79,6 +79,18 @@ pub async fn revoke_family(
     Ok(result.rows_affected)
 }
 
+/// Deletes tokens that expired before `before` (housekeeping; they can never be used again).
+pub async fn delete_expired(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let result = refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::ExpiresAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 fn to_record(row: refresh_tokens::Model) -> RefreshTokenRecord {
     RefreshTokenRecord {
         id: row.id,
