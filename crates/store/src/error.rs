@@ -17,9 +17,23 @@ pub enum StoreError {
         /// What failed to parse.
         message: String,
     },
-    /// The database failed or could not be reached.
+    /// No connection to the database could be had (down, unreachable, pool exhausted).
+    #[error("database unavailable")]
+    Unavailable(#[source] sea_orm::DbErr),
+    /// The database answered with an error.
     #[error("database error")]
-    Database(#[from] sea_orm::DbErr),
+    Database(#[source] sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        match error {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                Self::Unavailable(error)
+            }
+            other => Self::Database(other),
+        }
+    }
 }
 
 impl StoreError {
@@ -27,7 +41,7 @@ impl StoreError {
     pub(crate) fn on_unique(what: &'static str) -> impl FnOnce(sea_orm::DbErr) -> Self {
         move |error| match error.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(what),
-            _ => Self::Database(error),
+            _ => Self::from(error),
         }
     }
 }

@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use planwright_domain::{
     DisplayName, Email, NewUser, Password, TimeZone, User, UserChanges, WorkingHours,
 };
-use planwright_store::{StoreError, TransactionTrait, repo};
+use planwright_store::{StoreError, repo};
 use uuid::Uuid;
 
 use crate::{
@@ -191,14 +191,15 @@ pub async fn refresh(
         ));
     }
     let user = repo::users::find(state.db.conn(), record.user_id).await?;
-    let txn = state.db.conn().begin().await.map_err(StoreError::from)?;
-    if !repo::refresh_tokens::revoke_if_live(&txn, record.id, now).await? {
-        txn.rollback().await.map_err(StoreError::from)?;
+    let (refresh_token, refresh_hash) = new_refresh_token();
+    let expires_at = refresh_expiry(state, now);
+    if repo::refresh_tokens::rotate(state.db.conn(), &record, &refresh_hash, expires_at, now)
+        .await?
+        .is_none()
+    {
         return reused().await;
     }
-    let session = issue_session(state, &txn, user, record.family_id).await?;
-    txn.commit().await.map_err(StoreError::from)?;
-    Ok(session)
+    with_access_token(state, user, refresh_token)
 }
 
 /// Signs out the login that `refresh_token` belongs to, if it is the caller's. Idempotent.
@@ -268,21 +269,29 @@ async fn start_session(state: &AppState, user: User, family_id: Uuid) -> Result<
             tracing::warn!(error = %error, "sweeping expired refresh tokens failed");
         }
     }
-    issue_session(state, state.db.conn(), user, family_id).await
+    let (refresh_token, refresh_hash) = new_refresh_token();
+    let expires_at = refresh_expiry(state, Utc::now());
+    repo::refresh_tokens::insert(
+        state.db.conn(),
+        user.id,
+        family_id,
+        &refresh_hash,
+        expires_at,
+    )
+    .await?;
+    with_access_token(state, user, refresh_token)
 }
 
-/// On average, one login in this many sweeps expired refresh tokens.
-const SWEEP_ONE_IN: u16 = 256;
+fn refresh_expiry(state: &AppState, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    now + Duration::days(state.settings.auth.refresh_token_ttl_days)
+}
 
-async fn issue_session(
+/// Completes a session whose refresh token is stored: signs the access token.
+fn with_access_token(
     state: &AppState,
-    db: &impl planwright_store::ConnectionTrait,
     user: User,
-    family_id: Uuid,
+    refresh_token: String,
 ) -> Result<Session, ApiError> {
-    let (refresh_token, refresh_hash) = new_refresh_token();
-    let expires_at = Utc::now() + Duration::days(state.settings.auth.refresh_token_ttl_days);
-    repo::refresh_tokens::insert(db, user.id, family_id, &refresh_hash, expires_at).await?;
     let access_token = state.tokens.issue(user.id).map_err(ApiError::internal)?;
     Ok(Session {
         access_token,
@@ -291,3 +300,6 @@ async fn issue_session(
         user,
     })
 }
+
+/// On average, one login in this many sweeps expired refresh tokens.
+const SWEEP_ONE_IN: u16 = 256;

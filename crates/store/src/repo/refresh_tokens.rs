@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use planwright_domain::RefreshTokenRecord;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -48,7 +48,7 @@ pub async fn find_by_hash(
 
 /// Marks one live token used. Returns `false` when another request revoked it first, so two
 /// concurrent refreshes with the same token cannot both succeed.
-pub async fn revoke_if_live(
+async fn revoke_if_live(
     db: &impl ConnectionTrait,
     id: Uuid,
     now: DateTime<Utc>,
@@ -60,6 +60,35 @@ pub async fn revoke_if_live(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Spends the live token `spent` and stores its successor in the same family, atomically.
+/// Returns `None` when the token was already spent (another request won the race): nothing
+/// changes then.
+pub async fn rotate(
+    db: &DatabaseConnection,
+    spent: &RefreshTokenRecord,
+    successor_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<RefreshTokenRecord>, StoreError> {
+    // The write comes first: on SQLite a transaction that reads and then writes can meet another
+    // doing the same and fail with SQLITE_BUSY instead of waiting.
+    let txn = db.begin().await?;
+    if !revoke_if_live(&txn, spent.id, now).await? {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let successor = insert(
+        &txn,
+        spent.user_id,
+        spent.family_id,
+        successor_hash,
+        expires_at,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(successor))
 }
 
 /// Revokes every live token of a family (a reused token means the family leaked).

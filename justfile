@@ -1,0 +1,50 @@
+# Planwright developer commands. `just` alone lists them; every recipe is plain cargo underneath.
+
+default:
+    @just --list
+
+# Start the server (SQLite in ./data, offline defaults)
+run:
+    cargo run -p planwright -- serve
+
+# Run every test on SQLite
+test:
+    cargo test --workspace
+
+# Run the end-to-end tests on the local PostgreSQL too
+test-pg url="postgres://postgres@127.0.0.1:5432/test":
+    TEST_DATABASE_URL={{url}} cargo test -p planwright-tests
+
+# Format and lint as CI does
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code
+fmt:
+    cargo fmt --all
+
+# Apply, roll back or list migrations: just migrate up|down|status|fresh
+migrate action="up":
+    cargo run -p planwright -- migrate {{action}}
+
+# Print the OpenAPI document
+openapi:
+    cargo run -q -p planwright -- openapi
+
+# Accept a changed OpenAPI snapshot after reviewing the diff
+snapshot:
+    INSTA_UPDATE=always cargo test -p planwright-tests openapi
+
+# Fuzz the API with schemathesis against a release build
+fuzz examples="100":
+    cargo build --release -p planwright
+    .ci/fuzz.sh {{examples}}
+
+# Test nginx + two replicas + PostgreSQL on loopback
+topology:
+    bash deploy/topology-test.sh
+
+# Everything CI runs
+ci:
+    bash .ci/run
