@@ -129,6 +129,10 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.handle.clone()
+    }
+
     pub async fn stop(&self) {
         planwright_api::startup::stop(self.handle.clone(), Duration::from_secs(5)).await;
     }

@@ -55,3 +55,53 @@ fn every_operation_documents_its_problem_responses() {
         }
     }
 }
+
+/// `docs/API.md` is generated from the document; `UPDATE_DOCS=1 cargo test -p planwright-tests
+/// api_summary` rewrites it after a change.
+#[test]
+fn api_summary_matches_the_document() {
+    let document = serde_json::to_value(planwright_api::openapi::document()).unwrap();
+    let mut rows = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let access = if operation.get("security").is_some() {
+                "bearer"
+            } else {
+                "public"
+            };
+            let summary = operation["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('|', "\\|")
+                .replace('\n', " ");
+            let statuses: Vec<&str> = operation["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            rows.push(format!(
+                "| `{} {path}` | {access} | {summary} | {} |",
+                method.to_uppercase(),
+                statuses.join(", ")
+            ));
+        }
+    }
+    let summary = format!(
+        "# API summary\n\n\
+         Generated from the OpenAPI document by `tests/api/openapi.rs` (`UPDATE_DOCS=1 cargo test -p \
+         planwright-tests api_summary`); do not edit by hand. The full contract, with schemas and \
+         examples, is `/openapi.json` on a running server, browsable at `/docs`.\n\n\
+         | operation | access | summary | statuses |\n| --- | --- | --- | --- |\n{}\n",
+        rows.join("\n")
+    );
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/API.md");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &summary).unwrap();
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == summary,
+        "docs/API.md is out of date: run `UPDATE_DOCS=1 cargo test -p planwright-tests api_summary`"
+    );
+}

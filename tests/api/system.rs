@@ -190,3 +190,81 @@ async fn cors_preflight_allows_configured_origins_only() {
     assert_eq!(header(&refused, "access-control-allow-origin"), None);
     assert_problem(refused, StatusCode::BAD_REQUEST).await;
 }
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = crate::helpers::spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    // One raw keep-alive connection: a first request proves the server owns it, then a second
+    // request stays in flight with half its body sent.
+    let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+    connection
+        .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = vec![0u8; 4096];
+    let read = connection.read(&mut buffer).await.unwrap();
+    assert!(String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"));
+
+    let body = br#"{"email": "slow@example.com", "password": "whatever1"}"#;
+    let (first, rest) = body.split_at(20);
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    connection.write_all(head.as_bytes()).await.unwrap();
+    // "100 Continue" means the server has parsed the request: it is in flight from here on.
+    let read = connection.read(&mut buffer).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&buffer[..read])
+    );
+    connection.write_all(first).await.unwrap();
+
+    let stopping = tokio::spawn({
+        let handle = app.handle();
+        async move { handle.stop(true).await }
+    });
+    // New connections are refused once the server stops accepting.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(&address).await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server still accepts connections while stopping"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        !stopping.is_finished(),
+        "the server stopped before its in-flight request finished"
+    );
+
+    connection.write_all(rest).await.unwrap();
+    let mut answer = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !String::from_utf8_lossy(&answer).contains("invalid_credentials") {
+        let read = tokio::time::timeout_at(deadline, connection.read(&mut buffer))
+            .await
+            .expect("answer in time")
+            .unwrap();
+        assert!(
+            read > 0,
+            "connection closed without an answer: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 401"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(connection);
+    tokio::time::timeout(std::time::Duration::from_secs(10), stopping)
+        .await
+        .expect("server stopped")
+        .unwrap();
+}

@@ -18,10 +18,10 @@ pub enum StoreError {
         message: String,
     },
     /// No connection to the database could be had (down, unreachable, pool exhausted).
-    #[error("database unavailable")]
+    #[error("database unavailable: {0}")]
     Unavailable(#[source] sea_orm::DbErr),
     /// The database answered with an error.
-    #[error("database error")]
+    #[error("database error: {0}")]
     Database(#[source] sea_orm::DbErr),
 }
 

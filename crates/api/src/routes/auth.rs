@@ -128,6 +128,9 @@ impl From<Session> for TokenResponse {
 }
 
 /// Create an account and sign it in (public).
+///
+/// The email is stored lower-cased; the time zone defaults to `UTC` and working hours to
+/// 09:00–17:00, Monday to Friday.
 #[utoipa::path(
     tag = "accounts",
     request_body = RegisterRequest,
@@ -148,7 +151,9 @@ pub async fn register(
     Ok(HttpResponse::Created().json(TokenResponse::from(session)))
 }
 
-/// Sign in with email and password (public). A wrong password and an unknown email get the same 401.
+/// Sign in with email and password (public).
+///
+/// A wrong password and an unknown email get the same 401, after the same work.
 #[utoipa::path(
     tag = "accounts",
     request_body = LoginRequest,
@@ -168,8 +173,9 @@ pub async fn login(
     Ok(web::Json(session.into()))
 }
 
-/// Trade a refresh token for a new pair (public). The old refresh token is spent; using it again
-/// signs out every session of that login.
+/// Trade a refresh token for a new pair (public).
+///
+/// The old refresh token is spent; presenting it again signs out every session of that login.
 #[utoipa::path(
     tag = "accounts",
     request_body = RefreshRequest,
@@ -189,7 +195,9 @@ pub async fn refresh(
     Ok(web::Json(session.into()))
 }
 
-/// Sign out the login a refresh token belongs to. Idempotent: an unknown token is also a 204.
+/// Sign out the login a refresh token belongs to.
+///
+/// Idempotent: a token already revoked, unknown or someone else's is also a 204 (and changes nothing).
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),

@@ -151,6 +151,9 @@ pub async fn get_me(
 }
 
 /// Update the caller's name, time zone or working hours.
+///
+/// Fields left out stay as they are; `"name": null` removes the name. Nothing changes unless every
+/// given field is valid.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -171,7 +174,10 @@ pub async fn update_me(
     Ok(web::Json(user.into()))
 }
 
-/// Delete the caller's account and everything it owns (refresh tokens included).
+/// Delete the caller's account.
+///
+/// Everything the account owns goes with it, refresh tokens included; its access tokens stop
+/// working at once.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
