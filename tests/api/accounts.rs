@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, error_fields, spawn_app};
+use crate::helpers::{assert_problem, error_fields, header, spawn_app};
 
 #[tokio::test]
 async fn register_creates_an_account_and_signs_it_in() {
@@ -319,10 +319,7 @@ async fn an_expired_access_token_is_401_with_a_hint_to_refresh() {
         .unwrap();
     let response = app.get_me(&expired).await;
     assert_eq!(
-        response
-            .headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok()),
+        header(&response, "www-authenticate").as_deref(),
         Some("Bearer")
     );
     let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;

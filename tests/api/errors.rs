@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, error_fields, spawn_app, spawn_app_with};
+use crate::helpers::{assert_problem, error_fields, header, spawn_app, spawn_app_with};
 
 async fn post_raw(
     app: &crate::helpers::TestApp,
@@ -145,10 +145,7 @@ async fn a_wrong_method_is_a_405_problem_listing_the_allowed_ones() {
     let app = spawn_app().await;
     let response = app.client.put(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(
-        response
-            .headers()
-            .get("allow")
-            .and_then(|v| v.to_str().ok()),
+        header(&response, "allow").as_deref(),
         Some("DELETE, GET, PATCH")
     );
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
@@ -158,12 +155,6 @@ async fn a_wrong_method_is_a_405_problem_listing_the_allowed_ones() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response
-            .headers()
-            .get("allow")
-            .and_then(|v| v.to_str().ok()),
-        Some("POST")
-    );
+    assert_eq!(header(&response, "allow").as_deref(), Some("POST"));
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
 }

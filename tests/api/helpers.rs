@@ -232,15 +232,19 @@ impl TestApp {
     }
 }
 
+/// A response header as text, if present.
+pub fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// Asserts a problem+json answer with `status` and returns its body.
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status, "unexpected status");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = header(&response, "content-type").unwrap_or_default();
     assert!(
         content_type.starts_with("application/problem+json"),
         "content type was {content_type:?}"

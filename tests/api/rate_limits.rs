@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app_with, spawn_replica};
+use crate::helpers::{assert_problem, header, spawn_app_with, spawn_replica};
 
 #[tokio::test]
 async fn login_is_limited_per_client_address_with_retry_after() {
@@ -18,10 +18,7 @@ async fn login_is_limited_per_client_address_with_retry_after() {
         );
     }
     let response = app.login("someone-else@example.com", "whatever1").await;
-    let retry_after: u64 = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
+    let retry_after: u64 = header(&response, "retry-after")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     assert!(

@@ -1,18 +1,14 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, header, spawn_app};
 
 #[tokio::test]
 async fn health_answers_ok_and_echoes_a_request_id() {
     let app = spawn_app().await;
     let response = app.get("/health", None).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = header(&response, "x-request-id");
     assert!(
         request_id.is_some_and(|id| id.len() >= 32),
         "missing x-request-id"
@@ -26,12 +22,7 @@ async fn every_response_gets_its_own_request_id() {
     let app = spawn_app().await;
     let first = app.get("/health", None).await;
     let second = app.get("/no/such/route", None).await;
-    let id = |r: &reqwest::Response| {
-        r.headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let id = |r: &reqwest::Response| header(r, "x-request-id");
     assert!(
         id(&second).is_some(),
         "error responses carry a request id too"
@@ -74,12 +65,7 @@ async fn metrics_count_requests_by_route_template_method_and_status() {
     app.get("/api/v1/me", None).await;
     let response = app.get("/metrics", None).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = header(&response, "content-type").unwrap_or_default();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     let text = response.text().await.unwrap();
     assert!(
@@ -171,12 +157,6 @@ async fn cors_preflight_allows_configured_origins_only() {
     };
     let allowed = preflight("https://app.example.com").await.unwrap();
     assert_eq!(allowed.status(), StatusCode::OK);
-    let header = |r: &reqwest::Response, name: &str| {
-        r.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
     assert_eq!(
         header(&allowed, "access-control-allow-origin").as_deref(),
         Some("https://app.example.com")

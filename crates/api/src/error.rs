@@ -325,10 +325,11 @@ mod tests {
 
     #[test]
     fn validation_error_lists_every_field() {
-        let mut errors = ValidationErrors::new();
-        errors.check::<()>(Err(FieldError::new("email", "bad")));
-        errors.check::<()>(Err(FieldError::new("password", "short")));
-        let body = body_of(&ApiError::Validation(errors));
+        let errors = [
+            FieldError::new("email", "bad"),
+            FieldError::new("password", "short"),
+        ];
+        let body = body_of(&ApiError::Validation(errors.into_iter().collect()));
         assert_eq!(
             body,
             serde_json::json!({

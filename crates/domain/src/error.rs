@@ -32,30 +32,15 @@ impl std::error::Error for FieldError {}
 pub struct ValidationErrors(Vec<FieldError>);
 
 impl ValidationErrors {
-    /// No errors yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Keeps the value of `result`, or records its error and returns `None`.
-    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.0.push(error);
-                None
-            }
-        }
-    }
-
-    /// `Ok(())` when nothing failed, otherwise all the failures.
-    pub fn into_result(self) -> Result<(), Self> {
-        if self.0.is_empty() { Ok(()) } else { Err(self) }
-    }
-
     /// The failures in the order they were found.
     pub fn errors(&self) -> &[FieldError] {
         &self.0
+    }
+}
+
+impl FromIterator<FieldError> for ValidationErrors {
+    fn from_iter<I: IntoIterator<Item = FieldError>>(errors: I) -> Self {
+        Self(errors.into_iter().collect())
     }
 }
 

@@ -36,23 +36,19 @@ pub struct RegisterRequest {
 
 impl RegisterRequest {
     fn parse(self) -> Result<Registration, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let email = errors.check(Email::parse(&self.email));
-        let password = errors.check(Password::parse(&self.password));
-        let name = self
-            .name
-            .and_then(|raw| errors.check(DisplayName::parse(&raw)));
-        let timezone = match self.timezone {
-            Some(raw) => errors.check(TimeZone::parse(&raw)),
-            None => Some(TimeZone::default()),
-        };
-        let working_hours = match self.working_hours {
-            Some(body) => errors.check(body.parse()),
-            None => Some(WorkingHours::default()),
-        };
-        errors.into_result()?;
-        match (email, password, timezone, working_hours) {
-            (Some(email), Some(password), Some(timezone), Some(working_hours)) => {
+        let email = Email::parse(&self.email);
+        let password = Password::parse(&self.password);
+        let name = self.name.as_deref().map(DisplayName::parse).transpose();
+        let timezone = self
+            .timezone
+            .as_deref()
+            .map_or(Ok(TimeZone::default()), TimeZone::parse);
+        let working_hours = self
+            .working_hours
+            .as_ref()
+            .map_or(Ok(WorkingHours::default()), WorkingHoursBody::parse);
+        match (email, password, name, timezone, working_hours) {
+            (Ok(email), Ok(password), Ok(name), Ok(timezone), Ok(working_hours)) => {
                 Ok(Registration {
                     email,
                     password,
@@ -61,8 +57,16 @@ impl RegisterRequest {
                     working_hours,
                 })
             }
-            // Unreachable: every `None` above recorded an error.
-            _ => Err(ValidationErrors::new()),
+            (email, password, name, timezone, working_hours) => Err([
+                email.err(),
+                password.err(),
+                name.err(),
+                timezone.err(),
+                working_hours.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
         }
     }
 }

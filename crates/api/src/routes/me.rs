@@ -114,24 +114,30 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 impl UpdateMeRequest {
     fn parse(self) -> Result<UserChanges, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
         let name = match self.name {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(raw)) => errors.check(DisplayName::parse(&raw)).map(Some),
+            Some(Some(raw)) => DisplayName::parse(&raw).map(|name| Some(Some(name))),
+            Some(None) => Ok(Some(None)),
+            None => Ok(None),
         };
-        let timezone = self
-            .timezone
-            .and_then(|raw| errors.check(TimeZone::parse(&raw)));
+        let timezone = self.timezone.as_deref().map(TimeZone::parse).transpose();
         let working_hours = self
             .working_hours
-            .and_then(|body| errors.check(body.parse()));
-        errors.into_result()?;
-        Ok(UserChanges {
-            name,
-            timezone,
-            working_hours,
-        })
+            .as_ref()
+            .map(WorkingHoursBody::parse)
+            .transpose();
+        match (name, timezone, working_hours) {
+            (Ok(name), Ok(timezone), Ok(working_hours)) => Ok(UserChanges {
+                name,
+                timezone,
+                working_hours,
+            }),
+            (name, timezone, working_hours) => {
+                Err([name.err(), timezone.err(), working_hours.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect())
+            }
+        }
     }
 }
 
