@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_users;
 mod m20261121_000002_create_refresh_tokens;
 mod m20261121_000003_create_rate_limits;
+mod m20261121_000004_create_plans;
+mod m20261121_000005_create_tasks_and_ai_usage;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_users::Migration),
             Box::new(m20261121_000002_create_refresh_tokens::Migration),
             Box::new(m20261121_000003_create_rate_limits::Migration),
+            Box::new(m20261121_000004_create_plans::Migration),
+            Box::new(m20261121_000005_create_tasks_and_ai_usage::Migration),
         ]
     }
 }

@@ -12,17 +12,8 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(RateLimits::Table)
                     .if_not_exists()
-                    .col(
-                        ColumnDef::new(RateLimits::Bucket)
-                            .string_len(320)
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(RateLimits::WindowStart)
-                            .big_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(RateLimits::Bucket).string_len(320).not_null().primary_key())
+                    .col(ColumnDef::new(RateLimits::WindowStart).big_integer().not_null())
                     .col(ColumnDef::new(RateLimits::Hits).big_integer().not_null())
                     .to_owned(),
             )
@@ -30,9 +21,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(RateLimits::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(RateLimits::Table).to_owned()).await
     }
 }
 

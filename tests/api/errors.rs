@@ -9,36 +9,18 @@ async fn post_raw(
     content_type: &str,
     body: &'static str,
 ) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    app.client.post(app.url(path)).header("content-type", content_type).body(body).send().await.unwrap()
 }
 
 #[tokio::test]
 async fn malformed_json_is_400() {
     let app = spawn_app().await;
     let problem = assert_problem(
-        post_raw(
-            &app,
-            "/api/v1/auth/login",
-            "application/json",
-            "{\"email\": ",
-        )
-        .await,
+        post_raw(&app, "/api/v1/auth/login", "application/json", "{\"email\": ").await,
         StatusCode::BAD_REQUEST,
     )
     .await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not valid JSON"),
-        "{problem}"
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"), "{problem}");
     assert_problem(
         post_raw(&app, "/api/v1/auth/login", "application/json", "").await,
         StatusCode::BAD_REQUEST,
@@ -61,8 +43,7 @@ async fn missing_fields_are_422_naming_the_field() {
 async fn wrong_field_types_are_422_naming_the_field() {
     let app = spawn_app().await;
     let problem = assert_problem(
-        app.register(&json!({"email": 42, "password": "12345678"}))
-            .await,
+        app.register(&json!({"email": 42, "password": "12345678"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -70,32 +51,19 @@ async fn wrong_field_types_are_422_naming_the_field() {
     let body = json!({"email": "a@example.com", "password": "12345678", "working_hours": {"start": "09:00", "end": "17:00", "days": [1, "two"]}});
     let problem = assert_problem(app.register(&body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["working_hours.days[1]"]);
-    let problem = assert_problem(
-        app.register(&json!(["not", "an", "object"])).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let problem =
+        assert_problem(app.register(&json!(["not", "an", "object"])).await, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
     assert_eq!(error_fields(&problem), ["body"]);
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_415() {
     let app = spawn_app().await;
-    let response = post_raw(
-        &app,
-        "/api/v1/auth/login",
-        "application/x-www-form-urlencoded",
-        "email=a&password=b",
-    )
-    .await;
+    let response =
+        post_raw(&app, "/api/v1/auth/login", "application/x-www-form-urlencoded", "email=a&password=b").await;
     assert_problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(app.url("/api/v1/auth/login")).body("{}").send().await.unwrap();
     assert_problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 }
 
@@ -127,34 +95,17 @@ fn futures_stream(
 #[tokio::test]
 async fn an_unknown_route_is_a_404_problem() {
     let app = spawn_app().await;
-    let problem = assert_problem(
-        app.get("/api/v1/nothing-here", None).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("/api/v1/nothing-here")
-    );
+    let problem = assert_problem(app.get("/api/v1/nothing-here", None).await, StatusCode::NOT_FOUND).await;
+    assert!(problem["detail"].as_str().unwrap().contains("/api/v1/nothing-here"));
 }
 
 #[tokio::test]
 async fn a_wrong_method_is_a_405_problem_listing_the_allowed_ones() {
     let app = spawn_app().await;
     let response = app.client.put(app.url("/api/v1/me")).send().await.unwrap();
-    assert_eq!(
-        header(&response, "allow").as_deref(),
-        Some("DELETE, GET, PATCH")
-    );
+    assert_eq!(header(&response, "allow").as_deref(), Some("DELETE, GET, PATCH"));
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/v1/auth/login")).send().await.unwrap();
     assert_eq!(header(&response, "allow").as_deref(), Some("POST"));
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
 }

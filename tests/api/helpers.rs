@@ -33,15 +33,13 @@ pub struct TestUser {
 }
 
 fn config_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("config")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("config")
 }
 
 /// The test settings, before any per-test change.
 pub fn test_settings() -> Settings {
-    let loaded = configuration::load_from(&config_dir(), Environment::Test)
-        .expect("test configuration loads");
+    let loaded =
+        configuration::load_from(&config_dir(), Environment::Test).expect("test configuration loads");
     loaded.settings
 }
 
@@ -60,10 +58,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         }
         _ => {
             let dir = tempfile::tempdir().expect("temp dir");
-            settings.database.url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("planwright.db").display()
-            );
+            settings.database.url =
+                format!("sqlite://{}?mode=rwc", dir.path().join("planwright.db").display());
             Some(dir)
         }
     };
@@ -84,43 +80,22 @@ async fn start(mut settings: Settings) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         planwright::telemetry::init(&settings.log);
     }
-    let db = database::prepare(&settings.database)
-        .await
-        .expect("database ready");
-    let application = Application::build(settings.clone(), db.clone())
-        .await
-        .expect("application builds");
+    let db = database::prepare(&settings.database).await.expect("database ready");
+    let application = Application::build(settings.clone(), db.clone()).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
     tokio::spawn(application.run_without_signals());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
-        .expect("client");
-    TestApp {
-        address,
-        client,
-        db,
-        settings,
-        handle,
-        _dir: None,
-    }
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build().expect("client");
+    TestApp { address, client, db, settings, handle, _dir: None }
 }
 
 async fn fresh_postgres_database(admin_url: &str) -> String {
     let name = format!("pw_test_{}", Uuid::new_v4().simple());
-    let admin = sea_orm::Database::connect(admin_url)
-        .await
-        .expect("PostgreSQL at TEST_DATABASE_URL answers");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create test database");
+    let admin = sea_orm::Database::connect(admin_url).await.expect("PostgreSQL at TEST_DATABASE_URL answers");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
     admin.close().await.expect("close admin connection");
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(base, _)| base)
-        .unwrap_or(admin_url);
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(admin_url);
     format!("{base}/{name}")
 }
 
@@ -154,22 +129,11 @@ impl TestApp {
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value, token: &str) -> Response {
-        self.client
-            .patch(self.url(path))
-            .json(body)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request sent")
+        self.client.patch(self.url(path)).json(body).bearer_auth(token).send().await.expect("request sent")
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request sent")
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request sent")
     }
 
     pub async fn register(&self, body: &Value) -> Response {
@@ -177,30 +141,15 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": password}),
-            None,
-        )
-        .await
+        self.post_json("/api/v1/auth/login", &json!({"email": email, "password": password}), None).await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": refresh_token}),
-            None,
-        )
-        .await
+        self.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh_token}), None).await
     }
 
     pub async fn logout(&self, refresh_token: &str, token: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/logout",
-            &json!({"refresh_token": refresh_token}),
-            Some(token),
-        )
-        .await
+        self.post_json("/api/v1/auth/logout", &json!({"refresh_token": refresh_token}), Some(token)).await
     }
 
     pub async fn get_me(&self, token: &str) -> Response {
@@ -211,22 +160,15 @@ impl TestApp {
     pub async fn signed_in_user(&self) -> TestUser {
         let email = format!("user-{}@example.com", Uuid::new_v4().simple());
         let password = "correct horse battery".to_owned();
-        let response = self
-            .register(&json!({"email": email, "password": password, "name": "Test User"}))
-            .await;
+        let response =
+            self.register(&json!({"email": email, "password": password, "name": "Test User"})).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.expect("json");
         TestUser {
             email,
             password,
-            access_token: body["access_token"]
-                .as_str()
-                .expect("access token")
-                .to_owned(),
-            refresh_token: body["refresh_token"]
-                .as_str()
-                .expect("refresh token")
-                .to_owned(),
+            access_token: body["access_token"].as_str().expect("access token").to_owned(),
+            refresh_token: body["refresh_token"].as_str().expect("refresh token").to_owned(),
             id: body["user"]["id"].as_str().expect("id").to_owned(),
         }
     }
@@ -234,35 +176,19 @@ impl TestApp {
 
 /// A response header as text, if present.
 pub fn header(response: &Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// Asserts a problem+json answer with `status` and returns its body.
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status, "unexpected status");
     let content_type = header(&response, "content-type").unwrap_or_default();
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "content type was {content_type:?}"
-    );
+    assert!(content_type.starts_with("application/problem+json"), "content type was {content_type:?}");
     let body: Value = response.json().await.expect("problem body is JSON");
     assert_eq!(body["status"], status.as_u16(), "{body}");
-    assert!(
-        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "problem without detail: {body}"
-    );
-    assert!(
-        body["code"].as_str().is_some(),
-        "problem without code: {body}"
-    );
-    assert!(
-        body["type"].as_str().is_some() && body["title"].as_str().is_some(),
-        "{body}"
-    );
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "problem without detail: {body}");
+    assert!(body["code"].as_str().is_some(), "problem without code: {body}");
+    assert!(body["type"].as_str().is_some() && body["title"].as_str().is_some(), "{body}");
     body
 }
 
@@ -270,11 +196,6 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
 pub fn error_fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }

@@ -8,5 +8,7 @@ mod helpers;
 mod isolation;
 mod me;
 mod openapi;
+mod plans;
 mod rate_limits;
 mod system;
+mod tasks;

@@ -26,10 +26,7 @@ async fn patch_me_updates_name_timezone_and_working_hours() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["name"], "Grace");
     assert_eq!(body["timezone"], "America/New_York");
-    assert_eq!(
-        body["working_hours"],
-        json!({"start": "10:00", "end": "18:30", "days": [1, 3]})
-    );
+    assert_eq!(body["working_hours"], json!({"start": "10:00", "end": "18:30", "days": [1, 3]}));
     let stored: Value = app.get_me(&user.access_token).await.json().await.unwrap();
     assert_eq!(stored, body);
 }
@@ -39,23 +36,15 @@ async fn patch_me_leaves_absent_fields_alone_and_null_clears_the_name() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let body: Value = app
-        .patch_json(
-            "/api/v1/me",
-            &json!({"timezone": "Asia/Tokyo"}),
-            &user.access_token,
-        )
+        .patch_json("/api/v1/me", &json!({"timezone": "Asia/Tokyo"}), &user.access_token)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(body["name"], "Test User");
     assert_eq!(body["timezone"], "Asia/Tokyo");
-    let body: Value = app
-        .patch_json("/api/v1/me", &json!({"name": null}), &user.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value =
+        app.patch_json("/api/v1/me", &json!({"name": null}), &user.access_token).await.json().await.unwrap();
     assert_eq!(body["name"], Value::Null);
     assert_eq!(body["timezone"], "Asia/Tokyo");
 }
@@ -73,10 +62,7 @@ async fn patch_me_refuses_invalid_values_and_changes_nothing() {
         )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(
-        error_fields(&problem),
-        ["name", "timezone", "working_hours.end"]
-    );
+    assert_eq!(error_fields(&problem), ["name", "timezone", "working_hours.end"]);
     let after: Value = app.get_me(&user.access_token).await.json().await.unwrap();
     assert_eq!(before, after);
 }
@@ -85,32 +71,12 @@ async fn patch_me_refuses_invalid_values_and_changes_nothing() {
 async fn delete_me_removes_the_account_and_its_sessions() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    assert_eq!(
-        app.delete("/api/v1/me", &user.access_token).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(app.delete("/api/v1/me", &user.access_token).await.status(), StatusCode::NO_CONTENT);
 
-    let problem = assert_problem(
-        app.get_me(&user.access_token).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("no longer exists")
-    );
-    assert_problem(
-        app.refresh(&user.refresh_token).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert_problem(
-        app.login(&user.email, &user.password).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let problem = assert_problem(app.get_me(&user.access_token).await, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("no longer exists"));
+    assert_problem(app.refresh(&user.refresh_token).await, StatusCode::UNAUTHORIZED).await;
+    assert_problem(app.login(&user.email, &user.password).await, StatusCode::UNAUTHORIZED).await;
     let rows = app
         .db
         .conn()
@@ -121,16 +87,10 @@ async fn delete_me_removes_the_account_and_its_sessions() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        rows.try_get::<i64>("", "n").unwrap(),
-        0,
-        "refresh tokens outlived their account"
-    );
+    assert_eq!(rows.try_get::<i64>("", "n").unwrap(), 0, "refresh tokens outlived their account");
     // The email is free again.
     assert_eq!(
-        app.register(&json!({"email": user.email, "password": "12345678"}))
-            .await
-            .status(),
+        app.register(&json!({"email": user.email, "password": "12345678"})).await.status(),
         StatusCode::CREATED
     );
 }

@@ -12,10 +12,7 @@ fn openapi_document_matches_the_snapshot() {
 async fn served_document_is_the_generated_one() {
     let app = spawn_app().await;
     let served: Value = app.get("/openapi.json", None).await.json().await.unwrap();
-    assert_eq!(
-        served,
-        serde_json::to_value(planwright_api::openapi::document()).unwrap()
-    );
+    assert_eq!(served, serde_json::to_value(planwright_api::openapi::document()).unwrap());
 }
 
 #[test]
@@ -31,25 +28,19 @@ fn every_operation_documents_its_problem_responses() {
             }
             if operation.get("requestBody").is_some() {
                 for status in ["400", "413", "415", "422"] {
-                    assert!(
-                        responses.contains_key(status),
-                        "{method} {path} lacks {status}"
-                    );
+                    assert!(responses.contains_key(status), "{method} {path} lacks {status}");
                 }
             }
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(
-                        response["content"]
-                            .get("application/problem+json")
-                            .is_some(),
+                        response["content"].get("application/problem+json").is_some(),
                         "{method} {path} {status} is not documented as problem+json"
                     );
                 }
             }
             assert!(
-                operation["description"].as_str().is_some()
-                    || operation["summary"].as_str().is_some(),
+                operation["description"].as_str().is_some() || operation["summary"].as_str().is_some(),
                 "{method} {path} has no description"
             );
         }
@@ -64,22 +55,11 @@ fn api_summary_matches_the_document() {
     let mut rows = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
-            let access = if operation.get("security").is_some() {
-                "bearer"
-            } else {
-                "public"
-            };
-            let summary = operation["summary"]
-                .as_str()
-                .unwrap_or_default()
-                .replace('|', "\\|")
-                .replace('\n', " ");
-            let statuses: Vec<&str> = operation["responses"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(String::as_str)
-                .collect();
+            let access = if operation.get("security").is_some() { "bearer" } else { "public" };
+            let summary =
+                operation["summary"].as_str().unwrap_or_default().replace('|', "\\|").replace('\n', " ");
+            let statuses: Vec<&str> =
+                operation["responses"].as_object().unwrap().keys().map(String::as_str).collect();
             rows.push(format!(
                 "| `{} {path}` | {access} | {summary} | {} |",
                 method.to_uppercase(),

@@ -12,25 +12,15 @@ async fn login_is_limited_per_client_address_with_retry_after() {
     .await;
     for attempt in 0..3 {
         let email = format!("someone{attempt}@example.com");
-        assert_eq!(
-            app.login(&email, "whatever1").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login(&email, "whatever1").await.status(), StatusCode::UNAUTHORIZED);
     }
     let response = app.login("someone-else@example.com", "whatever1").await;
-    let retry_after: u64 = header(&response, "retry-after")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    assert!(
-        (1..=3600).contains(&retry_after),
-        "Retry-After was {retry_after}"
-    );
+    let retry_after: u64 = header(&response, "retry-after").and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!((1..=3600).contains(&retry_after), "Retry-After was {retry_after}");
     let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(problem["code"], "rate_limited");
     // Other routes keep their own budget.
-    let response = app
-        .register(&json!({"email": "fresh@example.com", "password": "12345678"}))
-        .await;
+    let response = app.register(&json!({"email": "fresh@example.com", "password": "12345678"})).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
@@ -49,19 +39,9 @@ async fn login_is_limited_per_account_from_any_address() {
             .json(&json!({"email": "Target@example.com", "password": "guess-guess"}))
             .send()
     };
-    assert_eq!(
-        attempt("203.0.113.1").await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        attempt("203.0.113.2").await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_problem(
-        attempt("203.0.113.3").await.unwrap(),
-        StatusCode::TOO_MANY_REQUESTS,
-    )
-    .await;
+    assert_eq!(attempt("203.0.113.1").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("203.0.113.2").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_problem(attempt("203.0.113.3").await.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
 }
 
 #[tokio::test]
@@ -102,21 +82,10 @@ async fn limits_hold_across_replicas_sharing_the_database() {
     .await;
     let second = spawn_replica(&first).await;
     for app in [&first, &second, &first, &second] {
-        assert_eq!(
-            app.login("x@example.com", "whatever1").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login("x@example.com", "whatever1").await.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_problem(
-        second.login("x@example.com", "whatever1").await,
-        StatusCode::TOO_MANY_REQUESTS,
-    )
-    .await;
-    assert_problem(
-        first.login("y@example.com", "whatever1").await,
-        StatusCode::TOO_MANY_REQUESTS,
-    )
-    .await;
+    assert_problem(second.login("x@example.com", "whatever1").await, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_problem(first.login("y@example.com", "whatever1").await, StatusCode::TOO_MANY_REQUESTS).await;
     second.stop().await;
 }
 

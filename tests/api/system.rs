@@ -9,10 +9,7 @@ async fn health_answers_ok_and_echoes_a_request_id() {
     let response = app.get("/health", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let request_id = header(&response, "x-request-id");
-    assert!(
-        request_id.is_some_and(|id| id.len() >= 32),
-        "missing x-request-id"
-    );
+    assert!(request_id.is_some_and(|id| id.len() >= 32), "missing x-request-id");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"status": "ok"}));
 }
@@ -23,10 +20,7 @@ async fn every_response_gets_its_own_request_id() {
     let first = app.get("/health", None).await;
     let second = app.get("/no/such/route", None).await;
     let id = |r: &reqwest::Response| header(r, "x-request-id");
-    assert!(
-        id(&second).is_some(),
-        "error responses carry a request id too"
-    );
+    assert!(id(&second).is_some(), "error responses carry a request id too");
     assert_ne!(id(&first), id(&second));
 }
 
@@ -37,21 +31,14 @@ async fn ready_answers_200_when_the_database_answers() {
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    assert!(
-        body["database"] == "sqlite" || body["database"] == "postgres",
-        "{body}"
-    );
+    assert!(body["database"] == "sqlite" || body["database"] == "postgres", "{body}");
 }
 
 #[tokio::test]
 async fn ready_answers_503_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.db.clone().close().await.unwrap();
-    let problem = assert_problem(
-        app.get("/ready", None).await,
-        StatusCode::SERVICE_UNAVAILABLE,
-    )
-    .await;
+    let problem = assert_problem(app.get("/ready", None).await, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(problem["code"], "service_unavailable");
     // Liveness does not depend on the database.
     assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
@@ -69,18 +56,19 @@ async fn metrics_count_requests_by_route_template_method_and_status() {
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     let text = response.text().await.unwrap();
     assert!(
-        text.contains(
-            r#"planwright_http_requests_total{method="GET",route="/health",status="200"} 2"#
-        ),
+        text.contains(r#"planwright_http_requests_total{method="GET",route="/health",status="200"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"planwright_http_requests_total{method="GET",route="/api/v1/me",status="401"} 1"#),
         "{text}"
     );
     assert!(
         text.contains(
-            r#"planwright_http_requests_total{method="GET",route="/api/v1/me",status="401"} 1"#
+            r#"planwright_http_request_duration_seconds_bucket{method="GET",route="/health",le="0.001"}"#
         ),
         "{text}"
     );
-    assert!(text.contains(r#"planwright_http_request_duration_seconds_bucket{method="GET",route="/health",le="0.001"}"#), "{text}");
 }
 
 #[tokio::test]
@@ -89,21 +77,9 @@ async fn docs_serve_the_swagger_ui_page() {
     let response = app.get("/docs", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
-    assert!(
-        html.contains("swagger-ui"),
-        "not the Swagger UI page: {}",
-        &html[..html.len().min(300)]
-    );
-    let initializer = app
-        .get("/docs/swagger-initializer.js", None)
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        initializer.contains("/openapi.json"),
-        "Swagger UI does not load our document: {initializer}"
-    );
+    assert!(html.contains("swagger-ui"), "not the Swagger UI page: {}", &html[..html.len().min(300)]);
+    let initializer = app.get("/docs/swagger-initializer.js", None).await.text().await.unwrap();
+    assert!(initializer.contains("/openapi.json"), "Swagger UI does not load our document: {initializer}");
 }
 
 #[tokio::test]
@@ -126,15 +102,9 @@ async fn openapi_json_is_served_and_lists_every_route() {
         ("/api/v1/me", "patch"),
         ("/api/v1/me", "delete"),
     ] {
-        assert!(
-            paths.get(path).and_then(|p| p.get(method)).is_some(),
-            "{method} {path} is not documented"
-        );
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(
-        document["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
 
 #[tokio::test]
@@ -149,22 +119,13 @@ async fn cors_preflight_allows_configured_origins_only() {
             .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
             .header("Origin", origin)
             .header("Access-Control-Request-Method", "PATCH")
-            .header(
-                "Access-Control-Request-Headers",
-                "authorization, content-type",
-            )
+            .header("Access-Control-Request-Headers", "authorization, content-type")
             .send()
     };
     let allowed = preflight("https://app.example.com").await.unwrap();
     assert_eq!(allowed.status(), StatusCode::OK);
-    assert_eq!(
-        header(&allowed, "access-control-allow-origin").as_deref(),
-        Some("https://app.example.com")
-    );
-    assert_eq!(
-        header(&allowed, "access-control-allow-credentials").as_deref(),
-        Some("true")
-    );
+    assert_eq!(header(&allowed, "access-control-allow-origin").as_deref(), Some("https://app.example.com"));
+    assert_eq!(header(&allowed, "access-control-allow-credentials").as_deref(), Some("true"));
 
     let refused = preflight("https://evil.example.net").await.unwrap();
     assert_eq!(header(&refused, "access-control-allow-origin"), None);
@@ -180,10 +141,7 @@ async fn graceful_shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
     // One raw keep-alive connection: a first request proves the server owns it, then a second
     // request stays in flight with half its body sent.
     let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
-    connection
-        .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
-        .await
-        .unwrap();
+    connection.write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
     let mut buffer = vec![0u8; 4096];
     let read = connection.read(&mut buffer).await.unwrap();
     assert!(String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"));
@@ -217,10 +175,7 @@ async fn graceful_shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(
-        !stopping.is_finished(),
-        "the server stopped before its in-flight request finished"
-    );
+    assert!(!stopping.is_finished(), "the server stopped before its in-flight request finished");
 
     connection.write_all(rest).await.unwrap();
     let mut answer = Vec::new();
@@ -230,11 +185,7 @@ async fn graceful_shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
             .await
             .expect("answer in time")
             .unwrap();
-        assert!(
-            read > 0,
-            "connection closed without an answer: {}",
-            String::from_utf8_lossy(&answer)
-        );
+        assert!(read > 0, "connection closed without an answer: {}", String::from_utf8_lossy(&answer));
         answer.extend_from_slice(&buffer[..read]);
     }
     assert!(
@@ -247,4 +198,14 @@ async fn graceful_shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
         .await
         .expect("server stopped")
         .unwrap();
+}
+
+#[tokio::test]
+async fn api_routes_answer_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    app.db.clone().close().await.unwrap();
+    let problem = assert_problem(app.get_me(&user.access_token).await, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(problem["detail"].as_str().unwrap().contains("database"), "{problem}");
+    assert_problem(app.login(&user.email, &user.password).await, StatusCode::SERVICE_UNAVAILABLE).await;
 }

@@ -64,9 +64,7 @@ impl Problem {
     /// The problem as a response with the problem media type.
     pub fn into_response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        HttpResponse::build(status)
-            .content_type(PROBLEM_JSON)
-            .json(self)
+        HttpResponse::build(status).content_type(PROBLEM_JSON).json(self)
     }
 }
 
@@ -126,9 +124,24 @@ pub enum ApiError {
         /// Seconds until the window resets.
         retry_after_secs: u64,
     },
-    /// 503: a dependency (the database) is not answering.
+    /// 429: the caller's daily AI token budget is spent.
+    #[error("AI budget exhausted")]
+    AiBudgetExhausted {
+        /// Seconds until the budget renews (UTC midnight).
+        retry_after_secs: u64,
+    },
+    /// 422: the AI declined the request (safety).
+    #[error("{0}")]
+    AiDeclined(String),
+    /// 502: an upstream service answered with something unusable.
+    #[error("{0}")]
+    BadGateway(String),
+    /// 503: a dependency (the database, an upstream) is not answering.
     #[error("{0}")]
     Unavailable(String),
+    /// 504: an upstream service did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(String),
     /// 500: a bug or an unexpected failure; the cause is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -137,18 +150,12 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 about one named parameter.
     pub fn bad_request(field: Option<&str>, detail: impl Into<String>) -> Self {
-        Self::BadRequest {
-            detail: detail.into(),
-            field: field.map(str::to_owned),
-        }
+        Self::BadRequest { detail: detail.into(), field: field.map(str::to_owned) }
     }
 
     /// A 401 with the generic code.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code: "unauthorized",
-            detail: detail.into(),
-        }
+        Self::Unauthorized { code: "unauthorized", detail: detail.into() }
     }
 
     /// A 500 wrapping any error.
@@ -163,10 +170,7 @@ impl ApiError {
             Self::BadRequest { detail, field } => {
                 let mut problem = Problem::new(status, "bad_request", detail.clone());
                 if let Some(field) = field {
-                    problem.errors.push(ProblemField {
-                        field: field.clone(),
-                        message: detail.clone(),
-                    });
+                    problem.errors.push(ProblemField { field: field.clone(), message: detail.clone() });
                 }
                 problem
             }
@@ -175,10 +179,7 @@ impl ApiError {
             Self::MethodNotAllowed { method, allowed } => Problem::new(
                 status,
                 "method_not_allowed",
-                format!(
-                    "This path does not answer to {method}; it answers to {}.",
-                    allowed.join(", ")
-                ),
+                format!("This path does not answer to {method}; it answers to {}.", allowed.join(", ")),
             ),
             Self::Conflict { code, detail } => Problem::new(status, code, detail.clone()),
             Self::PayloadTooLarge { limit } => Problem::new(
@@ -201,10 +202,7 @@ impl ApiError {
                 problem.errors = errors
                     .errors()
                     .iter()
-                    .map(|e| ProblemField {
-                        field: e.field.clone(),
-                        message: e.message.clone(),
-                    })
+                    .map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() })
                     .collect();
                 problem
             }
@@ -213,9 +211,17 @@ impl ApiError {
                 "rate_limited",
                 format!("Too many requests. Try again in {retry_after_secs} seconds."),
             ),
-            Self::Unavailable(detail) => {
-                Problem::new(status, "service_unavailable", detail.clone())
-            }
+            Self::AiBudgetExhausted { retry_after_secs } => Problem::new(
+                status,
+                "ai_budget_exhausted",
+                format!(
+                    "Your daily AI budget is spent. It renews in {retry_after_secs} seconds (at midnight UTC)."
+                ),
+            ),
+            Self::AiDeclined(detail) => Problem::new(status, "ai_declined", detail.clone()),
+            Self::BadGateway(detail) => Problem::new(status, "bad_gateway", detail.clone()),
+            Self::Unavailable(detail) => Problem::new(status, "service_unavailable", detail.clone()),
+            Self::GatewayTimeout(detail) => Problem::new(status, "gateway_timeout", detail.clone()),
             Self::Internal(_) => Problem::new(
                 status,
                 "internal_error",
@@ -236,8 +242,11 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::AiBudgetExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::AiDeclined(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -250,16 +259,10 @@ impl ResponseError for ApiError {
         let headers = response.headers_mut();
         match self {
             Self::Unauthorized { .. } => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
+                headers.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
             }
-            Self::RateLimited { retry_after_secs } => {
-                headers.insert(
-                    header::RETRY_AFTER,
-                    header::HeaderValue::from(*retry_after_secs),
-                );
+            Self::RateLimited { retry_after_secs } | Self::AiBudgetExhausted { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
             }
             Self::MethodNotAllowed { allowed, .. } => {
                 if let Ok(value) = header::HeaderValue::from_str(&allowed.join(", ")) {
@@ -287,29 +290,21 @@ impl From<FieldError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound => {
-                Self::NotFound("The requested resource does not exist.".to_owned())
+            StoreError::NotFound => Self::NotFound("The requested resource does not exist.".to_owned()),
+            StoreError::Conflict(what) => {
+                Self::Conflict { code: "conflict", detail: format!("Conflict: {what}.") }
             }
-            StoreError::Conflict(what) => Self::Conflict {
-                code: "conflict",
-                detail: format!("Conflict: {what}."),
-            },
-            StoreError::Database(ref db) if is_unavailable(db) => {
-                tracing::warn!(error = %db, "database unavailable");
-                Self::Unavailable(
-                    "The database is not answering. Please try again shortly.".to_owned(),
-                )
+            StoreError::InvalidCursor => Self::bad_request(
+                Some("cursor"),
+                "The cursor is not one this server issued; start again without it.",
+            ),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Self::Unavailable("The database is not answering. Please try again shortly.".to_owned())
             }
             other => Self::Internal(other.into()),
         }
     }
-}
-
-fn is_unavailable(error: &planwright_store::DbErr) -> bool {
-    matches!(
-        error,
-        planwright_store::DbErr::ConnectionAcquire(_) | planwright_store::DbErr::Conn(_)
-    )
 }
 
 #[cfg(test)]
@@ -325,10 +320,7 @@ mod tests {
 
     #[test]
     fn validation_error_lists_every_field() {
-        let errors = [
-            FieldError::new("email", "bad"),
-            FieldError::new("password", "short"),
-        ];
+        let errors = [FieldError::new("email", "bad"), FieldError::new("password", "short")];
         let body = body_of(&ApiError::Validation(errors.into_iter().collect()));
         assert_eq!(
             body,
@@ -352,69 +344,37 @@ mod tests {
         let response = error.error_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
-            response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok()),
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
             Some(PROBLEM_JSON)
         );
         let text = body_of(&error).to_string();
-        assert!(
-            !text.contains("hunter2") && !text.contains("db.rs"),
-            "{text}"
-        );
+        assert!(!text.contains("hunter2") && !text.contains("db.rs"), "{text}");
         assert_eq!(body_of(&error)["code"], "internal_error");
     }
 
     #[test]
     fn rate_limited_sets_retry_after() {
-        let response = ApiError::RateLimited {
-            retry_after_secs: 17,
-        }
-        .error_response();
+        let response = ApiError::RateLimited { retry_after_secs: 17 }.error_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(
-            response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()),
-            Some("17")
-        );
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("17"));
     }
 
     #[test]
     fn unauthorized_asks_for_a_bearer_token() {
         let response = ApiError::unauthorized("no token").error_response();
         assert_eq!(
-            response
-                .headers()
-                .get(header::WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok()),
+            response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()),
             Some("Bearer")
         );
-        assert_eq!(
-            body_of(&ApiError::unauthorized("no token"))["detail"],
-            "no token"
-        );
+        assert_eq!(body_of(&ApiError::unauthorized("no token"))["detail"], "no token");
     }
 
     #[test]
     fn method_not_allowed_lists_allowed_methods() {
-        let error = ApiError::MethodNotAllowed {
-            method: "PUT".into(),
-            allowed: vec!["GET".into(), "PATCH".into()],
-        };
+        let error =
+            ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET".into(), "PATCH".into()] };
         let response = error.error_response();
-        assert_eq!(
-            response
-                .headers()
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok()),
-            Some("GET, PATCH")
-        );
-        assert_eq!(
-            body_of(&error)["detail"],
-            "This path does not answer to PUT; it answers to GET, PATCH."
-        );
+        assert_eq!(response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()), Some("GET, PATCH"));
+        assert_eq!(body_of(&error)["detail"], "This path does not answer to PUT; it answers to GET, PATCH.");
     }
 }

@@ -38,9 +38,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = app_state(req).map(|s| s.settings.server.json_body_limit_bytes);
-        let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
-            mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")
-        });
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|mime| mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -73,10 +75,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 /// Parses a JSON body, naming the field at fault.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            None,
-            "The request body is empty; send a JSON object.",
-        ));
+        return Err(ApiError::bad_request(None, "The request body is empty; send a JSON object."));
+    }
+    // Every body of this API is a JSON object; serde would also read a struct from an array.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => FieldError::new("body", "The body must be a JSON object.").into(),
+            Err(error) => ApiError::bad_request(
+                None,
+                format!("The request body is not valid JSON: {}.", strip_position(&error.to_string())),
+            ),
+        });
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer);
@@ -84,10 +93,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         deserializer.end().map_err(|e| {
             ApiError::bad_request(
                 None,
-                format!(
-                    "The request body is not valid JSON: {}.",
-                    strip_position(&e.to_string())
-                ),
+                format!("The request body is not valid JSON: {}.", strip_position(&e.to_string())),
             )
         })?;
     }
@@ -97,10 +103,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let path = error.path().to_string();
-                let field = match message
-                    .strip_prefix("missing field `")
-                    .and_then(|m| m.split('`').next())
-                {
+                let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
                     Some(missing) if path == "." => missing.to_owned(),
                     Some(missing) => format!("{path}.{missing}"),
                     None if path == "." => "body".to_owned(),
@@ -108,10 +111,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 };
                 ApiError::from(FieldError::new(field, human_serde_message(&message)))
             }
-            _ => ApiError::bad_request(
-                None,
-                format!("The request body is not valid JSON: {message}."),
-            ),
+            _ => ApiError::bad_request(None, format!("The request body is not valid JSON: {message}.")),
         }
     })
 }
@@ -151,10 +151,7 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = app_state(req);
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
+        let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
             let state = state?;
             let token = match header {
@@ -164,9 +161,7 @@ impl FromRequest for AuthUser {
                     ));
                 }
                 Some(Err(_)) => {
-                    return Err(ApiError::unauthorized(
-                        "The Authorization header is not readable text.",
-                    ));
+                    return Err(ApiError::unauthorized("The Authorization header is not readable text."));
                 }
                 Some(Ok(value)) => match value.split_once(' ') {
                     Some((scheme, token))
@@ -184,7 +179,8 @@ impl FromRequest for AuthUser {
             let claims = state.tokens.verify(&token).map_err(|e| match e {
                 TokenError::Expired => ApiError::Unauthorized {
                     code: "token_expired",
-                    detail: "The access token has expired. Get a new one with POST /api/v1/auth/refresh.".to_owned(),
+                    detail: "The access token has expired. Get a new one with POST /api/v1/auth/refresh."
+                        .to_owned(),
                 },
                 TokenError::Invalid => ApiError::Unauthorized {
                     code: "invalid_token",
@@ -192,13 +188,9 @@ impl FromRequest for AuthUser {
                 },
             })?;
             if !repo::users::exists(state.db.conn(), claims.sub).await? {
-                return Err(ApiError::unauthorized(
-                    "The account of this token no longer exists.",
-                ));
+                return Err(ApiError::unauthorized("The account of this token no longer exists."));
             }
-            Ok(AuthUser {
-                user_id: claims.sub,
-            })
+            Ok(AuthUser { user_id: claims.sub })
         })
     }
 }
@@ -214,15 +206,10 @@ impl FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trust = app_state(req)
-            .map(|s| s.settings.server.trust_proxy_headers)
-            .unwrap_or(false);
+        let trust = app_state(req).map(|s| s.settings.server.trust_proxy_headers).unwrap_or(false);
         let forwarded = trust
             .then(|| {
-                req.headers()
-                    .get_all("x-forwarded-for")
-                    .filter_map(|v| v.to_str().ok())
-                    .collect::<Vec<_>>()
+                req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect::<Vec<_>>()
             })
             .and_then(|values| last_hop(&values.join(",")).map(str::to_owned));
         let ip = forwarded
@@ -234,11 +221,7 @@ impl FromRequest for ClientIp {
 
 /// The rightmost address of an `X-Forwarded-For` list, without a port.
 fn last_hop(header: &str) -> Option<&str> {
-    header
-        .rsplit(',')
-        .map(str::trim)
-        .find(|hop| !hop.is_empty())
-        .map(strip_port)
+    header.rsplit(',').map(str::trim).find(|hop| !hop.is_empty()).map(strip_port)
 }
 
 fn strip_port(addr: &str) -> &str {
@@ -246,23 +229,19 @@ fn strip_port(addr: &str) -> &str {
         return rest.split(']').next().unwrap_or(rest);
     }
     match addr.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
-            host
-        }
+        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => host,
         _ => addr,
     }
 }
 
-/// Turns actix's path-parameter errors into 400 problems.
-pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(None, format!("A path parameter is not valid: {error}.")).into()
+/// Turns actix's path-parameter errors into 404 problems: an id that does not parse names no
+/// resource.
+pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound(format!("Nothing exists at {}: the id in the path is not valid.", req.path())).into()
 }
 
 /// Turns actix's query-string errors into 400 problems naming the parameter.
-pub fn query_error(
-    error: actix_web::error::QueryPayloadError,
-    _: &HttpRequest,
-) -> actix_web::Error {
+pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     let message = strip_position(&error.to_string());
     ApiError::bad_request(None, format!("A query parameter is not valid: {message}.")).into()
 }
@@ -300,33 +279,19 @@ mod tests {
     #[test]
     fn missing_and_mistyped_fields_are_422_with_their_path() {
         let missing = parse_json::<Body>(br#"{"hours": {"days": [1]}}"#).err();
-        assert_eq!(
-            missing.as_ref().map(|e| e.status_code().as_u16()),
-            Some(422)
-        );
-        assert_eq!(
-            missing.as_ref().and_then(field_of).as_deref(),
-            Some("email")
-        );
+        assert_eq!(missing.as_ref().map(|e| e.status_code().as_u16()), Some(422));
+        assert_eq!(missing.as_ref().and_then(field_of).as_deref(), Some("email"));
 
         let nested = parse_json::<Body>(br#"{"email": "a@b.co", "hours": {}}"#).err();
-        assert_eq!(
-            nested.as_ref().and_then(field_of).as_deref(),
-            Some("hours.days")
-        );
+        assert_eq!(nested.as_ref().and_then(field_of).as_deref(), Some("hours.days"));
 
-        let mistyped =
-            parse_json::<Body>(br#"{"email": "a@b.co", "hours": {"days": [1, "x"]}}"#).err();
-        assert_eq!(
-            mistyped.as_ref().and_then(field_of).as_deref(),
-            Some("hours.days[1]")
-        );
+        let mistyped = parse_json::<Body>(br#"{"email": "a@b.co", "hours": {"days": [1, "x"]}}"#).err();
+        assert_eq!(mistyped.as_ref().and_then(field_of).as_deref(), Some("hours.days[1]"));
 
-        let not_object = parse_json::<Body>(b"\"text\"").err();
-        assert_eq!(
-            not_object.as_ref().and_then(field_of).as_deref(),
-            Some("body")
-        );
+        for not_object in [&b"\"text\""[..], b"[]", b" [\"a@b.co\", {\"days\": []}]"] {
+            let error = parse_json::<Body>(not_object).err();
+            assert_eq!(error.as_ref().and_then(field_of).as_deref(), Some("body"));
+        }
     }
 
     #[test]

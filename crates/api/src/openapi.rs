@@ -24,6 +24,8 @@ use crate::error::{Problem, ProblemField};
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, login, token rotation and the caller's profile."),
+        (name = "plans", description = "Goal to plan: generate, review, edit, delete."),
+        (name = "tasks", description = "The task manager, with AI breakdown into sub-tasks."),
         (name = "system", description = "Liveness, readiness and metrics (public).")
     )
 )]
@@ -90,6 +92,21 @@ pub enum BodyProblems {
     /// Fields are missing, mistyped or invalid; `errors` names each one.
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
+}
+
+/// Failures of routes that ask the AI (a request the AI declines is a 422, `code` `ai_declined`).
+#[derive(Debug, IntoResponses)]
+pub enum AiProblems {
+    /// The caller's daily AI token budget is spent.
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds until the budget renews (midnight UTC).")))]
+    BudgetSpent(Problem),
+    /// The AI's answer could not be used, even after one retry.
+    #[response(status = 502, content_type = "application/problem+json")]
+    BadAnswer(Problem),
+    /// The AI service did not answer in time.
+    #[response(status = 504, content_type = "application/problem+json")]
+    TooSlow(Problem),
 }
 
 /// Failures of rate-limited routes.

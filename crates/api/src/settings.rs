@@ -36,9 +36,7 @@ impl std::str::FromStr for Environment {
             "development" | "dev" | "local" => Ok(Self::Development),
             "test" => Ok(Self::Test),
             "production" | "prod" => Ok(Self::Production),
-            other => Err(format!(
-                "PLANWRIGHT_ENV={other:?} is not one of development, test, production"
-            )),
+            other => Err(format!("PLANWRIGHT_ENV={other:?} is not one of development, test, production")),
         }
     }
 }
@@ -60,6 +58,25 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Log format and filter.
     pub log: LogSettings,
+    /// The AI behind plans and breakdowns.
+    pub ai: AiSettings,
+}
+
+/// The AI behind plans and breakdowns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AiSettings {
+    /// Which provider answers: `offline` (built in, no network).
+    pub provider: AiProviderKind,
+    /// Tokens one user may spend per UTC day; 0 turns the budget off.
+    pub daily_token_budget: i64,
+}
+
+/// The AI providers there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AiProviderKind {
+    /// The deterministic rule-based planner.
+    Offline,
 }
 
 /// HTTP listener and request handling.
@@ -161,32 +178,23 @@ impl Settings {
     /// Checks values the types alone cannot: one message naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
         let positive = [
-            (
-                "server.json_body_limit_bytes",
-                self.server.json_body_limit_bytes as i64,
-            ),
-            (
-                "database.max_connections",
-                i64::from(self.database.max_connections),
-            ),
-            (
-                "auth.access_token_ttl_secs",
-                self.auth.access_token_ttl_secs,
-            ),
-            (
-                "auth.refresh_token_ttl_days",
-                self.auth.refresh_token_ttl_days,
-            ),
-            (
-                "auth.argon2_iterations",
-                i64::from(self.auth.argon2_iterations),
-            ),
+            ("server.json_body_limit_bytes", self.server.json_body_limit_bytes as i64),
+            ("database.max_connections", i64::from(self.database.max_connections)),
+            ("auth.access_token_ttl_secs", self.auth.access_token_ttl_secs),
+            ("auth.refresh_token_ttl_days", self.auth.refresh_token_ttl_days),
+            ("auth.argon2_iterations", i64::from(self.auth.argon2_iterations)),
             ("rate_limit.window_secs", self.rate_limit.window_secs),
             ("rate_limit.per_ip", self.rate_limit.per_ip),
             ("rate_limit.per_account", self.rate_limit.per_account),
         ];
         if let Some((key, value)) = positive.iter().find(|(_, value)| *value <= 0) {
             return Err(format!("{key} must be greater than 0 (it is {value})"));
+        }
+        if self.ai.daily_token_budget < 0 {
+            return Err(format!(
+                "ai.daily_token_budget must not be negative (it is {})",
+                self.ai.daily_token_budget
+            ));
         }
         if self.auth.argon2_memory_kib < 8 {
             return Err("auth.argon2_memory_kib must be at least 8".to_owned());
@@ -215,7 +223,5 @@ fn is_origin(raw: &str) -> bool {
     (scheme == "http" || scheme == "https")
         && !rest.is_empty()
         && !rest.contains('/')
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }

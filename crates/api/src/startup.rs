@@ -21,10 +21,11 @@ use crate::{
     middleware::{metrics, problems, request_id},
     routes::{self, fallback::RouteTable},
     services::{
+        ai::{AiProvider, offline::OfflinePlanner},
         credentials::{AccessTokens, PasswordHashing},
         rate_limit::RateLimiter,
     },
-    settings::{CorsSettings, Settings},
+    settings::{AiProviderKind, CorsSettings, Settings},
     state::AppState,
 };
 
@@ -36,31 +37,27 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application")
-            .field("port", &self.port)
-            .finish_non_exhaustive()
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
     }
 }
 
 impl AppState {
     /// Assembles the shared state; fails when a required secret is missing.
     pub fn new(settings: Settings, db: Database, openapi: &OpenApi) -> anyhow::Result<Self> {
-        let secret = settings.auth.jwt_secret.clone().ok_or_else(|| {
-            anyhow::anyhow!("auth.jwt_secret is not set (PLANWRIGHT__AUTH__JWT_SECRET)")
-        })?;
+        let secret =
+            settings.auth.jwt_secret.clone().ok_or_else(|| {
+                anyhow::anyhow!("auth.jwt_secret is not set (PLANWRIGHT__AUTH__JWT_SECRET)")
+            })?;
         let tokens = AccessTokens::new(&secret, settings.auth.access_token_ttl_secs);
-        let passwords = PasswordHashing::new(
-            settings.auth.argon2_memory_kib,
-            settings.auth.argon2_iterations,
-        )?;
+        let passwords =
+            PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
         let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
+        let ai = match settings.ai.provider {
+            AiProviderKind::Offline => AiProvider::Offline(OfflinePlanner),
+        };
         let routes = RouteTable::new(
             openapi,
-            &[
-                ("/openapi.json", &["GET"]),
-                ("/docs", &["GET"]),
-                ("/docs/*", &["GET"]),
-            ],
+            &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])],
         );
         Ok(Self {
             db,
@@ -68,6 +65,7 @@ impl AppState {
             tokens,
             passwords,
             rate_limiter,
+            ai,
             metrics: metrics::Metrics::new()?,
             routes: Arc::new(routes),
         })
@@ -79,13 +77,11 @@ impl Application {
     /// whose schema must already be migrated.
     pub async fn build(settings: Settings, db: Database) -> anyhow::Result<Self> {
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener = TcpListener::bind(&address)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+        let listener =
+            TcpListener::bind(&address).map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         let port = listener.local_addr()?.port();
         let workers = match settings.server.workers {
-            0 => std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(2),
+            0 => std::thread::available_parallelism().map(usize::from).unwrap_or(2),
             n => n,
         };
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
@@ -104,9 +100,7 @@ impl Application {
                 .route(
                     "/docs",
                     web::get().to(|| async {
-                        HttpResponse::PermanentRedirect()
-                            .insert_header((header::LOCATION, "/docs/"))
-                            .finish()
+                        HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
                     }),
                 )
                 .default_service(web::to(routes::fallback::not_matched))
@@ -141,10 +135,7 @@ impl Application {
         let handle = self.server.handle();
         tokio::spawn(async move {
             let signal = shutdown_signal().await;
-            tracing::info!(
-                signal,
-                "shutting down: no new connections, finishing in-flight requests"
-            );
+            tracing::info!(signal, "shutting down: no new connections, finishing in-flight requests");
             handle.stop(true).await;
         });
         self.server.await
@@ -183,10 +174,7 @@ fn cors(settings: &CorsSettings) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([
-            header::HeaderName::from_static("x-request-id"),
-            header::RETRY_AFTER,
-        ])
+        .expose_headers([header::HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
         .max_age(settings.max_age_secs);
     if settings.allowed_origins.iter().any(|o| o == "*") {
         // Any origin, but never with credentials: browsers refuse that pairing and it would leak.

@@ -8,6 +8,7 @@ use crate::{
     middleware::metrics::Metrics,
     routes::fallback::RouteTable,
     services::{
+        ai::AiProvider,
         credentials::{AccessTokens, PasswordHashing},
         rate_limit::RateLimiter,
     },
@@ -27,6 +28,8 @@ pub struct AppState {
     pub passwords: PasswordHashing,
     /// Limits on the account routes.
     pub rate_limiter: RateLimiter,
+    /// The AI behind plans and breakdowns.
+    pub ai: AiProvider,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// The documented routes, for 404/405 answers.

@@ -12,10 +12,7 @@ pub struct FieldError {
 impl FieldError {
     /// A failure of `field` with a human `message`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 

@@ -2,13 +2,22 @@
 //!
 //! Values here are parsed, not validated after the fact: an [`Email`], a [`TimeZone`] or a
 //! [`WorkingHours`] that exists is valid, so invalid input never reaches the store or a client.
+//! Plans, tasks and their limits live here too.
 //! This crate does no I/O and knows nothing of HTTP, databases or upstream APIs.
 
 mod error;
+mod plan;
+mod task;
 mod user;
 
 pub use error::{FieldError, ValidationErrors};
+pub use plan::{
+    DurationDays, Goal, NewPlan, Notes, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, PlanTaskEdit,
+    TokenUsage,
+};
+pub use task::{
+    NewTask, Subtask, Task, TaskChanges, TaskStatus, parse_description, parse_estimate, parse_title,
+};
 pub use user::{
-    DisplayName, Email, NewUser, Password, RefreshTokenRecord, TimeZone, User, UserChanges,
-    WorkingHours,
+    DisplayName, Email, NewUser, Password, RefreshTokenRecord, TimeZone, User, UserChanges, WorkingHours,
 };

@@ -18,12 +18,8 @@ impl Email {
 
     /// Parses a user-supplied address.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let invalid = |why: &str| {
-            FieldError::new(
-                "email",
-                format!("'{raw}' is not a valid email address: {why}."),
-            )
-        };
+        let invalid =
+            |why: &str| FieldError::new("email", format!("'{raw}' is not a valid email address: {why}."));
         let email = raw.trim().to_lowercase();
         if email.is_empty() {
             return Err(FieldError::new("email", "An email address is required."));
@@ -126,16 +122,10 @@ impl DisplayName {
             return Err(FieldError::new("name", "The name must not be blank."));
         }
         if raw.chars().count() > Self::MAX_LEN {
-            return Err(FieldError::new(
-                "name",
-                format!("A name has at most {} characters.", Self::MAX_LEN),
-            ));
+            return Err(FieldError::new("name", format!("A name has at most {} characters.", Self::MAX_LEN)));
         }
         if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "name",
-                "The name must not contain control characters.",
-            ));
+            return Err(FieldError::new("name", "The name must not contain control characters."));
         }
         Ok(Self(name.to_owned()))
     }
@@ -237,11 +227,7 @@ impl WorkingHours {
         }
         parsed.sort_unstable();
         parsed.dedup();
-        Ok(Self {
-            start: start_time,
-            end: end_time,
-            days: parsed,
-        })
+        Ok(Self { start: start_time, end: end_time, days: parsed })
     }
 
     /// Local time the working day starts.
@@ -373,11 +359,7 @@ mod tests {
             "a@b@c.com",
         ] {
             let error = Email::parse(raw).err();
-            assert_eq!(
-                error.map(|e| e.field),
-                Some("email".to_owned()),
-                "{raw:?} was accepted"
-            );
+            assert_eq!(error.map(|e| e.field), Some("email".to_owned()), "{raw:?} was accepted");
         }
     }
 
@@ -387,18 +369,12 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"x".repeat(256)).is_ok());
         assert!(Password::parse(&"x".repeat(257)).is_err());
-        assert_eq!(
-            format!("{:?}", Password::parse("secret-pass").ok()),
-            "Some(Password(..))"
-        );
+        assert_eq!(format!("{:?}", Password::parse("secret-pass").ok()), "Some(Password(..))");
     }
 
     #[test]
     fn display_name_must_not_be_blank_or_too_long() {
-        assert_eq!(
-            DisplayName::parse("  Ada ").map(|n| n.as_str().to_owned()),
-            Ok("Ada".to_owned())
-        );
+        assert_eq!(DisplayName::parse("  Ada ").map(|n| n.as_str().to_owned()), Ok("Ada".to_owned()));
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"n".repeat(101)).is_err());
         // Limits apply to what was sent, not to what is left after trimming.
@@ -408,10 +384,7 @@ mod tests {
 
     #[test]
     fn time_zone_accepts_iana_names_only() {
-        assert_eq!(
-            TimeZone::parse("Europe/Berlin").map(|tz| tz.name()),
-            Ok("Europe/Berlin")
-        );
+        assert_eq!(TimeZone::parse("Europe/Berlin").map(|tz| tz.name()), Ok("Europe/Berlin"));
         assert_eq!(TimeZone::parse("UTC").map(|tz| tz.name()), Ok("UTC"));
         let error = TimeZone::parse("Mars/Olympus").err();
         assert_eq!(error.map(|e| e.field), Some("timezone".to_owned()));
@@ -431,27 +404,16 @@ mod tests {
         assert_eq!(hours.as_ref().map(WorkingHours::days), Ok(&[1u8, 3, 5][..]));
         for bad in [&[][..], &[0][..], &[8][..], &[-1][..], &[1, 300][..]] {
             let error = WorkingHours::parse("09:00", "17:00", bad).err();
-            assert_eq!(
-                error.map(|e| e.field),
-                Some("working_hours.days".to_owned()),
-                "{bad:?}"
-            );
+            assert_eq!(error.map(|e| e.field), Some("working_hours.days".to_owned()), "{bad:?}");
         }
     }
 
     #[test]
     fn working_hours_round_trip_through_json() {
         let hours = WorkingHours::parse("07:15", "15:00", &[2, 4]);
-        let json = hours
-            .as_ref()
-            .ok()
-            .and_then(|h| serde_json::to_string(h).ok());
-        assert_eq!(
-            json.as_deref(),
-            Some(r#"{"start":"07:15","end":"15:00","days":[2,4]}"#)
-        );
-        let back: Result<WorkingHours, _> =
-            serde_json::from_str(json.as_deref().unwrap_or_default());
+        let json = hours.as_ref().ok().and_then(|h| serde_json::to_string(h).ok());
+        assert_eq!(json.as_deref(), Some(r#"{"start":"07:15","end":"15:00","days":[2,4]}"#));
+        let back: Result<WorkingHours, _> = serde_json::from_str(json.as_deref().unwrap_or_default());
         assert_eq!(back.ok(), hours.ok());
         let invalid: Result<WorkingHours, _> =
             serde_json::from_str(r#"{"start":"18:00","end":"08:00","days":[1]}"#);

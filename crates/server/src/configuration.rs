@@ -39,9 +39,7 @@ pub fn environment() -> Result<Environment, ConfigError> {
 
 /// The folder of the TOML files: `PLANWRIGHT_CONFIG_DIR`, else `./config`.
 pub fn config_dir() -> PathBuf {
-    std::env::var_os("PLANWRIGHT_CONFIG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("config"))
+    std::env::var_os("PLANWRIGHT_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("config"))
 }
 
 /// Loads the settings for the current process environment.
@@ -58,9 +56,7 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
     if let Ok(url) = std::env::var("DATABASE_URL")
         && !url.trim().is_empty()
     {
-        builder = builder
-            .set_override("database.url", url)
-            .map_err(describe)?;
+        builder = builder.set_override("database.url", url).map_err(describe)?;
     }
     let config = builder
         .add_source(
@@ -75,17 +71,10 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
         .map_err(describe)?;
     let mut settings: Settings = config.try_deserialize().map_err(describe)?;
     // `PLANWRIGHT__CORS__ALLOWED_ORIGINS=` (empty) means "none", not one empty origin.
-    settings
-        .cors
-        .allowed_origins
-        .retain(|origin| !origin.trim().is_empty());
+    settings.cors.allowed_origins.retain(|origin| !origin.trim().is_empty());
     let warnings = settle_secrets(&mut settings, environment)?;
     settings.validate().map_err(ConfigError)?;
-    Ok(Loaded {
-        settings,
-        environment,
-        warnings,
-    })
+    Ok(Loaded { settings, environment, warnings })
 }
 
 fn describe(error: config::ConfigError) -> ConfigError {
@@ -93,18 +82,10 @@ fn describe(error: config::ConfigError) -> ConfigError {
 }
 
 /// Production must be given its secrets; elsewhere missing ones are generated, with a warning.
-fn settle_secrets(
-    settings: &mut Settings,
-    environment: Environment,
-) -> Result<Vec<String>, ConfigError> {
+fn settle_secrets(settings: &mut Settings, environment: Environment) -> Result<Vec<String>, ConfigError> {
     let mut warnings = Vec::new();
     let production = environment == Environment::Production;
-    if settings
-        .auth
-        .jwt_secret
-        .as_ref()
-        .is_none_or(|s| s.expose_secret().trim().is_empty())
-    {
+    if settings.auth.jwt_secret.as_ref().is_none_or(|s| s.expose_secret().trim().is_empty()) {
         if production {
             return Err(ConfigError(
                 "PLANWRIGHT_ENV=production needs a JWT secret: set PLANWRIGHT__AUTH__JWT_SECRET to 32+ random characters".to_owned(),
@@ -119,8 +100,7 @@ fn settle_secrets(
         Some(key) if !key.expose_secret().trim().is_empty() => {
             let bytes = STANDARD.decode(key.expose_secret().trim()).map_err(|_| {
                 ConfigError(
-                    "security.encryption_key must be base64 (e.g. `openssl rand -base64 32`)"
-                        .to_owned(),
+                    "security.encryption_key must be base64 (e.g. `openssl rand -base64 32`)".to_owned(),
                 )
             })?;
             if bytes.len() != 32 {
@@ -179,33 +159,22 @@ mod tests {
     #[test]
     fn production_without_secrets_names_the_key_to_set() {
         let dir = dir_with(&[]);
-        let error = load_from(dir.path(), Environment::Production)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let error =
+            load_from(dir.path(), Environment::Production).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("PLANWRIGHT__AUTH__JWT_SECRET"), "{error}");
 
-        let dir = dir_with(&[(
-            "production.toml",
-            "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n",
-        )]);
-        let error = load_from(dir.path(), Environment::Production)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            error.contains("PLANWRIGHT__SECURITY__ENCRYPTION_KEY"),
-            "{error}"
-        );
+        let dir =
+            dir_with(&[("production.toml", "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n")]);
+        let error =
+            load_from(dir.path(), Environment::Production).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("PLANWRIGHT__SECURITY__ENCRYPTION_KEY"), "{error}");
     }
 
     #[test]
     fn bad_values_give_one_line_naming_the_key() {
         let dir = dir_with(&[("development.toml", "[server]\nport = \"eighty\"\n")]);
-        let error = load_from(dir.path(), Environment::Development)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let error =
+            load_from(dir.path(), Environment::Development).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("server.port"), "{error}");
         assert!(!error.contains('\n'), "{error}");
 
@@ -213,20 +182,13 @@ mod tests {
             "development.toml",
             "[cors]\nallowed_origins = [\"https://app.example.com/path\"]\n",
         )]);
-        let error = load_from(dir.path(), Environment::Development)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let error =
+            load_from(dir.path(), Environment::Development).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("cors.allowed_origins"), "{error}");
 
-        let dir = dir_with(&[(
-            "development.toml",
-            "[security]\nencryption_key = \"c2hvcnQ=\"\n",
-        )]);
-        let error = load_from(dir.path(), Environment::Development)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let dir = dir_with(&[("development.toml", "[security]\nencryption_key = \"c2hvcnQ=\"\n")]);
+        let error =
+            load_from(dir.path(), Environment::Development).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("32 bytes"), "{error}");
     }
 }

@@ -21,37 +21,23 @@ pub async fn prepare(settings: &DatabaseSettings) -> anyhow::Result<Database> {
 /// Opens the pool without migrating.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
     let url = sqlite_url_with_folder(&settings.url)?;
-    Database::connect(
-        &url,
-        settings.max_connections,
-        Duration::from_secs(settings.connect_timeout_secs),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot open the database at {}: {e}", redact(&settings.url)))
+    Database::connect(&url, settings.max_connections, Duration::from_secs(settings.connect_timeout_secs))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database at {}: {e}", redact(&settings.url)))
 }
 
 /// For an SQLite file URL, creates the file's folder and makes sure the file is created too.
 fn sqlite_url_with_folder(url: &str) -> anyhow::Result<String> {
-    let Some(rest) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    else {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         return Ok(url.to_owned());
     };
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path.contains(":memory:") {
         return Ok(url.to_owned());
     }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the database folder {}: {e}",
-                parent.display()
-            )
-        })?;
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("cannot create the database folder {}: {e}", parent.display()))?;
     }
     if query.split('&').any(|pair| pair.starts_with("mode=")) {
         Ok(url.to_owned())
@@ -86,10 +72,7 @@ mod tests {
             redact("postgres://app:s3cret@db:5432/planwright"),
             "postgres://app:***@db:5432/planwright"
         );
-        assert_eq!(
-            redact("postgres://postgres@127.0.0.1/test"),
-            "postgres://postgres@127.0.0.1/test"
-        );
+        assert_eq!(redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
         assert_eq!(
             redact("sqlite://./data/planwright.db?mode=rwc"),
             "sqlite://./data/planwright.db?mode=rwc"
@@ -104,9 +87,6 @@ mod tests {
         let fixed = sqlite_url_with_folder(&url).expect("url");
         assert_eq!(fixed, format!("{url}?mode=rwc"));
         assert!(path.parent().is_some_and(Path::exists));
-        assert_eq!(
-            sqlite_url_with_folder("postgres://x@y/z").ok().as_deref(),
-            Some("postgres://x@y/z")
-        );
+        assert_eq!(sqlite_url_with_folder("postgres://x@y/z").ok().as_deref(), Some("postgres://x@y/z"));
     }
 }

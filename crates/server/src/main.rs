@@ -14,11 +14,7 @@ use planwright::{configuration, database, telemetry};
 use planwright_api::{Application, settings::Environment};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "planwright",
-    version,
-    about = "Planwright: goals to plans, on your calendar."
-)]
+#[command(name = "planwright", version, about = "Planwright: goals to plans, on your calendar.")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -54,10 +50,7 @@ fn main() -> ExitCode {
     if let Some(Command::Openapi) = cli.command {
         return print_openapi();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => return fail(&format!("cannot start the async runtime: {error}")),
     };
@@ -127,19 +120,13 @@ async fn migrate(loaded: &configuration::Loaded, action: MigrateAction) -> anyho
         MigrateAction::Up => Migrator::up(conn, None).await?,
         MigrateAction::Down => Migrator::down(conn, Some(1)).await?,
         MigrateAction::Fresh if loaded.environment == Environment::Production => {
-            anyhow::bail!(
-                "`migrate fresh` drops every table and is refused when PLANWRIGHT_ENV=production"
-            );
+            anyhow::bail!("`migrate fresh` drops every table and is refused when PLANWRIGHT_ENV=production");
         }
         MigrateAction::Fresh => Migrator::fresh(conn).await?,
         MigrateAction::Status => {}
     }
     for migration in Migrator::get_migration_with_status(conn).await? {
-        println!(
-            "{:<8} {}",
-            format!("{:?}", migration.status()).to_lowercase(),
-            migration.name()
-        );
+        println!("{:<8} {}", format!("{:?}", migration.status()).to_lowercase(), migration.name());
     }
     db.close().await?;
     Ok(())

@@ -46,11 +46,9 @@ impl Database {
         if conn.get_database_backend() == DatabaseBackend::Sqlite {
             // WAL lets readers run beside the one writer; the busy timeout queues writers
             // instead of failing them with SQLITE_BUSY under concurrent requests.
-            for pragma in [
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA busy_timeout = 5000",
-                "PRAGMA foreign_keys = ON",
-            ] {
+            for pragma in
+                ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"]
+            {
                 conn.execute_unprepared(pragma).await?;
             }
         }
@@ -84,4 +82,18 @@ impl Database {
     pub async fn close(self) -> Result<(), StoreError> {
         self.conn.close().await.map_err(StoreError::from)
     }
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for another writer
+/// (busy timeout) instead of failing with SQLITE_BUSY when both try to upgrade.
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

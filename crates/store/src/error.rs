@@ -6,6 +6,9 @@ pub enum StoreError {
     /// The row does not exist, or belongs to another user.
     #[error("not found")]
     NotFound,
+    /// A pagination cursor that this server did not issue.
+    #[error("invalid cursor")]
+    InvalidCursor,
     /// A unique constraint refused the write (`what` names the constraint's meaning).
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -28,9 +31,7 @@ pub enum StoreError {
 impl From<sea_orm::DbErr> for StoreError {
     fn from(error: sea_orm::DbErr) -> Self {
         match error {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                Self::Unavailable(error)
-            }
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => Self::Unavailable(error),
             other => Self::Database(other),
         }
     }

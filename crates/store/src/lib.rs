@@ -11,6 +11,4 @@ pub mod repo;
 
 pub use database::{Backend, Database};
 pub use error::StoreError;
-pub use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
-};
+pub use sea_orm::{ConnectionTrait, DatabaseConnection};

@@ -9,9 +9,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 use crate::state::AppState;
 
@@ -28,10 +26,7 @@ impl Metrics {
     pub fn new() -> anyhow::Result<Self> {
         let registry = Registry::new_custom(Some("planwright".to_owned()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests answered, by route template, method and status.",
-            ),
+            Opts::new("http_requests_total", "HTTP requests answered, by route template, method and status."),
             &["route", "method", "status"],
         )?;
         let latency = HistogramVec::new(
@@ -46,21 +41,13 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Self {
-            registry,
-            requests,
-            latency,
-        })
+        Ok(Self { registry, requests, latency })
     }
 
     /// Records one answered request.
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        self.requests
-            .with_label_values(&[route, method, &status.to_string()])
-            .inc();
-        self.latency
-            .with_label_values(&[route, method])
-            .observe(seconds);
+        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
+        self.latency.with_label_values(&[route, method]).observe(seconds);
     }
 
     /// Everything, in the Prometheus text exposition format.
@@ -79,16 +66,11 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.metrics.clone());
+    let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
     let result = next.call(req).await;
     if let Some(metrics) = metrics {
         let (route, status) = match &result {
-            Ok(response) => (
-                response.request().match_pattern(),
-                response.status().as_u16(),
-            ),
+            Ok(response) => (response.request().match_pattern(), response.status().as_u16()),
             Err(error) => (None, error.as_response_error().status_code().as_u16()),
         };
         let route = route.unwrap_or_else(|| "unmatched".to_owned());
@@ -113,9 +95,6 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(
-            text.contains("planwright_http_request_duration_seconds_bucket"),
-            "{text}"
-        );
+        assert!(text.contains("planwright_http_request_duration_seconds_bucket"), "{text}");
     }
 }

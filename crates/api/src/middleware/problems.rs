@@ -61,9 +61,7 @@ pub async fn ensure_problem_json(
         .headers()
         .iter()
         .filter(|(name, _)| {
-            *name == header::ALLOW
-                || *name == header::RETRY_AFTER
-                || *name == header::WWW_AUTHENTICATE
+            *name == header::ALLOW || *name == header::RETRY_AFTER || *name == header::WWW_AUTHENTICATE
         })
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
@@ -84,10 +82,7 @@ fn rewrite(status: StatusCode, original: &str) -> Problem {
     let detail = if status.is_server_error() {
         "Something went wrong on our side. It has been logged; please try again later.".to_owned()
     } else if original.is_empty() || original.len() > 300 {
-        format!(
-            "The request was refused: {}.",
-            status.canonical_reason().unwrap_or("client error")
-        )
+        format!("The request was refused: {}.", status.canonical_reason().unwrap_or("client error"))
     } else {
         original.to_owned()
     };

@@ -39,34 +39,19 @@ impl RegisterRequest {
         let email = Email::parse(&self.email);
         let password = Password::parse(&self.password);
         let name = self.name.as_deref().map(DisplayName::parse).transpose();
-        let timezone = self
-            .timezone
-            .as_deref()
-            .map_or(Ok(TimeZone::default()), TimeZone::parse);
-        let working_hours = self
-            .working_hours
-            .as_ref()
-            .map_or(Ok(WorkingHours::default()), WorkingHoursBody::parse);
+        let timezone = self.timezone.as_deref().map_or(Ok(TimeZone::default()), TimeZone::parse);
+        let working_hours =
+            self.working_hours.as_ref().map_or(Ok(WorkingHours::default()), WorkingHoursBody::parse);
         match (email, password, name, timezone, working_hours) {
             (Ok(email), Ok(password), Ok(name), Ok(timezone), Ok(working_hours)) => {
-                Ok(Registration {
-                    email,
-                    password,
-                    name,
-                    timezone,
-                    working_hours,
-                })
+                Ok(Registration { email, password, name, timezone, working_hours })
             }
-            (email, password, name, timezone, working_hours) => Err([
-                email.err(),
-                password.err(),
-                name.err(),
-                timezone.err(),
-                working_hours.err(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect()),
+            (email, password, name, timezone, working_hours) => {
+                Err([email.err(), password.err(), name.err(), timezone.err(), working_hours.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect())
+            }
         }
     }
 }

@@ -31,10 +31,8 @@ impl RouteTable {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|k| {
-                    [
-                        "get", "put", "post", "delete", "options", "head", "patch", "trace",
-                    ]
-                    .contains(&k.as_str())
+                    ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+                        .contains(&k.as_str())
                 })
                 .map(|k| k.to_uppercase())
                 .collect();
@@ -85,18 +83,13 @@ fn matches(segments: &[Segment], parts: &[&str]) -> bool {
         (Some(Segment::Rest), _) => true,
         (None, None) => true,
         (Some(Segment::Param), Some(_)) => matches(&segments[1..], &parts[1..]),
-        (Some(Segment::Literal(lit)), Some(part)) if lit == part => {
-            matches(&segments[1..], &parts[1..])
-        }
+        (Some(Segment::Literal(lit)), Some(part)) if lit == part => matches(&segments[1..], &parts[1..]),
         _ => false,
     }
 }
 
 /// The default service: 405 or 404 as a problem.
-pub async fn not_matched(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn not_matched(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let method = req.method().as_str().to_owned();
     Err(match state.routes.allowed(req.path()) {
         Some(allowed) => ApiError::MethodNotAllowed { method, allowed },
@@ -113,10 +106,7 @@ mod tests {
 
     fn table() -> RouteTable {
         let mut table = RouteTable::default();
-        table.add(
-            "/api/v1/me",
-            vec!["GET".into(), "PATCH".into(), "DELETE".into()],
-        );
+        table.add("/api/v1/me", vec!["GET".into(), "PATCH".into(), "DELETE".into()]);
         table.add("/api/v1/tasks/{id}", vec!["GET".into()]);
         table.add("/docs/*", vec!["GET".into()]);
         table
@@ -124,22 +114,10 @@ mod tests {
 
     #[test]
     fn known_paths_list_their_methods() {
-        assert_eq!(
-            table().allowed("/api/v1/me"),
-            Some(vec!["DELETE".into(), "GET".into(), "PATCH".into()])
-        );
-        assert_eq!(
-            table().allowed("/api/v1/me/"),
-            Some(vec!["DELETE".into(), "GET".into(), "PATCH".into()])
-        );
-        assert_eq!(
-            table().allowed("/api/v1/tasks/42"),
-            Some(vec!["GET".into()])
-        );
-        assert_eq!(
-            table().allowed("/docs/swagger-ui.css"),
-            Some(vec!["GET".into()])
-        );
+        assert_eq!(table().allowed("/api/v1/me"), Some(vec!["DELETE".into(), "GET".into(), "PATCH".into()]));
+        assert_eq!(table().allowed("/api/v1/me/"), Some(vec!["DELETE".into(), "GET".into(), "PATCH".into()]));
+        assert_eq!(table().allowed("/api/v1/tasks/42"), Some(vec!["GET".into()]));
+        assert_eq!(table().allowed("/docs/swagger-ui.css"), Some(vec!["GET".into()]));
     }
 
     #[test]

@@ -120,22 +120,11 @@ impl UpdateMeRequest {
             None => Ok(None),
         };
         let timezone = self.timezone.as_deref().map(TimeZone::parse).transpose();
-        let working_hours = self
-            .working_hours
-            .as_ref()
-            .map(WorkingHoursBody::parse)
-            .transpose();
+        let working_hours = self.working_hours.as_ref().map(WorkingHoursBody::parse).transpose();
         match (name, timezone, working_hours) {
-            (Ok(name), Ok(timezone), Ok(working_hours)) => Ok(UserChanges {
-                name,
-                timezone,
-                working_hours,
-            }),
+            (Ok(name), Ok(timezone), Ok(working_hours)) => Ok(UserChanges { name, timezone, working_hours }),
             (name, timezone, working_hours) => {
-                Err([name.err(), timezone.err(), working_hours.err()]
-                    .into_iter()
-                    .flatten()
-                    .collect())
+                Err([name.err(), timezone.err(), working_hours.err()].into_iter().flatten().collect())
             }
         }
     }
@@ -148,10 +137,7 @@ impl UpdateMeRequest {
     responses((status = 200, description = "The caller's profile.", body = UserResponse), AuthProblems, ServerProblems)
 )]
 #[get("/me")]
-pub async fn get_me(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-) -> Result<web::Json<UserResponse>, ApiError> {
+pub async fn get_me(state: web::Data<AppState>, auth: AuthUser) -> Result<web::Json<UserResponse>, ApiError> {
     let user = accounts::profile(&state, auth.user_id).await?;
     Ok(web::Json(user.into()))
 }
@@ -190,10 +176,7 @@ pub async fn update_me(
     responses((status = 204, description = "The account and all its data are gone."), AuthProblems, ServerProblems)
 )]
 #[delete("/me")]
-pub async fn delete_me(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete_me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     accounts::delete_account(&state, auth.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,25 +1,68 @@
 //! HTTP routes: thin handlers, one file per resource, each documented for OpenAPI.
 
+pub mod ai;
 pub mod auth;
 pub mod fallback;
 pub mod me;
+pub mod plans;
 pub mod system;
+pub mod tasks;
 
+use planwright_store::repo::page::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::error::ApiError;
+
+/// `?limit=` and `?cursor=` of every list route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for, or a 400 naming the parameter.
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = match self.limit {
+            None => DEFAULT_LIMIT,
+            Some(limit) => {
+                u64::try_from(limit).ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
+                    ApiError::bad_request(Some("limit"), format!("limit must be between 1 and {MAX_LIMIT}."))
+                })?
+            }
+        };
+        Ok(PageRequest { limit, cursor: self.cursor.clone().filter(|c| !c.is_empty()) })
+    }
+}
 
 /// Registers every documented route: system routes at the root, the API under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(system::health)
-        .service(system::ready)
-        .service(system::metrics)
-        .service(
-            scope::scope("/api/v1")
-                .service(auth::register)
-                .service(auth::login)
-                .service(auth::refresh)
-                .service(auth::logout)
-                .service(me::get_me)
-                .service(me::update_me)
-                .service(me::delete_me),
-        );
+    cfg.service(system::health).service(system::ready).service(system::metrics).service(
+        scope::scope("/api/v1")
+            .service(auth::register)
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(me::get_me)
+            .service(me::update_me)
+            .service(me::delete_me)
+            .service(plans::create_plan)
+            .service(plans::list_plans)
+            .service(plans::get_plan)
+            .service(plans::update_plan)
+            .service(plans::delete_plan)
+            .service(tasks::create_task)
+            .service(tasks::list_tasks)
+            .service(tasks::get_task)
+            .service(tasks::update_task)
+            .service(tasks::delete_task)
+            .service(tasks::break_down_task)
+            .service(ai::break_down),
+    );
 }

@@ -34,9 +34,7 @@ pub struct ReadyResponse {
 )]
 #[get("/health")]
 pub async fn health() -> web::Json<HealthResponse> {
-    web::Json(HealthResponse {
-        status: "ok".to_owned(),
-    })
+    web::Json(HealthResponse { status: "ok".to_owned() })
 }
 
 /// Readiness: 200 when the database answers within a second, else 503.
@@ -56,9 +54,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<ReadyResponse
         })),
         Ok(Err(error)) => {
             tracing::warn!(error = %error, "readiness check: database failed");
-            Err(ApiError::Unavailable(
-                "The database does not answer; the server is not ready.".to_owned(),
-            ))
+            Err(ApiError::Unavailable("The database does not answer; the server is not ready.".to_owned()))
         }
         Err(_) => Err(ApiError::Unavailable(
             "The database did not answer within 1 second; the server is not ready.".to_owned(),
@@ -77,7 +73,5 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<ReadyResponse
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let text = state.metrics.render().map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(text))
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

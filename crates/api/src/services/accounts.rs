@@ -1,9 +1,7 @@
 //! Accounts: registration, login, token rotation, logout and the profile.
 
 use chrono::{Duration, Utc};
-use planwright_domain::{
-    DisplayName, Email, NewUser, Password, TimeZone, User, UserChanges, WorkingHours,
-};
+use planwright_domain::{DisplayName, Email, NewUser, Password, TimeZone, User, UserChanges, WorkingHours};
 use planwright_store::{StoreError, repo};
 use uuid::Uuid;
 
@@ -58,19 +56,9 @@ pub async fn register(
     registration: Registration,
     client_ip: &str,
 ) -> Result<Session, ApiError> {
-    state
-        .rate_limiter
-        .check("register", Subject::Ip(client_ip))
-        .await?;
-    state
-        .rate_limiter
-        .check("register", Subject::Account(registration.email.as_str()))
-        .await?;
-    let password_hash = state
-        .passwords
-        .hash(registration.password)
-        .await
-        .map_err(ApiError::internal)?;
+    state.rate_limiter.check("register", Subject::Ip(client_ip)).await?;
+    state.rate_limiter.check("register", Subject::Account(registration.email.as_str())).await?;
+    let password_hash = state.passwords.hash(registration.password).await.map_err(ApiError::internal)?;
     let new_user = NewUser {
         email: registration.email,
         password_hash,
@@ -78,15 +66,13 @@ pub async fn register(
         timezone: registration.timezone,
         working_hours: registration.working_hours,
     };
-    let user = repo::users::create(state.db.conn(), new_user)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::Conflict {
-                code: "email_taken",
-                detail: "An account with this email already exists. Log in instead.".to_owned(),
-            },
-            other => other.into(),
-        })?;
+    let user = repo::users::create(state.db.conn(), new_user).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::Conflict {
+            code: "email_taken",
+            detail: "An account with this email already exists. Log in instead.".to_owned(),
+        },
+        other => other.into(),
+    })?;
     tracing::info!(user_id = %user.id, "account registered");
     start_session(state, user, Uuid::now_v7()).await
 }
@@ -100,15 +86,9 @@ pub async fn login(
     password: String,
     client_ip: &str,
 ) -> Result<Session, ApiError> {
-    state
-        .rate_limiter
-        .check("login", Subject::Ip(client_ip))
-        .await?;
+    state.rate_limiter.check("login", Subject::Ip(client_ip)).await?;
     let account_key = email.trim().to_lowercase();
-    state
-        .rate_limiter
-        .check("login", Subject::Account(&account_key))
-        .await?;
+    state.rate_limiter.check("login", Subject::Account(&account_key)).await?;
     let credentials = match Email::parse(email) {
         Ok(email) => match repo::users::find_credentials(state.db.conn(), &email).await {
             Ok(found) => Some(found),
@@ -118,15 +98,9 @@ pub async fn login(
         Err(_) => None,
     };
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    let matched = state
-        .passwords
-        .verify(password, hash)
-        .await
-        .map_err(ApiError::internal)?;
+    let matched = state.passwords.verify(password, hash).await.map_err(ApiError::internal)?;
     match credentials {
-        Some(credentials) if matched => {
-            start_session(state, credentials.user, Uuid::now_v7()).await
-        }
+        Some(credentials) if matched => start_session(state, credentials.user, Uuid::now_v7()).await,
         _ => Err(invalid_credentials()),
     }
 }
@@ -134,47 +108,24 @@ pub async fn login(
 /// Trades a refresh token for a new pair. The old token is spent; presenting a spent token
 /// again revokes every token of its login, because it has leaked.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(
-    state: &AppState,
-    refresh_token: &str,
-    client_ip: &str,
-) -> Result<Session, ApiError> {
-    state
-        .rate_limiter
-        .check("refresh", Subject::Ip(client_ip))
-        .await?;
-    let refused = |code, detail: &str| ApiError::Unauthorized {
-        code,
-        detail: detail.to_owned(),
-    };
-    let record = match repo::refresh_tokens::find_by_hash(
-        state.db.conn(),
-        &hash_refresh_token(refresh_token),
-    )
-    .await
+pub async fn refresh(state: &AppState, refresh_token: &str, client_ip: &str) -> Result<Session, ApiError> {
+    state.rate_limiter.check("refresh", Subject::Ip(client_ip)).await?;
+    let refused = |code, detail: &str| ApiError::Unauthorized { code, detail: detail.to_owned() };
+    let record = match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token))
+        .await
     {
         Ok(record) => record,
         Err(StoreError::NotFound) => {
-            return Err(refused(
-                "invalid_refresh_token",
-                "The refresh token is not valid. Log in again.",
-            ));
+            return Err(refused("invalid_refresh_token", "The refresh token is not valid. Log in again."));
         }
         Err(other) => return Err(other.into()),
     };
-    state
-        .rate_limiter
-        .check("refresh", Subject::Account(&record.user_id.to_string()))
-        .await?;
+    state.rate_limiter.check("refresh", Subject::Account(&record.user_id.to_string())).await?;
     let now = Utc::now();
     let reused = || async {
-        let revoked = repo::refresh_tokens::revoke_family(
-            state.db.conn(),
-            record.user_id,
-            record.family_id,
-            now,
-        )
-        .await?;
+        let revoked =
+            repo::refresh_tokens::revoke_family(state.db.conn(), record.user_id, record.family_id, now)
+                .await?;
         tracing::warn!(user_id = %record.user_id, revoked, "spent refresh token presented again; its family is revoked");
         Err::<Session, ApiError>(refused(
             "refresh_token_reused",
@@ -185,17 +136,12 @@ pub async fn refresh(
         return reused().await;
     }
     if record.expires_at <= now {
-        return Err(refused(
-            "refresh_token_expired",
-            "The refresh token has expired. Log in again.",
-        ));
+        return Err(refused("refresh_token_expired", "The refresh token has expired. Log in again."));
     }
     let user = repo::users::find(state.db.conn(), record.user_id).await?;
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = refresh_expiry(state, now);
-    if repo::refresh_tokens::rotate(state.db.conn(), &record, &refresh_hash, expires_at, now)
-        .await?
-        .is_none()
+    if repo::refresh_tokens::rotate(state.db.conn(), &record, &refresh_hash, expires_at, now).await?.is_none()
     {
         return reused().await;
     }
@@ -205,17 +151,10 @@ pub async fn refresh(
 /// Signs out the login that `refresh_token` belongs to, if it is the caller's. Idempotent.
 #[tracing::instrument(skip(state, refresh_token))]
 pub async fn logout(state: &AppState, user_id: Uuid, refresh_token: &str) -> Result<(), ApiError> {
-    match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token))
-        .await
-    {
+    match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token)).await {
         Ok(record) if record.user_id == user_id => {
-            repo::refresh_tokens::revoke_family(
-                state.db.conn(),
-                user_id,
-                record.family_id,
-                Utc::now(),
-            )
-            .await?;
+            repo::refresh_tokens::revoke_family(state.db.conn(), user_id, record.family_id, Utc::now())
+                .await?;
             Ok(())
         }
         Ok(_) | Err(StoreError::NotFound) => Ok(()),
@@ -225,37 +164,25 @@ pub async fn logout(state: &AppState, user_id: Uuid, refresh_token: &str) -> Res
 
 /// The caller's profile.
 pub async fn profile(state: &AppState, user_id: Uuid) -> Result<User, ApiError> {
-    repo::users::find(state.db.conn(), user_id)
-        .await
-        .map_err(account_gone)
+    repo::users::find(state.db.conn(), user_id).await.map_err(account_gone)
 }
 
 /// Applies a partial profile update.
-pub async fn update_profile(
-    state: &AppState,
-    user_id: Uuid,
-    changes: UserChanges,
-) -> Result<User, ApiError> {
-    repo::users::update(state.db.conn(), user_id, changes)
-        .await
-        .map_err(account_gone)
+pub async fn update_profile(state: &AppState, user_id: Uuid, changes: UserChanges) -> Result<User, ApiError> {
+    repo::users::update(state.db.conn(), user_id, changes).await.map_err(account_gone)
 }
 
 /// Deletes the account and everything it owns.
 #[tracing::instrument(skip(state))]
 pub async fn delete_account(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
-    repo::users::delete(state.db.conn(), user_id)
-        .await
-        .map_err(account_gone)?;
+    repo::users::delete(state.db.conn(), user_id).await.map_err(account_gone)?;
     tracing::info!(%user_id, "account deleted");
     Ok(())
 }
 
 fn account_gone(error: StoreError) -> ApiError {
     match error {
-        StoreError::NotFound => {
-            ApiError::unauthorized("The account of this token no longer exists.")
-        }
+        StoreError::NotFound => ApiError::unauthorized("The account of this token no longer exists."),
         other => other.into(),
     }
 }
@@ -264,21 +191,13 @@ async fn start_session(state: &AppState, user: User, family_id: Uuid) -> Result<
     if rand::random::<u16>().is_multiple_of(SWEEP_ONE_IN) {
         // Expired tokens can never be used again; sweeping them now and then on login keeps the
         // table small without a scheduler. Reuse detection only needs unexpired tokens.
-        if let Err(error) = repo::refresh_tokens::delete_expired(state.db.conn(), Utc::now()).await
-        {
+        if let Err(error) = repo::refresh_tokens::delete_expired(state.db.conn(), Utc::now()).await {
             tracing::warn!(error = %error, "sweeping expired refresh tokens failed");
         }
     }
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = refresh_expiry(state, Utc::now());
-    repo::refresh_tokens::insert(
-        state.db.conn(),
-        user.id,
-        family_id,
-        &refresh_hash,
-        expires_at,
-    )
-    .await?;
+    repo::refresh_tokens::insert(state.db.conn(), user.id, family_id, &refresh_hash, expires_at).await?;
     with_access_token(state, user, refresh_token)
 }
 
@@ -287,18 +206,9 @@ fn refresh_expiry(state: &AppState, now: chrono::DateTime<Utc>) -> chrono::DateT
 }
 
 /// Completes a session whose refresh token is stored: signs the access token.
-fn with_access_token(
-    state: &AppState,
-    user: User,
-    refresh_token: String,
-) -> Result<Session, ApiError> {
+fn with_access_token(state: &AppState, user: User, refresh_token: String) -> Result<Session, ApiError> {
     let access_token = state.tokens.issue(user.id).map_err(ApiError::internal)?;
-    Ok(Session {
-        access_token,
-        expires_in: state.tokens.ttl_secs(),
-        refresh_token,
-        user,
-    })
+    Ok(Session { access_token, expires_in: state.tokens.ttl_secs(), refresh_token, user })
 }
 
 /// On average, one login in this many sweeps expired refresh tokens.

@@ -27,9 +27,7 @@ pub struct PasswordHashing {
 
 impl std::fmt::Debug for PasswordHashing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHashing")
-            .field("params", &self.params)
-            .finish_non_exhaustive()
+        f.debug_struct("PasswordHashing").field("params", &self.params).finish_non_exhaustive()
     }
 }
 
@@ -55,13 +53,9 @@ impl PasswordHashing {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy_hash.clone());
         let matched = tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash)
-                .map_err(|e| anyhow::anyhow!("stored hash is unreadable: {e}"))?;
-            anyhow::Ok(
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok(),
-            )
+            let parsed =
+                PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash is unreadable: {e}"))?;
+            anyhow::Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         })
         .await??;
         Ok(known && matched)
@@ -109,9 +103,7 @@ pub struct AccessTokens {
 
 impl std::fmt::Debug for AccessTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessTokens")
-            .field("ttl_secs", &self.ttl_secs)
-            .finish_non_exhaustive()
+        f.debug_struct("AccessTokens").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
     }
 }
 
@@ -139,17 +131,8 @@ impl AccessTokens {
     /// A signed token for `user_id`.
     pub fn issue(&self, user_id: Uuid) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
-        let claims = Claims {
-            sub: user_id,
-            iat: now,
-            exp: now + self.ttl_secs,
-            iss: ISSUER.to_owned(),
-        };
-        Ok(jsonwebtoken::encode(
-            &Header::default(),
-            &claims,
-            &self.encoding,
-        )?)
+        let claims = Claims { sub: user_id, iat: now, exp: now + self.ttl_secs, iss: ISSUER.to_owned() };
+        Ok(jsonwebtoken::encode(&Header::default(), &claims, &self.encoding)?)
     }
 
     /// The claims of a valid token.
@@ -175,10 +158,7 @@ pub fn new_refresh_token() -> (String, String) {
 /// The stored form of a refresh token: SHA-256, hex. (The token has 256 random bits, so a fast
 /// hash is enough; the database never holds a usable token.)
 pub fn hash_refresh_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// 32 random bytes, URL-safe base64: a development secret.
@@ -230,23 +210,8 @@ mod tests {
         let password = Password::parse("correct horse").expect("valid");
         let hash = hashing.hash(password).await.expect("hash");
         assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            hashing
-                .verify("correct horse".into(), Some(hash.clone()))
-                .await
-                .unwrap_or(false)
-        );
-        assert!(
-            !hashing
-                .verify("wrong horse".into(), Some(hash))
-                .await
-                .unwrap_or(true)
-        );
-        assert!(
-            !hashing
-                .verify("correct horse".into(), None)
-                .await
-                .unwrap_or(true)
-        );
+        assert!(hashing.verify("correct horse".into(), Some(hash.clone())).await.unwrap_or(false));
+        assert!(!hashing.verify("wrong horse".into(), Some(hash)).await.unwrap_or(true));
+        assert!(!hashing.verify("correct horse".into(), None).await.unwrap_or(true));
     }
 }

@@ -1,5 +1,9 @@
-//! Orchestration of the store and (later) upstream clients; handlers call exactly one service.
+//! Orchestration of the store and the AI; handlers call exactly one service.
 
 pub mod accounts;
+pub mod ai;
+pub mod budget;
 pub mod credentials;
+pub mod plans;
 pub mod rate_limit;
+pub mod tasks;

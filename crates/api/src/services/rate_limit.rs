@@ -53,9 +53,7 @@ impl RateLimiter {
         if count.hits > limit {
             let retry_after = (count.window_start + window - now).max(1);
             tracing::info!(route, kind, "rate limit reached");
-            return Err(ApiError::RateLimited {
-                retry_after_secs: retry_after.unsigned_abs(),
-            });
+            return Err(ApiError::RateLimited { retry_after_secs: retry_after.unsigned_abs() });
         }
         Ok(())
     }

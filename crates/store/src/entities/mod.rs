@@ -1,4 +1,7 @@
 //! sea-orm entities: one module per table, private to this crate.
 
+pub(crate) mod plan_tasks;
+pub(crate) mod plans;
 pub(crate) mod refresh_tokens;
+pub(crate) mod tasks;
 pub(crate) mod users;

@@ -1,6 +1,10 @@
 //! Hand-written queries, one module per aggregate. Every function takes the connection first
-//! (a pool or a transaction) and returns domain types.
+//! (a pool or a transaction), takes the owning `user_id` for user data, and returns domain types.
 
+pub mod ai_usage;
+pub mod page;
+pub mod plans;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod tasks;
 pub mod users;

@@ -34,19 +34,10 @@ pub async fn hit(
             window_start = CASE WHEN rate_limits.window_start >= excluded.window_start
                         THEN rate_limits.window_start ELSE excluded.window_start END
         RETURNING hits, window_start"#;
-    let statement = Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        [bucket.into(), window_start.into()],
-    );
-    let row = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(WindowCount {
-        hits: row.try_get("", "hits")?,
-        window_start: row.try_get("", "window_start")?,
-    })
+    let statement =
+        Statement::from_sql_and_values(db.get_database_backend(), sql, [bucket.into(), window_start.into()]);
+    let row = db.query_one_raw(statement).await?.ok_or(StoreError::NotFound)?;
+    Ok(WindowCount { hits: row.try_get("", "hits")?, window_start: row.try_get("", "window_start")? })
 }
 
 /// Removes buckets whose window ended before `older_than_unix` (housekeeping).
@@ -67,9 +58,8 @@ mod tests {
     use crate::Database;
 
     async fn database() -> Database {
-        let db = Database::connect("sqlite::memory:", 1, std::time::Duration::from_secs(5))
-            .await
-            .expect("sqlite");
+        let db =
+            Database::connect("sqlite::memory:", 1, std::time::Duration::from_secs(5)).await.expect("sqlite");
         Migrator::up(db.conn(), None).await.expect("migrations");
         db
     }
@@ -77,27 +67,13 @@ mod tests {
     #[tokio::test]
     async fn hits_count_up_within_a_window_and_reset_in_the_next() {
         let db = database().await;
-        let first = hit(db.conn(), "login:ip:1", 60, 1_000_020)
-            .await
-            .expect("hit");
-        assert_eq!(
-            first,
-            WindowCount {
-                hits: 1,
-                window_start: 1_000_020
-            }
-        );
-        let second = hit(db.conn(), "login:ip:1", 60, 1_000_030)
-            .await
-            .expect("hit");
+        let first = hit(db.conn(), "login:ip:1", 60, 1_000_020).await.expect("hit");
+        assert_eq!(first, WindowCount { hits: 1, window_start: 1_000_020 });
+        let second = hit(db.conn(), "login:ip:1", 60, 1_000_030).await.expect("hit");
         assert_eq!(second.hits, 2);
-        let other = hit(db.conn(), "login:ip:2", 60, 1_000_030)
-            .await
-            .expect("hit");
+        let other = hit(db.conn(), "login:ip:2", 60, 1_000_030).await.expect("hit");
         assert_eq!(other.hits, 1, "buckets are independent");
-        let next_window = hit(db.conn(), "login:ip:1", 60, 1_000_080)
-            .await
-            .expect("hit");
+        let next_window = hit(db.conn(), "login:ip:1", 60, 1_000_080).await.expect("hit");
         assert_eq!(next_window.hits, 1);
         assert!(next_window.window_start > first.window_start);
     }
@@ -107,13 +83,7 @@ mod tests {
         let db = database().await;
         hit(db.conn(), "b", 60, 6_010).await.expect("hit");
         let late = hit(db.conn(), "b", 60, 5_990).await.expect("hit");
-        assert_eq!(
-            late,
-            WindowCount {
-                hits: 2,
-                window_start: 6_000
-            }
-        );
+        assert_eq!(late, WindowCount { hits: 2, window_start: 6_000 });
     }
 
     #[tokio::test]

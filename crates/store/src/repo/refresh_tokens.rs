@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use planwright_domain::RefreshTokenRecord;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -48,11 +48,7 @@ pub async fn find_by_hash(
 
 /// Marks one live token used. Returns `false` when another request revoked it first, so two
 /// concurrent refreshes with the same token cannot both succeed.
-async fn revoke_if_live(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+async fn revoke_if_live(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let result = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::Id.eq(id))
@@ -74,19 +70,12 @@ pub async fn rotate(
 ) -> Result<Option<RefreshTokenRecord>, StoreError> {
     // The write comes first: on SQLite a transaction that reads and then writes can meet another
     // doing the same and fail with SQLITE_BUSY instead of waiting.
-    let txn = db.begin().await?;
+    let txn = crate::database::begin_write(db).await?;
     if !revoke_if_live(&txn, spent.id, now).await? {
         txn.rollback().await?;
         return Ok(None);
     }
-    let successor = insert(
-        &txn,
-        spent.user_id,
-        spent.family_id,
-        successor_hash,
-        expires_at,
-    )
-    .await?;
+    let successor = insert(&txn, spent.user_id, spent.family_id, successor_hash, expires_at).await?;
     txn.commit().await?;
     Ok(Some(successor))
 }
@@ -109,10 +98,7 @@ pub async fn revoke_family(
 }
 
 /// Deletes tokens that expired before `before` (housekeeping; they can never be used again).
-pub async fn delete_expired(
-    db: &impl ConnectionTrait,
-    before: DateTime<Utc>,
-) -> Result<u64, StoreError> {
+pub async fn delete_expired(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let result = refresh_tokens::Entity::delete_many()
         .filter(refresh_tokens::Column::ExpiresAt.lt(before))
         .exec(db)

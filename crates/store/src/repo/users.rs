@@ -2,9 +2,7 @@
 
 use chrono::Utc;
 use planwright_domain::{DisplayName, Email, NewUser, TimeZone, User, UserChanges, WorkingHours};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{StoreError, entities::users};
@@ -42,10 +40,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Sto
 
 /// The user with this id.
 pub async fn find(db: &impl ConnectionTrait, user_id: Uuid) -> Result<User, StoreError> {
-    let row = users::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = users::Entity::find_by_id(user_id).one(db).await?.ok_or(StoreError::NotFound)?;
     to_user(row)
 }
 
@@ -55,20 +50,14 @@ pub async fn exists(db: &impl ConnectionTrait, user_id: Uuid) -> Result<bool, St
 }
 
 /// The account and its password hash for a login address.
-pub async fn find_credentials(
-    db: &impl ConnectionTrait,
-    email: &Email,
-) -> Result<Credentials, StoreError> {
+pub async fn find_credentials(db: &impl ConnectionTrait, email: &Email) -> Result<Credentials, StoreError> {
     let row = users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
         .one(db)
         .await?
         .ok_or(StoreError::NotFound)?;
     let password_hash = row.password_hash.clone();
-    Ok(Credentials {
-        user: to_user(row)?,
-        password_hash,
-    })
+    Ok(Credentials { user: to_user(row)?, password_hash })
 }
 
 /// Applies a partial profile update and returns the result.
@@ -78,10 +67,7 @@ pub async fn update(
     user_id: Uuid,
     changes: UserChanges,
 ) -> Result<User, StoreError> {
-    let row = users::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = users::Entity::find_by_id(user_id).one(db).await?.ok_or(StoreError::NotFound)?;
     let mut active: users::ActiveModel = row.into();
     if let Some(name) = changes.name {
         active.name = Set(name.map(|n| n.as_str().to_owned()));
@@ -100,11 +86,7 @@ pub async fn update(
 #[tracing::instrument(skip(db))]
 pub async fn delete(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), StoreError> {
     let result = users::Entity::delete_by_id(user_id).exec(db).await?;
-    if result.rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 fn hours_to_json(hours: &WorkingHours) -> Result<serde_json::Value, StoreError> {
@@ -112,25 +94,16 @@ fn hours_to_json(hours: &WorkingHours) -> Result<serde_json::Value, StoreError> 
 }
 
 fn corrupt(message: String) -> StoreError {
-    StoreError::Corrupt {
-        table: TABLE,
-        message,
-    }
+    StoreError::Corrupt { table: TABLE, message }
 }
 
 fn to_user(row: users::Model) -> Result<User, StoreError> {
     Ok(User {
         id: row.id,
         email: Email::parse(&row.email).map_err(|e| corrupt(e.to_string()))?,
-        name: row
-            .name
-            .as_deref()
-            .map(DisplayName::parse)
-            .transpose()
-            .map_err(|e| corrupt(e.to_string()))?,
+        name: row.name.as_deref().map(DisplayName::parse).transpose().map_err(|e| corrupt(e.to_string()))?,
         timezone: TimeZone::parse(&row.timezone).map_err(|e| corrupt(e.to_string()))?,
-        working_hours: serde_json::from_value(row.working_hours)
-            .map_err(|e| corrupt(e.to_string()))?,
+        working_hours: serde_json::from_value(row.working_hours).map_err(|e| corrupt(e.to_string()))?,
         created_at: row.created_at,
     })
 }

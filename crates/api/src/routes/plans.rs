@@ -1,0 +1,393 @@
+//! Plans: a goal turned into dated tasks by the AI, then reviewed and edited.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use planwright_domain::{
+    DurationDays, Goal, Notes, Plan, PlanChanges, PlanTask, PlanTaskDraft, PlanTaskEdit, TokenUsage,
+    ValidationErrors,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Problem},
+    extract::{ApiJson, AuthUser},
+    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    routes::PageQuery,
+    services::plans::{self, PlanRequest, SUMMARY_MAX},
+    state::AppState,
+};
+
+/// A goal to plan for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"goal": "Learn FastAPI", "duration_days": 2, "context": {"notes": "I know Python; evenings only"}}))]
+pub struct CreatePlanRequest {
+    /// What to achieve, 1–500 characters.
+    #[schema(min_length = 1, max_length = 500)]
+    pub goal: String,
+    /// Days the plan spans, 1–365.
+    #[schema(minimum = 1, maximum = 365)]
+    pub duration_days: i64,
+    /// Anything that helps: `notes` (text, up to 4000 characters) is given to the AI; every key is
+    /// kept with the plan.
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The plan's first day (`YYYY-MM-DD`), if known.
+    pub start_date: Option<NaiveDate>,
+}
+
+/// One task of an edited plan.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanTaskInput {
+    /// An existing task to keep (its calendar event stays linked); leave out for a new task.
+    pub id: Option<Uuid>,
+    /// Title, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// What to do, up to 2000 characters.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub description: String,
+    /// Day of the plan, from 0, below `duration_days`.
+    #[schema(minimum = 0)]
+    pub day_offset: i64,
+    /// Minutes of work, 15–480.
+    #[schema(minimum = 15, maximum = 480)]
+    pub duration_minutes: i64,
+}
+
+/// An edit of a plan; fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"summary": "## My plan", "tasks": [{"title": "Read the tutorial", "day_offset": 0, "duration_minutes": 90}]}))]
+pub struct UpdatePlanRequest {
+    /// New goal, 1–500 characters.
+    #[schema(min_length = 1, max_length = 500)]
+    pub goal: Option<String>,
+    /// New markdown summary.
+    #[schema(max_length = 20000)]
+    pub summary: Option<String>,
+    /// The complete new task list, in order: it replaces the old one.
+    #[schema(max_items = 500)]
+    pub tasks: Option<Vec<PlanTaskInput>>,
+}
+
+/// A task of a plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanTaskResponse {
+    /// Id.
+    pub id: Uuid,
+    /// Order in the plan, from 0.
+    pub position: u32,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Day of the plan, from 0.
+    pub day_offset: u16,
+    /// Minutes of work.
+    pub duration_minutes: u16,
+    /// Start on the calendar, once scheduled.
+    pub scheduled_start: Option<DateTime<Utc>>,
+    /// End on the calendar, once scheduled.
+    pub scheduled_end: Option<DateTime<Utc>>,
+    /// The calendar event, once scheduled.
+    pub calendar_event_id: Option<String>,
+}
+
+/// Tokens the AI spent on a plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageResponse {
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Generated tokens.
+    pub output_tokens: u32,
+    /// Everything billed.
+    pub total_tokens: u32,
+}
+
+/// A plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanResponse {
+    /// Id.
+    pub id: Uuid,
+    /// The goal.
+    pub goal: String,
+    /// Days it spans.
+    pub duration_days: u16,
+    /// The context as sent.
+    #[schema(value_type = Object)]
+    pub context: serde_json::Value,
+    /// First day, if given.
+    pub start_date: Option<NaiveDate>,
+    /// Human-readable markdown overview.
+    pub summary: String,
+    /// The tasks in order.
+    pub tasks: Vec<PlanTaskResponse>,
+    /// `draft` until placed on a calendar.
+    #[schema(example = "draft")]
+    pub status: String,
+    /// The model that wrote it (`offline` for the built-in planner).
+    #[schema(example = "offline")]
+    pub model: String,
+    /// Tokens spent generating it.
+    pub usage: UsageResponse,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of plans, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanList {
+    /// The plans.
+    pub items: Vec<PlanResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+impl From<PlanTask> for PlanTaskResponse {
+    fn from(task: PlanTask) -> Self {
+        Self {
+            id: task.id,
+            position: task.position,
+            title: task.title,
+            description: task.description,
+            day_offset: task.day_offset,
+            duration_minutes: task.duration_minutes,
+            scheduled_start: task.scheduled_start,
+            scheduled_end: task.scheduled_end,
+            calendar_event_id: task.calendar_event_id,
+        }
+    }
+}
+
+impl From<TokenUsage> for UsageResponse {
+    fn from(usage: TokenUsage) -> Self {
+        Self {
+            prompt_tokens: usage.prompt_tokens,
+            output_tokens: usage.output_tokens,
+            total_tokens: usage.total_tokens,
+        }
+    }
+}
+
+impl From<Plan> for PlanResponse {
+    fn from(plan: Plan) -> Self {
+        Self {
+            id: plan.id,
+            goal: plan.goal,
+            duration_days: plan.duration_days,
+            context: plan.context,
+            start_date: plan.start_date,
+            summary: plan.summary,
+            tasks: plan.tasks.into_iter().map(Into::into).collect(),
+            status: plan.status.as_str().to_owned(),
+            model: plan.model,
+            usage: plan.usage.into(),
+            created_at: plan.created_at,
+            updated_at: plan.updated_at,
+        }
+    }
+}
+
+impl CreatePlanRequest {
+    fn parse(self) -> Result<PlanRequest, ValidationErrors> {
+        let goal = Goal::parse(&self.goal);
+        let duration = DurationDays::parse(self.duration_days);
+        let context = self.context.unwrap_or_default();
+        let notes = match context.get("notes") {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(raw)) => Notes::parse("context.notes", raw).map(Some),
+            Some(_) => Err(planwright_domain::FieldError::new("context.notes", "Notes must be text.")),
+        };
+        let size = serde_json::to_string(&context).map_or(0, |text| text.len());
+        let context_size = if size > 16_384 {
+            Err(planwright_domain::FieldError::new("context", "The context is larger than 16 KiB."))
+        } else {
+            Ok(())
+        };
+        match (goal, duration, notes, context_size) {
+            (Ok(goal), Ok(duration), Ok(notes), Ok(())) => Ok(PlanRequest {
+                goal,
+                duration,
+                notes: notes.map(|n| n.as_str().to_owned()),
+                context: serde_json::Value::Object(context),
+                start_date: self.start_date,
+            }),
+            (goal, duration, notes, size) => {
+                Err([goal.err(), duration.err(), notes.err(), size.err()].into_iter().flatten().collect())
+            }
+        }
+    }
+}
+
+impl UpdatePlanRequest {
+    fn parse(self, duration: DurationDays) -> Result<PlanChanges, ValidationErrors> {
+        let mut errors = Vec::new();
+        let goal = self.goal.as_deref().map(Goal::parse).transpose().unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
+        let summary = match self.summary {
+            Some(summary) if summary.chars().count() > SUMMARY_MAX => {
+                errors.push(planwright_domain::FieldError::new(
+                    "summary",
+                    format!("At most {SUMMARY_MAX} characters."),
+                ));
+                None
+            }
+            other => other,
+        };
+        let tasks = self.tasks.map(|tasks| {
+            if tasks.len() > plans::TASKS_MAX {
+                errors.push(planwright_domain::FieldError::new(
+                    "tasks",
+                    format!("At most {} tasks.", plans::TASKS_MAX),
+                ));
+            }
+            tasks
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, task)| {
+                    PlanTaskDraft::parse(
+                        &format!("tasks[{index}]"),
+                        &task.title,
+                        &task.description,
+                        task.day_offset,
+                        task.duration_minutes,
+                        duration,
+                    )
+                    .map(|draft| PlanTaskEdit { id: task.id, draft })
+                    .map_err(|e| errors.push(e))
+                    .ok()
+                })
+                .collect()
+        });
+        if errors.is_empty() {
+            Ok(PlanChanges { goal, summary, tasks })
+        } else {
+            Err(errors.into_iter().collect())
+        }
+    }
+}
+
+/// Turn a goal into a plan.
+///
+/// The AI (Gemini, or the built-in `offline` planner) proposes a markdown summary and tasks, each
+/// on a day of the plan and 15–480 minutes long. The proposal is checked; an invalid one is asked
+/// for once more with the problems pointed out, then refused with 502.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    request_body = CreatePlanRequest,
+    responses(
+        (status = 201, description = "The plan, stored as a draft.", body = PlanResponse),
+        AuthProblems, BodyProblems, AiProblems, ServerProblems
+    )
+)]
+#[post("/plans")]
+pub async fn create_plan(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<CreatePlanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.parse()?;
+    let plan = plans::create_plan(&state, auth.user_id, request).await?;
+    Ok(HttpResponse::Created().json(PlanResponse::from(plan)))
+}
+
+/// The caller's plans, newest first.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of plans.", body = PlanList),
+        (status = 400, description = "`limit` or `cursor` is not valid.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/plans")]
+pub async fn list_plans(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<PlanList>, ApiError> {
+    let page = plans::list_plans(&state, auth.user_id, &query.page()?).await?;
+    Ok(web::Json(PlanList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One of the caller's plans.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The plan's id.")),
+    responses(
+        (status = 200, description = "The plan.", body = PlanResponse),
+        (status = 404, description = "No such plan (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/plans/{id}")]
+pub async fn get_plan(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<PlanResponse>, ApiError> {
+    Ok(web::Json(plans::get_plan(&state, auth.user_id, id.into_inner()).await?.into()))
+}
+
+/// Review and edit a plan.
+///
+/// `tasks` replaces the whole list: tasks sent with their `id` are kept (and stay linked to their
+/// calendar events), tasks without one are added, tasks left out are deleted.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The plan's id.")),
+    request_body = UpdatePlanRequest,
+    responses(
+        (status = 200, description = "The edited plan.", body = PlanResponse),
+        (status = 404, description = "No such plan (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, ServerProblems
+    )
+)]
+#[patch("/plans/{id}")]
+pub async fn update_plan(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    ApiJson(body): ApiJson<UpdatePlanRequest>,
+) -> Result<web::Json<PlanResponse>, ApiError> {
+    let plan_id = id.into_inner();
+    let current = plans::get_plan(&state, auth.user_id, plan_id).await?;
+    let duration = DurationDays::parse(i64::from(current.duration_days))?;
+    let changes = body.parse(duration)?;
+    Ok(web::Json(plans::update_plan(&state, auth.user_id, plan_id, changes).await?.into()))
+}
+
+/// Delete a plan and its tasks. Tasks of the task manager that pointed at it are kept, detached.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The plan's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such plan (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[delete("/plans/{id}")]
+pub async fn delete_plan(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    plans::delete_plan(&state, auth.user_id, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,407 @@
+//! The task manager: tasks, sub-tasks, and AI breakdown of a task into steps.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use planwright_domain::{
+    FieldError, NewTask, Task, TaskChanges, TaskStatus, ValidationErrors, parse_description, parse_estimate,
+    parse_title,
+};
+use planwright_store::repo::tasks::TaskFilter;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Problem},
+    extract::{ApiJson, AuthUser},
+    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    routes::{PageQuery, ai::SubtaskResponse},
+    services::tasks,
+    state::AppState,
+};
+
+/// A task's status.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatusBody {
+    /// Not started.
+    Todo,
+    /// Being worked on.
+    InProgress,
+    /// Finished.
+    Done,
+}
+
+impl From<TaskStatusBody> for TaskStatus {
+    fn from(status: TaskStatusBody) -> Self {
+        match status {
+            TaskStatusBody::Todo => Self::Todo,
+            TaskStatusBody::InProgress => Self::InProgress,
+            TaskStatusBody::Done => Self::Done,
+        }
+    }
+}
+
+impl From<TaskStatus> for TaskStatusBody {
+    fn from(status: TaskStatus) -> Self {
+        match status {
+            TaskStatus::Todo => Self::Todo,
+            TaskStatus::InProgress => Self::InProgress,
+            TaskStatus::Done => Self::Done,
+        }
+    }
+}
+
+/// A new task.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Write the project report", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240}))]
+pub struct CreateTaskRequest {
+    /// Title, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// Description, up to 2000 characters.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub description: String,
+    /// Starting status (default `todo`).
+    pub status: Option<TaskStatusBody>,
+    /// When it is due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Estimated minutes, 1–10080.
+    #[schema(minimum = 1, maximum = 10080)]
+    pub estimate_minutes: Option<i64>,
+    /// Make it a sub-task of one of your tasks.
+    pub parent_id: Option<Uuid>,
+    /// Tie it to one of your plans.
+    pub plan_id: Option<Uuid>,
+}
+
+/// A partial update; fields left out stay as they are, `null` clears an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "done"}))]
+pub struct UpdateTaskRequest {
+    /// New title.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    /// New description.
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// New status.
+    pub status: Option<TaskStatusBody>,
+    /// New due time; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub due_at: Option<Option<DateTime<Utc>>>,
+    /// New estimate; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10080)]
+    pub estimate_minutes: Option<Option<i64>>,
+    /// New parent; `null` makes it a top-level task.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
+    /// New plan; `null` detaches it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub plan_id: Option<Option<Uuid>>,
+    /// New position among its siblings.
+    pub position: Option<i64>,
+}
+
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Filters and paging of the task list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskListQuery {
+    /// Only tasks with this status.
+    pub status: Option<TaskStatusBody>,
+    /// Only sub-tasks of this task.
+    pub parent_id: Option<Uuid>,
+    /// Only tasks of this plan.
+    pub plan_id: Option<Uuid>,
+    /// Items per page, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Whether to keep the proposed steps.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"save": true}))]
+pub struct BreakdownTaskRequest {
+    /// Store the steps as sub-tasks (answer 201) instead of only proposing them (200).
+    #[serde(default)]
+    pub save: bool,
+}
+
+/// A task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskResponse {
+    /// Id.
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Status.
+    pub status: TaskStatusBody,
+    /// When it is due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Estimated minutes.
+    pub estimate_minutes: Option<u32>,
+    /// The task it is a step of.
+    pub parent_id: Option<Uuid>,
+    /// The plan it belongs to.
+    pub plan_id: Option<Uuid>,
+    /// Order among its siblings.
+    pub position: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of tasks, by position.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskList {
+    /// The tasks.
+    pub items: Vec<TaskResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Proposed steps, and the sub-tasks made of them when saved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakdownResponse {
+    /// 2 to 5 steps, in order.
+    pub subtasks: Vec<SubtaskResponse>,
+    /// The created sub-tasks (only with `save`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<TaskResponse>>,
+}
+
+impl From<Task> for TaskResponse {
+    fn from(task: Task) -> Self {
+        Self {
+            id: task.id,
+            title: task.title,
+            description: task.description,
+            status: task.status.into(),
+            due_at: task.due_at,
+            estimate_minutes: task.estimate_minutes,
+            parent_id: task.parent_id,
+            plan_id: task.plan_id,
+            position: task.position,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+        }
+    }
+}
+
+impl CreateTaskRequest {
+    fn parse(self) -> Result<NewTask, ValidationErrors> {
+        let title = parse_title(&self.title);
+        let description = parse_description(&self.description);
+        let estimate = self.estimate_minutes.map(parse_estimate).transpose();
+        match (title, description, estimate) {
+            (Ok(title), Ok(description), Ok(estimate_minutes)) => Ok(NewTask {
+                parent_id: self.parent_id,
+                plan_id: self.plan_id,
+                title,
+                description,
+                status: self.status.map_or(TaskStatus::Todo, Into::into),
+                due_at: self.due_at,
+                estimate_minutes,
+            }),
+            (title, description, estimate) => {
+                Err([title.err(), description.err(), estimate.err()].into_iter().flatten().collect())
+            }
+        }
+    }
+}
+
+impl UpdateTaskRequest {
+    fn parse(self) -> Result<TaskChanges, ValidationErrors> {
+        let title = self.title.as_deref().map(parse_title).transpose();
+        let description = self.description.as_deref().map(parse_description).transpose();
+        let estimate = match self.estimate_minutes {
+            Some(Some(minutes)) => parse_estimate(minutes).map(|m| Some(Some(m))),
+            Some(None) => Ok(Some(None)),
+            None => Ok(None),
+        };
+        let position = match self.position {
+            Some(p) if !(0..=1_000_000_000).contains(&p) => {
+                Err(FieldError::new("position", "The position must be between 0 and 1000000000."))
+            }
+            other => Ok(other),
+        };
+        match (title, description, estimate, position) {
+            (Ok(title), Ok(description), Ok(estimate_minutes), Ok(position)) => Ok(TaskChanges {
+                title,
+                description,
+                status: self.status.map(Into::into),
+                due_at: self.due_at,
+                estimate_minutes,
+                parent_id: self.parent_id,
+                plan_id: self.plan_id,
+                position,
+            }),
+            (title, description, estimate, position) => {
+                Err([title.err(), description.err(), estimate.err(), position.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect())
+            }
+        }
+    }
+}
+
+/// Create a task (or, with `parent_id`, a sub-task), last among its siblings.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    request_body = CreateTaskRequest,
+    responses(
+        (status = 201, description = "The task.", body = TaskResponse),
+        AuthProblems, BodyProblems, ServerProblems
+    )
+)]
+#[post("/tasks")]
+pub async fn create_task(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<CreateTaskRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let task = tasks::create_task(&state, auth.user_id, body.parse()?).await?;
+    Ok(HttpResponse::Created().json(TaskResponse::from(task)))
+}
+
+/// The caller's tasks, by position; filter by `status`, `parent_id` or `plan_id`.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(TaskListQuery),
+    responses(
+        (status = 200, description = "A page of tasks.", body = TaskList),
+        (status = 400, description = "A query parameter is not valid.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/tasks")]
+pub async fn list_tasks(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<TaskListQuery>,
+) -> Result<web::Json<TaskList>, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
+    let filter = TaskFilter {
+        status: query.status.map(Into::into),
+        parent_id: query.parent_id,
+        plan_id: query.plan_id,
+    };
+    let page = tasks::list_tasks(&state, auth.user_id, &filter, &page).await?;
+    Ok(web::Json(TaskList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One of the caller's tasks.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The task's id.")),
+    responses(
+        (status = 200, description = "The task.", body = TaskResponse),
+        (status = 404, description = "No such task (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/tasks/{id}")]
+pub async fn get_task(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<TaskResponse>, ApiError> {
+    Ok(web::Json(tasks::get_task(&state, auth.user_id, id.into_inner()).await?.into()))
+}
+
+/// Change any field of a task.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The task's id.")),
+    request_body = UpdateTaskRequest,
+    responses(
+        (status = 200, description = "The updated task.", body = TaskResponse),
+        (status = 404, description = "No such task (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, ServerProblems
+    )
+)]
+#[patch("/tasks/{id}")]
+pub async fn update_task(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    ApiJson(body): ApiJson<UpdateTaskRequest>,
+) -> Result<web::Json<TaskResponse>, ApiError> {
+    let task = tasks::update_task(&state, auth.user_id, id.into_inner(), body.parse()?).await?;
+    Ok(web::Json(task.into()))
+}
+
+/// Delete a task and all its sub-tasks.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The task's id.")),
+    responses(
+        (status = 204, description = "Deleted, with its sub-tasks."),
+        (status = 404, description = "No such task (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[delete("/tasks/{id}")]
+pub async fn delete_task(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    tasks::delete_task(&state, auth.user_id, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Break a task into 2–5 steps; with `save` they become its sub-tasks.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The task's id.")),
+    request_body = BreakdownTaskRequest,
+    responses(
+        (status = 200, description = "The proposed steps (nothing stored).", body = BreakdownResponse),
+        (status = 201, description = "The steps, stored as sub-tasks (`tasks`).", body = BreakdownResponse),
+        (status = 404, description = "No such task (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, AiProblems, ServerProblems
+    )
+)]
+#[post("/tasks/{id}/breakdown")]
+pub async fn break_down_task(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    ApiJson(body): ApiJson<BreakdownTaskRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (steps, created) = tasks::break_down_task(&state, auth.user_id, id.into_inner(), body.save).await?;
+    let subtasks = steps.into_iter().map(Into::into).collect();
+    Ok(match created {
+        Some(created) => HttpResponse::Created()
+            .json(BreakdownResponse { subtasks, tasks: Some(created.into_iter().map(Into::into).collect()) }),
+        None => HttpResponse::Ok().json(BreakdownResponse { subtasks, tasks: None }),
+    })
+}

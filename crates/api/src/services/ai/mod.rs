@@ -1,0 +1,117 @@
+//! The AI behind plans and breakdowns: the built-in `offline` planner, chosen by configuration.
+//!
+//! Providers return raw proposals; [`crate::services::plans`] and [`crate::services::tasks`]
+//! validate them, so a provider cannot put an invalid plan in the database.
+
+pub mod offline;
+
+use planwright_domain::{Subtask, TokenUsage};
+use serde::{Deserialize, Serialize};
+
+/// What a plan is generated from.
+#[derive(Debug, Clone)]
+pub struct PlanPrompt {
+    /// The goal, validated.
+    pub goal: String,
+    /// Days the plan spans.
+    pub duration_days: u16,
+    /// The person's notes, if any.
+    pub notes: Option<String>,
+    /// Problems with an earlier answer, fed back on the retry.
+    pub corrections: Vec<String>,
+}
+
+/// A proposed plan, before validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedPlan {
+    /// Markdown overview.
+    pub summary: String,
+    /// Tasks in order.
+    pub tasks: Vec<ProposedTask>,
+}
+
+/// A proposed task, before validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedTask {
+    /// Short title.
+    pub title: String,
+    /// What to do.
+    pub description: String,
+    /// Day of the plan, from 0.
+    pub day_offset: i64,
+    /// Minutes of work, 15–480.
+    pub duration_minutes: i64,
+}
+
+/// What a task is broken down from.
+#[derive(Debug, Clone)]
+pub struct BreakdownPrompt {
+    /// The task's title.
+    pub title: String,
+    /// Its description, possibly empty.
+    pub description: String,
+}
+
+/// An answer and what it cost.
+#[derive(Debug, Clone)]
+pub struct Generated<T> {
+    /// The answer.
+    pub value: T,
+    /// The model that wrote it.
+    pub model: String,
+    /// Tokens spent.
+    pub usage: TokenUsage,
+}
+
+/// Why the AI gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AiError {
+    /// The model refused the request (safety): nothing to retry.
+    #[error("the AI declined this request: {0}")]
+    Declined(String),
+    /// The answer could not be used (malformed or invalid).
+    #[error("the AI's answer could not be used: {0}")]
+    BadOutput(String),
+    /// The provider is not reachable or overloaded right now.
+    #[error("the AI service is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider did not answer in time.
+    #[error("the AI service did not answer in time")]
+    Timeout,
+    /// The provider answered with an error we cannot act on.
+    #[error("the AI service failed: {0}")]
+    Upstream(String),
+}
+
+/// The configured provider.
+#[derive(Debug, Clone)]
+pub enum AiProvider {
+    /// The deterministic, rule-based planner: no network, no tokens.
+    Offline(offline::OfflinePlanner),
+}
+
+impl AiProvider {
+    /// The name start-up logs and responses carry.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Offline(_) => "offline",
+        }
+    }
+
+    /// Proposes a plan for a goal.
+    pub async fn propose_plan(&self, prompt: &PlanPrompt) -> Result<Generated<ProposedPlan>, AiError> {
+        match self {
+            Self::Offline(planner) => Ok(planner.propose_plan(prompt)),
+        }
+    }
+
+    /// Proposes 2–5 sub-tasks for a task.
+    pub async fn propose_subtasks(
+        &self,
+        prompt: &BreakdownPrompt,
+    ) -> Result<Generated<Vec<Subtask>>, AiError> {
+        match self {
+            Self::Offline(planner) => Ok(planner.propose_subtasks(prompt)),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The task manager: tasks and sub-tasks, and AI breakdown into steps.
+
+use planwright_domain::{FieldError, NewTask, Subtask, Task, TaskChanges};
+use planwright_store::{
+    StoreError,
+    repo::{
+        self,
+        page::{Page, PageRequest},
+        tasks::TaskFilter,
+    },
+};
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    services::{ai::BreakdownPrompt, budget, plans::ai_error},
+    state::AppState,
+};
+
+/// Fewest and most steps a breakdown gives.
+pub const SUBTASKS: std::ops::RangeInclusive<usize> = 2..=5;
+
+/// Creates a task; `parent_id` and `plan_id` must be the caller's.
+pub async fn create_task(state: &AppState, user_id: Uuid, task: NewTask) -> Result<Task, ApiError> {
+    check_references(state, user_id, task.parent_id, task.plan_id).await?;
+    Ok(repo::tasks::create(state.db.conn(), user_id, task).await?)
+}
+
+/// The caller's task.
+pub async fn get_task(state: &AppState, user_id: Uuid, task_id: Uuid) -> Result<Task, ApiError> {
+    repo::tasks::find(state.db.conn(), user_id, task_id).await.map_err(not_found)
+}
+
+/// The caller's tasks matching `filter`.
+pub async fn list_tasks(
+    state: &AppState,
+    user_id: Uuid,
+    filter: &TaskFilter,
+    page: &PageRequest,
+) -> Result<Page<Task>, ApiError> {
+    Ok(repo::tasks::list(state.db.conn(), user_id, filter, page).await?)
+}
+
+/// Applies a partial update; a new parent must be the caller's and not the task or one of its
+/// descendants.
+pub async fn update_task(
+    state: &AppState,
+    user_id: Uuid,
+    task_id: Uuid,
+    changes: TaskChanges,
+) -> Result<Task, ApiError> {
+    get_task(state, user_id, task_id).await?;
+    check_references(state, user_id, changes.parent_id.flatten(), changes.plan_id.flatten()).await?;
+    if let Some(Some(parent_id)) = changes.parent_id {
+        let ancestry = repo::tasks::ancestry(state.db.conn(), user_id, parent_id).await?;
+        if ancestry.contains(&task_id) {
+            return Err(FieldError::new(
+                "parent_id",
+                "A task cannot be moved under itself or one of its sub-tasks.",
+            )
+            .into());
+        }
+    }
+    repo::tasks::update(state.db.conn(), user_id, task_id, changes).await.map_err(not_found)
+}
+
+/// Deletes the caller's task and all its sub-tasks.
+pub async fn delete_task(state: &AppState, user_id: Uuid, task_id: Uuid) -> Result<(), ApiError> {
+    repo::tasks::delete(state.db.conn(), user_id, task_id).await.map_err(not_found)
+}
+
+/// Asks the AI for 2–5 steps of a task; with `save` they become its sub-tasks.
+#[tracing::instrument(skip(state))]
+pub async fn break_down_task(
+    state: &AppState,
+    user_id: Uuid,
+    task_id: Uuid,
+    save: bool,
+) -> Result<(Vec<Subtask>, Option<Vec<Task>>), ApiError> {
+    let task = get_task(state, user_id, task_id).await?;
+    let prompt = BreakdownPrompt { title: task.title.clone(), description: task.description.clone() };
+    let subtasks = break_down(state, user_id, &prompt).await?;
+    if !save {
+        return Ok((subtasks, None));
+    }
+    let created = repo::tasks::create_children(state.db.conn(), user_id, &task, subtasks.clone()).await?;
+    Ok((subtasks, Some(created)))
+}
+
+/// Asks the AI for 2–5 steps of a title and description (nothing is stored).
+pub async fn break_down(
+    state: &AppState,
+    user_id: Uuid,
+    prompt: &BreakdownPrompt,
+) -> Result<Vec<Subtask>, ApiError> {
+    budget::ensure_available(state, user_id).await?;
+    let generated = state.ai.propose_subtasks(prompt).await.map_err(ai_error)?;
+    budget::record(state, user_id, generated.usage).await?;
+    let steps: Vec<Subtask> = generated
+        .value
+        .into_iter()
+        .filter_map(|step| {
+            let title = planwright_domain::parse_title(&step.title).ok()?;
+            let description = planwright_domain::parse_description(&step.description).unwrap_or_default();
+            Some(Subtask { title, description })
+        })
+        .take(*SUBTASKS.end())
+        .collect();
+    if steps.len() < *SUBTASKS.start() {
+        return Err(ApiError::BadGateway(
+            "The AI did not return enough usable steps. Please try again.".to_owned(),
+        ));
+    }
+    Ok(steps)
+}
+
+async fn check_references(
+    state: &AppState,
+    user_id: Uuid,
+    parent_id: Option<Uuid>,
+    plan_id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if let Some(parent_id) = parent_id {
+        match repo::tasks::find(state.db.conn(), user_id, parent_id).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                errors.push(FieldError::new("parent_id", "You have no task with this id."))
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if let Some(plan_id) = plan_id {
+        match repo::plans::find(state.db.conn(), user_id, plan_id).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                errors.push(FieldError::new("plan_id", "You have no plan with this id."))
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors.into_iter().collect())) }
+}
+
+fn not_found(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => ApiError::NotFound("No task with this id.".to_owned()),
+        other => other.into(),
+    }
+}

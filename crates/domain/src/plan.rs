@@ -1,0 +1,336 @@
+//! Plans: a goal turned into dated tasks, and the AI's token usage.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::FieldError;
+
+fn text(field: &str, raw: &str, max: usize, required: bool) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if required && value.is_empty() {
+        return Err(FieldError::new(field, "This field must not be blank."));
+    }
+    if raw.chars().count() > max {
+        return Err(FieldError::new(field, format!("At most {max} characters.")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(FieldError::new(field, "Control characters are not allowed."));
+    }
+    Ok(value.to_owned())
+}
+
+/// What the person wants to achieve, 1 to 500 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goal(String);
+
+impl Goal {
+    /// Most characters accepted.
+    pub const MAX_LEN: usize = 500;
+
+    /// Trims and checks the length.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        text("goal", raw, Self::MAX_LEN, true).map(Self)
+    }
+
+    /// The goal as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How many days a plan spans: 1 to 365.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DurationDays(u16);
+
+impl DurationDays {
+    /// Longest plan.
+    pub const MAX: i64 = 365;
+
+    /// Checks the range.
+    pub fn parse(raw: i64) -> Result<Self, FieldError> {
+        match u16::try_from(raw) {
+            Ok(days @ 1..=365) => Ok(Self(days)),
+            _ => Err(FieldError::new(
+                "duration_days",
+                format!("{raw} is not between 1 and {} days.", Self::MAX),
+            )),
+        }
+    }
+
+    /// The number of days.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// Free-form notes the person adds to a goal, at most 4000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notes(String);
+
+impl Notes {
+    /// Most characters accepted.
+    pub const MAX_LEN: usize = 4000;
+
+    /// Trims and checks the length; the field is named `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        text(field, raw, Self::MAX_LEN, false).map(Self)
+    }
+
+    /// The notes as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A plan's life: a draft to review, then scheduled onto a calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// Generated or edited, not yet on a calendar.
+    Draft,
+    /// Placed on a calendar.
+    Scheduled,
+}
+
+impl PlanStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "draft" => Some(Self::Draft),
+            "scheduled" => Some(Self::Scheduled),
+            _ => None,
+        }
+    }
+}
+
+/// Tokens an AI call consumed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u32,
+    /// Tokens generated (thoughts included).
+    pub output_tokens: u32,
+    /// Everything billed.
+    pub total_tokens: u32,
+}
+
+impl TokenUsage {
+    /// The sum of two usages (a retried call costs both attempts).
+    pub fn plus(self, other: Self) -> Self {
+        Self {
+            prompt_tokens: self.prompt_tokens.saturating_add(other.prompt_tokens),
+            output_tokens: self.output_tokens.saturating_add(other.output_tokens),
+            total_tokens: self.total_tokens.saturating_add(other.total_tokens),
+        }
+    }
+}
+
+/// One task of a plan as proposed or edited, before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanTaskDraft {
+    /// Short title, 1 to 200 characters.
+    pub title: String,
+    /// What to do, up to 2000 characters.
+    pub description: String,
+    /// Day of the plan, 0 = the first day; below the plan's duration.
+    pub day_offset: u16,
+    /// Length of the work block, 15 to 480 minutes.
+    pub duration_minutes: u16,
+}
+
+impl PlanTaskDraft {
+    /// Longest title.
+    pub const TITLE_MAX: usize = 200;
+    /// Longest description.
+    pub const DESCRIPTION_MAX: usize = 2000;
+    /// Shortest block, in minutes.
+    pub const MIN_MINUTES: i64 = 15;
+    /// Longest block, in minutes.
+    pub const MAX_MINUTES: i64 = 480;
+
+    /// Checks one task of a plan lasting `duration`; fields are named `{prefix}.title` etc.
+    pub fn parse(
+        prefix: &str,
+        title: &str,
+        description: &str,
+        day_offset: i64,
+        duration_minutes: i64,
+        duration: DurationDays,
+    ) -> Result<Self, FieldError> {
+        let title = text(&format!("{prefix}.title"), title, Self::TITLE_MAX, true)?;
+        let description = text(&format!("{prefix}.description"), description, Self::DESCRIPTION_MAX, false)?;
+        let day_offset = u16::try_from(day_offset).ok().filter(|d| *d < duration.get()).ok_or_else(|| {
+            FieldError::new(
+                format!("{prefix}.day_offset"),
+                format!("{day_offset} is not a day of this plan: use 0 to {}.", duration.get() - 1),
+            )
+        })?;
+        let duration_minutes = u16::try_from(duration_minutes)
+            .ok()
+            .filter(|m| (Self::MIN_MINUTES..=Self::MAX_MINUTES).contains(&i64::from(*m)))
+            .ok_or_else(|| {
+                FieldError::new(
+                    format!("{prefix}.duration_minutes"),
+                    format!(
+                        "{duration_minutes} minutes is outside {}–{} minutes.",
+                        Self::MIN_MINUTES,
+                        Self::MAX_MINUTES
+                    ),
+                )
+            })?;
+        Ok(Self { title, description, day_offset, duration_minutes })
+    }
+}
+
+/// A stored task of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanTask {
+    /// Stable id.
+    pub id: Uuid,
+    /// Order within the plan, from 0.
+    pub position: u32,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Day of the plan, from 0.
+    pub day_offset: u16,
+    /// Minutes of work.
+    pub duration_minutes: u16,
+    /// Start on the calendar, once scheduled.
+    pub scheduled_start: Option<DateTime<Utc>>,
+    /// End on the calendar, once scheduled.
+    pub scheduled_end: Option<DateTime<Utc>>,
+    /// The calendar event holding it, once scheduled.
+    pub calendar_event_id: Option<String>,
+}
+
+/// A plan as stored, with its tasks in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Stable id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The goal.
+    pub goal: String,
+    /// Days the plan spans.
+    pub duration_days: u16,
+    /// The person's context (`notes` and any other keys they sent).
+    pub context: serde_json::Value,
+    /// First day, when the person gave one.
+    pub start_date: Option<NaiveDate>,
+    /// Human-readable markdown overview.
+    pub summary: String,
+    /// Draft or scheduled.
+    pub status: PlanStatus,
+    /// Which model wrote it (`offline` for the built-in planner).
+    pub model: String,
+    /// Tokens spent generating it.
+    pub usage: TokenUsage,
+    /// Tasks in order.
+    pub tasks: Vec<PlanTask>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A plan ready to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPlan {
+    /// The goal.
+    pub goal: Goal,
+    /// Days the plan spans.
+    pub duration_days: DurationDays,
+    /// The person's context.
+    pub context: serde_json::Value,
+    /// First day, if given.
+    pub start_date: Option<NaiveDate>,
+    /// Markdown overview.
+    pub summary: String,
+    /// Model name.
+    pub model: String,
+    /// Tokens spent.
+    pub usage: TokenUsage,
+    /// Tasks in order.
+    pub tasks: Vec<PlanTaskDraft>,
+}
+
+/// One task of an edited plan: `id` names an existing task to keep (with its calendar binding),
+/// `None` a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanTaskEdit {
+    /// The existing task this replaces, if any.
+    pub id: Option<Uuid>,
+    /// Its new content.
+    pub draft: PlanTaskDraft,
+}
+
+/// An edit of a plan: `None` leaves a field alone; `tasks` replaces the whole list (tasks left
+/// out are deleted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanChanges {
+    /// New goal.
+    pub goal: Option<Goal>,
+    /// New summary.
+    pub summary: Option<String>,
+    /// The new task list, replacing the old.
+    pub tasks: Option<Vec<PlanTaskEdit>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(n: i64) -> DurationDays {
+        DurationDays::parse(n).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn duration_is_one_to_365_days() {
+        assert!(DurationDays::parse(0).is_err());
+        assert!(DurationDays::parse(1).is_ok());
+        assert!(DurationDays::parse(365).is_ok());
+        assert!(DurationDays::parse(366).is_err());
+        assert!(DurationDays::parse(-3).is_err());
+    }
+
+    #[test]
+    fn goal_is_trimmed_and_bounded() {
+        assert_eq!(Goal::parse("  learn Rust ").map(|g| g.as_str().to_owned()), Ok("learn Rust".to_owned()));
+        assert!(Goal::parse(" ").is_err());
+        assert!(Goal::parse(&"g".repeat(501)).is_err());
+    }
+
+    #[test]
+    fn plan_task_fits_inside_the_plan() {
+        let ok = PlanTaskDraft::parse("tasks[0]", "Read", "", 1, 60, days(2));
+        assert_eq!(ok.map(|t| (t.day_offset, t.duration_minutes)), Ok((1, 60)));
+        let late = PlanTaskDraft::parse("tasks[0]", "Read", "", 2, 60, days(2)).err();
+        assert_eq!(late.map(|e| e.field), Some("tasks[0].day_offset".to_owned()));
+        let short = PlanTaskDraft::parse("tasks[3]", "Read", "", 0, 10, days(2)).err();
+        assert_eq!(short.map(|e| e.field), Some("tasks[3].duration_minutes".to_owned()));
+        let long = PlanTaskDraft::parse("t", "Read", "", 0, 481, days(2)).err();
+        assert_eq!(long.map(|e| e.field), Some("t.duration_minutes".to_owned()));
+        let blank = PlanTaskDraft::parse("t", "  ", "", 0, 60, days(2)).err();
+        assert_eq!(blank.map(|e| e.field), Some("t.title".to_owned()));
+    }
+
+    #[test]
+    fn usage_adds_up_without_overflow() {
+        let a = TokenUsage { prompt_tokens: 10, output_tokens: 5, total_tokens: 15 };
+        let b = TokenUsage { prompt_tokens: u32::MAX, output_tokens: 1, total_tokens: 1 };
+        assert_eq!(a.plus(a), TokenUsage { prompt_tokens: 20, output_tokens: 10, total_tokens: 30 });
+        assert_eq!(a.plus(b).prompt_tokens, u32::MAX);
+    }
+}

@@ -1,0 +1,229 @@
+//! Plans and their tasks, always read and written together.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use planwright_domain::{NewPlan, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, TokenUsage};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::{
+    StoreError,
+    entities::{plan_tasks, plans},
+    repo::page::{self, Page, PageRequest},
+};
+
+const TABLE: &str = "plans";
+
+/// Stores a new plan with its tasks, in order.
+#[tracing::instrument(skip(db, plan))]
+pub async fn create(db: &DatabaseConnection, user_id: Uuid, plan: NewPlan) -> Result<Plan, StoreError> {
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let txn = crate::database::begin_write(db).await?;
+    let row = plans::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        goal: Set(plan.goal.as_str().to_owned()),
+        duration_days: Set(i32::from(plan.duration_days.get())),
+        context: Set(plan.context),
+        start_date: Set(plan.start_date),
+        summary: Set(plan.summary),
+        status: Set(PlanStatus::Draft.as_str().to_owned()),
+        model: Set(plan.model),
+        usage: Set(usage_json(plan.usage)?),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let mut tasks = Vec::with_capacity(plan.tasks.len());
+    for (position, draft) in plan.tasks.into_iter().enumerate() {
+        tasks.push(insert_task(&txn, id, position, None, draft).await?);
+    }
+    txn.commit().await?;
+    to_plan(row, tasks)
+}
+
+/// The caller's plan with this id.
+pub async fn find(db: &impl ConnectionTrait, user_id: Uuid, plan_id: Uuid) -> Result<Plan, StoreError> {
+    let row = plans::Entity::find_by_id(plan_id)
+        .filter(plans::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let tasks = plan_tasks::Entity::find()
+        .filter(plan_tasks::Column::PlanId.eq(plan_id))
+        .order_by_asc(plan_tasks::Column::Position)
+        .all(db)
+        .await?;
+    to_plan(row, tasks)
+}
+
+/// The caller's plans, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    request: &PageRequest,
+) -> Result<Page<Plan>, StoreError> {
+    let mut query = plans::Entity::find().filter(plans::Column::UserId.eq(user_id));
+    if let Some(cursor) = &request.cursor {
+        // Ids are UUIDv7: their order is creation order.
+        let (_, last_id) = page::decode(cursor)?;
+        query = query.filter(plans::Column::Id.lt(last_id));
+    }
+    let rows = query.order_by_desc(plans::Column::Id).limit(request.limit + 1).all(db).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut tasks_by_plan: HashMap<Uuid, Vec<plan_tasks::Model>> = HashMap::new();
+    if !ids.is_empty() {
+        let tasks = plan_tasks::Entity::find()
+            .filter(plan_tasks::Column::PlanId.is_in(ids))
+            .order_by_asc(plan_tasks::Column::Position)
+            .all(db)
+            .await?;
+        for task in tasks {
+            tasks_by_plan.entry(task.plan_id).or_default().push(task);
+        }
+    }
+    let plans = rows
+        .into_iter()
+        .map(|row| {
+            let tasks = tasks_by_plan.remove(&row.id).unwrap_or_default();
+            to_plan(row, tasks)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(plans, request.limit, |plan| (0, plan.id)))
+}
+
+/// Applies an edit. With `tasks`, the list is replaced: tasks named by id keep their id and
+/// calendar binding, new ones are added, the rest are deleted. Ids must belong to the plan.
+#[tracing::instrument(skip(db, changes))]
+pub async fn update(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    plan_id: Uuid,
+    changes: PlanChanges,
+) -> Result<Plan, StoreError> {
+    let txn = crate::database::begin_write(db).await?;
+    let row = plans::Entity::find_by_id(plan_id)
+        .filter(plans::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut active: plans::ActiveModel = row.into();
+    if let Some(goal) = changes.goal {
+        active.goal = Set(goal.as_str().to_owned());
+    }
+    if let Some(summary) = changes.summary {
+        active.summary = Set(summary);
+    }
+    active.updated_at = Set(Utc::now());
+    let row = active.update(&txn).await?;
+    if let Some(edits) = changes.tasks {
+        let existing: HashMap<Uuid, plan_tasks::Model> = plan_tasks::Entity::find()
+            .filter(plan_tasks::Column::PlanId.eq(plan_id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|task| (task.id, task))
+            .collect();
+        let kept: Vec<Uuid> = edits.iter().filter_map(|edit| edit.id).collect();
+        if kept.iter().any(|id| !existing.contains_key(id)) {
+            return Err(StoreError::NotFound);
+        }
+        plan_tasks::Entity::delete_many().filter(plan_tasks::Column::PlanId.eq(plan_id)).exec(&txn).await?;
+        for (position, edit) in edits.into_iter().enumerate() {
+            let previous = edit.id.and_then(|id| existing.get(&id));
+            insert_task(&txn, plan_id, position, previous, edit.draft).await?;
+        }
+    }
+    let plan = find(&txn, user_id, row.id).await?;
+    txn.commit().await?;
+    Ok(plan)
+}
+
+/// Deletes the caller's plan and its tasks.
+#[tracing::instrument(skip(db))]
+pub async fn delete(db: &impl ConnectionTrait, user_id: Uuid, plan_id: Uuid) -> Result<(), StoreError> {
+    let result = plans::Entity::delete_many()
+        .filter(plans::Column::Id.eq(plan_id))
+        .filter(plans::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+async fn insert_task(
+    db: &impl ConnectionTrait,
+    plan_id: Uuid,
+    position: usize,
+    previous: Option<&plan_tasks::Model>,
+    draft: PlanTaskDraft,
+) -> Result<plan_tasks::Model, StoreError> {
+    // A kept task whose day or length changed keeps its event link (the scheduler moves the
+    // event); its placement is only a record of the last scheduling run.
+    Ok(plan_tasks::ActiveModel {
+        id: Set(previous.map_or_else(Uuid::now_v7, |p| p.id)),
+        plan_id: Set(plan_id),
+        position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+        title: Set(draft.title),
+        description: Set(draft.description),
+        day_offset: Set(i32::from(draft.day_offset)),
+        duration_minutes: Set(i32::from(draft.duration_minutes)),
+        scheduled_start: Set(previous.and_then(|p| p.scheduled_start)),
+        scheduled_end: Set(previous.and_then(|p| p.scheduled_end)),
+        calendar_event_ref: Set(previous.and_then(|p| p.calendar_event_ref.clone())),
+    }
+    .insert(db)
+    .await?)
+}
+
+fn usage_json(usage: TokenUsage) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(usage).map_err(|e| corrupt(e.to_string()))
+}
+
+fn corrupt(message: String) -> StoreError {
+    StoreError::Corrupt { table: TABLE, message }
+}
+
+fn to_plan(row: plans::Model, tasks: Vec<plan_tasks::Model>) -> Result<Plan, StoreError> {
+    let number = |value: i32, what: &str| {
+        u16::try_from(value).map_err(|_| corrupt(format!("{what} {value} out of range")))
+    };
+    let tasks = tasks
+        .into_iter()
+        .map(|task| {
+            Ok(PlanTask {
+                id: task.id,
+                position: u32::try_from(task.position)
+                    .map_err(|_| corrupt("negative position".to_owned()))?,
+                title: task.title,
+                description: task.description,
+                day_offset: number(task.day_offset, "day_offset")?,
+                duration_minutes: number(task.duration_minutes, "duration_minutes")?,
+                scheduled_start: task.scheduled_start,
+                scheduled_end: task.scheduled_end,
+                calendar_event_id: task.calendar_event_ref,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Plan {
+        id: row.id,
+        user_id: row.user_id,
+        goal: row.goal,
+        duration_days: number(row.duration_days, "duration_days")?,
+        context: row.context,
+        start_date: row.start_date,
+        summary: row.summary,
+        status: PlanStatus::parse(&row.status)
+            .ok_or_else(|| corrupt(format!("unknown status {}", row.status)))?,
+        model: row.model,
+        usage: serde_json::from_value(row.usage).map_err(|e| corrupt(e.to_string()))?,
+        tasks,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
