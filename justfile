@@ -41,6 +41,14 @@ fuzz examples="100":
     cargo build --release -p planwright
     .ci/fuzz.sh {{examples}}
 
+# Run the fake Gemini server for local frontend work (point ai.gemini_base_url at it)
+fakes port="8090":
+    cargo run -p planwright-tests --bin planwright-fakes -- --port {{port}}
+
+# Benchmark concurrent plan generation against the fake Gemini (see docs/BENCHMARKS.md)
+bench:
+    bash bench/plans.sh
+
 # Test nginx + two replicas + PostgreSQL on loopback
 topology:
     bash deploy/topology-test.sh

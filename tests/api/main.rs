@@ -4,6 +4,7 @@
 
 mod accounts;
 mod errors;
+mod gemini;
 mod helpers;
 mod isolation;
 mod me;

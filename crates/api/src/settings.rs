@@ -65,16 +65,30 @@ pub struct Settings {
 /// The AI behind plans and breakdowns.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AiSettings {
-    /// Which provider answers: `offline` (built in, no network).
+    /// Which provider answers: `auto` (Gemini when a key is set, else offline), `gemini`, `offline`.
     pub provider: AiProviderKind,
     /// Tokens one user may spend per UTC day; 0 turns the budget off.
     pub daily_token_budget: i64,
+    /// Gemini API key; never logged.
+    pub gemini_api_key: Option<SecretString>,
+    /// Gemini API base URL (a fake server's in tests).
+    pub gemini_base_url: String,
+    /// Gemini model.
+    pub model: String,
+    /// Seconds one Gemini attempt may take.
+    pub timeout_secs: u64,
+    /// Retries of a failed Gemini call (429, 5xx, timeouts), with jittered backoff.
+    pub max_retries: u32,
 }
 
 /// The AI providers there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AiProviderKind {
+    /// Gemini when `gemini_api_key` is set, the offline planner otherwise.
+    Auto,
+    /// Google's Gemini (needs `gemini_api_key`).
+    Gemini,
     /// The deterministic rule-based planner.
     Offline,
 }
@@ -189,6 +203,16 @@ impl Settings {
         ];
         if let Some((key, value)) = positive.iter().find(|(_, value)| *value <= 0) {
             return Err(format!("{key} must be greater than 0 (it is {value})"));
+        }
+        let has_key = self.ai.gemini_api_key.as_ref().is_some_and(|k| {
+            use secrecy::ExposeSecret;
+            !k.expose_secret().trim().is_empty()
+        });
+        if self.ai.provider == AiProviderKind::Gemini && !has_key {
+            return Err("ai.provider = \"gemini\" needs a key: set PLANWRIGHT__AI__GEMINI_API_KEY".to_owned());
+        }
+        if self.ai.timeout_secs == 0 {
+            return Err("ai.timeout_secs must be greater than 0".to_owned());
         }
         if self.ai.daily_token_budget < 0 {
             return Err(format!(

@@ -21,11 +21,11 @@ use crate::{
     middleware::{metrics, problems, request_id},
     routes::{self, fallback::RouteTable},
     services::{
-        ai::{AiProvider, offline::OfflinePlanner},
+        ai::{AiProvider, gemini::GeminiPlanner, offline::OfflinePlanner},
         credentials::{AccessTokens, PasswordHashing},
         rate_limit::RateLimiter,
     },
-    settings::{AiProviderKind, CorsSettings, Settings},
+    settings::{AiProviderKind, AiSettings, CorsSettings, Settings},
     state::AppState,
 };
 
@@ -33,6 +33,7 @@ use crate::{
 pub struct Application {
     port: u16,
     server: Server,
+    ai: String,
 }
 
 impl std::fmt::Debug for Application {
@@ -52,9 +53,7 @@ impl AppState {
         let passwords =
             PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
         let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
-        let ai = match settings.ai.provider {
-            AiProviderKind::Offline => AiProvider::Offline(OfflinePlanner),
-        };
+        let ai = ai_provider(&settings.ai)?;
         let routes = RouteTable::new(
             openapi,
             &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])],
@@ -69,6 +68,32 @@ impl AppState {
             metrics: metrics::Metrics::new()?,
             routes: Arc::new(routes),
         })
+    }
+}
+
+/// The provider `settings` ask for: Gemini when chosen (or, with `auto`, when a key is set).
+fn ai_provider(settings: &AiSettings) -> anyhow::Result<AiProvider> {
+    use secrecy::ExposeSecret;
+    let key = settings.gemini_api_key.as_ref().filter(|k| !k.expose_secret().trim().is_empty());
+    match (settings.provider, key) {
+        (AiProviderKind::Offline, _) | (AiProviderKind::Auto, None) => {
+            Ok(AiProvider::Offline(OfflinePlanner))
+        }
+        (AiProviderKind::Gemini, None) => {
+            anyhow::bail!("ai.provider = \"gemini\" needs a key: set PLANWRIGHT__AI__GEMINI_API_KEY")
+        }
+        (AiProviderKind::Gemini | AiProviderKind::Auto, Some(key)) => {
+            let config = planwright_gemini::Config::new()
+                .with_base_url(settings.gemini_base_url.clone())
+                .with_api_key(key.clone())
+                .with_model(settings.model.clone())
+                .with_timeout(std::time::Duration::from_secs(settings.timeout_secs))
+                .with_retry_policy(
+                    planwright_gemini::RetryPolicy::default().with_max_retries(settings.max_retries),
+                );
+            let client = planwright_gemini::Client::new(config)?;
+            Ok(AiProvider::Gemini(GeminiPlanner::new(client)))
+        }
     }
 }
 
@@ -87,6 +112,7 @@ impl Application {
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
         let openapi = crate::openapi::document();
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
+        let ai = format!("{} ({})", state.ai.name(), state.ai.model());
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -116,7 +142,12 @@ impl Application {
         .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, ai })
+    }
+
+    /// The AI provider and model in use, e.g. `gemini (gemini-2.5-flash)`.
+    pub fn ai_provider(&self) -> &str {
+        &self.ai
     }
 
     /// The port actually bound.

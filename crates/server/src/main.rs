@@ -101,8 +101,8 @@ async fn serve(loaded: configuration::Loaded) -> anyhow::Result<()> {
         address = %format!("http://{}:{}", settings.server.host, application.port()),
         database = %backend,
         migrations = if settings.database.run_migrations { "applied at start" } else { "manual" },
-        // The AI and calendar integrations arrive with the plans and calendar features.
-        ai_provider = "none",
+        ai_provider = application.ai_provider(),
+        // The calendar integration arrives with the calendar feature.
         calendar_provider = "none",
         "Planwright is listening"
     );

@@ -19,6 +19,8 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    upstream: IntCounterVec,
+    upstream_latency: HistogramVec,
 }
 
 impl Metrics {
@@ -39,9 +41,29 @@ impl Metrics {
             ]),
             &["route", "method"],
         )?;
+        let upstream = IntCounterVec::new(
+            Opts::new("upstream_calls_total", "Calls to upstream services (the AI), by service and outcome."),
+            &["service", "outcome"],
+        )?;
+        let upstream_latency = HistogramVec::new(
+            HistogramOpts::new(
+                "upstream_call_duration_seconds",
+                "Time an upstream call took, retries included.",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0]),
+            &["service"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Self { registry, requests, latency })
+        registry.register(Box::new(upstream.clone()))?;
+        registry.register(Box::new(upstream_latency.clone()))?;
+        Ok(Self { registry, requests, latency, upstream, upstream_latency })
+    }
+
+    /// Records one upstream call and how it ended (`ok`, `declined`, `unavailable`, ...).
+    pub fn observe_upstream(&self, service: &str, outcome: &str, seconds: f64) {
+        self.upstream.with_label_values(&[service, outcome]).inc();
+        self.upstream_latency.with_label_values(&[service]).observe(seconds);
     }
 
     /// Records one answered request.

@@ -53,8 +53,13 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
     let mut attempts = 0;
     let (proposal, model) = loop {
         attempts += 1;
-        let generated = match state.ai.propose_plan(&prompt).await {
+        let generated = match state.ai.propose_plan(&prompt, &state.metrics).await {
             Ok(generated) => generated,
+            Err(AiError::BadOutput(problem)) if attempts < 2 => {
+                tracing::warn!(problem, "the AI's answer was unusable; asking again");
+                prompt.corrections = vec![problem];
+                continue;
+            }
             Err(error) => {
                 budget::record(state, user_id, usage).await?;
                 return Err(ai_error(error));

@@ -94,7 +94,7 @@ pub async fn break_down(
     prompt: &BreakdownPrompt,
 ) -> Result<Vec<Subtask>, ApiError> {
     budget::ensure_available(state, user_id).await?;
-    let generated = state.ai.propose_subtasks(prompt).await.map_err(ai_error)?;
+    let generated = state.ai.propose_subtasks(prompt, &state.metrics).await.map_err(ai_error)?;
     budget::record(state, user_id, generated.usage).await?;
     let steps: Vec<Subtask> = generated
         .value

@@ -40,10 +40,7 @@ pub async fn create(db: &DatabaseConnection, user_id: Uuid, plan: NewPlan) -> Re
     }
     .insert(&txn)
     .await?;
-    let mut tasks = Vec::with_capacity(plan.tasks.len());
-    for (position, draft) in plan.tasks.into_iter().enumerate() {
-        tasks.push(insert_task(&txn, id, position, None, draft).await?);
-    }
+    let tasks = insert_tasks(&txn, id, plan.tasks.into_iter().map(|draft| (None, draft)).collect()).await?;
     txn.commit().await?;
     to_plan(row, tasks)
 }
@@ -135,10 +132,9 @@ pub async fn update(
             return Err(StoreError::NotFound);
         }
         plan_tasks::Entity::delete_many().filter(plan_tasks::Column::PlanId.eq(plan_id)).exec(&txn).await?;
-        for (position, edit) in edits.into_iter().enumerate() {
-            let previous = edit.id.and_then(|id| existing.get(&id));
-            insert_task(&txn, plan_id, position, previous, edit.draft).await?;
-        }
+        let rows =
+            edits.into_iter().map(|edit| (edit.id.and_then(|id| existing.get(&id)), edit.draft)).collect();
+        insert_tasks(&txn, plan_id, rows).await?;
     }
     let plan = find(&txn, user_id, row.id).await?;
     txn.commit().await?;
@@ -156,29 +152,36 @@ pub async fn delete(db: &impl ConnectionTrait, user_id: Uuid, plan_id: Uuid) -> 
     if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-async fn insert_task(
+/// Stores a plan's tasks in order with one multi-row insert. A task that replaces an earlier one
+/// (`previous`) keeps its id and calendar binding: the scheduler moves the event, and its
+/// placement stays a record of the last scheduling run.
+async fn insert_tasks(
     db: &impl ConnectionTrait,
     plan_id: Uuid,
-    position: usize,
-    previous: Option<&plan_tasks::Model>,
-    draft: PlanTaskDraft,
-) -> Result<plan_tasks::Model, StoreError> {
-    // A kept task whose day or length changed keeps its event link (the scheduler moves the
-    // event); its placement is only a record of the last scheduling run.
-    Ok(plan_tasks::ActiveModel {
-        id: Set(previous.map_or_else(Uuid::now_v7, |p| p.id)),
-        plan_id: Set(plan_id),
-        position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-        title: Set(draft.title),
-        description: Set(draft.description),
-        day_offset: Set(i32::from(draft.day_offset)),
-        duration_minutes: Set(i32::from(draft.duration_minutes)),
-        scheduled_start: Set(previous.and_then(|p| p.scheduled_start)),
-        scheduled_end: Set(previous.and_then(|p| p.scheduled_end)),
-        calendar_event_ref: Set(previous.and_then(|p| p.calendar_event_ref.clone())),
+    tasks: Vec<(Option<&plan_tasks::Model>, PlanTaskDraft)>,
+) -> Result<Vec<plan_tasks::Model>, StoreError> {
+    let rows: Vec<plan_tasks::Model> = tasks
+        .into_iter()
+        .enumerate()
+        .map(|(position, (previous, draft))| plan_tasks::Model {
+            id: previous.map_or_else(Uuid::now_v7, |p| p.id),
+            plan_id,
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            title: draft.title,
+            description: draft.description,
+            day_offset: i32::from(draft.day_offset),
+            duration_minutes: i32::from(draft.duration_minutes),
+            scheduled_start: previous.and_then(|p| p.scheduled_start),
+            scheduled_end: previous.and_then(|p| p.scheduled_end),
+            calendar_event_ref: previous.and_then(|p| p.calendar_event_ref.clone()),
+        })
+        .collect();
+    // Bound the statement's parameter count (10 per row) well under every engine's limit.
+    for chunk in rows.chunks(500) {
+        let models = chunk.iter().cloned().map(plan_tasks::ActiveModel::from);
+        plan_tasks::Entity::insert_many(models).exec_without_returning(db).await?;
     }
-    .insert(db)
-    .await?)
+    Ok(rows)
 }
 
 fn usage_json(usage: TokenUsage) -> Result<serde_json::Value, StoreError> {

@@ -1,11 +1,17 @@
-//! The AI behind plans and breakdowns: the built-in `offline` planner, chosen by configuration.
+//! The AI behind plans and breakdowns: Gemini, or the built-in `offline` planner, chosen by
+//! configuration.
 //!
 //! Providers return raw proposals; [`crate::services::plans`] and [`crate::services::tasks`]
 //! validate them, so a provider cannot put an invalid plan in the database.
 
+pub mod gemini;
 pub mod offline;
 
+use std::time::Instant;
+
 use planwright_domain::{Subtask, TokenUsage};
+
+use crate::middleware::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 
 /// What a plan is generated from.
@@ -88,30 +94,66 @@ pub enum AiError {
 pub enum AiProvider {
     /// The deterministic, rule-based planner: no network, no tokens.
     Offline(offline::OfflinePlanner),
+    /// Google's Gemini.
+    Gemini(gemini::GeminiPlanner),
 }
 
 impl AiProvider {
-    /// The name start-up logs and responses carry.
+    /// The provider's name, for start-up logs.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Offline(_) => "offline",
+            Self::Gemini(_) => "gemini",
         }
     }
 
-    /// Proposes a plan for a goal.
-    pub async fn propose_plan(&self, prompt: &PlanPrompt) -> Result<Generated<ProposedPlan>, AiError> {
+    /// The model answers come from.
+    pub fn model(&self) -> &str {
         match self {
-            Self::Offline(planner) => Ok(planner.propose_plan(prompt)),
+            Self::Offline(_) => offline::MODEL,
+            Self::Gemini(planner) => planner.model(),
         }
     }
 
-    /// Proposes 2–5 sub-tasks for a task.
+    /// Proposes a plan for a goal, counting the call in `metrics`.
+    pub async fn propose_plan(
+        &self,
+        prompt: &PlanPrompt,
+        metrics: &Metrics,
+    ) -> Result<Generated<ProposedPlan>, AiError> {
+        let started = Instant::now();
+        let result = match self {
+            Self::Offline(planner) => Ok(planner.propose_plan(prompt)),
+            Self::Gemini(planner) => planner.propose_plan(prompt).await,
+        };
+        metrics.observe_upstream(self.name(), outcome(&result), started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Proposes 2–5 sub-tasks for a task, counting the call in `metrics`.
     pub async fn propose_subtasks(
         &self,
         prompt: &BreakdownPrompt,
+        metrics: &Metrics,
     ) -> Result<Generated<Vec<Subtask>>, AiError> {
-        match self {
+        let started = Instant::now();
+        let result = match self {
             Self::Offline(planner) => Ok(planner.propose_subtasks(prompt)),
-        }
+            Self::Gemini(planner) => planner.propose_subtasks(prompt).await,
+        };
+        metrics.observe_upstream(self.name(), outcome(&result), started.elapsed().as_secs_f64());
+        result
+    }
+}
+
+/// The `outcome` label of a call.
+fn outcome<T>(result: &Result<T, AiError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(AiError::Declined(_)) => "declined",
+        Err(AiError::BadOutput(_)) => "bad_output",
+        Err(AiError::Unavailable(_)) => "unavailable",
+        Err(AiError::Timeout) => "timeout",
+        Err(AiError::Upstream(_)) => "error",
     }
 }

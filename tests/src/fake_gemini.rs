@@ -1,0 +1,271 @@
+//! A stateful fake Gemini (v1beta REST: `generateContent`, `streamGenerateContent?alt=sse`,
+//! `countTokens`) that speaks the real wire format, with scripted faults and a request log.
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! use planwright_tests::fake_gemini::{FakeGemini, Fault};
+//! # async fn demo() {
+//! let gemini = FakeGemini::start().await; // 127.0.0.1:<free port>, serving in the background
+//! // Configure the app with `gemini.base_url()` and the key `gemini.api_key()`.
+//! gemini.push(Fault::RateLimited { retry_delay: Duration::from_millis(50) }); // next call: 429
+//! gemini.push_many([Fault::Unavailable, Fault::MalformedJson]); // then these, one call each
+//! gemini.set_latency(Duration::from_millis(100)); // every answer waits 100 ms
+//! // ... exercise the app ...
+//! assert_eq!(gemini.requests()[0].model, "gemini-2.5-flash");
+//! gemini.stop().await;
+//! # }
+//! ```
+//!
+//! With a `responseJsonSchema` (or `responseSchema`) the answer is JSON generated from that
+//! schema; without one, plain text echoing the last user message. The `planwright-fakes` binary
+//! runs the same fake on a fixed port and exposes the controls as `/_fake/*` HTTP endpoints.
+
+mod fault;
+mod handlers;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use fault::Fault;
+
+/// The API key the fake accepts in `x-goog-api-key`.
+pub const FAKE_API_KEY: &str = "fake-gemini-key";
+
+/// A running fake Gemini server. Dropping it stops the server.
+pub struct FakeGemini {
+    base_url: String,
+    port: u16,
+    state: Arc<FakeState>,
+    handle: ServerHandle,
+}
+
+impl fmt::Debug for FakeGemini {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeGemini").field("base_url", &self.base_url).field("state", &self.state).finish()
+    }
+}
+
+impl FakeGemini {
+    /// Starts the fake on 127.0.0.1 with a free port, serving in the background on the current
+    /// tokio runtime.
+    ///
+    /// # Panics
+    /// When no local port can be bound: there is nothing sensible a test can do without its fake.
+    /// Use [`FakeGemini::try_start`] to handle that error.
+    #[expect(clippy::panic, reason = "test support: a test cannot run without its fake upstream")]
+    pub async fn start() -> Self {
+        match Self::try_start().await {
+            Ok(fake) => fake,
+            Err(error) => panic!("could not start the fake Gemini server: {error}"),
+        }
+    }
+
+    /// Starts the fake on 127.0.0.1 with a free port.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn try_start() -> io::Result<Self> {
+        Self::start_on(0).await
+    }
+
+    /// Starts the fake on 127.0.0.1:`port` (0 picks a free port), serving in the background on
+    /// the current tokio runtime with two workers.
+    ///
+    /// # Errors
+    /// When the port cannot be bound (e.g. it is in use).
+    pub async fn start_on(port: u16) -> io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
+        let state = Arc::new(FakeState::new(FAKE_API_KEY));
+        let data = web::Data::from(Arc::clone(&state));
+        let server =
+            HttpServer::new(move || App::new().app_data(data.clone()).configure(handlers::configure))
+                .workers(2)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .listen(listener)?
+                .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { base_url: format!("http://127.0.0.1:{port}"), port, state, handle })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash or the `/v1beta` prefix (what the
+    /// client's `base_url` expects).
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// The port the fake listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The only API key the fake accepts ([`FAKE_API_KEY`]).
+    pub fn api_key(&self) -> &str {
+        &self.state.api_key
+    }
+
+    /// Queues a fault. Queued faults are taken first in, first out, one per
+    /// `generateContent`/`streamGenerateContent` request that passes the key check.
+    pub fn push(&self, fault: Fault) {
+        self.state.faults().push_back(fault);
+    }
+
+    /// Queues several faults, applied one per request in order.
+    pub fn push_many(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.state.faults().extend(faults);
+    }
+
+    /// The faults still waiting for a request, next first.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.state.faults().iter().cloned().collect()
+    }
+
+    /// Sets a delay added before every answer of the model routes (`Duration::ZERO` for none).
+    pub fn set_latency(&self, latency: Duration) {
+        *self.state.latency() = latency;
+    }
+
+    /// Clears the queued faults, the standing latency and the request log.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Every request made to the model routes so far, oldest first (admin requests are not
+    /// recorded).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests().clone()
+    }
+
+    /// How many requests the model routes have received.
+    pub fn request_count(&self) -> usize {
+        self.state.requests().len()
+    }
+
+    /// The most recent request to the model routes.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        self.state.requests().last().cloned()
+    }
+
+    /// Stops the server, letting requests in flight finish (for up to a second).
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+impl Drop for FakeGemini {
+    fn drop(&mut self) {
+        // The stop command is sent when `stop` is called; the returned future only waits for it.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// One request received on a model route, as the tests see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedRequest {
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// Request path, e.g. `/v1beta/models/gemini-2.5-flash:generateContent`.
+    pub path: String,
+    /// Query string without the `?` (e.g. `alt=sse`), empty when there is none.
+    pub query: String,
+    /// The model from the path, e.g. `gemini-2.5-flash`.
+    pub model: String,
+    /// The method after the colon: `generateContent`, `streamGenerateContent` or `countTokens`.
+    pub action: String,
+    /// Headers of interest (lower-case names): `x-goog-api-key`, `content-type`, `accept`,
+    /// `user-agent`, `x-goog-api-client`, `x-request-id`, `traceparent`, when sent.
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body; a JSON string holding the raw text when the body was not JSON.
+    pub body: Value,
+    /// The fault this request took from the queue, if any.
+    pub fault: Option<Fault>,
+    /// When the request arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+impl RecordedRequest {
+    /// A recorded header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// Whether this was a `streamGenerateContent` request.
+    pub fn is_stream(&self) -> bool {
+        self.action == "streamGenerateContent"
+    }
+
+    /// The text of the last `user` message in `contents` (for `countTokens`, inside
+    /// `generateContentRequest` when present).
+    pub fn user_text(&self) -> String {
+        handlers::last_user_text(handlers::generate_request_of(&self.body))
+    }
+
+    /// The text of `systemInstruction`, if any.
+    pub fn system_instruction(&self) -> Option<String> {
+        let instruction = handlers::generate_request_of(&self.body).get("systemInstruction")?;
+        Some(handlers::parts_text(instruction))
+    }
+
+    /// `generationConfig.responseJsonSchema`, or else `generationConfig.responseSchema`.
+    pub fn response_schema(&self) -> Option<&Value> {
+        handlers::response_schema_of(handlers::generate_request_of(&self.body))
+    }
+}
+
+/// Everything the fake remembers, shared by the handle and the server's workers.
+#[derive(Debug)]
+struct FakeState {
+    api_key: String,
+    faults: Mutex<VecDeque<Fault>>,
+    latency: Mutex<Duration>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+impl FakeState {
+    fn new(api_key: &str) -> Self {
+        Self {
+            api_key: api_key.to_owned(),
+            faults: Mutex::new(VecDeque::new()),
+            latency: Mutex::new(Duration::ZERO),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn faults(&self) -> MutexGuard<'_, VecDeque<Fault>> {
+        lock(&self.faults)
+    }
+
+    fn latency(&self) -> MutexGuard<'_, Duration> {
+        lock(&self.latency)
+    }
+
+    fn requests(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
+        lock(&self.requests)
+    }
+
+    fn reset(&self) {
+        self.faults().clear();
+        *self.latency() = Duration::ZERO;
+        self.requests().clear();
+    }
+}
+
+/// Locks a mutex; a panic in another holder does not make the plain data inside unusable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,526 @@
+//! The HTTP side of the fake: the model routes (`/v1beta/models/{model}:{method}`) and the
+//! `/_fake/*` admin routes.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Utc;
+use futures_util::stream;
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::fault::{api_key_invalid, google_error};
+use super::{FAKE_API_KEY, FakeState, Fault, RecordedRequest, schema};
+
+const GENERATE: &str = "generateContent";
+const STREAM: &str = "streamGenerateContent";
+const COUNT: &str = "countTokens";
+/// Headers copied into [`RecordedRequest::headers`].
+const RECORDED_HEADERS: [&str; 7] = [
+    "x-goog-api-key",
+    "content-type",
+    "accept",
+    "user-agent",
+    "x-goog-api-client",
+    "x-request-id",
+    "traceparent",
+];
+/// What [`Fault::MalformedJson`] answers: a code fence around JSON that never ends.
+const MALFORMED_JSON: &str = "```json\n{\"summary\": \"unterminated";
+
+/// Registers every route.
+pub(super) fn configure(config: &mut web::ServiceConfig) {
+    config
+        .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+        .route("/v1beta/models/{tail}", web::post().to(call_model))
+        .route("/_fake/faults", web::post().to(push_faults))
+        .route("/_fake/faults", web::get().to(list_faults))
+        .route("/_fake/latency", web::post().to(set_latency))
+        .route("/_fake/latency", web::get().to(get_latency))
+        .route("/_fake/reset", web::post().to(reset))
+        .route("/_fake/requests", web::get().to(list_requests))
+        .route("/", web::get().to(usage))
+        .default_service(web::to(not_found));
+}
+
+/// `POST /v1beta/models/{{model}}:{method}`.
+async fn call_model(
+    request: HttpRequest,
+    tail: web::Path<String>,
+    body: Bytes,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
+    let tail = tail.into_inner();
+    let (model, action) = tail.split_once(':').unwrap_or((tail.as_str(), ""));
+    let parsed = serde_json::from_slice::<Value>(&body);
+    let key_ok = request.headers().get("x-goog-api-key").and_then(|value| value.to_str().ok())
+        == Some(state.api_key.as_str());
+    let contents_given = parsed.as_ref().is_ok_and(has_contents);
+    let fault = if key_ok && contents_given && matches!(action, GENERATE | STREAM) {
+        state.faults().pop_front()
+    } else {
+        None
+    };
+    state.requests().push(RecordedRequest {
+        method: request.method().to_string(),
+        path: request.path().to_owned(),
+        query: request.query_string().to_owned(),
+        model: model.to_owned(),
+        action: action.to_owned(),
+        headers: recorded_headers(&request),
+        body: parsed
+            .as_ref()
+            .cloned()
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())),
+        fault: fault.clone(),
+        received_at: Utc::now(),
+    });
+    tracing::info!(model, action, fault = ?fault, "fake Gemini request");
+
+    let delay = *state.latency() + fault.as_ref().map_or(Duration::ZERO, Fault::delay);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+
+    if !matches!(action, GENERATE | STREAM | COUNT) {
+        return google_error(
+            StatusCode::NOT_FOUND,
+            &format!("models/{model} is not found for API version v1beta, or does not support {action}."),
+            "NOT_FOUND",
+            None,
+        );
+    }
+    if !key_ok {
+        return api_key_invalid();
+    }
+    let body = match parsed {
+        Ok(body) => body,
+        Err(error) => {
+            return google_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid JSON payload received. {error}"),
+                "INVALID_ARGUMENT",
+                None,
+            );
+        }
+    };
+    if action == COUNT {
+        let tokens = prompt_tokens(generate_request_of(&body));
+        return json_response(&json!({
+            "totalTokens": tokens,
+            "promptTokensDetails": [{ "modality": "TEXT", "tokenCount": tokens }]
+        }));
+    }
+    if !contents_given {
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "* GenerateContentRequest.contents: contents is not specified\n",
+            "INVALID_ARGUMENT",
+            None,
+        );
+    }
+    if let Some(response) = fault.as_ref().and_then(Fault::error_response) {
+        return response;
+    }
+    let answer = Answer::new(model, &body, fault.as_ref());
+    if action == STREAM {
+        let sse = request.query_string().split('&').any(|pair| pair == "alt=sse");
+        stream_response(answer.chunks(fault.as_ref()), sse)
+    } else {
+        json_response(&answer.response(fault.as_ref()))
+    }
+}
+
+/// Whether a generate (or count) body has a non-empty `contents`.
+fn has_contents(body: &Value) -> bool {
+    generate_request_of(body)
+        .get("contents")
+        .and_then(Value::as_array)
+        .is_some_and(|contents| !contents.is_empty())
+}
+
+fn recorded_headers(request: &HttpRequest) -> BTreeMap<String, String> {
+    RECORDED_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = request.headers().get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// The generate request inside a `countTokens` body, or the body itself.
+pub(super) fn generate_request_of(body: &Value) -> &Value {
+    body.get("generateContentRequest").filter(|inner| inner.is_object()).unwrap_or(body)
+}
+
+/// The text parts of a `Content`, thoughts excluded, joined.
+pub(super) fn parts_text(content: &Value) -> String {
+    content
+        .get("parts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|part| part.get("thought").and_then(Value::as_bool) != Some(true))
+        .filter_map(|part| part.get("text").and_then(Value::as_str))
+        .collect()
+}
+
+/// The text of the last `user` (or role-less) message.
+pub(super) fn last_user_text(request: &Value) -> String {
+    request
+        .get("contents")
+        .and_then(Value::as_array)
+        .and_then(|contents| {
+            contents
+                .iter()
+                .rev()
+                .find(|content| content.get("role").and_then(Value::as_str).is_none_or(|role| role == "user"))
+        })
+        .map(parts_text)
+        .unwrap_or_default()
+}
+
+/// `generationConfig.responseJsonSchema`, or else `responseSchema` (snake_case accepted too,
+/// as Google's JSON parser does).
+pub(super) fn response_schema_of(request: &Value) -> Option<&Value> {
+    let config = request.get("generationConfig").or_else(|| request.get("generation_config"))?;
+    ["responseJsonSchema", "response_json_schema", "responseSchema", "response_schema"]
+        .iter()
+        .find_map(|key| config.get(*key).filter(|schema| !schema.is_null()))
+}
+
+/// `generationConfig.responseMimeType`.
+fn response_mime_type(request: &Value) -> Option<&str> {
+    let config = request.get("generationConfig").or_else(|| request.get("generation_config"))?;
+    config.get("responseMimeType").or_else(|| config.get("response_mime_type"))?.as_str()
+}
+
+/// About four characters a token, at least one.
+fn tokens_for(chars: usize) -> u64 {
+    u64::try_from(chars.div_ceil(4).max(1)).unwrap_or(u64::MAX)
+}
+
+/// Tokens of every text in `contents` and `systemInstruction`.
+fn prompt_tokens(request: &Value) -> u64 {
+    let contents = request.get("contents").and_then(Value::as_array).into_iter().flatten();
+    let chars: usize = contents
+        .chain(request.get("systemInstruction"))
+        .map(|content| parts_text(content).chars().count())
+        .sum();
+    tokens_for(chars)
+}
+
+/// What the model "says" to one request.
+struct Answer {
+    model: String,
+    response_id: String,
+    text: String,
+    prompt_tokens: u64,
+}
+
+impl Answer {
+    fn new(model: &str, request: &Value, fault: Option<&Fault>) -> Self {
+        let prompt = last_user_text(request);
+        let violate = fault == Some(&Fault::InvalidPlan);
+        let text = match (fault, response_schema_of(request)) {
+            (Some(Fault::MalformedJson), _) => MALFORMED_JSON.to_owned(),
+            (_, Some(schema)) => match schema::sample(schema, &prompt, violate) {
+                // `text/x.enum` answers with the bare enum value, not a JSON string.
+                Value::String(value) if response_mime_type(request) == Some("text/x.enum") => value,
+                value => value.to_string(),
+            },
+            (Some(Fault::InvalidPlan), None) => invalid_plan(&prompt).to_string(),
+            (_, None) => echo(&prompt),
+        };
+        let response_id = rand::thread_rng().sample_iter(&Alphanumeric).take(22).map(char::from).collect();
+        Self { model: model.to_owned(), response_id, text, prompt_tokens: prompt_tokens(request) }
+    }
+
+    /// The text actually sent: half of it when the answer hits `MAX_TOKENS`.
+    fn sent_text(&self, fault: Option<&Fault>) -> String {
+        if fault == Some(&Fault::MaxTokens) {
+            let half = self.text.chars().count() / 2;
+            self.text.chars().take(half.max(1)).collect()
+        } else {
+            self.text.clone()
+        }
+    }
+
+    fn usage(&self, output_chars: Option<usize>) -> Value {
+        let output = output_chars.map_or(0, tokens_for);
+        json!({
+            "promptTokenCount": self.prompt_tokens,
+            "candidatesTokenCount": output,
+            "totalTokenCount": self.prompt_tokens + output,
+            "promptTokensDetails": [{ "modality": "TEXT", "tokenCount": self.prompt_tokens }]
+        })
+    }
+
+    fn envelope(&self, candidates: Option<Value>, usage: Option<Value>) -> Value {
+        let mut response = json!({ "modelVersion": self.model, "responseId": self.response_id });
+        if let Value::Object(map) = &mut response {
+            if let Some(candidates) = candidates {
+                map.insert("candidates".to_owned(), candidates);
+            }
+            if let Some(usage) = usage {
+                map.insert("usageMetadata".to_owned(), usage);
+            }
+        }
+        response
+    }
+
+    fn text_candidate(text: &str, finish_reason: Option<&str>) -> Value {
+        let mut candidate =
+            json!({ "content": { "parts": [{ "text": text }], "role": "model" }, "index": 0 });
+        if let (Some(reason), Value::Object(map)) = (finish_reason, &mut candidate) {
+            map.insert("finishReason".to_owned(), json!(reason));
+        }
+        candidate
+    }
+
+    fn blocked(&self) -> Value {
+        self.envelope(
+            Some(json!([{ "finishReason": "SAFETY", "index": 0, "safetyRatings": safety_ratings() }])),
+            Some(self.usage(None)),
+        )
+    }
+
+    fn prompt_blocked(&self) -> Value {
+        let mut response = self.envelope(None, Some(self.usage(None)));
+        if let Value::Object(map) = &mut response {
+            map.insert(
+                "promptFeedback".to_owned(),
+                json!({ "blockReason": "SAFETY", "safetyRatings": safety_ratings() }),
+            );
+        }
+        response
+    }
+
+    /// The `generateContent` response.
+    fn response(&self, fault: Option<&Fault>) -> Value {
+        match fault {
+            Some(Fault::SafetyBlock) => self.blocked(),
+            Some(Fault::PromptBlocked) => self.prompt_blocked(),
+            _ => {
+                let text = self.sent_text(fault);
+                let reason = if fault == Some(&Fault::MaxTokens) { "MAX_TOKENS" } else { "STOP" };
+                self.envelope(
+                    Some(json!([Self::text_candidate(&text, Some(reason))])),
+                    Some(self.usage(Some(text.chars().count()))),
+                )
+            }
+        }
+    }
+
+    /// The `streamGenerateContent` chunks: the text over two or three chunks, the last carrying
+    /// the finish reason and usage.
+    fn chunks(&self, fault: Option<&Fault>) -> Vec<Value> {
+        if fault == Some(&Fault::PromptBlocked) {
+            return vec![self.prompt_blocked()];
+        }
+        let text = self.sent_text(fault);
+        let pieces = split_text(&text);
+        let last = pieces.len().saturating_sub(1);
+        match fault {
+            Some(Fault::TruncatedStream) => pieces
+                .first()
+                .map(|piece| self.envelope(Some(json!([Self::text_candidate(piece, None)])), None))
+                .into_iter()
+                .collect(),
+            Some(Fault::SafetyBlock) => pieces
+                .first()
+                .map(|piece| self.envelope(Some(json!([Self::text_candidate(piece, None)])), None))
+                .into_iter()
+                .chain([self.blocked()])
+                .collect(),
+            _ => {
+                let reason = if fault == Some(&Fault::MaxTokens) { "MAX_TOKENS" } else { "STOP" };
+                pieces
+                    .iter()
+                    .enumerate()
+                    .map(|(index, piece)| {
+                        if index == last {
+                            self.envelope(
+                                Some(json!([Self::text_candidate(piece, Some(reason))])),
+                                Some(self.usage(Some(text.chars().count()))),
+                            )
+                        } else {
+                            self.envelope(Some(json!([Self::text_candidate(piece, None)])), None)
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Two or three pieces of about equal length (one for a single character).
+fn split_text(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let parts = chars.len().clamp(1, 3);
+    (0..parts)
+        .map(|part| chars[chars.len() * part / parts..chars.len() * (part + 1) / parts].iter().collect())
+        .collect()
+}
+
+/// A plain-text answer that shows what it was asked.
+fn echo(prompt: &str) -> String {
+    let excerpt: String = prompt.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect();
+    if excerpt.is_empty() {
+        return "Hello from the fake Gemini. Ask me anything.".to_owned();
+    }
+    format!(
+        "You asked: \"{excerpt}\". Here is a short answer from the fake Gemini: break it into small steps, \
+         start with the first one today, and review your progress tomorrow."
+    )
+}
+
+/// A plan that parses but breaks the app's rules.
+fn invalid_plan(prompt: &str) -> Value {
+    json!({
+        "summary": format!("A plan for {}", schema::topic_of(prompt)),
+        "tasks": [{
+            "title": "Do everything at once",
+            "description": "This task is too short and far too late.",
+            "day_offset": 9999,
+            "duration_minutes": 5
+        }]
+    })
+}
+
+fn safety_ratings() -> Value {
+    json!([
+        { "category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE" },
+        { "category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE" },
+        { "category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE" },
+        { "category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true }
+    ])
+}
+
+fn json_response(body: &impl serde::Serialize) -> HttpResponse {
+    match serde_json::to_string(body) {
+        Ok(text) => HttpResponse::Ok().content_type("application/json; charset=UTF-8").body(text),
+        Err(error) => HttpResponse::InternalServerError().body(error.to_string()),
+    }
+}
+
+/// Chunks framed as Server-Sent Events (`data: {json}\r\n\r\n`), or, without `alt=sse`, as
+/// the JSON array Gemini streams by default.
+fn stream_response(chunks: Vec<Value>, sse: bool) -> HttpResponse {
+    let count = chunks.len();
+    let frames: Vec<Result<Bytes, Infallible>> = chunks
+        .into_iter()
+        .enumerate()
+        .map(|(index, chunk)| {
+            let frame = if sse {
+                format!("data: {chunk}\r\n\r\n")
+            } else {
+                let open = if index == 0 { "[" } else { ",\r\n" };
+                let close = if index + 1 == count { "]" } else { "" };
+                format!("{open}{chunk}{close}")
+            };
+            Ok(Bytes::from(frame))
+        })
+        .collect();
+    let content_type = if sse { "text/event-stream" } else { "application/json; charset=UTF-8" };
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("cache-control", "no-cache"))
+        .streaming(stream::iter(frames))
+}
+
+/// `POST /_fake/faults`: a list of faults (or one) to queue.
+async fn push_faults(body: Bytes, state: web::Data<FakeState>) -> HttpResponse {
+    let faults = serde_json::from_slice::<Value>(&body).and_then(|value| match value {
+        Value::Array(_) => serde_json::from_value::<Vec<Fault>>(value),
+        single => serde_json::from_value::<Fault>(single).map(|fault| vec![fault]),
+    });
+    match faults {
+        Ok(faults) => {
+            let mut queue = state.faults();
+            queue.extend(faults);
+            json_response(&json!({ "pending": queue.iter().collect::<Vec<_>>() }))
+        }
+        Err(error) => admin_error(&format!(
+            "expected a list of faults like [\"unavailable\", {{\"fault\": \"rate_limited\", \"retry_delay_ms\": 50}}, \
+             {{\"fault\": \"latency\", \"ms\": 200}}]: {error}"
+        )),
+    }
+}
+
+/// `GET /_fake/faults`: the faults still queued.
+async fn list_faults(state: web::Data<FakeState>) -> HttpResponse {
+    json_response(&json!({ "pending": state.faults().iter().collect::<Vec<_>>() }))
+}
+
+#[derive(Deserialize)]
+struct Latency {
+    ms: u64,
+}
+
+/// `POST /_fake/latency {"ms": 200}`: a delay before every answer.
+async fn set_latency(body: Bytes, state: web::Data<FakeState>) -> HttpResponse {
+    match serde_json::from_slice::<Latency>(&body) {
+        Ok(latency) => {
+            *state.latency() = Duration::from_millis(latency.ms);
+            json_response(&json!({ "ms": latency.ms }))
+        }
+        Err(error) => admin_error(&format!("expected {{\"ms\": 200}}: {error}")),
+    }
+}
+
+/// `GET /_fake/latency`.
+async fn get_latency(state: web::Data<FakeState>) -> HttpResponse {
+    let ms = u64::try_from(state.latency().as_millis()).unwrap_or(u64::MAX);
+    json_response(&json!({ "ms": ms }))
+}
+
+/// `POST /_fake/reset`: no faults, no latency, no recorded requests.
+async fn reset(state: web::Data<FakeState>) -> HttpResponse {
+    state.reset();
+    HttpResponse::NoContent().finish()
+}
+
+/// `GET /_fake/requests`: every recorded request, oldest first.
+async fn list_requests(state: web::Data<FakeState>) -> HttpResponse {
+    let requests = state.requests().clone();
+    json_response(&requests)
+}
+
+fn admin_error(message: &str) -> HttpResponse {
+    HttpResponse::BadRequest().content_type("application/json").body(json!({ "error": message }).to_string())
+}
+
+/// `GET /`: what this server is.
+async fn usage() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(format!(
+        "Fake Gemini (v1beta). Send x-goog-api-key: {FAKE_API_KEY}.\n\
+         POST /v1beta/models/{{model}}:generateContent\n\
+         POST /v1beta/models/{{model}}:streamGenerateContent?alt=sse\n\
+         POST /v1beta/models/{{model}}:countTokens\n\
+         POST /_fake/faults  [\"unavailable\", {{\"fault\": \"rate_limited\", \"retry_delay_ms\": 50}}, ...]\n\
+         GET  /_fake/faults\n\
+         POST /_fake/latency {{\"ms\": 200}}\n\
+         GET  /_fake/latency\n\
+         POST /_fake/reset\n\
+         GET  /_fake/requests\n\
+         Faults: latency, rate_limited, daily_quota, unavailable, server_error, malformed_json, invalid_plan,\n\
+         safety_block, prompt_blocked, max_tokens, truncated_stream, bad_key\n",
+    ))
+}
+
+async fn not_found(request: HttpRequest) -> HttpResponse {
+    google_error(
+        StatusCode::NOT_FOUND,
+        &format!("The requested URL {} was not found on this server.", request.path()),
+        "NOT_FOUND",
+        None,
+    )
+}
