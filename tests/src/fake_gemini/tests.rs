@@ -4,13 +4,12 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use planwright_api::services::ai::gemini::{BreakdownAnswer, PlanAnswer};
 use planwright_gemini::{
     Client, Config, Content, Error, GenerateContentRequest, GenerationConfig, RetryPolicy,
     response_schema_for,
 };
 use reqwest::StatusCode;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::fault::proto_duration;
@@ -20,43 +19,7 @@ use super::{FAKE_API_KEY, FakeGemini, Fault};
 const MODEL: &str = "gemini-2.5-flash";
 const PLAN_PROMPT: &str = "Goal: learn FastAPI in 3 days\nNumber of days: 3 (day_offset 0 to 2)";
 
-// The app's answer types (crates/api/src/services/ai/gemini.rs), so the schemas are exactly the
-// ones the app sends.
-#[derive(Debug, Deserialize, JsonSchema)]
-struct PlanAnswer {
-    /// Markdown overview of the plan.
-    summary: String,
-    /// Ordered work blocks.
-    tasks: Vec<TaskAnswer>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-struct TaskAnswer {
-    /// Short imperative title.
-    title: String,
-    /// What to do and what done looks like.
-    description: String,
-    /// Day of the plan, 0 for the first day.
-    #[schemars(range(min = 0))]
-    day_offset: i64,
-    /// Minutes of focused work.
-    #[schemars(range(min = 15, max = 480))]
-    duration_minutes: i64,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-struct BreakdownAnswer {
-    /// Two to five ordered sub-tasks.
-    #[schemars(length(min = 2, max = 5))]
-    subtasks: Vec<SubtaskAnswer>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-struct SubtaskAnswer {
-    title: String,
-    description: String,
-}
-
+// The app's own answer types, so the schemas are exactly the ones the app sends.
 fn plan_schema() -> Value {
     response_schema_for::<PlanAnswer>()
 }
