@@ -8,6 +8,7 @@ mod m20261121_000002_create_refresh_tokens;
 mod m20261121_000003_create_rate_limits;
 mod m20261121_000004_create_plans;
 mod m20261121_000005_create_tasks_and_ai_usage;
+mod m20261121_000006_create_resources;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_create_rate_limits::Migration),
             Box::new(m20261121_000004_create_plans::Migration),
             Box::new(m20261121_000005_create_tasks_and_ai_usage::Migration),
+            Box::new(m20261121_000006_create_resources::Migration),
         ]
     }
 }

@@ -11,5 +11,6 @@ mod me;
 mod openapi;
 mod plans;
 mod rate_limits;
+mod resources;
 mod system;
 mod tasks;

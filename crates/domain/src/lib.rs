@@ -7,6 +7,7 @@
 
 mod error;
 mod plan;
+mod resource;
 mod task;
 mod user;
 
@@ -14,6 +15,10 @@ pub use error::{FieldError, ValidationErrors};
 pub use plan::{
     DurationDays, Goal, NewPlan, Notes, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, PlanTaskEdit,
     TokenUsage,
+};
+pub use resource::{
+    NewResource, RESOURCE_CONTENT_MAX_BYTES, Resource, ResourceChanges, check_resource_content,
+    parse_class_id, parse_resource_name, parse_resource_type,
 };
 pub use task::{
     NewTask, Subtask, Task, TaskChanges, TaskStatus, parse_description, parse_estimate, parse_title,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod fallback;
 pub mod me;
 pub mod plans;
+pub mod resources;
 pub mod system;
 pub mod tasks;
 
@@ -63,6 +64,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tasks::update_task)
             .service(tasks::delete_task)
             .service(tasks::break_down_task)
-            .service(ai::break_down),
+            .service(ai::break_down)
+            .service(resources::create_resource)
+            .service(resources::list_resources)
+            .service(resources::get_resource)
+            .service(resources::update_resource)
+            .service(resources::delete_resource),
     );
 }

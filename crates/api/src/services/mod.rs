@@ -6,4 +6,5 @@ pub mod budget;
 pub mod credentials;
 pub mod plans;
 pub mod rate_limit;
+pub mod resources;
 pub mod tasks;

@@ -3,5 +3,6 @@
 pub(crate) mod plan_tasks;
 pub(crate) mod plans;
 pub(crate) mod refresh_tokens;
+pub(crate) mod resources;
 pub(crate) mod tasks;
 pub(crate) mod users;

@@ -6,5 +6,6 @@ pub mod page;
 pub mod plans;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod resources;
 pub mod tasks;
 pub mod users;

@@ -1,0 +1,60 @@
+//! The person's resources: stored as given, read back to ground the assistant.
+
+use planwright_domain::{NewResource, Resource, ResourceChanges};
+use planwright_store::{
+    StoreError,
+    repo::{
+        self,
+        page::{Page, PageRequest},
+        resources::ResourceFilter,
+    },
+};
+use uuid::Uuid;
+
+use crate::{error::ApiError, state::AppState};
+
+/// Stores a resource.
+pub async fn create_resource(
+    state: &AppState,
+    user_id: Uuid,
+    resource: NewResource,
+) -> Result<Resource, ApiError> {
+    Ok(repo::resources::create(state.db.conn(), user_id, resource).await?)
+}
+
+/// The caller's resource.
+pub async fn get_resource(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Resource, ApiError> {
+    repo::resources::find(state.db.conn(), user_id, id).await.map_err(not_found)
+}
+
+/// The caller's resources matching `filter`.
+pub async fn list_resources(
+    state: &AppState,
+    user_id: Uuid,
+    filter: &ResourceFilter,
+    page: &PageRequest,
+) -> Result<Page<Resource>, ApiError> {
+    Ok(repo::resources::list(state.db.conn(), user_id, filter, page).await?)
+}
+
+/// Applies a partial update.
+pub async fn update_resource(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    changes: ResourceChanges,
+) -> Result<Resource, ApiError> {
+    repo::resources::update(state.db.conn(), user_id, id, changes).await.map_err(not_found)
+}
+
+/// Deletes the caller's resource.
+pub async fn delete_resource(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
+    repo::resources::delete(state.db.conn(), user_id, id).await.map_err(not_found)
+}
+
+fn not_found(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => ApiError::NotFound("No resource with this id.".to_owned()),
+        other => other.into(),
+    }
+}
