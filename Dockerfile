@@ -52,6 +52,8 @@ WORKDIR /app
 
 COPY --from=builder /out/planwright /usr/local/bin/planwright
 COPY config/ /app/config/
+# Global knowledge documents (knowledge.dir = ./knowledge), loaded at start-up.
+COPY knowledge/ /app/knowledge/
 # data/ holds the SQLite file when no DATABASE_URL is given (single-container use only).
 RUN mkdir -p /app/data && chown planwright:planwright /app/data
 

@@ -7,6 +7,7 @@ mod errors;
 mod gemini;
 mod helpers;
 mod isolation;
+mod knowledge;
 mod me;
 mod openapi;
 mod plans;

@@ -87,6 +87,9 @@ pub enum ApiError {
         /// What to do about it.
         detail: String,
     },
+    /// 403: the object is visible to the caller but not theirs to change (a global document).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such resource, or it belongs to someone else.
     #[error("{0}")]
     NotFound(String),
@@ -175,6 +178,7 @@ impl ApiError {
                 problem
             }
             Self::Unauthorized { code, detail } => Problem::new(status, code, detail.clone()),
+            Self::Forbidden(detail) => Problem::new(status, "forbidden", detail.clone()),
             Self::NotFound(detail) => Problem::new(status, "not_found", detail.clone()),
             Self::MethodNotAllowed { method, allowed } => Problem::new(
                 status,
@@ -236,6 +240,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,

@@ -60,6 +60,15 @@ pub struct Settings {
     pub log: LogSettings,
     /// The AI behind plans and breakdowns.
     pub ai: AiSettings,
+    /// The knowledge base.
+    pub knowledge: KnowledgeSettings,
+}
+
+/// The knowledge base.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KnowledgeSettings {
+    /// Folder of global documents (Markdown and JSON), loaded at start-up; missing means none.
+    pub dir: String,
 }
 
 /// The AI behind plans and breakdowns.

@@ -111,6 +111,16 @@ impl Application {
         };
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
         let openapi = crate::openapi::document();
+        let knowledge_dir = std::path::PathBuf::from(&settings.knowledge.dir);
+        let report = crate::services::knowledge::load_global(&db, &knowledge_dir).await?;
+        tracing::info!(
+            dir = %knowledge_dir.display(),
+            added = report.added,
+            updated = report.updated,
+            removed = report.removed,
+            unchanged = report.unchanged,
+            "global knowledge loaded"
+        );
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
         let ai = format!("{} ({})", state.ai.name(), state.ai.model());
         let server = HttpServer::new(move || {

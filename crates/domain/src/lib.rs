@@ -6,12 +6,17 @@
 //! This crate does no I/O and knows nothing of HTTP, databases or upstream APIs.
 
 mod error;
+mod knowledge;
 mod plan;
 mod resource;
 mod task;
 mod user;
 
 pub use error::{FieldError, ValidationErrors};
+pub use knowledge::{
+    KNOWLEDGE_CONTENT_MAX, KNOWLEDGE_TAGS_MAX, KnowledgeChanges, KnowledgeDoc, KnowledgeHit, NewKnowledgeDoc,
+    parse_knowledge_content, parse_knowledge_tags, parse_knowledge_title,
+};
 pub use plan::{
     DurationDays, Goal, NewPlan, Notes, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, PlanTaskEdit,
     TokenUsage,

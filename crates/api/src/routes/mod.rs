@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod auth;
 pub mod fallback;
+pub mod knowledge;
 pub mod me;
 pub mod plans;
 pub mod resources;
@@ -69,6 +70,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(resources::list_resources)
             .service(resources::get_resource)
             .service(resources::update_resource)
-            .service(resources::delete_resource),
+            .service(resources::delete_resource)
+            .service(knowledge::create_doc)
+            .service(knowledge::list_docs)
+            .service(knowledge::get_doc)
+            .service(knowledge::update_doc)
+            .service(knowledge::delete_doc),
     );
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod ai;
 pub mod budget;
 pub mod credentials;
+pub mod knowledge;
 pub mod plans;
 pub mod rate_limit;
 pub mod resources;

@@ -1,5 +1,6 @@
 //! sea-orm entities: one module per table, private to this crate.
 
+pub(crate) mod knowledge_docs;
 pub(crate) mod plan_tasks;
 pub(crate) mod plans;
 pub(crate) mod refresh_tokens;

@@ -2,6 +2,7 @@
 //! (a pool or a transaction), takes the owning `user_id` for user data, and returns domain types.
 
 pub mod ai_usage;
+pub mod knowledge;
 pub mod page;
 pub mod plans;
 pub mod rate_limits;

@@ -1,0 +1,181 @@
+use std::path::Path;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app, spawn_app_with};
+
+async fn add_doc(app: &TestApp, token: &str, title: &str, content: &str) -> Value {
+    let response = app
+        .post_json(
+            "/api/v1/knowledge",
+            &json!({"title": title, "content": content, "tags": ["Notes"]}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[tokio::test]
+async fn search_ranks_the_relevant_document_first() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    add_doc(&app, &user.access_token, "Kitchen rota", "Who cooks on which day of the week.").await;
+    let relevant = add_doc(
+        &app,
+        &user.access_token,
+        "Graph algorithms",
+        "Dijkstra's algorithm finds shortest paths in graphs with non-negative weights. Graphs, graphs, graphs.",
+    )
+    .await;
+    add_doc(&app, &user.access_token, "Reading list", "A novel about graphs of friendship, and other books.")
+        .await;
+
+    let results: Value = app
+        .get("/api/v1/knowledge?q=shortest%20paths%20in%20graphs", Some(&user.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = results["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{results}");
+    assert_eq!(items[0]["id"], relevant["id"], "{results}");
+    assert_eq!(items[0]["scope"], "user");
+    assert!(items[0]["score"].as_f64().unwrap() > 0.0);
+    assert!(items[0]["snippet"].as_str().unwrap().to_lowercase().contains("shortest"), "{results}");
+    assert!(items.iter().all(|i| i["title"] != "Kitchen rota"), "only matching documents: {results}");
+    let none: Value =
+        app.get("/api/v1/knowledge?q=zebra", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(none["items"], json!([]));
+    let odd: Value =
+        app.get("/api/v1/knowledge?q=%22%20OR%20*%20(", Some(&user.access_token)).await.json().await.unwrap();
+    assert!(odd["items"].is_array(), "query syntax is never passed through: {odd}");
+}
+
+#[tokio::test]
+async fn user_documents_can_be_read_changed_and_deleted() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let doc = add_doc(&app, &user.access_token, "Exam rules", "Bring your student card.").await;
+    assert_eq!(doc["tags"], json!(["notes"]));
+    let path = format!("/api/v1/knowledge/{}", doc["id"].as_str().unwrap());
+    let updated: Value = app
+        .patch_json(&path, &json!({"content": "Bring your card and two pens."}), &user.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["content"], "Bring your card and two pens.");
+    let found: Value =
+        app.get("/api/v1/knowledge?q=pens", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(found["items"][0]["id"], doc["id"], "the search index follows updates");
+    assert_eq!(app.delete(&path, &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_problem(app.get(&path, Some(&user.access_token)).await, StatusCode::NOT_FOUND).await;
+    let gone: Value =
+        app.get("/api/v1/knowledge?q=pens", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(gone["items"], json!([]), "the search index follows deletes");
+    let problem = assert_problem(
+        app.post_json("/api/v1/knowledge", &json!({"title": "", "content": " "}), Some(&user.access_token))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), ["title", "content"]);
+}
+
+#[tokio::test]
+async fn global_documents_are_loaded_from_the_folder_and_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "study/spaced-repetition.md",
+        "# Spaced repetition\nReview after a day, then three days.",
+    );
+    write(
+        dir.path(),
+        "faq.json",
+        r#"[{"title": "Opening hours", "content": "The library opens at eight."}]"#,
+    );
+    write(dir.path(), "broken.json", "{ not json");
+    let path = dir.path().to_string_lossy().into_owned();
+    let app = spawn_app_with(move |s| s.knowledge.dir = path).await;
+    let user = app.signed_in_user().await;
+
+    let all: Value = app.get("/api/v1/knowledge", Some(&user.access_token)).await.json().await.unwrap();
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "the broken file is skipped: {all}");
+    assert!(items.iter().all(|i| i["scope"] == "global"));
+    let spaced = items.iter().find(|i| i["title"] == "Spaced repetition").unwrap();
+    assert_eq!(spaced["tags"], json!(["study"]));
+
+    let hits: Value =
+        app.get("/api/v1/knowledge?q=library", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(hits["items"][0]["title"], "Opening hours");
+    let doc_path = format!("/api/v1/knowledge/{}", spaced["id"].as_str().unwrap());
+    assert_eq!(app.get(&doc_path, Some(&user.access_token)).await.status(), StatusCode::OK);
+    let problem = assert_problem(
+        app.patch_json(&doc_path, &json!({"title": "Mine now"}), &user.access_token).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("read-only"));
+    assert_problem(app.delete(&doc_path, &user.access_token).await, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn reloading_the_folder_is_idempotent_and_follows_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.md", "# A\nalpha");
+    write(dir.path(), "b.md", "# B\nbravo");
+    let path = dir.path().to_string_lossy().into_owned();
+    let app = spawn_app_with(move |s| s.knowledge.dir = path).await;
+    let load = || planwright_api::services::knowledge::load_global(&app.db, dir.path());
+
+    let again = load().await.unwrap();
+    assert_eq!((again.added, again.updated, again.removed, again.unchanged), (0, 0, 0, 2));
+    write(dir.path(), "a.md", "# A\nalpha, revised");
+    std::fs::remove_file(dir.path().join("b.md")).unwrap();
+    write(dir.path(), "c.md", "# C\ncharlie");
+    let changed = load().await.unwrap();
+    assert_eq!((changed.added, changed.updated, changed.removed, changed.unchanged), (1, 1, 1, 0));
+
+    let user = app.signed_in_user().await;
+    let all: Value = app.get("/api/v1/knowledge", Some(&user.access_token)).await.json().await.unwrap();
+    let titles: Vec<&str> =
+        all["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(titles.len(), 2);
+    assert!(titles.contains(&"A") && titles.contains(&"C"), "{titles:?}");
+    let revised: Value =
+        app.get("/api/v1/knowledge?q=revised", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(revised["items"][0]["title"], "A");
+}
+
+#[tokio::test]
+async fn another_users_documents_are_invisible() {
+    let app = spawn_app().await;
+    let owner = app.signed_in_user().await;
+    let other = app.signed_in_user().await;
+    let doc = add_doc(&app, &owner.access_token, "Secret recipe", "Cardamom and saffron.").await;
+    let path = format!("/api/v1/knowledge/{}", doc["id"].as_str().unwrap());
+    assert_problem(app.get(&path, Some(&other.access_token)).await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.patch_json(&path, &json!({"title": "x"}), &other.access_token).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(app.delete(&path, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    let search: Value =
+        app.get("/api/v1/knowledge?q=saffron", Some(&other.access_token)).await.json().await.unwrap();
+    assert_eq!(search["items"], json!([]));
+    let list: Value = app.get("/api/v1/knowledge", Some(&other.access_token)).await.json().await.unwrap();
+    assert_eq!(list["items"], json!([]));
+}
