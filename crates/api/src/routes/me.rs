@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, web};
 use chrono::{DateTime, Utc};
 use planwright_domain::{DisplayName, TimeZone, User, UserChanges, ValidationErrors, WorkingHours};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -95,7 +95,7 @@ impl From<User> for UserResponse {
 #[schema(example = json!({"name": "Ada L.", "timezone": "America/New_York", "working_hours": {"start": "08:00", "end": "16:00", "days": [1, 2, 3, 4]}}))]
 pub struct UpdateMeRequest {
     /// New display name (1–100 characters); `null` removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub name: Option<Option<String>>,
     /// New IANA time zone.
@@ -103,13 +103,6 @@ pub struct UpdateMeRequest {
     pub timezone: Option<String>,
     /// New working hours (replaces all three fields).
     pub working_hours: Option<WorkingHoursBody>,
-}
-
-/// Distinguishes a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl UpdateMeRequest {

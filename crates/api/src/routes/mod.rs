@@ -17,6 +17,16 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::error::ApiError;
 
+/// For `#[serde(default, deserialize_with = "present")]` on PATCH fields: tells a field sent as
+/// `null` (`Some(None)`, clear it) from one left out (`None`, keep it).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// `?limit=` and `?cursor=` of every list route.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -7,7 +7,7 @@ use planwright_domain::{
     parse_resource_name, parse_resource_type,
 };
 use planwright_store::repo::resources::ResourceFilter;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -43,7 +43,7 @@ pub struct CreateResourceRequest {
 #[schema(example = json!({"name": "Algorithms syllabus (v2)"}))]
 pub struct UpdateResourceRequest {
     /// New class; `null` removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub class_id: Option<Option<String>>,
     /// New type.
@@ -54,15 +54,9 @@ pub struct UpdateResourceRequest {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// New content (any JSON; `null` stores JSON null).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<serde_json::Value>)]
     pub content: Option<Option<serde_json::Value>>,
-}
-
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Filters and paging of the resource list.

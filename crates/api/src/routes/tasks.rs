@@ -7,7 +7,7 @@ use planwright_domain::{
     parse_title,
 };
 use planwright_store::repo::tasks::TaskFilter;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -89,29 +89,23 @@ pub struct UpdateTaskRequest {
     /// New status.
     pub status: Option<TaskStatusBody>,
     /// New due time; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub due_at: Option<Option<DateTime<Utc>>>,
     /// New estimate; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 10080)]
     pub estimate_minutes: Option<Option<i64>>,
     /// New parent; `null` makes it a top-level task.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
     /// New plan; `null` detaches it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<Uuid>)]
     pub plan_id: Option<Option<Uuid>>,
     /// New position among its siblings.
     pub position: Option<i64>,
-}
-
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Filters and paging of the task list.
