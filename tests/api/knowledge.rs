@@ -179,3 +179,20 @@ async fn another_users_documents_are_invisible() {
     let list: Value = app.get("/api/v1/knowledge", Some(&other.access_token)).await.json().await.unwrap();
     assert_eq!(list["items"], json!([]));
 }
+
+#[tokio::test]
+async fn replicas_loading_the_folder_together_do_not_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    let app = spawn_app_with(move |s| s.knowledge.dir = path).await;
+    for n in 0..5 {
+        write(dir.path(), &format!("doc-{n}.md"), &format!("# Doc {n}\ncontent {n}"));
+    }
+    let load = || planwright_api::services::knowledge::load_global(&app.db, dir.path());
+    let (first, second, third) = tokio::join!(load(), load(), load());
+    let reports = [first.unwrap(), second.unwrap(), third.unwrap()];
+    assert_eq!(reports.iter().map(|r| r.added).sum::<usize>(), 5, "{reports:?}");
+    let user = app.signed_in_user().await;
+    let all: Value = app.get("/api/v1/knowledge", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 5);
+}

@@ -7,7 +7,7 @@ use chrono::Utc;
 use planwright_domain::{KnowledgeChanges, KnowledgeDoc, KnowledgeHit, NewKnowledgeDoc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -165,7 +165,21 @@ pub async fn delete(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> Resul
 
 /// Makes the global documents match `docs`: new files are added, changed ones updated, missing
 /// ones removed, the rest left alone (so reloading the same folder changes nothing).
-pub async fn sync_global(db: &impl ConnectionTrait, docs: Vec<GlobalDoc>) -> Result<SyncReport, StoreError> {
+///
+/// Replicas starting together all run this: it holds the write lock for the whole sync (an
+/// advisory lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so they take turns and the later
+/// ones find nothing to do.
+pub async fn sync_global(db: &DatabaseConnection, docs: Vec<GlobalDoc>) -> Result<SyncReport, StoreError> {
+    let txn = crate::database::begin_write(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7461626)").await?;
+    }
+    let report = sync_in(&txn, docs).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+async fn sync_in(db: &impl ConnectionTrait, docs: Vec<GlobalDoc>) -> Result<SyncReport, StoreError> {
     let existing: HashMap<String, knowledge_docs::Model> = knowledge_docs::Entity::find()
         .filter(knowledge_docs::Column::UserId.is_null())
         .all(db)
