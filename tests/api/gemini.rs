@@ -2,28 +2,11 @@
 
 use std::time::Duration;
 
-use planwright_tests::fake_gemini::{FakeGemini, Fault};
+use planwright_tests::fake_gemini::Fault;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app_with};
-
-async fn app_with_gemini(
-    customise: impl FnOnce(&mut planwright_api::settings::Settings),
-) -> (TestApp, FakeGemini) {
-    let fake = FakeGemini::start().await;
-    let (base_url, key) = (fake.base_url(), fake.api_key().to_owned());
-    let app = spawn_app_with(move |s| {
-        s.ai.provider = planwright_api::settings::AiProviderKind::Gemini;
-        s.ai.gemini_base_url = base_url;
-        s.ai.gemini_api_key = Some(key.into());
-        s.ai.max_retries = 2;
-        s.ai.timeout_secs = 5;
-        customise(s);
-    })
-    .await;
-    (app, fake)
-}
+use crate::helpers::{TestApp, app_with_gemini, assert_problem};
 
 async fn create_plan(app: &TestApp, token: &str) -> reqwest::Response {
     app.post_json(

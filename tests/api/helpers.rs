@@ -8,6 +8,7 @@ use planwright_api::{
     settings::{Environment, Settings},
 };
 use planwright_store::{ConnectionTrait, Database};
+use planwright_tests::fake_gemini::FakeGemini;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -67,6 +68,23 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let mut app = start(settings).await;
     app._dir = dir;
     app
+}
+
+/// Spawns the app with Gemini as its AI, pointed at a fresh fake Gemini (two retries, 5 s
+/// timeout), with further settings changed by `customise`.
+pub async fn app_with_gemini(customise: impl FnOnce(&mut Settings)) -> (TestApp, FakeGemini) {
+    let fake = FakeGemini::start().await;
+    let (base_url, key) = (fake.base_url(), fake.api_key().to_owned());
+    let app = spawn_app_with(move |s| {
+        s.ai.provider = planwright_api::settings::AiProviderKind::Gemini;
+        s.ai.gemini_base_url = base_url;
+        s.ai.gemini_api_key = Some(key.into());
+        s.ai.max_retries = 2;
+        s.ai.timeout_secs = 5;
+        customise(s);
+    })
+    .await;
+    (app, fake)
 }
 
 /// Starts another replica on the same database as `other`.

@@ -71,6 +71,9 @@ async fn patch_me_refuses_invalid_values_and_changes_nothing() {
 async fn delete_me_removes_the_account_and_its_sessions() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
+    let chat =
+        app.post_json("/api/v1/chat", &json!({"message": "remember me"}), Some(&user.access_token)).await;
+    assert_eq!(chat.status(), StatusCode::OK);
     assert_eq!(app.delete("/api/v1/me", &user.access_token).await.status(), StatusCode::NO_CONTENT);
 
     let problem = assert_problem(app.get_me(&user.access_token).await, StatusCode::UNAUTHORIZED).await;
@@ -88,6 +91,19 @@ async fn delete_me_removes_the_account_and_its_sessions() {
         .unwrap()
         .unwrap();
     assert_eq!(rows.try_get::<i64>("", "n").unwrap(), 0, "refresh tokens outlived their account");
+    for table in ["chat_sessions", "chat_messages"] {
+        let rows = app
+            .db
+            .conn()
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.conn().get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows.try_get::<i64>("", "n").unwrap(), 0, "{table} outlived their account");
+    }
     // The email is free again.
     assert_eq!(
         app.register(&json!({"email": user.email, "password": "12345678"})).await.status(),

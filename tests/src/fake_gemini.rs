@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -161,6 +162,12 @@ impl FakeGemini {
         self.state.requests().last().cloned()
     }
 
+    /// How many streamed answers were cut off because the client (Planwright) hung up before
+    /// the last chunk: the proof that a departed client's upstream request was dropped.
+    pub fn abandoned_streams(&self) -> usize {
+        self.state.abandoned_streams.load(Ordering::SeqCst)
+    }
+
     /// Stops the server, letting requests in flight finish (for up to a second).
     pub async fn stop(self) {
         self.handle.stop(true).await;
@@ -234,6 +241,8 @@ struct FakeState {
     faults: Mutex<VecDeque<Fault>>,
     latency: Mutex<Duration>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Streams whose client hung up before the last chunk was sent.
+    abandoned_streams: AtomicUsize,
 }
 
 impl FakeState {
@@ -243,6 +252,7 @@ impl FakeState {
             faults: Mutex::new(VecDeque::new()),
             latency: Mutex::new(Duration::ZERO),
             requests: Mutex::new(Vec::new()),
+            abandoned_streams: AtomicUsize::new(0),
         }
     }
 
@@ -262,6 +272,7 @@ impl FakeState {
         self.faults().clear();
         *self.latency() = Duration::ZERO;
         self.requests().clear();
+        self.abandoned_streams.store(0, Ordering::SeqCst);
     }
 }
 

@@ -62,6 +62,18 @@ pub struct Settings {
     pub ai: AiSettings,
     /// The knowledge base.
     pub knowledge: KnowledgeSettings,
+    /// The chat.
+    pub chat: ChatSettings,
+}
+
+/// The chat.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatSettings {
+    /// Tokens (estimated) of instructions, grounding and history sent with each message; the
+    /// oldest turns that do not fit are left out.
+    pub context_tokens: u32,
+    /// Most tokens one answer may have.
+    pub max_output_tokens: u32,
 }
 
 /// The knowledge base.

@@ -2,16 +2,23 @@
 //!
 //! Values here are parsed, not validated after the fact: an [`Email`], a [`TimeZone`] or a
 //! [`WorkingHours`] that exists is valid, so invalid input never reaches the store or a client.
-//! Plans, tasks and their limits live here too.
+//! Plans, tasks and their limits live here too, and the scheduler that puts a plan's tasks into free
+//! working time.
 //! This crate does no I/O and knows nothing of HTTP, databases or upstream APIs.
 
+mod chat;
 mod error;
 mod knowledge;
 mod plan;
 mod resource;
+mod schedule;
 mod task;
 mod user;
 
+pub use chat::{
+    CHAT_MESSAGE_MAX, CHAT_TITLE_MAX, ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage,
+    SourceKind, parse_chat_message, session_title,
+};
 pub use error::{FieldError, ValidationErrors};
 pub use knowledge::{
     KNOWLEDGE_CONTENT_MAX, KNOWLEDGE_TAGS_MAX, KnowledgeChanges, KnowledgeDoc, KnowledgeHit, NewKnowledgeDoc,
@@ -24,6 +31,10 @@ pub use plan::{
 pub use resource::{
     NewResource, RESOURCE_CONTENT_MAX_BYTES, Resource, ResourceChanges, check_resource_content,
     parse_class_id, parse_resource_name, parse_resource_type,
+};
+pub use schedule::{
+    BusyInterval, Placement, ScheduleOutcome, SchedulePreferences, ScheduleRequest, TaskToPlace, Unscheduled,
+    UnscheduledReason, event_id_for_task, schedule,
 };
 pub use task::{
     NewTask, Subtask, Task, TaskChanges, TaskStatus, parse_description, parse_estimate, parse_title,

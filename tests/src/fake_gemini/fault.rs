@@ -46,6 +46,9 @@ pub enum Fault {
     TruncatedStream,
     /// 400 `API_KEY_INVALID`, even though the right key was sent.
     BadKey,
+    /// For a stream: the normal chunks, with this pause before each chunk after the first (so a
+    /// test can hang up mid-stream). A unary request that takes this fault is answered normally.
+    SlowStream(Duration),
 }
 
 impl Fault {
@@ -76,7 +79,8 @@ impl Fault {
             | Self::SafetyBlock
             | Self::PromptBlocked
             | Self::MaxTokens
-            | Self::TruncatedStream => None,
+            | Self::TruncatedStream
+            | Self::SlowStream(_) => None,
         }
     }
 }
@@ -102,6 +106,9 @@ enum FaultSpec {
     MaxTokens,
     TruncatedStream,
     BadKey,
+    SlowStream {
+        ms: u64,
+    },
 }
 
 fn default_retry_delay_ms() -> u64 {
@@ -127,6 +134,7 @@ impl From<&Fault> for FaultSpec {
             Fault::MaxTokens => Self::MaxTokens,
             Fault::TruncatedStream => Self::TruncatedStream,
             Fault::BadKey => Self::BadKey,
+            Fault::SlowStream(pause) => Self::SlowStream { ms: millis(*pause) },
         }
     }
 }
@@ -148,6 +156,7 @@ impl From<FaultSpec> for Fault {
             FaultSpec::MaxTokens => Self::MaxTokens,
             FaultSpec::TruncatedStream => Self::TruncatedStream,
             FaultSpec::BadKey => Self::BadKey,
+            FaultSpec::SlowStream { ms } => Self::SlowStream(Duration::from_millis(ms)),
         }
     }
 }

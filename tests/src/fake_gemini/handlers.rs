@@ -1,7 +1,7 @@
 //! The HTTP side of the fake: the model routes (`/v1beta/models/{model}:{method}`) and the
 //! `/_fake/*` admin routes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -131,7 +131,11 @@ async fn call_model(
     let answer = Answer::new(model, &body, fault.as_ref());
     if action == STREAM {
         let sse = request.query_string().split('&').any(|pair| pair == "alt=sse");
-        stream_response(answer.chunks(fault.as_ref()), sse)
+        let pause = match fault {
+            Some(Fault::SlowStream(pause)) => pause,
+            _ => Duration::ZERO,
+        };
+        stream_response(answer.chunks(fault.as_ref()), sse, pause, state.clone())
     } else {
         json_response(&answer.response(fault.as_ref()))
     }
@@ -326,7 +330,12 @@ impl Answer {
             return vec![self.prompt_blocked()];
         }
         let text = self.sent_text(fault);
-        let pieces = split_text(&text);
+        // A slow stream comes word by word, so a client that hangs up has many chunks left.
+        let pieces = if matches!(fault, Some(Fault::SlowStream(_))) {
+            text.split_inclusive(' ').map(str::to_owned).collect()
+        } else {
+            split_text(&text)
+        };
         let last = pieces.len().saturating_sub(1);
         match fault {
             Some(Fault::TruncatedStream) => pieces
@@ -412,10 +421,16 @@ fn json_response(body: &impl serde::Serialize) -> HttpResponse {
 }
 
 /// Chunks framed as Server-Sent Events (`data: {json}\r\n\r\n`), or, without `alt=sse`, as
-/// the JSON array Gemini streams by default.
-fn stream_response(chunks: Vec<Value>, sse: bool) -> HttpResponse {
+/// the JSON array Gemini streams by default; with `pause` before each chunk after the first.
+/// A stream dropped before its last chunk (the client hung up) is counted as abandoned.
+fn stream_response(
+    chunks: Vec<Value>,
+    sse: bool,
+    pause: Duration,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
     let count = chunks.len();
-    let frames: Vec<Result<Bytes, Infallible>> = chunks
+    let frames: VecDeque<Bytes> = chunks
         .into_iter()
         .enumerate()
         .map(|(index, chunk)| {
@@ -426,14 +441,42 @@ fn stream_response(chunks: Vec<Value>, sse: bool) -> HttpResponse {
                 let close = if index + 1 == count { "]" } else { "" };
                 format!("{open}{chunk}{close}")
             };
-            Ok(Bytes::from(frame))
+            Bytes::from(frame)
         })
         .collect();
+    let guard = AbandonGuard { state, finished: false };
+    let body = stream::unfold((frames, guard, true), move |(mut frames, mut guard, first)| async move {
+        let Some(frame) = frames.pop_front() else {
+            guard.finish();
+            return None;
+        };
+        if !first && !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+        Some((Ok::<_, Infallible>(frame), (frames, guard, false)))
+    });
     let content_type = if sse { "text/event-stream" } else { "application/json; charset=UTF-8" };
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(("cache-control", "no-cache"))
-        .streaming(stream::iter(frames))
+    HttpResponse::Ok().content_type(content_type).insert_header(("cache-control", "no-cache")).streaming(body)
+}
+
+/// Counts a stream as abandoned when it is dropped before its end.
+struct AbandonGuard {
+    state: web::Data<FakeState>,
+    finished: bool,
+}
+
+impl AbandonGuard {
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for AbandonGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.state.abandoned_streams.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 /// `POST /_fake/faults`: a list of faults (or one) to queue.
@@ -512,7 +555,7 @@ async fn usage() -> HttpResponse {
          POST /_fake/reset\n\
          GET  /_fake/requests\n\
          Faults: latency, rate_limited, daily_quota, unavailable, server_error, malformed_json, invalid_plan,\n\
-         safety_block, prompt_blocked, max_tokens, truncated_stream, bad_key\n",
+         safety_block, prompt_blocked, max_tokens, truncated_stream, bad_key, slow_stream (ms)\n",
     ))
 }
 

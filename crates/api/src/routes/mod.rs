@@ -2,6 +2,7 @@
 
 pub mod ai;
 pub mod auth;
+pub mod chat;
 pub mod fallback;
 pub mod knowledge;
 pub mod me;
@@ -85,6 +86,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(knowledge::list_docs)
             .service(knowledge::get_doc)
             .service(knowledge::update_doc)
-            .service(knowledge::delete_doc),
+            .service(knowledge::delete_doc)
+            .service(chat::send_message)
+            .service(chat::stream_message)
+            .service(chat::list_sessions)
+            .service(chat::get_chat_history)
+            .service(chat::delete_session),
     );
 }

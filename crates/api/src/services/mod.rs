@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod ai;
 pub mod budget;
+pub mod chat;
 pub mod credentials;
 pub mod knowledge;
 pub mod plans;

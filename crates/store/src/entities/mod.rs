@@ -1,5 +1,7 @@
 //! sea-orm entities: one module per table, private to this crate.
 
+pub(crate) mod chat_messages;
+pub(crate) mod chat_sessions;
 pub(crate) mod knowledge_docs;
 pub(crate) mod plan_tasks;
 pub(crate) mod plans;

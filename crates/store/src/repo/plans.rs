@@ -6,14 +6,17 @@ use chrono::Utc;
 use planwright_domain::{NewPlan, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, TokenUsage};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
 use crate::{
     StoreError,
     entities::{plan_tasks, plans},
-    repo::page::{self, Page, PageRequest},
+    repo::{
+        matching,
+        page::{self, Page, PageRequest},
+    },
 };
 
 const TABLE: &str = "plans";
@@ -93,6 +96,58 @@ pub async fn list(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(plans, request.limit, |plan| (0, plan.id)))
+}
+
+/// The caller's plans whose goal, summary or task titles mention the significant words of
+/// `query`, best match first (ties: newest first), at most `limit`. Only the 20 newest
+/// candidates are ranked.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Plan>, StoreError> {
+    let terms = matching::significant_terms(query);
+    if terms.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let (clause, mut values) = matching::any_like(backend, &["p.goal", "p.summary", "t.title"], &terms, 2);
+    values.insert(0, user_id.into());
+    let sql = format!(
+        "SELECT DISTINCT p.id FROM plans p LEFT JOIN plan_tasks t ON t.plan_id = p.id \
+         WHERE p.user_id = $1 AND {clause} ORDER BY p.id DESC LIMIT 20"
+    );
+    let ids: Vec<Uuid> = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect::<Result<_, _>>()?;
+    let mut ranked = Vec::with_capacity(ids.len());
+    for id in ids {
+        let plan = find(db, user_id, id).await?;
+        let titles: Vec<&str> = plan.tasks.iter().map(|task| task.title.as_str()).collect();
+        let score = 3 * matching::matched_terms(plan.goal.as_str(), &terms)
+            + matching::matched_terms(&format!("{} {}", plan.summary, titles.join(" ")), &terms);
+        ranked.push((score, plan));
+    }
+    ranked.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+    Ok(ranked.into_iter().take(limit).map(|(_, plan)| plan).collect())
+}
+
+/// The caller's most recently changed plan, if any.
+pub async fn latest(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<Plan>, StoreError> {
+    let row = plans::Entity::find()
+        .filter(plans::Column::UserId.eq(user_id))
+        .order_by_desc(plans::Column::UpdatedAt)
+        .order_by_desc(plans::Column::Id)
+        .one(db)
+        .await?;
+    match row {
+        Some(row) => find(db, user_id, row.id).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Applies an edit. With `tasks`, the list is replaced: tasks named by id keep their id and

@@ -3,15 +3,18 @@
 use chrono::Utc;
 use planwright_domain::{NewResource, Resource, ResourceChanges};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
 use crate::{
     StoreError,
     entities::resources,
-    repo::page::{self, Page, PageRequest},
+    repo::{
+        matching,
+        page::{self, Page, PageRequest},
+    },
 };
 
 /// Which resources to list.
@@ -78,6 +81,45 @@ pub async fn list(
     let rows = query.order_by_asc(resources::Column::Id).limit(request.limit + 1).all(db).await?;
     let items = rows.into_iter().map(to_resource).collect();
     Ok(Page::from_rows(items, request.limit, |resource| (0, resource.id)))
+}
+
+/// The caller's resources that mention the significant words of `query`, best match first
+/// (ties: newest first), at most `limit`. Only the 50 newest candidates are ranked.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Resource>, StoreError> {
+    let terms = matching::significant_terms(query);
+    if terms.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let content =
+        if backend == DatabaseBackend::Postgres { "content::text" } else { "CAST(content AS TEXT)" };
+    let (clause, mut values) =
+        matching::any_like(backend, &["name", "kind", "COALESCE(class_id, '')", content], &terms, 2);
+    values.insert(0, user_id.into());
+    let sql = format!(
+        "SELECT * FROM resources WHERE user_id = $1 AND {clause} ORDER BY created_at DESC, id DESC LIMIT 50"
+    );
+    let rows = resources::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    let mut ranked: Vec<(usize, Resource)> = rows
+        .into_iter()
+        .map(|row| {
+            let heading = format!("{} {} {}", row.name, row.kind, row.class_id.as_deref().unwrap_or(""));
+            let score = 3 * matching::matched_terms(&heading, &terms)
+                + matching::matched_terms(&row.content.to_string(), &terms);
+            (score, to_resource(row))
+        })
+        .collect();
+    // A stable sort keeps the newest-first order among equal scores.
+    ranked.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+    Ok(ranked.into_iter().take(limit).map(|(_, resource)| resource).collect())
 }
 
 /// Applies a partial update.

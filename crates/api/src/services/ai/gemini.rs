@@ -4,7 +4,8 @@
 //! so they are read as data, not as instructions. Answers are structured output checked
 //! against a JSON Schema derived from the types below.
 
-use planwright_domain::{Subtask, TokenUsage};
+use futures_util::StreamExt;
+use planwright_domain::{ChatRole, Subtask, TokenUsage};
 use planwright_gemini::{
     Client, Content, Error, GenerateContentRequest, GenerateContentResponse, GenerationConfig,
     ThinkingConfig, response_schema_for,
@@ -12,7 +13,10 @@ use planwright_gemini::{
 use schemars::JsonSchema;
 use serde::{Deserialize, de::DeserializeOwned};
 
-use super::{AiError, BreakdownPrompt, Generated, PlanPrompt, ProposedPlan, ProposedTask};
+use super::{
+    AiError, BreakdownPrompt, ChatDelta, ChatPrompt, ChatStream, Generated, PlanPrompt, ProposedPlan,
+    ProposedTask,
+};
 
 const PLAN_INSTRUCTIONS: &str = "You are Planwright, a planning assistant. Turn the user's goal into a \
 practical plan. Answer only with JSON that fits the response schema: `summary` is a short, friendly \
@@ -148,6 +152,25 @@ impl GeminiPlanner {
         Ok(Generated { value, model: self.model().to_owned(), usage })
     }
 
+    /// Answers a chat message in one piece.
+    pub async fn chat(&self, prompt: &ChatPrompt) -> Result<Generated<String>, AiError> {
+        let response = self.client.generate_content(chat_request(prompt)).await.map_err(map_error)?;
+        Ok(Generated { value: response.text(), model: self.model().to_owned(), usage: usage_of(&response) })
+    }
+
+    /// Answers a chat message as a stream, relaying each chunk as Gemini sends it. Failures
+    /// before the first chunk are returned here (after the client's retries); later ones end
+    /// the stream with an error.
+    pub async fn chat_stream(&self, prompt: &ChatPrompt) -> Result<ChatStream, AiError> {
+        let chunks = self.client.stream_generate_content(chat_request(prompt)).await.map_err(map_error)?;
+        Ok(Box::pin(chunks.map(|chunk| {
+            chunk.map_err(map_error).map(|chunk| ChatDelta {
+                text: chunk.text(),
+                usage: chunk.usage_metadata.is_some().then(|| usage_of(&chunk)),
+            })
+        })))
+    }
+
     async fn ask<T: DeserializeOwned>(
         &self,
         instructions: &str,
@@ -172,6 +195,26 @@ impl GeminiPlanner {
             AiError::BadOutput(format!("the answer was not valid JSON for the schema ({error})"))
         })
     }
+}
+
+/// The conversation as Gemini contents: the person's turns as `user`, the answers as `model`;
+/// instructions and retrieved material only in `systemInstruction`.
+fn chat_request(prompt: &ChatPrompt) -> GenerateContentRequest {
+    let contents = prompt
+        .turns
+        .iter()
+        .map(|turn| match turn.role {
+            ChatRole::User => Content::user(turn.text.clone()),
+            ChatRole::Assistant => Content::model(turn.text.clone()),
+        })
+        .collect();
+    let config = GenerationConfig::default()
+        .with_temperature(0.6)
+        .with_max_output_tokens(prompt.max_output_tokens)
+        .with_thinking_config(ThinkingConfig::default().with_thinking_budget(0));
+    GenerateContentRequest::new(contents)
+        .with_system_instruction(prompt.instruction.clone())
+        .with_generation_config(config)
 }
 
 fn usage_of(response: &GenerateContentResponse) -> TokenUsage {

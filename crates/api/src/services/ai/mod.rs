@@ -7,9 +7,10 @@
 pub mod gemini;
 pub mod offline;
 
-use std::time::Instant;
+use std::{pin::Pin, time::Instant};
 
-use planwright_domain::{Subtask, TokenUsage};
+use futures_util::Stream;
+use planwright_domain::{ChatRole, SourceKind, Subtask, TokenUsage};
 
 use crate::middleware::metrics::Metrics;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,52 @@ pub struct BreakdownPrompt {
     pub description: String,
 }
 
+/// What a chat answer is written from.
+#[derive(Debug, Clone)]
+pub struct ChatPrompt {
+    /// Instructions and the retrieved material, for `systemInstruction`.
+    pub instruction: String,
+    /// The conversation, oldest first, ending with the person's new message. Consecutive turns
+    /// of one role are already merged.
+    pub turns: Vec<ChatTurn>,
+    /// The retrieved material itself (the offline provider answers from it).
+    pub context: Vec<ContextItem>,
+    /// Most tokens the answer may have.
+    pub max_output_tokens: u32,
+}
+
+/// One turn of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatTurn {
+    /// Who spoke.
+    pub role: ChatRole,
+    /// What they said.
+    pub text: String,
+}
+
+/// One piece of retrieved material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextItem {
+    /// What it is.
+    pub kind: SourceKind,
+    /// Its title.
+    pub title: String,
+    /// The part of it that matched, short.
+    pub excerpt: String,
+}
+
+/// A piece of a streamed answer: text, and on the last piece what the answer cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatDelta {
+    /// The next piece of text (possibly empty).
+    pub text: String,
+    /// Set once, when the provider reports it (normally on the last piece).
+    pub usage: Option<TokenUsage>,
+}
+
+/// A streamed answer; it ends after the last piece, or with an error.
+pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatDelta, AiError>> + Send>>;
+
 /// An answer and what it cost.
 #[derive(Debug, Clone)]
 pub struct Generated<T> {
@@ -70,7 +117,7 @@ pub struct Generated<T> {
 }
 
 /// Why the AI gave no usable answer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AiError {
     /// The model refused the request (safety): nothing to retry.
     #[error("the AI declined this request: {0}")]
@@ -143,6 +190,37 @@ impl AiProvider {
         };
         metrics.observe_upstream(self.name(), outcome(&result), started.elapsed().as_secs_f64());
         result
+    }
+
+    /// Answers a chat message, counting the call in `metrics`.
+    pub async fn chat(&self, prompt: &ChatPrompt, metrics: &Metrics) -> Result<Generated<String>, AiError> {
+        let started = Instant::now();
+        let result = match self {
+            Self::Offline(planner) => Ok(planner.chat(prompt)),
+            Self::Gemini(planner) => planner.chat(prompt).await,
+        };
+        metrics.observe_upstream(self.name(), outcome(&result), started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Starts a streamed answer to a chat message. The caller reports how the stream ended with
+    /// [`AiProvider::observe_stream`].
+    pub async fn chat_stream(&self, prompt: &ChatPrompt) -> Result<ChatStream, AiError> {
+        match self {
+            Self::Offline(planner) => Ok(planner.chat_stream(prompt)),
+            Self::Gemini(planner) => planner.chat_stream(prompt).await,
+        }
+    }
+
+    /// Counts a finished (or failed, or abandoned) stream in `metrics`.
+    pub fn observe_stream<T>(
+        &self,
+        result: Option<&Result<T, AiError>>,
+        started: Instant,
+        metrics: &Metrics,
+    ) {
+        let label = result.map_or("cancelled", outcome);
+        metrics.observe_upstream(self.name(), label, started.elapsed().as_secs_f64());
     }
 }
 

@@ -1,9 +1,12 @@
 //! A deterministic planner that needs no network: the same goal always gives the same plan.
 //! It keeps the server's main job working out of the box and gives tests a stable answer.
 
-use planwright_domain::{Subtask, TokenUsage};
+use futures_util::stream;
+use planwright_domain::{ChatRole, SourceKind, Subtask, TokenUsage};
 
-use super::{BreakdownPrompt, Generated, PlanPrompt, ProposedPlan, ProposedTask};
+use super::{
+    BreakdownPrompt, ChatDelta, ChatPrompt, ChatStream, Generated, PlanPrompt, ProposedPlan, ProposedTask,
+};
 
 /// The model name offline answers carry.
 pub const MODEL: &str = "offline";
@@ -109,6 +112,60 @@ impl OfflinePlanner {
     }
 }
 
+impl OfflinePlanner {
+    /// An answer put together from the retrieved material, saying plainly that no model wrote it.
+    pub fn chat(&self, prompt: &ChatPrompt) -> Generated<String> {
+        let question = prompt
+            .turns
+            .iter()
+            .rev()
+            .find(|turn| turn.role == ChatRole::User)
+            .map(|turn| shorten(&turn.text.split_whitespace().collect::<Vec<_>>().join(" "), 200))
+            .unwrap_or_default();
+        let mut answer = String::from(
+            "_Offline mode: no AI model is connected, so this answer is assembled from your knowledge \
+             base, resources and plans rather than written by a model._\n\n",
+        );
+        if prompt.context.is_empty() {
+            answer.push_str(&format!(
+                "I found nothing in the knowledge base, your resources or your plans that matches \
+                 \"{question}\". Try other words, or add a document to your knowledge base."
+            ));
+        } else {
+            answer.push_str(&format!("Here is what I found for \"{question}\":\n"));
+            for item in &prompt.context {
+                let kind = match item.kind {
+                    SourceKind::Knowledge => "knowledge base",
+                    SourceKind::Resource => "your resources",
+                    SourceKind::Plan => "your plans",
+                };
+                let excerpt = shorten(&item.excerpt.split_whitespace().collect::<Vec<_>>().join(" "), 300);
+                answer.push_str(&format!("\n- **{}** ({kind}): {excerpt}", item.title));
+            }
+        }
+        Generated { value: answer, model: MODEL.to_owned(), usage: TokenUsage::default() }
+    }
+
+    /// [`OfflinePlanner::chat`] as a stream of a few words at a time, the way a model streams.
+    pub fn chat_stream(&self, prompt: &ChatPrompt) -> ChatStream {
+        let answer = self.chat(prompt).value;
+        let mut pieces: Vec<String> = Vec::new();
+        let mut piece = String::new();
+        for (index, word) in answer.split_inclusive(' ').enumerate() {
+            piece.push_str(word);
+            if index % 8 == 7 {
+                pieces.push(std::mem::take(&mut piece));
+            }
+        }
+        pieces.push(piece);
+        let last = pieces.len() - 1;
+        let deltas = pieces.into_iter().enumerate().map(move |(index, text)| {
+            Ok(ChatDelta { text, usage: (index == last).then(TokenUsage::default) })
+        });
+        Box::pin(stream::iter(deltas.collect::<Vec<_>>()))
+    }
+}
+
 /// Which of the four phases day `day` of `days` belongs to.
 fn phase_of(day: i64, days: i64) -> usize {
     match days {
@@ -173,6 +230,45 @@ mod tests {
         assert_eq!(phases.last(), Some(&3));
         assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{phases:?}");
         assert!(phases.contains(&1) && phases.contains(&2));
+    }
+
+    fn chat_prompt(context: Vec<super::super::ContextItem>) -> ChatPrompt {
+        ChatPrompt {
+            instruction: String::new(),
+            turns: vec![super::super::ChatTurn {
+                role: ChatRole::User,
+                text: "How do I revise graphs?".into(),
+            }],
+            context,
+            max_output_tokens: 100,
+        }
+    }
+
+    #[test]
+    fn offline_chat_says_so_and_answers_from_the_sources() {
+        let item = super::super::ContextItem {
+            kind: SourceKind::Knowledge,
+            title: "Spaced repetition".into(),
+            excerpt: "Review graphs after one day, then three, then seven.".into(),
+        };
+        let answer = OfflinePlanner.chat(&chat_prompt(vec![item])).value;
+        assert!(answer.contains("Offline mode"), "{answer}");
+        assert!(answer.contains("**Spaced repetition** (knowledge base): Review graphs"), "{answer}");
+        let empty = OfflinePlanner.chat(&chat_prompt(Vec::new())).value;
+        assert!(empty.contains("found nothing") && empty.contains("How do I revise graphs?"), "{empty}");
+    }
+
+    #[tokio::test]
+    async fn the_offline_stream_spells_out_the_same_answer() {
+        use futures_util::StreamExt;
+        let prompt = chat_prompt(Vec::new());
+        let deltas: Vec<ChatDelta> =
+            OfflinePlanner.chat_stream(&prompt).map(|delta| delta.unwrap()).collect().await;
+        assert!(deltas.len() > 1);
+        let text: String = deltas.iter().map(|delta| delta.text.as_str()).collect();
+        assert_eq!(text, OfflinePlanner.chat(&prompt).value);
+        assert!(deltas.last().and_then(|delta| delta.usage).is_some());
+        assert!(deltas[..deltas.len() - 1].iter().all(|delta| delta.usage.is_none()));
     }
 
     #[test]

@@ -1,0 +1,383 @@
+//! The chat: sessions grounded on the knowledge base, the caller's resources and plans.
+
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use futures_util::stream;
+use planwright_domain::{ChatMessage, ChatRole, ChatSession, ChatSource, SourceKind, TokenUsage};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Problem},
+    extract::{ApiJson, AuthUser},
+    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    routes::PageQuery,
+    services::chat::{self, ChatInput, StreamEvent},
+    state::AppState,
+};
+
+/// Default and largest number of messages a history read returns.
+const HISTORY_DEFAULT: u64 = 200;
+const HISTORY_MAX: u64 = 1_000;
+
+/// A message to the assistant.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"message": "How should I revise graph algorithms before the exam?"}))]
+pub struct ChatRequest {
+    /// The message, 1–4000 characters.
+    #[schema(min_length = 1, max_length = 4000)]
+    pub message: String,
+    /// The session to continue; left out, a new session starts. An unknown id is a 404.
+    pub session_id: Option<Uuid>,
+}
+
+/// Material an answer was grounded on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceResponse {
+    /// `knowledge`, `resource` or `plan`.
+    pub kind: SourceKindName,
+    /// The document's, resource's or plan's id.
+    pub id: Uuid,
+    /// Its title (a plan's goal, a resource's name).
+    pub title: String,
+}
+
+/// What kind of material a source is.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKindName {
+    /// A knowledge-base document.
+    Knowledge,
+    /// One of the caller's resources.
+    Resource,
+    /// One of the caller's plans.
+    Plan,
+}
+
+/// Tokens an answer cost.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageResponse {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u32,
+    /// Tokens generated.
+    pub output_tokens: u32,
+    /// Everything billed.
+    pub total_tokens: u32,
+}
+
+/// The assistant's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatResponse {
+    /// The answer, in Markdown.
+    pub response: String,
+    /// The session (new or continued).
+    pub session_id: Uuid,
+    /// The stored answer's id.
+    pub message_id: Uuid,
+    /// When the answer was stored.
+    pub timestamp: DateTime<Utc>,
+    /// What the answer was grounded on.
+    pub sources: Vec<SourceResponse>,
+    /// What the answer cost.
+    pub usage: UsageResponse,
+    /// The model that wrote it (`offline` for the built-in answerer).
+    pub model: String,
+}
+
+/// A chat session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    /// Id.
+    pub id: Uuid,
+    /// Taken from the first message.
+    pub title: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// When the last message was added.
+    pub updated_at: DateTime<Utc>,
+    /// Messages in it.
+    pub message_count: u64,
+}
+
+/// A page of sessions, most recently active first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// The sessions.
+    pub items: Vec<SessionResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// One message of a session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageResponse {
+    /// Id.
+    pub id: Uuid,
+    /// `user` or `assistant`.
+    #[schema(value_type = String, example = "user")]
+    pub role: ChatRole,
+    /// The text.
+    pub content: String,
+    /// When it was stored.
+    pub timestamp: DateTime<Utc>,
+    /// What an answer was grounded on (empty for the caller's messages).
+    pub sources: Vec<SourceResponse>,
+}
+
+/// A session's messages, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryResponse {
+    /// The session.
+    pub session_id: Uuid,
+    /// The latest `limit` messages, oldest first.
+    pub messages: Vec<MessageResponse>,
+    /// Whether older messages were left out.
+    pub has_more: bool,
+}
+
+/// How much history to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// The latest this many messages, 1–1000 (default 200).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+impl From<&ChatSource> for SourceResponse {
+    fn from(source: &ChatSource) -> Self {
+        let kind = match source.kind {
+            SourceKind::Knowledge => SourceKindName::Knowledge,
+            SourceKind::Resource => SourceKindName::Resource,
+            SourceKind::Plan => SourceKindName::Plan,
+        };
+        Self { kind, id: source.id, title: source.title.clone() }
+    }
+}
+
+impl From<TokenUsage> for UsageResponse {
+    fn from(usage: TokenUsage) -> Self {
+        Self {
+            prompt_tokens: usage.prompt_tokens,
+            output_tokens: usage.output_tokens,
+            total_tokens: usage.total_tokens,
+        }
+    }
+}
+
+impl From<ChatSession> for SessionResponse {
+    fn from(session: ChatSession) -> Self {
+        Self {
+            id: session.id,
+            title: session.title,
+            created_at: session.created_at,
+            updated_at: session.updated_at,
+            message_count: session.message_count,
+        }
+    }
+}
+
+impl From<ChatMessage> for MessageResponse {
+    fn from(message: ChatMessage) -> Self {
+        Self {
+            id: message.id,
+            role: message.role,
+            sources: message.sources.iter().map(Into::into).collect(),
+            content: message.content,
+            timestamp: message.created_at,
+        }
+    }
+}
+
+impl ChatResponse {
+    fn from_answer(session_id: Uuid, message: ChatMessage) -> Self {
+        Self {
+            session_id,
+            message_id: message.id,
+            timestamp: message.created_at,
+            sources: message.sources.iter().map(Into::into).collect(),
+            usage: message.usage.unwrap_or_default().into(),
+            model: message.model.unwrap_or_default(),
+            response: message.content,
+        }
+    }
+}
+
+impl From<ChatRequest> for ChatInput {
+    fn from(request: ChatRequest) -> Self {
+        Self { message: request.message, session_id: request.session_id }
+    }
+}
+
+/// Ask the assistant.
+///
+/// The message is stored first; the answer is grounded on the best-matching knowledge documents,
+/// the caller's resources and plans (returned as `sources`) and on the session's recent turns.
+/// Without `session_id` a new session starts, titled by this message. If the AI fails, the
+/// answer is a 5xx problem and the message stays in the history.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "The answer, stored in the session.", body = ChatResponse),
+        (status = 404, description = "`session_id` is not one of the caller's sessions.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, AiProblems, ServerProblems
+    )
+)]
+#[post("/chat")]
+pub async fn send_message(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<ChatRequest>,
+) -> Result<web::Json<ChatResponse>, ApiError> {
+    let prepared = chat::prepare(&state, auth.user_id, body.into()).await?;
+    let answer = chat::answer(&state, auth.user_id, prepared).await?;
+    Ok(web::Json(ChatResponse::from_answer(answer.session_id, answer.message)))
+}
+
+/// Ask the assistant, streaming the answer as server-sent events.
+///
+/// Validation, an unknown session and a spent budget are answered as problems before the
+/// stream starts. Then the events are: `session` `{"session_id"}`; `delta` `{"text"}` as the
+/// model writes; and last either `done` `{"message_id", "session_id", "timestamp", "sources",
+/// "usage", "model"}` once the answer is stored, or `error` `{"status", "detail"}` (nothing is
+/// stored for a failed answer; the message stays). Lines starting with `:` are keep-alives.
+/// Closing the connection stops the model.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "The answer as `text/event-stream`.", body = String, content_type = "text/event-stream",
+            example = json!("event: session\ndata: {\"session_id\":\"0193...\"}\n\nevent: delta\ndata: {\"text\":\"Start with\"}\n\nevent: done\ndata: {\"message_id\":\"0193...\",\"sources\":[],\"usage\":{\"prompt_tokens\":120,\"output_tokens\":80,\"total_tokens\":200}}\n\n")),
+        (status = 404, description = "`session_id` is not one of the caller's sessions.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, AiProblems, ServerProblems
+    )
+)]
+#[post("/chat/stream")]
+pub async fn stream_message(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<ChatRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let prepared = chat::prepare(&state, auth.user_id, body.into()).await?;
+    let events = chat::stream(state.get_ref().clone(), auth.user_id, prepared);
+    let body = stream::unfold(events, |mut events| async move {
+        let event = events.recv().await?;
+        Some((Ok::<_, std::convert::Infallible>(sse_frame(&event)), events))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        // nginx would otherwise buffer the stream.
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body))
+}
+
+/// One event in the `text/event-stream` format.
+fn sse_frame(event: &StreamEvent) -> Bytes {
+    let (name, data) = match event {
+        StreamEvent::Session { session_id } => ("session", json!({ "session_id": session_id })),
+        StreamEvent::Delta { text } => ("delta", json!({ "text": text })),
+        StreamEvent::Done { message } => (
+            "done",
+            json!({
+                "message_id": message.id,
+                "session_id": message.session_id,
+                "timestamp": message.created_at,
+                "sources": message.sources.iter().map(SourceResponse::from).collect::<Vec<_>>(),
+                "usage": UsageResponse::from(message.usage.unwrap_or_default()),
+                "model": message.model,
+            }),
+        ),
+        StreamEvent::Error { status, detail } => ("error", json!({ "status": status, "detail": detail })),
+        StreamEvent::KeepAlive => return Bytes::from_static(b": keep-alive\n\n"),
+    };
+    // serde_json never writes a raw newline, so the data stays on one line.
+    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+}
+
+/// The caller's chat sessions, most recently active first.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of sessions.", body = SessionList),
+        (status = 400, description = "`limit` or `cursor` is not valid.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/chat/sessions")]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<SessionList>, ApiError> {
+    let page = chat::list_sessions(&state, auth.user_id, &query.page()?).await?;
+    Ok(web::Json(SessionList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// A session's messages, oldest first.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("session_id" = Uuid, Path, description = "The session's id."), HistoryQuery),
+    responses(
+        (status = 200, description = "The latest messages, oldest first.", body = HistoryResponse),
+        (status = 400, description = "`limit` is not valid.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not one of the caller's sessions.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/chat/{session_id}/history")]
+pub async fn get_chat_history(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<Uuid>,
+    query: web::Query<HistoryQuery>,
+) -> Result<web::Json<HistoryResponse>, ApiError> {
+    let limit = match query.limit {
+        None => HISTORY_DEFAULT,
+        Some(limit) => {
+            u64::try_from(limit).ok().filter(|l| (1..=HISTORY_MAX).contains(l)).ok_or_else(|| {
+                ApiError::bad_request(Some("limit"), format!("limit must be between 1 and {HISTORY_MAX}."))
+            })?
+        }
+    };
+    let session_id = path.into_inner();
+    let (messages, has_more) = chat::history(&state, auth.user_id, session_id, limit).await?;
+    Ok(web::Json(HistoryResponse {
+        session_id,
+        messages: messages.into_iter().map(Into::into).collect(),
+        has_more,
+    }))
+}
+
+/// Reset: delete a session and all its messages.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("session_id" = Uuid, Path, description = "The session's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "Not one of the caller's sessions.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[delete("/chat/{session_id}")]
+pub async fn delete_session(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    chat::delete_session(&state, auth.user_id, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
