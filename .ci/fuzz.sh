@@ -33,6 +33,8 @@ fi
 "$venv/bin/schemathesis" --version
 
 # Generous auth limits so the fuzzer explores instead of meeting 429 (a documented answer anyway).
+# A Google OAuth client is configured so the connect route answers; Google itself is never
+# contacted (the fuzzed user connects no Google calendar; the callback only sees forged states).
 PLANWRIGHT_ENV=test \
 PLANWRIGHT_CONFIG_DIR="$root/config" \
 PLANWRIGHT__SERVER__PORT="$port" \
@@ -41,6 +43,8 @@ PLANWRIGHT__DATABASE__URL="sqlite://$work/fuzz.db?mode=rwc" \
 PLANWRIGHT__RATE_LIMIT__PER_IP=1000000 \
 PLANWRIGHT__RATE_LIMIT__PER_ACCOUNT=1000000 \
 PLANWRIGHT__LOG__FILTER=error \
+PLANWRIGHT__GOOGLE__CLIENT_ID=fuzz-client.apps.googleusercontent.com \
+PLANWRIGHT__GOOGLE__CLIENT_SECRET=fuzz-secret \
   "$root/target/release/planwright" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 

@@ -11,6 +11,7 @@ mod m20261121_000005_create_tasks_and_ai_usage;
 mod m20261121_000006_create_resources;
 mod m20261121_000007_create_knowledge_docs;
 mod m20261121_000008_create_chat;
+mod m20261121_000009_create_calendar;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_create_resources::Migration),
             Box::new(m20261121_000007_create_knowledge_docs::Migration),
             Box::new(m20261121_000008_create_chat::Migration),
+            Box::new(m20261121_000009_create_calendar::Migration),
         ]
     }
 }

@@ -93,7 +93,7 @@ pub async fn spawn_replica(other: &TestApp) -> TestApp {
 }
 
 async fn start(mut settings: Settings) -> TestApp {
-    settings.server.port = 0;
+    // Port 0 (from config/test.toml) unless a test reserved one to know its own URL up front.
     settings.server.host = "127.0.0.1".to_owned();
     if std::env::var_os("TEST_LOG").is_some() {
         planwright::telemetry::init(&settings.log);

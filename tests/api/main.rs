@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod calendar;
 mod chat;
 mod errors;
+mod feed;
 mod gemini;
 mod helpers;
 mod isolation;

@@ -235,9 +235,21 @@ fn strip_port(addr: &str) -> &str {
 }
 
 /// Turns actix's path-parameter errors into 404 problems: an id that does not parse names no
-/// resource.
+/// resource. When the path is really a more specific route (`DELETE /chat/sessions` reaching
+/// `DELETE /chat/{session_id}`), the answer is that route's 405.
 pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
-    ApiError::NotFound(format!("Nothing exists at {}: the id in the path is not valid.", req.path())).into()
+    let method = req.method().as_str().to_owned();
+    let allowed = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .and_then(|state| state.routes.allowed(req.path()))
+        .filter(|allowed| !allowed.contains(&method));
+    match allowed {
+        Some(allowed) => ApiError::MethodNotAllowed { method, allowed }.into(),
+        None => {
+            ApiError::NotFound(format!("Nothing exists at {}: the id in the path is not valid.", req.path()))
+                .into()
+        }
+    }
 }
 
 /// Turns actix's query-string errors into 400 problems naming the parameter.

@@ -2,11 +2,12 @@
 //! the OpenAPI document and the server start-up.
 //!
 //! Handlers stay thin: parse input into domain types, call one service, map the result to a
-//! response type. Services orchestrate the store (and, later, the Gemini and calendar clients).
+//! response type. Services orchestrate the store and the Gemini and calendar clients; `jobs` runs background work.
 //! This crate does not load configuration or run migrations: the `planwright` binary does.
 
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;

@@ -26,6 +26,7 @@ use crate::error::{Problem, ProblemField};
         (name = "accounts", description = "Registration, login, token rotation and the caller's profile."),
         (name = "plans", description = "Goal to plan: generate, review, edit, delete."),
         (name = "tasks", description = "The task manager, with AI breakdown into sub-tasks."),
+        (name = "calendar", description = "Calendars: the built-in one and Google (OAuth connection, sync, push), upcoming events, new events, the ICS feed."),
         (name = "chat", description = "Chat sessions grounded on the knowledge base and the caller's resources and plans, with streaming."),
         (name = "knowledge", description = "The knowledge base: your documents and read-only global ones, ranked search."),
         (name = "resources", description = "The caller's own material (any JSON), by class and type."),

@@ -64,6 +64,56 @@ pub struct Settings {
     pub knowledge: KnowledgeSettings,
     /// The chat.
     pub chat: ChatSettings,
+    /// The Google OAuth client and endpoints.
+    pub google: GoogleSettings,
+    /// Calendar sync.
+    pub calendar: CalendarSettings,
+}
+
+/// The Google OAuth client (Calendar access) and Google's endpoints.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GoogleSettings {
+    /// OAuth client id; Google Calendar is offered only when a client is configured.
+    pub client_id: Option<String>,
+    /// OAuth client secret; never logged.
+    pub client_secret: Option<SecretString>,
+    /// Google's downloaded `client_secret.json` (`web` or `installed`), instead of the two above.
+    pub client_secret_file: Option<String>,
+    /// The callback URL registered with Google (this server's
+    /// `/api/v1/calendar/google/callback`, as the browser reaches it).
+    pub redirect_uri: String,
+    /// Frontend origins a connection may return to (`redirect_to`); the first is the default.
+    pub frontend_origins: Vec<String>,
+    /// Google's authorization endpoint.
+    pub auth_url: String,
+    /// Google's token endpoint.
+    pub token_url: String,
+    /// Google's revocation endpoint.
+    pub revoke_url: String,
+    /// The Calendar API's base URL.
+    pub calendar_base_url: String,
+    /// Seconds one Google call may take.
+    pub timeout_secs: u64,
+    /// Retries of a rate-limited or failed Google call, with jittered backoff.
+    pub max_retries: u32,
+}
+
+/// Calendar sync.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CalendarSettings {
+    /// Seconds between background syncs of a connection; 0 turns background sync off.
+    pub sync_interval_secs: u64,
+    /// Up to this many seconds are added at random to each interval, so replicas spread out.
+    pub sync_jitter_secs: u64,
+    /// A full sync reads events from this many days ago...
+    pub sync_past_days: u32,
+    /// ...to this many days ahead.
+    pub sync_future_days: u32,
+    /// The public URL of `/api/v1/calendar/google/notifications`; set, connections open push
+    /// channels and Google's notifications trigger incremental syncs.
+    pub webhook_url: Option<String>,
+    /// Hours a push channel is asked to live; it is renewed a day before it ends.
+    pub channel_ttl_hours: u32,
 }
 
 /// The chat.
@@ -129,6 +179,10 @@ pub struct ServerSettings {
     pub json_body_limit_bytes: usize,
     /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind a trusted proxy).
     pub trust_proxy_headers: bool,
+    /// The server's public address (`https://api.example.com`), for links it hands out (the ICS
+    /// feed URL); unset, they are built from the request's scheme and host.
+    #[serde(default)]
+    pub public_base_url: Option<String>,
 }
 
 /// Where data lives.
@@ -164,6 +218,9 @@ pub struct AuthSettings {
 pub struct SecuritySettings {
     /// Base64 of 32 random bytes (AES-256-GCM key); generated in development when unset.
     pub encryption_key: Option<SecretString>,
+    /// Earlier keys, still used to open values sealed before a rotation.
+    #[serde(default)]
+    pub previous_encryption_keys: Vec<SecretString>,
 }
 
 /// Cross-origin access for browser frontends.
@@ -254,6 +311,15 @@ impl Settings {
             if origin != "*" && !is_origin(origin) {
                 return Err(format!(
                     "cors.allowed_origins: {origin:?} is not an origin like \"https://app.example.com\" (scheme, host, optional port; no path)"
+                ));
+            }
+        }
+        if let Some(url) = self.server.public_base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            let host =
+                url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or_default();
+            if host.is_empty() || host.starts_with('/') || url.contains(['?', '#']) {
+                return Err(format!(
+                    "server.public_base_url: {url:?} is not a base URL like \"https://api.example.com\""
                 ));
             }
         }

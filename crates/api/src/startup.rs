@@ -18,11 +18,13 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     extract,
-    middleware::{metrics, problems, request_id},
+    middleware::{metrics, problems, request_id, root_span::RedactingRootSpan},
     routes::{self, fallback::RouteTable},
     services::{
         ai::{AiProvider, gemini::GeminiPlanner, offline::OfflinePlanner},
+        calendar::{CalendarServices, GoogleCalendar},
         credentials::{AccessTokens, PasswordHashing},
+        crypto::TokenCipher,
         rate_limit::RateLimiter,
     },
     settings::{AiProviderKind, AiSettings, CorsSettings, Settings},
@@ -34,6 +36,8 @@ pub struct Application {
     port: u16,
     server: Server,
     ai: String,
+    calendar: String,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -54,6 +58,11 @@ impl AppState {
             PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
         let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
         let ai = ai_provider(&settings.ai)?;
+        let encryption_key = settings.security.encryption_key.clone().ok_or_else(|| {
+            anyhow::anyhow!("security.encryption_key is not set (PLANWRIGHT__SECURITY__ENCRYPTION_KEY)")
+        })?;
+        let cipher = TokenCipher::new(&encryption_key, &settings.security.previous_encryption_keys)?;
+        let google = GoogleCalendar::from_settings(&settings)?.map(Arc::new);
         let routes = RouteTable::new(
             openapi,
             &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])],
@@ -65,6 +74,7 @@ impl AppState {
             passwords,
             rate_limiter,
             ai,
+            calendar: CalendarServices { google, cipher },
             metrics: metrics::Metrics::new()?,
             routes: Arc::new(routes),
         })
@@ -123,6 +133,8 @@ impl Application {
         );
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
         let ai = format!("{} ({})", state.ai.name(), state.ai.model());
+        let calendar = if state.calendar.google.is_some() { "google+local" } else { "local" }.to_owned();
+        let jobs = crate::jobs::calendar_sync::spawn(state.get_ref().clone()).into_iter().collect();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -145,19 +157,24 @@ impl Application {
                 .wrap(from_fn(problems::ensure_problem_json))
                 .wrap(from_fn(metrics::record))
                 .wrap(from_fn(request_id::echo))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactingRootSpan>::new())
         })
         .workers(workers)
         .shutdown_timeout(shutdown_timeout)
         .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Self { port, server, ai })
+        Ok(Self { port, server, ai, calendar, jobs })
     }
 
     /// The AI provider and model in use, e.g. `gemini (gemini-2.5-flash)`.
     pub fn ai_provider(&self) -> &str {
         &self.ai
+    }
+
+    /// The calendar providers in use: `local`, or `google+local`.
+    pub fn calendar_provider(&self) -> &str {
+        &self.calendar
     }
 
     /// The port actually bound.
@@ -179,12 +196,16 @@ impl Application {
             tracing::info!(signal, "shutting down: no new connections, finishing in-flight requests");
             handle.stop(true).await;
         });
-        self.server.await
+        let result = self.server.await;
+        self.jobs.iter().for_each(tokio::task::JoinHandle::abort);
+        result
     }
 
     /// Serves until stopped through [`Application::handle`] (no signal handling; for tests).
     pub async fn run_without_signals(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.jobs.iter().for_each(tokio::task::JoinHandle::abort);
+        result
     }
 }
 

@@ -9,6 +9,7 @@ use crate::{
     routes::fallback::RouteTable,
     services::{
         ai::AiProvider,
+        calendar::CalendarServices,
         credentials::{AccessTokens, PasswordHashing},
         rate_limit::RateLimiter,
     },
@@ -30,6 +31,8 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     /// The AI behind plans and breakdowns.
     pub ai: AiProvider,
+    /// Google Calendar (when configured) and the cipher for tokens at rest.
+    pub calendar: CalendarServices,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// The documented routes, for 404/405 answers.

@@ -6,6 +6,7 @@
 //! working time.
 //! This crate does no I/O and knows nothing of HTTP, databases or upstream APIs.
 
+mod calendar;
 mod chat;
 mod error;
 mod knowledge;
@@ -15,6 +16,10 @@ mod schedule;
 mod task;
 mod user;
 
+pub use calendar::{
+    CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
+    WatchChannel, parse_event_description, parse_event_summary,
+};
 pub use chat::{
     CHAT_MESSAGE_MAX, CHAT_TITLE_MAX, ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage,
     SourceKind, parse_chat_message, session_title,

@@ -102,8 +102,7 @@ async fn serve(loaded: configuration::Loaded) -> anyhow::Result<()> {
         database = %backend,
         migrations = if settings.database.run_migrations { "applied at start" } else { "manual" },
         ai_provider = application.ai_provider(),
-        // The calendar integration arrives with the calendar feature.
-        calendar_provider = "none",
+        calendar_provider = application.calendar_provider(),
         "Planwright is listening"
     );
     application.run_until_stopped().await?;

@@ -3,3 +3,4 @@
 pub mod metrics;
 pub mod problems;
 pub mod request_id;
+pub mod root_span;

@@ -127,6 +127,31 @@ pub struct MessageResponse {
     pub sources: Vec<SourceResponse>,
 }
 
+/// One server-sent event of `POST /chat/stream`, as an SSE parser reads it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatStreamEvent {
+    /// `session` (first), `delta` (a piece of the answer), then `done` or `error` (last).
+    pub event: ChatStreamEventName,
+    /// JSON: `{"session_id"}` for `session`; `{"text"}` for `delta`; `{"message_id", "session_id",
+    /// "timestamp", "sources", "usage", "model"}` for `done`; `{"status", "detail"}` for `error`.
+    #[schema(example = "{\"text\":\"Start with\"}")]
+    pub data: String,
+}
+
+/// The names of the chat stream's events.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatStreamEventName {
+    /// The session the answer belongs to.
+    Session,
+    /// The next piece of the answer.
+    Delta,
+    /// The answer is complete and stored.
+    Done,
+    /// The answer failed; nothing was stored for it.
+    Error,
+}
+
 /// A session's messages, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryResponse {
@@ -252,8 +277,7 @@ pub async fn send_message(
     security(("bearer" = [])),
     request_body = ChatRequest,
     responses(
-        (status = 200, description = "The answer as `text/event-stream`.", body = String, content_type = "text/event-stream",
-            example = json!("event: session\ndata: {\"session_id\":\"0193...\"}\n\nevent: delta\ndata: {\"text\":\"Start with\"}\n\nevent: done\ndata: {\"message_id\":\"0193...\",\"sources\":[],\"usage\":{\"prompt_tokens\":120,\"output_tokens\":80,\"total_tokens\":200}}\n\n")),
+        (status = 200, description = "The answer as `text/event-stream`: a sequence of events, each described by this schema.", body = ChatStreamEvent, content_type = "text/event-stream"),
         (status = 404, description = "`session_id` is not one of the caller's sessions.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, BodyProblems, AiProblems, ServerProblems
     )

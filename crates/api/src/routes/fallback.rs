@@ -49,20 +49,27 @@ impl RouteTable {
         let segments = split(template)
             .map(|s| match s {
                 "*" => Segment::Rest,
-                s if s.starts_with('{') && s.ends_with('}') => Segment::Param,
+                // `{id}`, and also `{token}.ics`: one path segment of any value.
+                s if s.starts_with('{') => Segment::Param,
                 s => Segment::Literal(s.to_owned()),
             })
             .collect();
         self.routes.push((segments, methods));
     }
 
-    /// The methods `path` answers to, if any route matches it.
+    /// The methods `path` answers to, if any route matches it. Where templates overlap
+    /// (`/chat/stream` and `/chat/{session_id}`), only the most specific ones count: those with
+    /// the most literal segments.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = split(path).collect();
-        let mut allowed: Vec<String> = self
-            .routes
-            .iter()
-            .filter(|(segments, _)| matches(segments, &parts))
+        let matching: Vec<&(Vec<Segment>, Vec<String>)> =
+            self.routes.iter().filter(|(segments, _)| matches(segments, &parts)).collect();
+        let literals =
+            |segments: &[Segment]| segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+        let most = matching.iter().map(|(segments, _)| literals(segments)).max()?;
+        let mut allowed: Vec<String> = matching
+            .into_iter()
+            .filter(|(segments, _)| literals(segments) == most)
             .flat_map(|(_, methods)| methods.iter().cloned())
             .collect();
         if allowed.is_empty() {
@@ -109,6 +116,8 @@ mod tests {
         table.add("/api/v1/me", vec!["GET".into(), "PATCH".into(), "DELETE".into()]);
         table.add("/api/v1/tasks/{id}", vec!["GET".into()]);
         table.add("/docs/*", vec!["GET".into()]);
+        table.add("/api/v1/chat/stream", vec!["POST".into()]);
+        table.add("/api/v1/chat/{session_id}", vec!["DELETE".into()]);
         table
     }
 
@@ -118,6 +127,12 @@ mod tests {
         assert_eq!(table().allowed("/api/v1/me/"), Some(vec!["DELETE".into(), "GET".into(), "PATCH".into()]));
         assert_eq!(table().allowed("/api/v1/tasks/42"), Some(vec!["GET".into()]));
         assert_eq!(table().allowed("/docs/swagger-ui.css"), Some(vec!["GET".into()]));
+    }
+
+    #[test]
+    fn the_most_specific_template_wins() {
+        assert_eq!(table().allowed("/api/v1/chat/stream"), Some(vec!["POST".into()]));
+        assert_eq!(table().allowed("/api/v1/chat/0193"), Some(vec!["DELETE".into()]));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 
 pub mod ai;
 pub mod auth;
+pub mod calendar;
 pub mod chat;
 pub mod fallback;
+pub mod feed;
 pub mod knowledge;
 pub mod me;
 pub mod plans;
@@ -91,6 +93,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(chat::stream_message)
             .service(chat::list_sessions)
             .service(chat::get_chat_history)
-            .service(chat::delete_session),
+            .service(chat::delete_session)
+            .service(calendar::authorize_google)
+            .service(calendar::google_callback)
+            .service(calendar::list_connections)
+            .service(calendar::delete_connection)
+            .service(calendar::sync_now)
+            .service(calendar::sync_status)
+            .service(calendar::upcoming_events)
+            .service(calendar::create_event)
+            .service(feed::create_calendar_feed)
+            .service(feed::get_calendar_feed)
+            .service(calendar::google_notification),
     );
 }

@@ -74,6 +74,8 @@ pub async fn register(
         other => other.into(),
     })?;
     tracing::info!(user_id = %user.id, "account registered");
+    // Every account has the built-in calendar from the start.
+    repo::calendar::ensure_local(state.db.conn(), user.id).await?;
     start_session(state, user, Uuid::now_v7()).await
 }
 
@@ -175,6 +177,8 @@ pub async fn update_profile(state: &AppState, user_id: Uuid, changes: UserChange
 /// Deletes the account and everything it owns.
 #[tracing::instrument(skip(state))]
 pub async fn delete_account(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    // Google grants are revoked first: once the rows are gone, so are the tokens to revoke with.
+    crate::services::calendar::release_all(state, user_id).await?;
     repo::users::delete(state.db.conn(), user_id).await.map_err(account_gone)?;
     tracing::info!(%user_id, "account deleted");
     Ok(())

@@ -3,8 +3,11 @@
 pub mod accounts;
 pub mod ai;
 pub mod budget;
+pub mod calendar;
 pub mod chat;
 pub mod credentials;
+pub mod crypto;
+pub mod feed;
 pub mod knowledge;
 pub mod plans;
 pub mod rate_limit;

@@ -1,8 +1,12 @@
 //! sea-orm entities: one module per table, private to this crate.
 
+pub(crate) mod calendar_connections;
+pub(crate) mod calendar_events;
+pub(crate) mod calendar_feeds;
 pub(crate) mod chat_messages;
 pub(crate) mod chat_sessions;
 pub(crate) mod knowledge_docs;
+pub(crate) mod oauth_states;
 pub(crate) mod plan_tasks;
 pub(crate) mod plans;
 pub(crate) mod refresh_tokens;

@@ -2,9 +2,13 @@
 //! (a pool or a transaction), takes the owning `user_id` for user data, and returns domain types.
 
 pub mod ai_usage;
+pub mod calendar;
 pub mod chat;
+pub mod feeds;
 pub mod knowledge;
+pub mod leases;
 mod matching;
+pub mod oauth_states;
 pub mod page;
 pub mod plans;
 pub mod rate_limits;

@@ -1,0 +1,5 @@
+//! Background work every replica runs: periodic calendar sync, push-channel renewal and
+//! housekeeping. Work on one connection is guarded by a database lease, so replicas never
+//! duplicate it.
+
+pub mod calendar_sync;

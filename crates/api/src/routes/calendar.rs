@@ -1,0 +1,532 @@
+//! Calendars: connecting Google, connections, sync, upcoming events, new events, push
+//! notifications.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, post, web};
+use chrono::{DateTime, Utc};
+use planwright_domain::{
+    CalendarConnection, ConnectionStatus, TimeZone, ValidationErrors, parse_event_description,
+    parse_event_summary,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Problem},
+    extract::{ApiJson, AuthUser},
+    openapi::{AuthProblems, BodyProblems, ServerProblems},
+    services::calendar::{
+        self as calendar,
+        connect::{self, Callback},
+        events::{self, NewEvent, PlacedEvent},
+        sync::{self, SyncReport},
+    },
+    state::AppState,
+};
+
+/// Where to return after connecting.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeQuery {
+    /// A URL on a configured frontend origin (default: the first configured origin).
+    pub redirect_to: Option<String>,
+}
+
+/// Google's consent screen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizeResponse {
+    /// Send the browser here.
+    pub authorization_url: String,
+}
+
+/// What Google's redirect carries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    /// The authorization code (on consent).
+    pub code: Option<String>,
+    /// The state sent with the consent screen.
+    pub state: Option<String>,
+    /// Google's error, e.g. `access_denied`.
+    pub error: Option<String>,
+    /// Scopes granted (informational; the token response is what counts).
+    pub scope: Option<String>,
+}
+
+/// A calendar connection (tokens are never returned).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    /// Id.
+    pub id: Uuid,
+    /// `google` or `local`.
+    #[schema(example = "google")]
+    pub provider: String,
+    /// The Google account.
+    pub account_email: Option<String>,
+    /// The calendar (`primary`; `local` for the built-in one).
+    pub calendar_id: String,
+    /// `active`, `needs_reauth` or `revoked`.
+    #[schema(example = "active")]
+    pub status: String,
+    /// When the last sync finished.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// `ok` or `error`; `null` before the first sync.
+    pub last_sync_status: Option<String>,
+    /// Why the last sync (or the connection) failed.
+    pub last_error: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The caller's connections.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionList {
+    /// The built-in calendar first, then Google.
+    pub items: Vec<ConnectionResponse>,
+    /// Always `null`: the list fits one page.
+    pub next_cursor: Option<String>,
+}
+
+/// Which connection to sync.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SyncRequest {
+    /// One connection; left out, all of the caller's.
+    pub connection_id: Option<Uuid>,
+}
+
+/// How syncing one connection went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResultResponse {
+    /// The connection.
+    pub connection_id: Uuid,
+    /// `ok`, `in_progress` (another sync is running), `needs_reauth` or `error`.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// Events new here.
+    pub added: u64,
+    /// Events changed.
+    pub updated: u64,
+    /// Events removed.
+    pub removed: u64,
+    /// What went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The results of a sync.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResponse {
+    /// One per connection.
+    pub results: Vec<SyncResultResponse>,
+}
+
+/// A connection's sync state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncStatusResponse {
+    /// The connection.
+    pub connection_id: Uuid,
+    /// `never`, `ok`, `error` or `needs_reauth`.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// When the last sync finished.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// The last error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Sync states of the caller's connections.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncStatusList {
+    /// One per connection.
+    pub items: Vec<SyncStatusResponse>,
+    /// Always `null`.
+    pub next_cursor: Option<String>,
+}
+
+/// Which events to show.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UpcomingQuery {
+    /// How many, 1–100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// How many days ahead, 1–365 (default 7).
+    #[param(minimum = 1, maximum = 365)]
+    pub days: Option<i64>,
+}
+
+/// An event on one of the caller's calendars.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    /// Our id.
+    pub id: Uuid,
+    /// The calendar's connection.
+    pub connection_id: Uuid,
+    /// `google` or `local`.
+    #[schema(example = "google")]
+    pub provider: String,
+    /// The provider's event id.
+    pub provider_event_id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Start (all-day events: midnight in the caller's time zone).
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+    /// Whether it spans whole days.
+    pub all_day: bool,
+    /// Location.
+    pub location: Option<String>,
+    /// Link to the event at the provider.
+    pub html_link: Option<String>,
+    /// The plan task it was scheduled for.
+    pub plan_task_id: Option<Uuid>,
+}
+
+/// Upcoming events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpcomingResponse {
+    /// By start.
+    pub events: Vec<EventResponse>,
+}
+
+/// A new event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"summary": "Study session", "start": "2026-12-01T09:00:00+01:00", "end": "2026-12-01T10:30:00+01:00", "time_zone": "Europe/Berlin"}))]
+pub struct CreateEventRequest {
+    /// Title, 1–1024 characters.
+    #[schema(min_length = 1, max_length = 1024)]
+    pub summary: String,
+    /// Description, up to 8000 characters.
+    #[schema(max_length = 8000)]
+    pub description: Option<String>,
+    /// Start, RFC 3339 with offset.
+    pub start: DateTime<Utc>,
+    /// End, after the start.
+    pub end: DateTime<Utc>,
+    /// IANA zone the event is shown in at Google.
+    pub time_zone: Option<String>,
+    /// The calendar; default: the caller's Google calendar, else the built-in one.
+    pub connection_id: Option<Uuid>,
+}
+
+impl From<CalendarConnection> for ConnectionResponse {
+    fn from(connection: CalendarConnection) -> Self {
+        Self {
+            id: connection.id,
+            provider: connection.provider.as_str().to_owned(),
+            account_email: connection.account_email,
+            calendar_id: connection.calendar_id,
+            status: connection.status.as_str().to_owned(),
+            last_synced_at: connection.last_synced_at,
+            last_sync_status: connection.last_sync_status,
+            last_error: connection.last_error,
+            created_at: connection.created_at,
+        }
+    }
+}
+
+impl From<SyncReport> for SyncResultResponse {
+    fn from(report: SyncReport) -> Self {
+        let status = match report.status {
+            sync::SyncStatus::Ok => "ok",
+            sync::SyncStatus::InProgress => "in_progress",
+            sync::SyncStatus::NeedsReauth => "needs_reauth",
+            sync::SyncStatus::Error => "error",
+        };
+        Self {
+            connection_id: report.connection_id,
+            status: status.to_owned(),
+            added: report.added,
+            updated: report.updated,
+            removed: report.removed,
+            error: report.error,
+        }
+    }
+}
+
+impl From<PlacedEvent> for EventResponse {
+    fn from(placed: PlacedEvent) -> Self {
+        let data = placed.event.data;
+        Self {
+            id: placed.event.id,
+            connection_id: placed.event.connection_id,
+            provider: placed.provider.as_str().to_owned(),
+            provider_event_id: data.provider_event_id,
+            title: data.title,
+            description: data.description,
+            start: placed.start,
+            end: placed.end,
+            all_day: data.all_day,
+            location: data.location,
+            html_link: data.html_link,
+            plan_task_id: data.plan_task_id,
+        }
+    }
+}
+
+impl CreateEventRequest {
+    fn parse(self) -> Result<NewEvent, ValidationErrors> {
+        let summary = parse_event_summary(&self.summary);
+        let description = self.description.as_deref().map(parse_event_description).transpose();
+        let time_zone = self
+            .time_zone
+            .as_deref()
+            .map(|zone| {
+                TimeZone::parse(zone).map_err(|e| planwright_domain::FieldError::new("time_zone", e.message))
+            })
+            .transpose();
+        match (summary, description, time_zone) {
+            (Ok(summary), Ok(description), Ok(time_zone)) => Ok(NewEvent {
+                summary,
+                description,
+                start: self.start,
+                end: self.end,
+                time_zone,
+                connection_id: self.connection_id,
+            }),
+            (summary, description, time_zone) => {
+                Err([summary.err(), description.err(), time_zone.err()].into_iter().flatten().collect())
+            }
+        }
+    }
+}
+
+/// Start connecting Google Calendar.
+///
+/// Returns Google's consent screen URL (PKCE, offline access). After consent Google sends the
+/// browser to the callback, which stores the connection and redirects to `redirect_to`.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(AuthorizeQuery),
+    responses(
+        (status = 200, description = "Where to send the browser.", body = AuthorizeResponse),
+        (status = 422, description = "`redirect_to` is not on a configured frontend origin.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/calendar/google/authorize")]
+pub async fn authorize_google(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<AuthorizeQuery>,
+) -> Result<web::Json<AuthorizeResponse>, ApiError> {
+    let url = connect::authorize(&state, auth.user_id, query.redirect_to.as_deref()).await?;
+    Ok(web::Json(AuthorizeResponse { authorization_url: url }))
+}
+
+/// Google's redirect after consent (public).
+///
+/// Always answers 302 to the frontend: `?calendar=connected`, or `?calendar=error&reason=`
+/// (`invalid_state`, `expired`, `access_denied`, `scope_denied`, `exchange_failed`, ...).
+#[utoipa::path(
+    tag = "calendar",
+    params(CallbackQuery),
+    responses(
+        (status = 302, description = "To the frontend, with the outcome in the query.",
+            headers(("Location" = String, description = "The frontend URL."))),
+        ServerProblems
+    )
+)]
+#[get("/calendar/google/callback")]
+pub async fn google_callback(state: web::Data<AppState>, query: web::Query<CallbackQuery>) -> HttpResponse {
+    let query = query.into_inner();
+    let location =
+        connect::callback(&state, Callback { code: query.code, state: query.state, error: query.error })
+            .await;
+    HttpResponse::Found().insert_header((header::LOCATION, location)).finish()
+}
+
+/// The caller's calendar connections (tokens are never returned).
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The connections.", body = ConnectionList), AuthProblems, ServerProblems)
+)]
+#[get("/calendar/connections")]
+pub async fn list_connections(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> Result<web::Json<ConnectionList>, ApiError> {
+    let connections = calendar::list_connections(&state, auth.user_id).await?;
+    Ok(web::Json(ConnectionList {
+        items: connections.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Disconnect a calendar: revoke the grant at Google, delete the tokens, channel and events.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The connection's id.")),
+    responses(
+        (status = 204, description = "Disconnected."),
+        (status = 404, description = "Not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The built-in calendar cannot be removed.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[delete("/calendar/connections/{id}")]
+pub async fn delete_connection(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    calendar::delete_connection(&state, auth.user_id, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sync now: one connection, or all of the caller's.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    request_body = SyncRequest,
+    responses(
+        (status = 200, description = "How each sync went.", body = SyncResponse),
+        (status = 404, description = "`connection_id` is not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, ServerProblems
+    )
+)]
+#[post("/calendar/sync")]
+pub async fn sync_now(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<SyncRequest>,
+) -> Result<web::Json<SyncResponse>, ApiError> {
+    let reports = sync::sync_user(&state, auth.user_id, body.connection_id).await?;
+    Ok(web::Json(SyncResponse { results: reports.into_iter().map(Into::into).collect() }))
+}
+
+/// The sync state of each of the caller's connections.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    responses((status = 200, description = "One entry per connection.", body = SyncStatusList), AuthProblems, ServerProblems)
+)]
+#[get("/calendar/sync/status")]
+pub async fn sync_status(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> Result<web::Json<SyncStatusList>, ApiError> {
+    let connections = calendar::list_connections(&state, auth.user_id).await?;
+    let items = connections
+        .into_iter()
+        .map(|connection| {
+            let status = match (connection.status, connection.last_sync_status.as_deref()) {
+                (ConnectionStatus::NeedsReauth, _) => "needs_reauth".to_owned(),
+                (ConnectionStatus::Revoked, _) => "revoked".to_owned(),
+                (_, Some(status)) => status.to_owned(),
+                (_, None) => "never".to_owned(),
+            };
+            SyncStatusResponse {
+                connection_id: connection.id,
+                status,
+                last_synced_at: connection.last_synced_at,
+                error: connection.last_error,
+            }
+        })
+        .collect();
+    Ok(web::Json(SyncStatusList { items, next_cursor: None }))
+}
+
+/// The next events across the caller's calendars, by start.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(UpcomingQuery),
+    responses(
+        (status = 200, description = "Events by start.", body = UpcomingResponse),
+        (status = 400, description = "`limit` or `days` out of range.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/calendar/events/upcoming")]
+pub async fn upcoming_events(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<UpcomingQuery>,
+) -> Result<web::Json<UpcomingResponse>, ApiError> {
+    let limit = bounded(query.limit, 10, 100, "limit")?;
+    let days = bounded(query.days, 7, 365, "days")?;
+    let placed = events::upcoming(
+        &state,
+        auth.user_id,
+        usize::try_from(limit).unwrap_or(10),
+        u32::try_from(days).unwrap_or(7),
+    )
+    .await?;
+    Ok(web::Json(UpcomingResponse { events: placed.into_iter().map(Into::into).collect() }))
+}
+
+fn bounded(value: Option<i64>, default: i64, max: i64, name: &str) -> Result<i64, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(value) if (1..=max).contains(&value) => Ok(value),
+        Some(_) => Err(ApiError::bad_request(Some(name), format!("{name} must be between 1 and {max}."))),
+    }
+}
+
+/// Create an event on Google (by default the caller's Google calendar) or the built-in calendar.
+///
+/// Google's refusals map to problems: a grant Google no longer accepts → 409
+/// `calendar_needs_reauth`; a 403 → 502 with Google's reason; a 400 → 422 naming the field.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    request_body = CreateEventRequest,
+    responses(
+        (status = 201, description = "The event as stored.", body = EventResponse),
+        (status = 404, description = "`connection_id` is not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The Google connection needs to be authorised again.", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Google refused or answered badly.", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "Google did not answer in time.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, ServerProblems
+    )
+)]
+#[post("/calendar/events")]
+pub async fn create_event(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<CreateEventRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.parse()?;
+    let placed = events::create(&state, auth.user_id, new).await?;
+    Ok(HttpResponse::Created().json(EventResponse::from(placed)))
+}
+
+/// Google's push notification for a watched calendar (public; checked by channel id and token).
+///
+/// Answers at once; an incremental sync of that connection runs in the background.
+#[utoipa::path(
+    tag = "calendar",
+    params(
+        ("X-Goog-Channel-ID" = Option<String>, Header, description = "The channel's id."),
+        ("X-Goog-Channel-Token" = Option<String>, Header, description = "The channel's token."),
+        ("X-Goog-Resource-State" = Option<String>, Header, description = "`sync`, `exists` or `not_exists`."),
+    ),
+    responses(
+        (status = 200, description = "Accepted."),
+        (status = 404, description = "No channel matches.", body = Problem, content_type = "application/problem+json"),
+        ServerProblems
+    )
+)]
+#[post("/calendar/google/notifications")]
+pub async fn google_notification(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let header = |name: &str| req.headers().get(name).and_then(|value| value.to_str().ok());
+    sync::notification(
+        &state,
+        header("x-goog-channel-id"),
+        header("x-goog-channel-token"),
+        header("x-goog-resource-state"),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().finish())
+}

@@ -1,0 +1,256 @@
+//! Calendars: the built-in one every user has, and Google Calendar through `planwright-calendar`
+//! (OAuth connection with encrypted tokens, sync, push channels, events).
+
+pub mod connect;
+pub mod events;
+pub mod sync;
+pub mod tokens;
+
+use std::{sync::Arc, time::Duration};
+
+use planwright_calendar::{Client, Config, Error as GoogleError, OAuthClient, OAuthConfig, RetryPolicy};
+use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus};
+use planwright_store::repo::calendar as repo;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    services::crypto::TokenCipher,
+    settings::{GoogleSettings, Settings},
+    state::AppState,
+};
+
+/// Google Calendar as configured: the OAuth client and a Calendar client whose connection pool
+/// every user's requests share.
+#[derive(Debug, Clone)]
+pub struct GoogleCalendar {
+    oauth: OAuthClient,
+    client: Client,
+    settings: GoogleSettings,
+}
+
+impl GoogleCalendar {
+    /// Google Calendar from `settings`, or `None` when no OAuth client is configured.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
+        use secrecy::ExposeSecret;
+        let google = &settings.google;
+        let secret = google.client_secret.clone().filter(|s| !s.expose_secret().trim().is_empty());
+        let config = match (&google.client_secret_file, &google.client_id) {
+            (Some(path), _) if !path.trim().is_empty() => {
+                let json = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read google.client_secret_file {path}: {e}"))?;
+                OAuthConfig::from_client_secret_json(json)?
+            }
+            (_, Some(client_id)) if !client_id.trim().is_empty() => {
+                OAuthConfig::new(client_id.trim(), secret)
+            }
+            _ => return Ok(None),
+        };
+        let timeout = Duration::from_secs(google.timeout_secs);
+        let retries = RetryPolicy::default().with_max_retries(google.max_retries);
+        let oauth = OAuthClient::new(
+            config
+                .with_redirect_uri(google.redirect_uri.clone())
+                .with_auth_url(google.auth_url.clone())
+                .with_token_url(google.token_url.clone())
+                .with_revoke_url(google.revoke_url.clone())
+                .with_timeout(timeout)
+                .with_retry_policy(retries.clone()),
+        )?;
+        let client = Client::new(
+            Config::new()
+                .with_base_url(google.calendar_base_url.clone())
+                .with_timeout(timeout)
+                .with_retry_policy(retries),
+        )?;
+        Ok(Some(Self { oauth, client, settings: google.clone() }))
+    }
+
+    /// The OAuth client.
+    pub fn oauth(&self) -> &OAuthClient {
+        &self.oauth
+    }
+
+    /// The settings it was built from.
+    pub fn settings(&self) -> &GoogleSettings {
+        &self.settings
+    }
+
+    /// A Calendar client with one fixed access token (right after the code exchange).
+    pub fn client_for_token(&self, token: planwright_calendar::AccessToken) -> Client {
+        self.client.with_token_source(planwright_calendar::StaticToken::new(token))
+    }
+
+    /// A Calendar client acting for one connection: its tokens come from the database and are
+    /// refreshed (and stored again) when they expire or Google answers 401.
+    pub fn client_for(&self, state: &AppState, connection_id: Uuid) -> Client {
+        self.client.with_token_source(tokens::StoredTokens::new(
+            state.clone(),
+            self.oauth.clone(),
+            connection_id,
+        ))
+    }
+}
+
+/// Everything the calendar services need besides the database.
+#[derive(Debug, Clone)]
+pub struct CalendarServices {
+    /// Google, when configured.
+    pub google: Option<Arc<GoogleCalendar>>,
+    /// Seals and opens tokens at rest.
+    pub cipher: TokenCipher,
+}
+
+/// The caller's connections, the built-in calendar first (created on first use).
+pub async fn list_connections(state: &AppState, user_id: Uuid) -> Result<Vec<CalendarConnection>, ApiError> {
+    repo::ensure_local(state.db.conn(), user_id).await?;
+    Ok(repo::list_connections(state.db.conn(), user_id).await?)
+}
+
+/// Disconnects a Google calendar: the grant is revoked at Google (best effort: a connection
+/// Google already forgot still goes), its push channel stopped, and the row with its tokens and
+/// synced events deleted. The built-in calendar cannot be removed (409).
+pub async fn delete_connection(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
+    let connection = repo::find_connection(state.db.conn(), user_id, id).await.map_err(not_found)?;
+    if connection.provider == CalendarProvider::Local {
+        return Err(ApiError::Conflict {
+            code: "local_calendar",
+            detail: "The built-in calendar belongs to every account and cannot be removed.".to_owned(),
+        });
+    }
+    release_at_google(state, &connection).await;
+    repo::delete_connection(state.db.conn(), user_id, id).await.map_err(not_found)
+}
+
+/// Stops a connection's push channel and revokes its grant at Google. Failures are logged, not
+/// returned: the person asked to be disconnected, and the local side goes regardless.
+pub async fn release_at_google(state: &AppState, connection: &CalendarConnection) {
+    let Some(google) = state.calendar.google.as_deref() else { return };
+    if let Some(channel) = &connection.channel {
+        let client = google.client_for(state, connection.id);
+        if let Err(error) = client.channels().stop(&channel.id, &channel.resource_id).await {
+            tracing::warn!(connection_id = %connection.id, error = %error, "could not stop the push channel");
+        }
+    }
+    let token = connection.tokens.refresh.as_ref().or(connection.tokens.access.as_ref());
+    match token.map(|sealed| state.calendar.cipher.open(sealed)) {
+        Some(Ok(token)) => {
+            if let Err(error) = google.oauth().revoke(&token).await {
+                tracing::warn!(connection_id = %connection.id, error = %error, "could not revoke the Google grant");
+            }
+        }
+        Some(Err(error)) => {
+            tracing::warn!(connection_id = %connection.id, error = %error, "stored token cannot be opened");
+        }
+        None => {}
+    }
+}
+
+/// Revokes every Google grant of a user who is deleting their account.
+pub async fn release_all(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    for connection in repo::list_connections(state.db.conn(), user_id).await? {
+        if connection.provider == CalendarProvider::Google {
+            release_at_google(state, &connection).await;
+        }
+    }
+    Ok(())
+}
+
+/// The caller's Google connection to act on: the one named, or their first Google connection.
+pub(crate) fn require_google(state: &AppState) -> Result<&GoogleCalendar, ApiError> {
+    state
+        .calendar
+        .google
+        .as_deref()
+        .ok_or_else(|| ApiError::Unavailable("Google Calendar is not configured on this server.".to_owned()))
+}
+
+/// A store "not found" as this module's 404.
+pub(crate) fn not_found(error: planwright_store::StoreError) -> ApiError {
+    match error {
+        planwright_store::StoreError::NotFound => {
+            ApiError::NotFound("There is no calendar connection with this id.".to_owned())
+        }
+        other => other.into(),
+    }
+}
+
+/// What a Google failure means for the person waiting. A 401 that survived a token refresh and
+/// a dead refresh token (`invalid_grant`) mark the connection `needs_reauth` and answer 409.
+pub(crate) async fn google_error(state: &AppState, connection_id: Uuid, error: GoogleError) -> ApiError {
+    tracing::warn!(connection_id = %connection_id, error = %error, "Google Calendar call failed");
+    match error {
+        GoogleError::Unauthorized { .. } | GoogleError::InvalidGrant { .. } => {
+            mark_needs_reauth(state, connection_id, "Google no longer accepts this connection's grant.")
+                .await;
+            reauth_problem()
+        }
+        GoogleError::TokenSource { .. } => match tokens::needs_reauth(state, connection_id).await {
+            true => reauth_problem(),
+            false => ApiError::Unavailable(
+                "Google's sign-in service did not answer. Please try again in a minute.".to_owned(),
+            ),
+        },
+        GoogleError::Forbidden { reason, .. } => {
+            ApiError::BadGateway(format!("Google Calendar refused the request ({reason})."))
+        }
+        GoogleError::NotFound { .. } => {
+            ApiError::BadGateway("Google Calendar does not know this calendar or event.".to_owned())
+        }
+        GoogleError::RateLimited { .. } => ApiError::Unavailable(
+            "Google Calendar is rate limiting requests right now. Please try again in a minute.".to_owned(),
+        ),
+        GoogleError::Timeout => {
+            ApiError::GatewayTimeout("Google Calendar did not answer in time. Please try again.".to_owned())
+        }
+        GoogleError::Transport(_) => {
+            ApiError::Unavailable("Google Calendar cannot be reached right now.".to_owned())
+        }
+        GoogleError::Api { status, message, .. } if status.as_u16() == 400 => {
+            let field = field_named_in(&message);
+            ApiError::Validation(planwright_domain::ValidationErrors::from_iter([
+                planwright_domain::FieldError::new(field, format!("Google Calendar refused it: {message}")),
+            ]))
+        }
+        GoogleError::Api { status, .. } if status.is_server_error() => ApiError::Unavailable(
+            "Google Calendar is having problems right now. Please try again.".to_owned(),
+        ),
+        _ => ApiError::BadGateway("Google Calendar gave an answer that could not be used.".to_owned()),
+    }
+}
+
+/// The request field a Google 400 message is about (Google names its own fields in prose).
+fn field_named_in(message: &str) -> &'static str {
+    let message = message.to_lowercase();
+    if message.contains("time zone") || message.contains("timezone") {
+        "time_zone"
+    } else if message.contains("start") {
+        "start"
+    } else if message.contains("end") || message.contains("time range") {
+        "end"
+    } else if message.contains("summary") {
+        "summary"
+    } else if message.contains("description") {
+        "description"
+    } else {
+        "body"
+    }
+}
+
+fn reauth_problem() -> ApiError {
+    ApiError::Conflict {
+        code: "calendar_needs_reauth",
+        detail: "Google no longer accepts this calendar connection. Connect Google Calendar again."
+            .to_owned(),
+    }
+}
+
+/// Marks a connection as needing a new consent; its sync stops until then.
+pub(crate) async fn mark_needs_reauth(state: &AppState, connection_id: Uuid, why: &str) {
+    if let Err(error) =
+        repo::set_status(state.db.conn(), connection_id, ConnectionStatus::NeedsReauth, Some(why.to_owned()))
+            .await
+    {
+        tracing::error!(connection_id = %connection_id, error = %error, "could not mark the connection");
+    }
+}

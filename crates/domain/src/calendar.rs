@@ -1,0 +1,243 @@
+//! Calendars a person reaches (the built-in one and Google) and the events kept from them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::error::FieldError;
+
+/// Where a connection's events live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CalendarProvider {
+    /// Planwright's own calendar (exported as an ICS feed).
+    Local,
+    /// Google Calendar.
+    Google,
+}
+
+impl CalendarProvider {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Google => "google",
+        }
+    }
+
+    /// The provider a stored name stands for.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "local" => Some(Self::Local),
+            "google" => Some(Self::Google),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a connection can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionStatus {
+    /// Working.
+    Active,
+    /// Google refused the stored grant (`invalid_grant`, or a 401 after a refresh): the person
+    /// has to connect again. Sync stops.
+    NeedsReauth,
+    /// Disconnected at Google.
+    Revoked,
+}
+
+impl ConnectionStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReauth => "needs_reauth",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// The status a stored name stands for.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "active" => Some(Self::Active),
+            "needs_reauth" => Some(Self::NeedsReauth),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// OAuth tokens as stored: AES-256-GCM ciphertexts (with their key id), never plain text.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct EncryptedTokens {
+    /// The access token's ciphertext.
+    pub access: Option<String>,
+    /// The refresh token's ciphertext.
+    pub refresh: Option<String>,
+    /// When the access token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for EncryptedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptedTokens")
+            .field("access", &self.access.as_ref().map(|_| "<encrypted>"))
+            .field("refresh", &self.refresh.as_ref().map(|_| "<encrypted>"))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// A push-notification channel Google was asked to open for a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchChannel {
+    /// Our id for it (a UUID).
+    pub id: String,
+    /// Google's id of the watched resource (needed to stop it).
+    pub resource_id: String,
+    /// SHA-256 (hex) of the token Google echoes in `X-Goog-Channel-Token`.
+    pub token_hash: String,
+    /// When Google stops sending.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A calendar a person reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarConnection {
+    /// Id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Local or Google.
+    pub provider: CalendarProvider,
+    /// The Google account's email.
+    pub account_email: Option<String>,
+    /// The calendar within the account (`primary`; `local` for the built-in one).
+    pub calendar_id: String,
+    /// Whether it works.
+    pub status: ConnectionStatus,
+    /// The stored tokens.
+    pub tokens: EncryptedTokens,
+    /// Scopes Google granted, space-separated.
+    pub scopes: Option<String>,
+    /// Google's `nextSyncToken` from the last sync.
+    pub sync_token: Option<String>,
+    /// When the last sync finished.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// `ok` or `error` (none before the first sync).
+    pub last_sync_status: Option<String>,
+    /// The last sync's error, for people.
+    pub last_error: Option<String>,
+    /// The open push channel.
+    pub channel: Option<WatchChannel>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An event's title: 1 to 1024 characters.
+pub fn parse_event_summary(raw: &str) -> Result<String, FieldError> {
+    let summary = raw.trim();
+    if summary.is_empty() || summary.chars().count() > 1024 {
+        return Err(FieldError::new("summary", "A summary has 1 to 1024 characters."));
+    }
+    Ok(summary.to_owned())
+}
+
+/// An event's description: at most 8 000 characters.
+pub fn parse_event_description(raw: &str) -> Result<String, FieldError> {
+    if raw.chars().count() > 8_000 {
+        return Err(FieldError::new("description", "A description has at most 8000 characters."));
+    }
+    Ok(raw.trim().to_owned())
+}
+
+/// An event as kept from a calendar (or written to the local one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarEvent {
+    /// Our id.
+    pub id: Uuid,
+    /// The connection it came from.
+    pub connection_id: Uuid,
+    /// Its details.
+    pub data: EventData,
+    /// Created here.
+    pub created_at: DateTime<Utc>,
+    /// Changed here.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What an event says, as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventData {
+    /// The provider's id (Google's event id; ours for local events).
+    pub provider_event_id: String,
+    /// The iCalendar UID.
+    pub ical_uid: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Location.
+    pub location: Option<String>,
+    /// Start instant (for all-day events: midnight UTC of the start date).
+    pub start: DateTime<Utc>,
+    /// End instant, exclusive (for all-day events: midnight UTC of the end date).
+    pub end: DateTime<Utc>,
+    /// Whether it spans whole days.
+    pub all_day: bool,
+    /// First day of an all-day event.
+    pub start_date: Option<NaiveDate>,
+    /// Day after the last day of an all-day event.
+    pub end_date: Option<NaiveDate>,
+    /// The event's time zone, when it names one.
+    pub time_zone: Option<String>,
+    /// Recurrence rules (`RRULE:...`) of a recurring series.
+    pub recurrence: Option<Vec<String>>,
+    /// The series an instance belongs to.
+    pub recurring_event_id: Option<String>,
+    /// `confirmed` or `tentative`.
+    pub status: String,
+    /// Shown as free (does not block time).
+    pub transparent: bool,
+    /// Link to the event in the provider's UI.
+    pub html_link: Option<String>,
+    /// The provider's version tag.
+    pub etag: Option<String>,
+    /// When the provider last changed it.
+    pub provider_updated_at: Option<DateTime<Utc>>,
+    /// The plan task it was scheduled for.
+    pub plan_task_id: Option<Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for provider in [CalendarProvider::Local, CalendarProvider::Google] {
+            assert_eq!(CalendarProvider::parse(provider.as_str()), Some(provider));
+        }
+        for status in [ConnectionStatus::Active, ConnectionStatus::NeedsReauth, ConnectionStatus::Revoked] {
+            assert_eq!(ConnectionStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(CalendarProvider::parse("outlook"), None);
+    }
+
+    #[test]
+    fn token_ciphertexts_stay_out_of_debug_output() {
+        let tokens = EncryptedTokens {
+            access: Some("v1.abc.secret".into()),
+            refresh: Some("v1.abc.other".into()),
+            expires_at: None,
+        };
+        let shown = format!("{tokens:?}");
+        assert!(!shown.contains("secret") && !shown.contains("other"), "{shown}");
+    }
+
+    #[test]
+    fn summaries_are_required_and_bounded() {
+        assert_eq!(parse_event_summary("  Study "), Ok("Study".to_owned()));
+        assert!(parse_event_summary(" ").is_err());
+        assert!(parse_event_description(&"x".repeat(8_001)).is_err());
+    }
+}

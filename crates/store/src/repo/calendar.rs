@@ -1,0 +1,543 @@
+//! Calendar connections (the built-in calendar and Google) and the events kept from them.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use planwright_domain::{
+    CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
+    WatchChannel,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use crate::{
+    StoreError,
+    entities::{calendar_connections as connections, calendar_events as events},
+};
+
+const TABLE: &str = "calendar_connections";
+/// The `calendar_id` of every user's built-in calendar.
+pub const LOCAL_CALENDAR_ID: &str = "local";
+
+/// How an upsert changed the stored event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    /// It was new.
+    Added,
+    /// It existed and changed.
+    Updated,
+    /// It existed unchanged.
+    Unchanged,
+}
+
+// ---- connections ----------------------------------------------------------------------------
+
+/// The user's built-in calendar, created on first use (safe to call concurrently).
+pub async fn ensure_local(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<CalendarConnection, StoreError> {
+    let now = Utc::now();
+    let row = connections::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        provider: Set(CalendarProvider::Local.as_str().to_owned()),
+        account_email: Set(None),
+        calendar_id: Set(LOCAL_CALENDAR_ID.to_owned()),
+        status: Set(ConnectionStatus::Active.as_str().to_owned()),
+        access_token_enc: Set(None),
+        refresh_token_enc: Set(None),
+        token_expires_at: Set(None),
+        scopes: Set(None),
+        sync_token: Set(None),
+        last_synced_at: Set(None),
+        last_sync_status: Set(None),
+        last_error: Set(None),
+        channel_id: Set(None),
+        channel_resource_id: Set(None),
+        channel_token_hash: Set(None),
+        channel_expires_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    connections::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                connections::Column::UserId,
+                connections::Column::Provider,
+                connections::Column::CalendarId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    let row = connections::Entity::find()
+        .filter(connections::Column::UserId.eq(user_id))
+        .filter(connections::Column::Provider.eq(CalendarProvider::Local.as_str()))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    to_connection(row)
+}
+
+/// The user's connections, oldest first (the built-in calendar first).
+pub async fn list_connections(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<CalendarConnection>, StoreError> {
+    connections::Entity::find()
+        .filter(connections::Column::UserId.eq(user_id))
+        .order_by_asc(connections::Column::CreatedAt)
+        .order_by_asc(connections::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_connection)
+        .collect()
+}
+
+/// The user's connection with this id.
+pub async fn find_connection(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<CalendarConnection, StoreError> {
+    let row = connections::Entity::find_by_id(id)
+        .filter(connections::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    to_connection(row)
+}
+
+/// A connection by id alone, for background work that acts for its owner.
+pub async fn find_connection_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<CalendarConnection, StoreError> {
+    let row = connections::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?;
+    to_connection(row)
+}
+
+/// The connection that opened push channel `channel_id`.
+pub async fn find_by_channel(
+    db: &impl ConnectionTrait,
+    channel_id: &str,
+) -> Result<Option<CalendarConnection>, StoreError> {
+    connections::Entity::find()
+        .filter(connections::Column::ChannelId.eq(channel_id))
+        .one(db)
+        .await?
+        .map(to_connection)
+        .transpose()
+}
+
+/// Google connections that are active, for the periodic sync.
+pub async fn active_google_connections(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<CalendarConnection>, StoreError> {
+    connections::Entity::find()
+        .filter(connections::Column::Provider.eq(CalendarProvider::Google.as_str()))
+        .filter(connections::Column::Status.eq(ConnectionStatus::Active.as_str()))
+        .order_by_asc(connections::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_connection)
+        .collect()
+}
+
+/// Stores a Google connection after consent: a new one, or the same calendar connected again
+/// (tokens replaced, active again, its events and sync state kept).
+pub async fn upsert_google(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    account_email: Option<String>,
+    calendar_id: &str,
+    tokens: EncryptedTokens,
+    scopes: String,
+) -> Result<CalendarConnection, StoreError> {
+    let now = Utc::now();
+    let existing = connections::Entity::find()
+        .filter(connections::Column::UserId.eq(user_id))
+        .filter(connections::Column::Provider.eq(CalendarProvider::Google.as_str()))
+        .filter(connections::Column::CalendarId.eq(calendar_id))
+        .one(db)
+        .await?;
+    let row = match existing {
+        Some(row) => {
+            let mut active: connections::ActiveModel = row.into();
+            active.account_email = Set(account_email);
+            active.status = Set(ConnectionStatus::Active.as_str().to_owned());
+            active.access_token_enc = Set(tokens.access);
+            active.refresh_token_enc = Set(tokens.refresh);
+            active.token_expires_at = Set(tokens.expires_at);
+            active.scopes = Set(Some(scopes));
+            active.last_error = Set(None);
+            active.updated_at = Set(now);
+            active.update(db).await?
+        }
+        None => {
+            connections::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(user_id),
+                provider: Set(CalendarProvider::Google.as_str().to_owned()),
+                account_email: Set(account_email),
+                calendar_id: Set(calendar_id.to_owned()),
+                status: Set(ConnectionStatus::Active.as_str().to_owned()),
+                access_token_enc: Set(tokens.access),
+                refresh_token_enc: Set(tokens.refresh),
+                token_expires_at: Set(tokens.expires_at),
+                scopes: Set(Some(scopes)),
+                sync_token: Set(None),
+                last_synced_at: Set(None),
+                last_sync_status: Set(None),
+                last_error: Set(None),
+                channel_id: Set(None),
+                channel_resource_id: Set(None),
+                channel_token_hash: Set(None),
+                channel_expires_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(db)
+            .await?
+        }
+    };
+    to_connection(row)
+}
+
+/// Replaces a connection's tokens (after a refresh).
+pub async fn update_tokens(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    tokens: EncryptedTokens,
+) -> Result<(), StoreError> {
+    let result = connections::Entity::update_many()
+        .col_expr(connections::Column::AccessTokenEnc, tokens.access.into())
+        .col_expr(connections::Column::RefreshTokenEnc, tokens.refresh.into())
+        .col_expr(connections::Column::TokenExpiresAt, tokens.expires_at.into())
+        .col_expr(connections::Column::UpdatedAt, Utc::now().into())
+        .filter(connections::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Sets a connection's status, with a reason for people.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    status: ConnectionStatus,
+    error: Option<String>,
+) -> Result<(), StoreError> {
+    connections::Entity::update_many()
+        .col_expr(connections::Column::Status, status.as_str().into())
+        .col_expr(connections::Column::LastError, error.into())
+        .col_expr(connections::Column::UpdatedAt, Utc::now().into())
+        .filter(connections::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records how a sync ended: on success the new sync token (`None` keeps none), on failure the
+/// error (the sync token stays).
+pub async fn record_sync(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    outcome: Result<Option<String>, String>,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut update = connections::Entity::update_many()
+        .col_expr(connections::Column::LastSyncedAt, Some(at).into())
+        .col_expr(connections::Column::UpdatedAt, at.into());
+    update = match outcome {
+        Ok(sync_token) => update
+            .col_expr(connections::Column::SyncToken, sync_token.into())
+            .col_expr(connections::Column::LastSyncStatus, Some("ok").into())
+            .col_expr(connections::Column::LastError, Option::<String>::None.into()),
+        Err(error) => update
+            .col_expr(connections::Column::LastSyncStatus, Some("error").into())
+            .col_expr(connections::Column::LastError, Some(error).into()),
+    };
+    update.filter(connections::Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
+
+/// Forgets a connection's sync token (the next sync is a full one).
+pub async fn clear_sync_token(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    connections::Entity::update_many()
+        .col_expr(connections::Column::SyncToken, Option::<String>::None.into())
+        .filter(connections::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores (or, with `None`, forgets) a connection's push channel.
+pub async fn set_channel(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    channel: Option<WatchChannel>,
+) -> Result<(), StoreError> {
+    let (channel_id, resource_id, token_hash, expires_at) = match channel {
+        Some(channel) => {
+            (Some(channel.id), Some(channel.resource_id), Some(channel.token_hash), Some(channel.expires_at))
+        }
+        None => (None, None, None, None),
+    };
+    connections::Entity::update_many()
+        .col_expr(connections::Column::ChannelId, channel_id.into())
+        .col_expr(connections::Column::ChannelResourceId, resource_id.into())
+        .col_expr(connections::Column::ChannelTokenHash, token_hash.into())
+        .col_expr(connections::Column::ChannelExpiresAt, expires_at.into())
+        .filter(connections::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes one of the user's connections with its events.
+pub async fn delete_connection(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> Result<(), StoreError> {
+    events::Entity::delete_many()
+        .filter(events::Column::ConnectionId.eq(id))
+        .filter(events::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let result = connections::Entity::delete_many()
+        .filter(connections::Column::Id.eq(id))
+        .filter(connections::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+/// Inserts or updates an event by its provider id within a connection.
+pub async fn upsert_event(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    connection_id: Uuid,
+    data: EventData,
+) -> Result<(CalendarEvent, Upserted), StoreError> {
+    let now = Utc::now();
+    let existing = events::Entity::find()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ProviderEventId.eq(data.provider_event_id.as_str()))
+        .one(db)
+        .await?;
+    match existing {
+        Some(row) => {
+            let current = to_event(row.clone())?;
+            // A synced copy keeps the plan task it was scheduled for unless the new data says.
+            let data = EventData { plan_task_id: data.plan_task_id.or(current.data.plan_task_id), ..data };
+            if current.data == data {
+                return Ok((current, Upserted::Unchanged));
+            }
+            let mut active: events::ActiveModel = row.into();
+            fill(&mut active, data)?;
+            active.updated_at = Set(now);
+            Ok((to_event(active.update(db).await?)?, Upserted::Updated))
+        }
+        None => {
+            let mut active = events::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                connection_id: Set(connection_id),
+                user_id: Set(user_id),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            fill(&mut active, data)?;
+            Ok((to_event(active.insert(db).await?)?, Upserted::Added))
+        }
+    }
+}
+
+/// Removes an event by its provider id; `true` when there was one.
+pub async fn delete_event(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    provider_event_id: &str,
+) -> Result<bool, StoreError> {
+    let result = events::Entity::delete_many()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ProviderEventId.eq(provider_event_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Removes a connection's events whose provider ids are not in `keep` (after a full sync);
+/// returns how many went.
+pub async fn delete_events_except(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    keep: &HashSet<String>,
+) -> Result<u64, StoreError> {
+    let stored: Vec<String> = events::Entity::find()
+        .select_only()
+        .column(events::Column::ProviderEventId)
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let gone: Vec<String> = stored.into_iter().filter(|id| !keep.contains(id)).collect();
+    let mut removed = 0;
+    for chunk in gone.chunks(500) {
+        removed += events::Entity::delete_many()
+            .filter(events::Column::ConnectionId.eq(connection_id))
+            .filter(events::Column::ProviderEventId.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(removed)
+}
+
+/// Removes all of a connection's events; returns how many went.
+pub async fn delete_all_events(db: &impl ConnectionTrait, connection_id: Uuid) -> Result<u64, StoreError> {
+    Ok(events::Entity::delete_many()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The user's events that overlap `[from, to)`, by start, at most `limit`, with their
+/// connection's provider. All-day events are stored at UTC midnight: callers widen the window
+/// by a day and place them in the user's zone.
+pub async fn events_between(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    connection_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<CalendarEvent>, StoreError> {
+    let mut query = events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::EndAt.gt(from))
+        .filter(events::Column::StartAt.lt(to));
+    if let Some(connection_id) = connection_id {
+        query = query.filter(events::Column::ConnectionId.eq(connection_id));
+    }
+    query
+        .order_by_asc(events::Column::StartAt)
+        .order_by_asc(events::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_event)
+        .collect()
+}
+
+fn fill(active: &mut events::ActiveModel, data: EventData) -> Result<(), StoreError> {
+    active.provider_event_id = Set(data.provider_event_id);
+    active.ical_uid = Set(data.ical_uid);
+    active.title = Set(data.title);
+    active.description = Set(data.description);
+    active.location = Set(data.location);
+    active.start_at = Set(data.start);
+    active.end_at = Set(data.end);
+    active.all_day = Set(data.all_day);
+    active.start_date = Set(data.start_date);
+    active.end_date = Set(data.end_date);
+    active.time_zone = Set(data.time_zone);
+    active.recurrence = Set(data
+        .recurrence
+        .map(|rules| serde_json::to_value(rules).map_err(|e| corrupt_event(e.to_string())))
+        .transpose()?);
+    active.recurring_event_id = Set(data.recurring_event_id);
+    active.status = Set(data.status);
+    active.transparent = Set(data.transparent);
+    active.html_link = Set(data.html_link);
+    active.etag = Set(data.etag);
+    active.provider_updated_at = Set(data.provider_updated_at);
+    active.plan_task_id = Set(data.plan_task_id);
+    Ok(())
+}
+
+fn corrupt(message: String) -> StoreError {
+    StoreError::Corrupt { table: TABLE, message }
+}
+
+fn corrupt_event(message: String) -> StoreError {
+    StoreError::Corrupt { table: "calendar_events", message }
+}
+
+fn to_connection(row: connections::Model) -> Result<CalendarConnection, StoreError> {
+    let provider = CalendarProvider::parse(&row.provider)
+        .ok_or_else(|| corrupt(format!("provider {:?}", row.provider)))?;
+    let status =
+        ConnectionStatus::parse(&row.status).ok_or_else(|| corrupt(format!("status {:?}", row.status)))?;
+    let channel =
+        match (row.channel_id, row.channel_resource_id, row.channel_token_hash, row.channel_expires_at) {
+            (Some(id), Some(resource_id), Some(token_hash), Some(expires_at)) => {
+                Some(WatchChannel { id, resource_id, token_hash, expires_at })
+            }
+            _ => None,
+        };
+    Ok(CalendarConnection {
+        id: row.id,
+        user_id: row.user_id,
+        provider,
+        account_email: row.account_email,
+        calendar_id: row.calendar_id,
+        status,
+        tokens: EncryptedTokens {
+            access: row.access_token_enc,
+            refresh: row.refresh_token_enc,
+            expires_at: row.token_expires_at,
+        },
+        scopes: row.scopes,
+        sync_token: row.sync_token,
+        last_synced_at: row.last_synced_at,
+        last_sync_status: row.last_sync_status,
+        last_error: row.last_error,
+        channel,
+        created_at: row.created_at,
+    })
+}
+
+fn to_event(row: events::Model) -> Result<CalendarEvent, StoreError> {
+    let recurrence = row
+        .recurrence
+        .map(serde_json::from_value::<Vec<String>>)
+        .transpose()
+        .map_err(|e| corrupt_event(e.to_string()))?;
+    Ok(CalendarEvent {
+        id: row.id,
+        connection_id: row.connection_id,
+        data: EventData {
+            provider_event_id: row.provider_event_id,
+            ical_uid: row.ical_uid,
+            title: row.title,
+            description: row.description,
+            location: row.location,
+            start: row.start_at,
+            end: row.end_at,
+            all_day: row.all_day,
+            start_date: row.start_date,
+            end_date: row.end_date,
+            time_zone: row.time_zone,
+            recurrence,
+            recurring_event_id: row.recurring_event_id,
+            status: row.status,
+            transparent: row.transparent,
+            html_link: row.html_link,
+            etag: row.etag,
+            provider_updated_at: row.provider_updated_at,
+            plan_task_id: row.plan_task_id,
+        },
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}

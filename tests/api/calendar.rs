@@ -1,0 +1,706 @@
+//! Calendars over HTTP: the built-in calendar, and Google through the fake Google (OAuth consent,
+//! encrypted tokens, refresh, sync, push, events, disconnect).
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use planwright_tests::fake_google::{Consent, FakeGoogle, Fault};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, assert_problem, error_fields, spawn_app, spawn_app_with};
+
+const FRONTEND: &str = "http://frontend.test";
+
+async fn app_with_google(
+    customise: impl FnOnce(&mut planwright_api::settings::Settings),
+) -> (TestApp, FakeGoogle) {
+    let fake = FakeGoogle::start().await;
+    let urls = fake.oauth_urls();
+    let (client_id, client_secret) = (fake.client_id(), fake.client_secret());
+    let app = spawn_app_with(move |s| {
+        s.google.client_id = Some(client_id);
+        s.google.client_secret = Some(client_secret.into());
+        s.google.redirect_uri = "http://127.0.0.1:1/api/v1/calendar/google/callback".to_owned();
+        s.google.frontend_origins = vec![FRONTEND.to_owned()];
+        s.google.auth_url = urls.auth_url;
+        s.google.token_url = urls.token_url;
+        s.google.revoke_url = urls.revoke_url;
+        s.google.calendar_base_url = urls.calendar_base_url;
+        s.google.timeout_secs = 5;
+        customise(s);
+    })
+    .await;
+    (app, fake)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Authorize → the fake's consent → our callback; returns where the callback sent the browser.
+async fn consent(app: &TestApp, token: &str) -> String {
+    let response = app
+        .get(&format!("/api/v1/calendar/google/authorize?redirect_to={FRONTEND}/settings"), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let url = body["authorization_url"].as_str().unwrap();
+    assert!(url.contains("code_challenge_method=S256") && url.contains("access_type=offline"), "{url}");
+    let at_google = no_redirects().get(url).send().await.unwrap();
+    assert_eq!(at_google.status(), StatusCode::FOUND, "the fake consents at once");
+    let back = reqwest::Url::parse(at_google.headers()["location"].to_str().unwrap()).unwrap();
+    let callback = app.url(&format!("/api/v1/calendar/google/callback?{}", back.query().unwrap_or_default()));
+    let response = no_redirects().get(callback).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn connections(app: &TestApp, token: &str) -> Vec<Value> {
+    let body: Value = app.get("/api/v1/calendar/connections", Some(token)).await.json().await.unwrap();
+    body["items"].as_array().unwrap().clone()
+}
+
+async fn google_connection(app: &TestApp, token: &str) -> Value {
+    connections(app, token)
+        .await
+        .into_iter()
+        .find(|c| c["provider"] == "google")
+        .expect("a Google connection")
+}
+
+/// Connects Google for `user` and waits for the first (background) sync.
+async fn connect(app: &TestApp, user: &TestUser) -> String {
+    let location = consent(app, &user.access_token).await;
+    assert_eq!(location, format!("{FRONTEND}/settings?calendar=connected"));
+    let id = google_connection(app, &user.access_token).await["id"].as_str().unwrap().to_owned();
+    wait_until("the first sync", || async {
+        let connection = google_connection(app, &user.access_token).await;
+        connection["last_synced_at"].is_string()
+    })
+    .await;
+    id
+}
+
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sync(app: &TestApp, token: &str, body: &Value) -> Value {
+    let response = app.post_json("/api/v1/calendar/sync", body, Some(token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+async fn upcoming(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let response = app.get(&format!("/api/v1/calendar/events/upcoming?{query}"), Some(token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["events"].as_array().unwrap().clone()
+}
+
+fn titles(events: &[Value]) -> Vec<String> {
+    events.iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect()
+}
+
+fn at(hours_from_now: i64) -> String {
+    let time = Utc::now() + TimeDelta::hours(hours_from_now);
+    time.format("%Y-%m-%dT%H:00:00Z").to_string()
+}
+
+fn timed_event(summary: &str, start_hours: i64, hours: i64) -> Value {
+    json!({"summary": summary, "start": {"dateTime": at(start_hours)}, "end": {"dateTime": at(start_hours + hours)}})
+}
+
+async fn stored_tokens(app: &TestApp, connection_id: &str) -> (String, String) {
+    let db = app.db.conn();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT access_token_enc, refresh_token_enc FROM calendar_connections WHERE id = $1",
+            [uuid::Uuid::parse_str(connection_id).unwrap().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (row.try_get("", "access_token_enc").unwrap(), row.try_get("", "refresh_token_enc").unwrap())
+}
+
+async fn count_rows(app: &TestApp, sql: &str) -> i64 {
+    let db = app.db.conn();
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn every_user_has_the_built_in_calendar_from_the_start() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let list = connections(&app, token).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0]["provider"].as_str(), list[0]["status"].as_str()), (Some("local"), Some("active")));
+    let local_id = list[0]["id"].as_str().unwrap();
+
+    let response = app
+        .post_json(
+            "/api/v1/calendar/events",
+            &json!({"summary": "Revise graphs", "start": at(30), "end": at(31)}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let event: Value = response.json().await.unwrap();
+    assert_eq!(
+        (event["provider"].as_str(), event["connection_id"].as_str()),
+        (Some("local"), Some(local_id))
+    );
+    assert_eq!(titles(&upcoming(&app, token, "days=3").await), ["Revise graphs"]);
+
+    let problem = assert_problem(
+        app.delete(&format!("/api/v1/calendar/connections/{local_id}"), token).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(problem["code"], "local_calendar");
+    // Without a Google client configured, connecting is unavailable, not broken.
+    let response = app.get("/api/v1/calendar/google/authorize", Some(token)).await;
+    assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    let status: Value = app.get("/api/v1/calendar/sync/status", Some(token)).await.json().await.unwrap();
+    assert_eq!(status["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn connecting_google_stores_the_tokens_encrypted() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let id = connect(&app, &user).await;
+    let connection = google_connection(&app, &user.access_token).await;
+    assert_eq!(connection["account_email"], fake.account_email().as_str());
+    assert_eq!(connection["status"], "active");
+    assert!(connection.get("access_token").is_none() && connection.get("refresh_token").is_none());
+
+    let (access, refresh) = stored_tokens(&app, &id).await;
+    let grant = fake.grants().into_iter().next().unwrap();
+    let refresh_token = grant.refresh_token.clone().unwrap();
+    assert!(!refresh.contains(&refresh_token), "the refresh token is not stored in plain text");
+    for token in &grant.access_tokens {
+        assert!(!access.contains(token.as_str()), "the access token is not stored in plain text");
+    }
+    assert!(access.starts_with("v1.") && refresh.starts_with("v1."), "sealed with a key id: {access}");
+    // Asked for the narrow scopes, with PKCE.
+    assert!(grant.scopes.iter().any(|s| s.ends_with("/calendar.events")), "{:?}", grant.scopes);
+    assert!(!grant.scopes.iter().any(|s| s.ends_with("/auth/calendar")), "{:?}", grant.scopes);
+}
+
+#[tokio::test]
+async fn the_oauth_state_is_single_use_bound_to_the_user_and_redirects_only_to_the_frontend() {
+    let (app, _fake) = app_with_google(|_| {}).await;
+    let alice = app.signed_in_user().await;
+    let bob = app.signed_in_user().await;
+
+    let response = app
+        .get("/api/v1/calendar/google/authorize?redirect_to=https://evil.test/", Some(&alice.access_token))
+        .await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(error_fields(&problem), ["redirect_to"]);
+
+    let body: Value =
+        app.get("/api/v1/calendar/google/authorize", Some(&alice.access_token)).await.json().await.unwrap();
+    let at_google = no_redirects().get(body["authorization_url"].as_str().unwrap()).send().await.unwrap();
+    let back = reqwest::Url::parse(at_google.headers()["location"].to_str().unwrap()).unwrap();
+    let callback = app.url(&format!("/api/v1/calendar/google/callback?{}", back.query().unwrap()));
+    let first = no_redirects().get(&callback).send().await.unwrap();
+    assert_eq!(first.headers()["location"], format!("{FRONTEND}/?calendar=connected").as_str());
+    let replay = no_redirects().get(&callback).send().await.unwrap();
+    assert_eq!(
+        replay.headers()["location"],
+        format!("{FRONTEND}/?calendar=error&reason=invalid_state").as_str()
+    );
+    let forged = no_redirects()
+        .get(app.url("/api/v1/calendar/google/callback?code=abc&state=forged"))
+        .send()
+        .await
+        .unwrap();
+    assert!(forged.headers()["location"].to_str().unwrap().ends_with("reason=invalid_state"));
+
+    assert!(connections(&app, &alice.access_token).await.iter().any(|c| c["provider"] == "google"));
+    assert_eq!(
+        connections(&app, &bob.access_token).await.len(),
+        1,
+        "the grant went to the user who started it"
+    );
+}
+
+#[tokio::test]
+async fn declined_or_unticked_consent_connects_nothing() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    fake.set_consent(Consent::Deny);
+    assert_eq!(
+        consent(&app, &user.access_token).await,
+        format!("{FRONTEND}/settings?calendar=error&reason=access_denied")
+    );
+    fake.set_consent(Consent::Withhold(vec!["calendar.events".to_owned()]));
+    assert_eq!(
+        consent(&app, &user.access_token).await,
+        format!("{FRONTEND}/settings?calendar=error&reason=scope_denied")
+    );
+    assert_eq!(connections(&app, &user.access_token).await.len(), 1, "only the built-in calendar");
+    assert!(!fake.revoked_tokens().is_empty(), "the useless grant is given back");
+}
+
+#[tokio::test]
+async fn full_then_incremental_sync_follows_inserts_edits_and_deletes() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let email = fake.account_email();
+    let keep = fake.insert_event(&email, timed_event("Team meeting", 24, 1)).unwrap();
+    let edit = fake.insert_event(&email, timed_event("Dentist", 26, 1)).unwrap();
+    let gone = fake.insert_event(&email, timed_event("Cancelled lunch", 28, 1)).unwrap();
+    let mut series = timed_event("Standup", 30, 1);
+    series["recurrence"] = json!(["RRULE:FREQ=DAILY;COUNT=3"]);
+    // Google needs the zone of a recurring event's times.
+    series["start"]["timeZone"] = json!("UTC");
+    series["end"]["timeZone"] = json!("UTC");
+    fake.insert_event(&email, series).unwrap();
+    let id = connect(&app, &user).await;
+    let events = upcoming(&app, token, "limit=50&days=10").await;
+    assert_eq!(events.len(), 6, "{:?}", titles(&events));
+    assert_eq!(titles(&events).iter().filter(|t| *t == "Standup").count(), 3, "instances expanded");
+    assert!(events.iter().any(|e| e["id"].is_string() && e["html_link"].is_string()));
+
+    fake.insert_event(&email, timed_event("New review", 25, 1)).unwrap();
+    fake.update_event(&email, edit["id"].as_str().unwrap(), json!({"summary": "Dentist (moved)"})).unwrap();
+    fake.delete_event(&email, gone["id"].as_str().unwrap()).unwrap();
+    let body = sync(&app, token, &json!({})).await;
+    let google =
+        body["results"].as_array().unwrap().iter().find(|r| r["connection_id"] == id.as_str()).unwrap();
+    assert_eq!(google["status"], "ok");
+    assert_eq!(
+        (google["added"].as_u64(), google["updated"].as_u64(), google["removed"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{body}"
+    );
+    let last_list =
+        fake.requests().into_iter().rev().find(|r| r.path.ends_with("/events") && r.method == "GET").unwrap();
+    assert!(
+        last_list.query_param("syncToken").is_some(),
+        "incremental: {:?}",
+        last_list.query_param("syncToken")
+    );
+
+    let names = titles(&upcoming(&app, token, "limit=50&days=10").await);
+    assert!(names.contains(&"New review".to_owned()) && names.contains(&"Dentist (moved)".to_owned()));
+    assert!(!names.contains(&"Cancelled lunch".to_owned()) && !names.contains(&"Dentist".to_owned()));
+    assert!(names.contains(&keep["summary"].as_str().unwrap().to_owned()));
+    assert_eq!(names.len(), 6);
+}
+
+#[tokio::test]
+async fn an_expired_sync_token_recovers_with_a_full_sync() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let email = fake.account_email();
+    fake.insert_event(&email, timed_event("Kept", 24, 1)).unwrap();
+    connect(&app, &user).await;
+    fake.invalidate_sync_tokens();
+    fake.insert_event(&email, timed_event("Added after 410", 26, 1)).unwrap();
+    let body = sync(&app, &user.access_token, &json!({})).await;
+    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "ok"), "{body}");
+    let gone = fake.requests().iter().filter(|r| r.status == Some(410)).count();
+    assert_eq!(gone, 1, "the stale token got a 410");
+    let names = titles(&upcoming(&app, &user.access_token, "limit=50&days=10").await);
+    assert_eq!(names, ["Kept", "Added after 410"], "complete and without duplicates");
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_once_and_persisted() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let id = connect(&app, &user).await;
+    let (before, refresh_before) = stored_tokens(&app, &id).await;
+    let token_calls = fake.token_requests();
+
+    fake.expire_access_tokens();
+    // Several requests at once: one refresh, shared by all.
+    let bodies: Vec<Value> = (0..4)
+        .map(|i| json!({"summary": format!("Block {i}"), "start": at(40 + i), "end": at(41 + i)}))
+        .collect();
+    let creates =
+        bodies.iter().map(|body| app.post_json("/api/v1/calendar/events", body, Some(&user.access_token)));
+    for response in futures_util::future::join_all(creates).await {
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    assert_eq!(fake.token_requests(), token_calls + 1, "exactly one refresh");
+    let (after, refresh_after) = stored_tokens(&app, &id).await;
+    assert_ne!(before, after, "the new access token is stored");
+    assert_eq!(refresh_before, refresh_after, "Google kept the refresh token, so do we");
+    sync(&app, &user.access_token, &json!({})).await;
+    assert_eq!(fake.token_requests(), token_calls + 1, "the stored token is used again");
+    assert_eq!(fake.events(&fake.account_email()).len(), 4);
+}
+
+#[tokio::test]
+async fn invalid_grant_marks_the_connection_needs_reauth() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let id = connect(&app, &user).await;
+    fake.force_invalid_grant(true);
+    fake.expire_access_tokens();
+    let body = sync(&app, token, &json!({"connection_id": id})).await;
+    assert_eq!(body["results"][0]["status"], "needs_reauth", "{body}");
+    assert_eq!(google_connection(&app, token).await["status"], "needs_reauth");
+    let status: Value = app.get("/api/v1/calendar/sync/status", Some(token)).await.json().await.unwrap();
+    assert!(status["items"].as_array().unwrap().iter().any(|s| s["status"] == "needs_reauth"), "{status}");
+    let response = app
+        .post_json(
+            "/api/v1/calendar/events",
+            &json!({"summary": "x", "start": at(5), "end": at(6)}),
+            Some(token),
+        )
+        .await;
+    let problem = assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "calendar_needs_reauth");
+    // Connecting again makes it active again.
+    fake.force_invalid_grant(false);
+    consent(&app, token).await;
+    assert_eq!(google_connection(&app, token).await["status"], "active");
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    fake.insert_event(&fake.account_email(), timed_event("Exam", 24, 2)).unwrap();
+    connect(&app, &user).await;
+    fake.insert_event(&fake.account_email(), timed_event("Review", 27, 1)).unwrap();
+    fake.push_many([Fault::RateLimited { retry_after: None }, Fault::RateLimitExceeded, Fault::BackendError]);
+    let body = sync(&app, &user.access_token, &json!({})).await;
+    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "ok"), "{body}");
+    assert!(fake.pending_faults().is_empty(), "every fault was met and retried");
+    assert_eq!(titles(&upcoming(&app, &user.access_token, "days=5").await), ["Exam", "Review"]);
+}
+
+#[tokio::test]
+async fn a_push_notification_triggers_an_incremental_sync() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (app, fake) = app_with_google(move |s| {
+        s.server.port = port;
+        s.calendar.webhook_url =
+            Some(format!("http://127.0.0.1:{port}/api/v1/calendar/google/notifications"));
+    })
+    .await;
+    let user = app.signed_in_user().await;
+    connect(&app, &user).await;
+    wait_until("a push channel", || async { !fake.channels().is_empty() }).await;
+    let channel = fake.channels().remove(0);
+    assert!(!channel.stopped);
+    assert!(channel.address.ends_with("/api/v1/calendar/google/notifications"));
+
+    fake.insert_event(&fake.account_email(), timed_event("Pushed", 24, 1)).unwrap();
+    wait_until("the pushed event", || async {
+        titles(&upcoming(&app, &user.access_token, "days=3").await).contains(&"Pushed".to_owned())
+    })
+    .await;
+    assert!(fake.notifications().iter().any(|n| n.resource_state == "exists" && n.status == Some(200)));
+
+    let forged = app
+        .client
+        .post(app.url("/api/v1/calendar/google/notifications"))
+        .header("X-Goog-Channel-ID", channel.id.as_str())
+        .header("X-Goog-Channel-Token", "not-the-token")
+        .header("X-Goog-Resource-State", "exists")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(forged, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn upcoming_events_are_ordered_bounded_and_placed_in_the_users_zone() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let registered = app
+        .register(
+            &json!({"email": "ny@example.com", "password": "correct horse", "timezone": "America/New_York"}),
+        )
+        .await;
+    let token = registered.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let email = fake.account_email();
+    let tomorrow = (Utc::now() + TimeDelta::days(2)).date_naive();
+    fake.insert_event(&email, json!({"summary": "Holiday", "start": {"date": tomorrow.to_string()}, "end": {"date": (tomorrow + TimeDelta::days(1)).to_string()}})).unwrap();
+    fake.insert_event(&email, timed_event("Far away", 24 * 20, 1)).unwrap();
+    let location = consent(&app, &token).await;
+    assert!(location.ends_with("calendar=connected"));
+    wait_until("the first sync", || async {
+        google_connection(&app, &token).await["last_synced_at"].is_string()
+    })
+    .await;
+    for (title, hours) in [("Third", 30), ("First", 3), ("Second", 10)] {
+        let response = app
+            .post_json(
+                "/api/v1/calendar/events",
+                &json!({"summary": title, "start": at(hours), "end": at(hours + 1)}),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let events = upcoming(&app, &token, "limit=3&days=7").await;
+    assert_eq!(titles(&events), ["First", "Second", "Third"]);
+    let all = upcoming(&app, &token, "limit=100&days=7").await;
+    assert!(!titles(&all).contains(&"Far away".to_owned()), "outside the window");
+    let starts: Vec<&str> = all.iter().map(|e| e["start"].as_str().unwrap()).collect();
+    let mut sorted = starts.clone();
+    sorted.sort_by_key(|s| chrono::DateTime::parse_from_rfc3339(s).unwrap());
+    assert_eq!(starts, sorted);
+    let holiday = all.iter().find(|e| e["title"] == "Holiday").unwrap();
+    assert_eq!(holiday["all_day"], true);
+    let start = chrono::DateTime::parse_from_rfc3339(holiday["start"].as_str().unwrap()).unwrap();
+    assert_eq!(start.with_timezone(&chrono_tz::America::New_York).format("%H:%M").to_string(), "00:00");
+    for query in ["limit=0", "limit=101", "days=0", "days=366"] {
+        assert_problem(
+            app.get(&format!("/api/v1/calendar/events/upcoming?{query}"), Some(&token)).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn events_are_created_on_google_by_default_or_on_the_local_calendar() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    connect(&app, &user).await;
+    let local_id =
+        connections(&app, token).await.into_iter().find(|c| c["provider"] == "local").unwrap()["id"].clone();
+
+    let response = app
+        .post_json(
+            "/api/v1/calendar/events",
+            &json!({"summary": "Study block", "description": "Graphs", "start": at(20), "end": at(22), "time_zone": "Europe/Berlin"}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["provider"], "google");
+    assert!(created["html_link"].is_string());
+    let at_google =
+        fake.event(&fake.account_email(), created["provider_event_id"].as_str().unwrap()).unwrap();
+    assert_eq!(at_google["summary"], "Study block");
+    assert_eq!(at_google["start"]["timeZone"], "Europe/Berlin");
+
+    let response = app
+        .post_json(
+            "/api/v1/calendar/events",
+            &json!({"summary": "Local", "start": at(5), "end": at(6), "connection_id": local_id}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.json::<Value>().await.unwrap()["provider"], "local");
+    assert_eq!(fake.events(&fake.account_email()).len(), 1, "nothing written to Google for a local event");
+
+    for (body, field) in [
+        (json!({"summary": "x", "start": at(6), "end": at(5)}), "end"),
+        (json!({"summary": "x", "start": at(5), "end": at(6), "time_zone": "Mars/Olympus"}), "time_zone"),
+        (json!({"summary": " ", "start": at(5), "end": at(6)}), "summary"),
+    ] {
+        let problem = assert_problem(
+            app.post_json("/api/v1/calendar/events", &body, Some(token)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), [field], "{body}");
+    }
+    // Google's own refusals: a 400 names the field, a 403 is a 502 with the reason.
+    fake.push(Fault::Error { code: 400, reason: "invalid".into(), message: "Invalid start time.".into() });
+    let response = app
+        .post_json(
+            "/api/v1/calendar/events",
+            &json!({"summary": "x", "start": at(5), "end": at(6)}),
+            Some(token),
+        )
+        .await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(error_fields(&problem), ["start"]);
+    fake.push(Fault::Error {
+        code: 403,
+        reason: "forbiddenForNonOrganizer".into(),
+        message: "Forbidden".into(),
+    });
+    let response = app
+        .post_json(
+            "/api/v1/calendar/events",
+            &json!({"summary": "x", "start": at(5), "end": at(6)}),
+            Some(token),
+        )
+        .await;
+    let problem = assert_problem(response, StatusCode::BAD_GATEWAY).await;
+    assert!(problem["detail"].as_str().unwrap().contains("forbiddenForNonOrganizer"), "{problem}");
+}
+
+#[tokio::test]
+async fn disconnecting_revokes_at_google_and_deletes_tokens_channel_and_events() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (app, fake) = app_with_google(move |s| {
+        s.server.port = port;
+        s.calendar.webhook_url =
+            Some(format!("http://127.0.0.1:{port}/api/v1/calendar/google/notifications"));
+    })
+    .await;
+    let user = app.signed_in_user().await;
+    fake.insert_event(&fake.account_email(), timed_event("Synced", 24, 1)).unwrap();
+    let id = connect(&app, &user).await;
+    wait_until("a stored push channel", || async {
+        count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections WHERE channel_id IS NOT NULL").await
+            == 1
+    })
+    .await;
+    let refresh_token = fake.grants()[0].refresh_token.clone().unwrap();
+
+    let response = app.delete(&format!("/api/v1/calendar/connections/{id}"), &user.access_token).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(fake.revoked_tokens().contains(&refresh_token), "revoked at Google");
+    assert!(fake.grants().iter().all(|g| g.revoked));
+    assert!(fake.channels().iter().all(|c| c.stopped), "the push channel is stopped");
+    assert_eq!(connections(&app, &user.access_token).await.len(), 1);
+    assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, 0);
+    assert_eq!(
+        count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections WHERE provider = 'google'").await,
+        0
+    );
+    assert!(upcoming(&app, &user.access_token, "days=3").await.is_empty());
+}
+
+#[tokio::test]
+async fn another_users_connection_is_404_everywhere() {
+    let (app, _fake) = app_with_google(|_| {}).await;
+    let owner = app.signed_in_user().await;
+    let other = app.signed_in_user().await;
+    let id = connect(&app, &owner).await;
+    let token = &other.access_token;
+    assert_problem(
+        app.delete(&format!("/api/v1/calendar/connections/{id}"), token).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.post_json("/api/v1/calendar/sync", &json!({"connection_id": id}), Some(token)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let body = json!({"summary": "x", "start": at(5), "end": at(6), "connection_id": id});
+    assert_problem(app.post_json("/api/v1/calendar/events", &body, Some(token)).await, StatusCode::NOT_FOUND)
+        .await;
+    assert!(!connections(&app, token).await.iter().any(|c| c["id"] == id.as_str()));
+    assert_eq!(google_connection(&app, &owner.access_token).await["status"], "active");
+}
+
+#[tokio::test]
+async fn deleting_the_account_revokes_the_google_grant() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    connect(&app, &user).await;
+    assert_eq!(app.delete("/api/v1/me", &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert!(fake.grants().iter().all(|g| g.revoked), "{:?}", fake.grants());
+    assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections").await, 0);
+}
+
+#[tokio::test]
+async fn one_sync_per_connection_at_a_time_across_replicas() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let replica = crate::helpers::spawn_replica(&app).await;
+    let user = app.signed_in_user().await;
+    let id = connect(&app, &user).await;
+    fake.set_latency(Duration::from_millis(400));
+    let body = json!({"connection_id": id});
+    let (first, second) = tokio::join!(
+        app.post_json("/api/v1/calendar/sync", &body, Some(&user.access_token)),
+        replica.post_json("/api/v1/calendar/sync", &body, Some(&user.access_token)),
+    );
+    let mut statuses: Vec<String> = Vec::new();
+    for response in [first, second] {
+        let body: Value = response.json().await.unwrap();
+        statuses.push(body["results"][0]["status"].as_str().unwrap().to_owned());
+    }
+    statuses.sort();
+    assert_eq!(statuses, ["in_progress", "ok"]);
+}
+
+#[tokio::test]
+async fn background_sync_runs_on_its_interval_and_renews_ending_channels() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (app, fake) = app_with_google(move |s| {
+        s.server.port = port;
+        s.calendar.webhook_url =
+            Some(format!("http://127.0.0.1:{port}/api/v1/calendar/google/notifications"));
+        s.calendar.sync_interval_secs = 1;
+        s.calendar.sync_jitter_secs = 0;
+    })
+    .await;
+    let user = app.signed_in_user().await;
+    connect(&app, &user).await;
+    wait_until("a stored push channel", || async {
+        count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections WHERE channel_id IS NOT NULL").await
+            == 1
+    })
+    .await;
+    // No push for this change: only the periodic sync can bring it in.
+    fake.set_push_enabled(false);
+    fake.insert_event(&fake.account_email(), timed_event("Found by the timer", 24, 1)).unwrap();
+    wait_until("the periodic sync", || async {
+        titles(&upcoming(&app, &user.access_token, "days=3").await).contains(&"Found by the timer".to_owned())
+    })
+    .await;
+
+    // A channel about to end is replaced, and the old one stopped.
+    let soon = Utc::now() + TimeDelta::minutes(30);
+    let db = app.db.conn();
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE calendar_connections SET channel_expires_at = $1 WHERE channel_id IS NOT NULL",
+        [soon.into()],
+    ))
+    .await
+    .unwrap();
+    wait_until("a renewed channel with the old one stopped", || async {
+        let channels = fake.channels();
+        channels.len() == 2 && channels.iter().filter(|c| c.stopped).count() == 1
+    })
+    .await;
+    assert!(!fake.channels()[1].stopped, "the new channel stays open");
+}
+
+#[tokio::test]
+async fn access_tokens_about_to_expire_are_refreshed_before_use() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    // Shorter than the one-minute margin: every stored token counts as about to expire.
+    fake.set_access_token_lifetime(Duration::from_secs(30));
+    let user = app.signed_in_user().await;
+    let id = connect(&app, &user).await;
+    let (before, _) = stored_tokens(&app, &id).await;
+    sync(&app, &user.access_token, &json!({"connection_id": id})).await;
+    let (after, _) = stored_tokens(&app, &id).await;
+    assert_ne!(before, after, "refreshed ahead of expiry and stored");
+    assert!(fake.token_requests() >= 3, "the code exchange, then a refresh per use");
+    let rejected = fake.requests().iter().filter(|r| r.status == Some(401)).count();
+    assert_eq!(rejected, 0, "no call went out with an expiring token");
+}
