@@ -12,6 +12,7 @@ mod m20261121_000006_create_resources;
 mod m20261121_000007_create_knowledge_docs;
 mod m20261121_000008_create_chat;
 mod m20261121_000009_create_calendar;
+mod m20261121_000010_add_schedule_links;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_create_knowledge_docs::Migration),
             Box::new(m20261121_000008_create_chat::Migration),
             Box::new(m20261121_000009_create_calendar::Migration),
+            Box::new(m20261121_000010_add_schedule_links::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, TestUser, assert_problem, error_fields, spawn_app,
 
 const FRONTEND: &str = "http://frontend.test";
 
-async fn app_with_google(
+pub(crate) async fn app_with_google(
     customise: impl FnOnce(&mut planwright_api::settings::Settings),
 ) -> (TestApp, FakeGoogle) {
     let fake = FakeGoogle::start().await;
@@ -35,12 +35,12 @@ async fn app_with_google(
     (app, fake)
 }
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Authorize → the fake's consent → our callback; returns where the callback sent the browser.
-async fn consent(app: &TestApp, token: &str) -> String {
+pub(crate) async fn consent(app: &TestApp, token: &str) -> String {
     let response = app
         .get(&format!("/api/v1/calendar/google/authorize?redirect_to={FRONTEND}/settings"), Some(token))
         .await;
@@ -57,12 +57,12 @@ async fn consent(app: &TestApp, token: &str) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
-async fn connections(app: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn connections(app: &TestApp, token: &str) -> Vec<Value> {
     let body: Value = app.get("/api/v1/calendar/connections", Some(token)).await.json().await.unwrap();
     body["items"].as_array().unwrap().clone()
 }
 
-async fn google_connection(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn google_connection(app: &TestApp, token: &str) -> Value {
     connections(app, token)
         .await
         .into_iter()
@@ -71,7 +71,7 @@ async fn google_connection(app: &TestApp, token: &str) -> Value {
 }
 
 /// Connects Google for `user` and waits for the first (background) sync.
-async fn connect(app: &TestApp, user: &TestUser) -> String {
+pub(crate) async fn connect(app: &TestApp, user: &TestUser) -> String {
     let location = consent(app, &user.access_token).await;
     assert_eq!(location, format!("{FRONTEND}/settings?calendar=connected"));
     let id = google_connection(app, &user.access_token).await["id"].as_str().unwrap().to_owned();
@@ -83,7 +83,7 @@ async fn connect(app: &TestApp, user: &TestUser) -> String {
     id
 }
 
-async fn wait_until<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn wait_until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -95,33 +95,33 @@ where
     }
 }
 
-async fn sync(app: &TestApp, token: &str, body: &Value) -> Value {
+pub(crate) async fn sync(app: &TestApp, token: &str, body: &Value) -> Value {
     let response = app.post_json("/api/v1/calendar/sync", body, Some(token)).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
 
-async fn upcoming(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+pub(crate) async fn upcoming(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let response = app.get(&format!("/api/v1/calendar/events/upcoming?{query}"), Some(token)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     body["events"].as_array().unwrap().clone()
 }
 
-fn titles(events: &[Value]) -> Vec<String> {
+pub(crate) fn titles(events: &[Value]) -> Vec<String> {
     events.iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect()
 }
 
-fn at(hours_from_now: i64) -> String {
+pub(crate) fn at(hours_from_now: i64) -> String {
     let time = Utc::now() + TimeDelta::hours(hours_from_now);
     time.format("%Y-%m-%dT%H:00:00Z").to_string()
 }
 
-fn timed_event(summary: &str, start_hours: i64, hours: i64) -> Value {
+pub(crate) fn timed_event(summary: &str, start_hours: i64, hours: i64) -> Value {
     json!({"summary": summary, "start": {"dateTime": at(start_hours)}, "end": {"dateTime": at(start_hours + hours)}})
 }
 
-async fn stored_tokens(app: &TestApp, connection_id: &str) -> (String, String) {
+pub(crate) async fn stored_tokens(app: &TestApp, connection_id: &str) -> (String, String) {
     let db = app.db.conn();
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
@@ -135,7 +135,7 @@ async fn stored_tokens(app: &TestApp, connection_id: &str) -> (String, String) {
     (row.try_get("", "access_token_enc").unwrap(), row.try_get("", "refresh_token_enc").unwrap())
 }
 
-async fn count_rows(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count_rows(app: &TestApp, sql: &str) -> i64 {
     let db = app.db.conn();
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))

@@ -122,6 +122,7 @@ fn event_data(provider_event_id: &str, title: &str, start: DateTime<Utc>, end: D
         etag: None,
         provider_updated_at: None,
         plan_task_id: None,
+        plan_id: None,
     }
 }
 

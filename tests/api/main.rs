@@ -16,5 +16,6 @@ mod openapi;
 mod plans;
 mod rate_limits;
 mod resources;
+mod schedule;
 mod system;
 mod tasks;

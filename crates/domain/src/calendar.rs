@@ -206,6 +206,8 @@ pub struct EventData {
     pub provider_updated_at: Option<DateTime<Utc>>,
     /// The plan task it was scheduled for.
     pub plan_task_id: Option<Uuid>,
+    /// The plan it was scheduled for.
+    pub plan_id: Option<Uuid>,
 }
 
 #[cfg(test)]

@@ -289,6 +289,8 @@ pub struct User {
     pub timezone: TimeZone,
     /// When tasks may be scheduled.
     pub working_hours: WorkingHours,
+    /// How plan blocks are laid out (buffer, daily cap, horizon).
+    pub schedule_preferences: crate::SchedulePreferences,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
 }
@@ -317,6 +319,8 @@ pub struct UserChanges {
     pub timezone: Option<TimeZone>,
     /// New working hours.
     pub working_hours: Option<WorkingHours>,
+    /// New scheduling preferences.
+    pub schedule_preferences: Option<crate::SchedulePreferences>,
 }
 
 /// A stored refresh token (only its hash is kept), one link in a rotation family.

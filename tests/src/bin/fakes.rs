@@ -83,14 +83,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "fake Google (OAuth 2.0 + Calendar v3) listening on {google_url} (account {})",
         google.account_email()
     )?;
-    writeln!(out, "  point Planwright's Google OAuth client and Calendar settings at it:")?;
-    writeln!(out, "    client id        {}", google.client_id())?;
-    writeln!(out, "    client secret    {}", google.client_secret())?;
-    writeln!(out, "    auth URL         {}", urls.auth_url)?;
-    writeln!(out, "    token URL        {}", urls.token_url)?;
-    writeln!(out, "    revoke URL       {}", urls.revoke_url)?;
-    writeln!(out, "    userinfo URL     {}", urls.userinfo_url)?;
-    writeln!(out, "    Calendar base    {}", urls.calendar_base_url)?;
+    writeln!(out, "  point Planwright at it:")?;
+    writeln!(out, "    PLANWRIGHT__GOOGLE__CLIENT_ID={}", google.client_id())?;
+    writeln!(out, "    PLANWRIGHT__GOOGLE__CLIENT_SECRET={}", google.client_secret())?;
+    writeln!(out, "    PLANWRIGHT__GOOGLE__AUTH_URL={}", urls.auth_url)?;
+    writeln!(out, "    PLANWRIGHT__GOOGLE__TOKEN_URL={}", urls.token_url)?;
+    writeln!(out, "    PLANWRIGHT__GOOGLE__REVOKE_URL={}", urls.revoke_url)?;
+    writeln!(out, "    PLANWRIGHT__GOOGLE__CALENDAR_BASE_URL={}", urls.calendar_base_url)?;
+    writeln!(out, "  (userinfo, unused by Planwright: {})", urls.userinfo_url)?;
     writeln!(
         out,
         "  \"Connect Google Calendar\" consents at once and redirects back. To try other answers:"

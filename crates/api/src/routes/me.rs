@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, delete, get, patch, web};
 use chrono::{DateTime, Utc};
-use planwright_domain::{DisplayName, TimeZone, User, UserChanges, ValidationErrors, WorkingHours};
+use planwright_domain::{
+    DisplayName, SchedulePreferences, TimeZone, User, UserChanges, ValidationErrors, WorkingHours,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -52,6 +54,43 @@ impl From<&WorkingHours> for WorkingHoursBody {
     }
 }
 
+/// How plan blocks are laid out on the calendar.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60}))]
+pub struct SchedulePreferencesBody {
+    /// Free minutes kept between a block and meetings or other blocks, 0–120 (default 10).
+    #[schema(minimum = 0, maximum = 120)]
+    pub buffer_minutes: Option<i64>,
+    /// Most minutes of plan work per day, 15–1440 (default 360).
+    #[schema(minimum = 15, maximum = 1440)]
+    pub daily_focus_cap_minutes: Option<i64>,
+    /// Days past a task's day it may move to when its day is full, 0–365 (default 60).
+    #[schema(minimum = 0, maximum = 365)]
+    pub horizon_days: Option<i64>,
+}
+
+impl SchedulePreferencesBody {
+    /// Parses into the domain type; a field left out takes its default.
+    pub fn parse(&self) -> Result<SchedulePreferences, ValidationErrors> {
+        SchedulePreferences::parse(
+            self.buffer_minutes.unwrap_or(i64::from(SchedulePreferences::DEFAULT_BUFFER_MINUTES)),
+            self.daily_focus_cap_minutes
+                .unwrap_or(i64::from(SchedulePreferences::DEFAULT_DAILY_FOCUS_CAP_MINUTES)),
+            self.horizon_days.unwrap_or(i64::from(SchedulePreferences::DEFAULT_HORIZON_DAYS)),
+        )
+    }
+}
+
+impl From<SchedulePreferences> for SchedulePreferencesBody {
+    fn from(preferences: SchedulePreferences) -> Self {
+        Self {
+            buffer_minutes: Some(i64::from(preferences.buffer_minutes())),
+            daily_focus_cap_minutes: Some(i64::from(preferences.daily_focus_cap_minutes())),
+            horizon_days: Some(i64::from(preferences.horizon_days())),
+        }
+    }
+}
+
 /// A user's profile.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -73,6 +112,8 @@ pub struct UserResponse {
     pub timezone: String,
     /// When tasks may be scheduled.
     pub working_hours: WorkingHoursBody,
+    /// How plan blocks are laid out on the calendar.
+    pub schedule_preferences: SchedulePreferencesBody,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
 }
@@ -85,6 +126,7 @@ impl From<User> for UserResponse {
             name: user.name.map(|n| n.as_str().to_owned()),
             timezone: user.timezone.name().to_owned(),
             working_hours: WorkingHoursBody::from(&user.working_hours),
+            schedule_preferences: user.schedule_preferences.into(),
             created_at: user.created_at,
         }
     }
@@ -103,6 +145,8 @@ pub struct UpdateMeRequest {
     pub timezone: Option<String>,
     /// New working hours (replaces all three fields).
     pub working_hours: Option<WorkingHoursBody>,
+    /// New scheduling preferences (replaces them; a field left out takes its default).
+    pub schedule_preferences: Option<SchedulePreferencesBody>,
 }
 
 impl UpdateMeRequest {
@@ -114,10 +158,19 @@ impl UpdateMeRequest {
         };
         let timezone = self.timezone.as_deref().map(TimeZone::parse).transpose();
         let working_hours = self.working_hours.as_ref().map(WorkingHoursBody::parse).transpose();
-        match (name, timezone, working_hours) {
-            (Ok(name), Ok(timezone), Ok(working_hours)) => Ok(UserChanges { name, timezone, working_hours }),
-            (name, timezone, working_hours) => {
-                Err([name.err(), timezone.err(), working_hours.err()].into_iter().flatten().collect())
+        let schedule_preferences =
+            self.schedule_preferences.as_ref().map(SchedulePreferencesBody::parse).transpose();
+        match (name, timezone, working_hours, schedule_preferences) {
+            (Ok(name), Ok(timezone), Ok(working_hours), Ok(schedule_preferences)) => {
+                Ok(UserChanges { name, timezone, working_hours, schedule_preferences })
+            }
+            (name, timezone, working_hours, schedule_preferences) => {
+                let mut errors: Vec<planwright_domain::FieldError> =
+                    [name.err(), timezone.err(), working_hours.err()].into_iter().flatten().collect();
+                if let Err(invalid) = schedule_preferences {
+                    errors.extend(invalid.errors().iter().cloned());
+                }
+                Err(errors.into_iter().collect())
             }
         }
     }

@@ -72,6 +72,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(plans::get_plan)
             .service(plans::update_plan)
             .service(plans::delete_plan)
+            .service(plans::schedule_plan)
             .service(tasks::create_task)
             .service(tasks::list_tasks)
             .service(tasks::get_task)

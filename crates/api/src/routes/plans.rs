@@ -3,11 +3,11 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use planwright_domain::{
-    DurationDays, Goal, Notes, Plan, PlanChanges, PlanTask, PlanTaskDraft, PlanTaskEdit, TokenUsage,
-    ValidationErrors,
+    DurationDays, FieldError, Goal, Notes, Plan, PlanChanges, PlanTask, PlanTaskDraft, PlanTaskEdit,
+    TimeZone, TokenUsage, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
@@ -15,7 +15,10 @@ use crate::{
     extract::{ApiJson, AuthUser},
     openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     routes::PageQuery,
-    services::plans::{self, PlanRequest, SUMMARY_MAX},
+    services::{
+        plans::{self, PlanRequest, SUMMARY_MAX},
+        schedule::{self, ScheduleInput, ScheduleResult},
+    },
     state::AppState,
 };
 
@@ -371,14 +374,26 @@ pub async fn update_plan(
     Ok(web::Json(plans::update_plan(&state, auth.user_id, plan_id, changes).await?.into()))
 }
 
+/// Whether deleting a plan also deletes its calendar events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeletePlanQuery {
+    /// Also delete the plan's events on every calendar (default `false`: they stay, unlinked).
+    pub delete_events: Option<bool>,
+}
+
 /// Delete a plan and its tasks. Tasks of the task manager that pointed at it are kept, detached.
+/// With `delete_events=true` its calendar events go too (at Google and on the built-in calendar).
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The plan's id.")),
+    params(("id" = Uuid, Path, description = "The plan's id."), DeletePlanQuery),
     responses(
         (status = 204, description = "Deleted."),
+        (status = 400, description = "`delete_events` is not a boolean.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The Google connection needs to be authorised again (with `delete_events`).", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Google refused to delete an event.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, ServerProblems
     )
 )]
@@ -387,7 +402,179 @@ pub async fn delete_plan(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
+    query: web::Query<DeletePlanQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    plans::delete_plan(&state, auth.user_id, id.into_inner()).await?;
+    let plan_id = id.into_inner();
+    if query.delete_events == Some(true) {
+        schedule::delete_plan_events(&state, auth.user_id, plan_id).await?;
+    }
+    plans::delete_plan(&state, auth.user_id, plan_id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// When and where to schedule a plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"start_date": "2026-12-01", "timezone": "Europe/Berlin", "dry_run": true}))]
+pub struct ScheduleRequestBody {
+    /// The plan's first day (`YYYY-MM-DD`, in the time zone).
+    pub start_date: NaiveDate,
+    /// IANA zone to schedule in (default: the caller's).
+    pub timezone: Option<String>,
+    /// The calendar (default: the caller's Google calendar, else the built-in one).
+    pub connection_id: Option<Uuid>,
+    /// Compute the placements and write nothing (default `false`).
+    pub dry_run: Option<bool>,
+}
+
+/// Where a task goes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacementResponse {
+    /// The plan task.
+    pub task_id: Uuid,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+}
+
+/// A task that could not be placed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnscheduledResponse {
+    /// The plan task.
+    pub task_id: Uuid,
+    /// `no_duration`, `longer_than_working_day`, `longer_than_daily_cap` or
+    /// `no_free_slot_within_horizon`.
+    #[schema(example = "no_free_slot_within_horizon")]
+    pub reason: String,
+    /// The reason for people.
+    pub detail: String,
+}
+
+/// A task's calendar event after the run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduledEventResponse {
+    /// The plan task.
+    pub task_id: Uuid,
+    /// The event's id at the provider (the same on every run).
+    pub event_id: String,
+    /// Link to the event.
+    pub html_link: Option<String>,
+    /// `created`, `updated`, `unchanged` or `failed`.
+    #[schema(example = "created")]
+    pub status: String,
+    /// Why it failed; running the schedule again finishes the job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An event removed because its task is gone or could not be placed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemovedEventResponse {
+    /// The task it held, when it still exists.
+    pub task_id: Option<Uuid>,
+    /// The event's id at the provider.
+    pub event_id: String,
+}
+
+/// The result of scheduling a plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleResponse {
+    /// Where each task goes.
+    pub placements: Vec<PlacementResponse>,
+    /// Tasks that could not be placed, with the reason.
+    pub unscheduled: Vec<UnscheduledResponse>,
+    /// One entry per placed task (empty on a dry run).
+    pub events: Vec<ScheduledEventResponse>,
+    /// Events deleted (empty on a dry run).
+    pub removed_events: Vec<RemovedEventResponse>,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// The calendar used.
+    pub connection_id: Uuid,
+    /// The time zone used.
+    pub timezone: String,
+}
+
+impl From<ScheduleResult> for ScheduleResponse {
+    fn from(result: ScheduleResult) -> Self {
+        Self {
+            placements: result
+                .outcome
+                .placements
+                .iter()
+                .map(|p| PlacementResponse { task_id: p.task_id, start: p.start, end: p.end })
+                .collect(),
+            unscheduled: result
+                .outcome
+                .unscheduled
+                .iter()
+                .map(|u| UnscheduledResponse {
+                    task_id: u.task_id,
+                    reason: u.reason.as_str().to_owned(),
+                    detail: u.reason.message().to_owned(),
+                })
+                .collect(),
+            events: result
+                .events
+                .into_iter()
+                .map(|e| ScheduledEventResponse {
+                    task_id: e.task_id,
+                    event_id: e.event_id,
+                    html_link: e.html_link,
+                    status: e.status.as_str().to_owned(),
+                    error: e.error,
+                })
+                .collect(),
+            removed_events: result
+                .removed
+                .into_iter()
+                .map(|r| RemovedEventResponse { task_id: r.task_id, event_id: r.event_id })
+                .collect(),
+            dry_run: result.dry_run,
+            connection_id: result.connection_id,
+            timezone: result.time_zone.name().to_owned(),
+        }
+    }
+}
+
+/// Put a plan on a calendar.
+///
+/// Each task lands on its day (or the nearest later working day), in order, inside the caller's
+/// working hours and time zone, never over busy time on the chosen calendar, with the caller's
+/// buffer and daily focus cap. With `dry_run` nothing is written. Otherwise each task's event is
+/// created or updated under an id derived from the task, so running it again after an edit moves
+/// the same events, leaves unchanged ones alone and deletes those of removed tasks: never a
+/// duplicate. A failed write is reported per task; running it again finishes the job.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The plan's id.")),
+    request_body = ScheduleRequestBody,
+    responses(
+        (status = 200, description = "Placements and what was written.", body = ScheduleResponse),
+        (status = 404, description = "No such plan or connection (or someone else's).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The Google connection needs to be authorised again.", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Google refused or answered badly.", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "Google did not answer in time.", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, BodyProblems, ServerProblems
+    )
+)]
+#[post("/plans/{id}/schedule")]
+pub async fn schedule_plan(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    ApiJson(body): ApiJson<ScheduleRequestBody>,
+) -> Result<web::Json<ScheduleResponse>, ApiError> {
+    let time_zone = body.timezone.as_deref().map(TimeZone::parse).transpose().map_err(|error| {
+        ApiError::Validation(ValidationErrors::from_iter([FieldError::new("timezone", error.message)]))
+    })?;
+    let input = ScheduleInput {
+        start_date: body.start_date,
+        time_zone,
+        connection_id: body.connection_id,
+        dry_run: body.dry_run.unwrap_or(false),
+    };
+    let result = schedule::schedule_plan(&state, auth.user_id, id.into_inner(), input).await?;
+    Ok(web::Json(result.into()))
 }

@@ -392,6 +392,7 @@ mod tests {
                 etag: None,
                 provider_updated_at: None,
                 plan_task_id,
+                plan_id: None,
             },
             created_at: at(7, 0),
             updated_at: at(7, 0),

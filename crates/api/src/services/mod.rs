@@ -12,4 +12,5 @@ pub mod knowledge;
 pub mod plans;
 pub mod rate_limit;
 pub mod resources;
+pub mod schedule;
 pub mod tasks;

@@ -30,6 +30,7 @@ pub struct Model {
     pub etag: Option<String>,
     pub provider_updated_at: Option<DateTimeUtc>,
     pub plan_task_id: Option<Uuid>,
+    pub plan_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,6 +11,7 @@ pub struct Model {
     pub name: Option<String>,
     pub timezone: String,
     pub working_hours: Json,
+    pub schedule_preferences: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -336,7 +336,11 @@ pub async fn upsert_event(
         Some(row) => {
             let current = to_event(row.clone())?;
             // A synced copy keeps the plan task it was scheduled for unless the new data says.
-            let data = EventData { plan_task_id: data.plan_task_id.or(current.data.plan_task_id), ..data };
+            let data = EventData {
+                plan_task_id: data.plan_task_id.or(current.data.plan_task_id),
+                plan_id: data.plan_id.or(current.data.plan_id),
+                ..data
+            };
             if current.data == data {
                 return Ok((current, Upserted::Unchanged));
             }
@@ -360,18 +364,55 @@ pub async fn upsert_event(
     }
 }
 
-/// Removes an event by its provider id; `true` when there was one.
+/// Removes an event by its provider id; returns it when there was one.
 pub async fn delete_event(
     db: &impl ConnectionTrait,
     connection_id: Uuid,
     provider_event_id: &str,
-) -> Result<bool, StoreError> {
-    let result = events::Entity::delete_many()
+) -> Result<Option<CalendarEvent>, StoreError> {
+    let existing = events::Entity::find()
         .filter(events::Column::ConnectionId.eq(connection_id))
         .filter(events::Column::ProviderEventId.eq(provider_event_id))
-        .exec(db)
+        .one(db)
         .await?;
-    Ok(result.rows_affected > 0)
+    let Some(row) = existing else { return Ok(None) };
+    let result = events::Entity::delete_by_id(row.id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    to_event(row).map(Some)
+}
+
+/// A connection's event by its provider id.
+pub async fn find_event(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    provider_event_id: &str,
+) -> Result<Option<CalendarEvent>, StoreError> {
+    events::Entity::find()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ProviderEventId.eq(provider_event_id))
+        .one(db)
+        .await?
+        .map(to_event)
+        .transpose()
+}
+
+/// The user's stored events scheduled for plan `plan_id`, on any connection.
+pub async fn events_of_plan(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    plan_id: Uuid,
+) -> Result<Vec<CalendarEvent>, StoreError> {
+    events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::PlanId.eq(plan_id))
+        .order_by_asc(events::Column::StartAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_event)
+        .collect()
 }
 
 /// Removes a connection's events whose provider ids are not in `keep` (after a full sync);
@@ -462,6 +503,7 @@ fn fill(active: &mut events::ActiveModel, data: EventData) -> Result<(), StoreEr
     active.etag = Set(data.etag);
     active.provider_updated_at = Set(data.provider_updated_at);
     active.plan_task_id = Set(data.plan_task_id);
+    active.plan_id = Set(data.plan_id);
     Ok(())
 }
 
@@ -536,6 +578,7 @@ fn to_event(row: events::Model) -> Result<CalendarEvent, StoreError> {
             etag: row.etag,
             provider_updated_at: row.provider_updated_at,
             plan_task_id: row.plan_task_id,
+            plan_id: row.plan_id,
         },
         created_at: row.created_at,
         updated_at: row.updated_at,

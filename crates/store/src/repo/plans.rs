@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use planwright_domain::{NewPlan, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, TokenUsage};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -194,6 +194,48 @@ pub async fn update(
     let plan = find(&txn, user_id, row.id).await?;
     txn.commit().await?;
     Ok(plan)
+}
+
+/// Records where a task of the caller's plan sits on the calendar (`None` clears it).
+pub async fn set_task_schedule(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    task_id: Uuid,
+    placement: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    event_ref: Option<String>,
+) -> Result<(), StoreError> {
+    let task = plan_tasks::Entity::find_by_id(task_id).one(db).await?.ok_or(StoreError::NotFound)?;
+    let owned = plans::Entity::find_by_id(task.plan_id)
+        .filter(plans::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .is_some();
+    if !owned {
+        return Err(StoreError::NotFound);
+    }
+    let mut active: plan_tasks::ActiveModel = task.into();
+    active.scheduled_start = Set(placement.map(|(start, _)| start));
+    active.scheduled_end = Set(placement.map(|(_, end)| end));
+    active.calendar_event_ref = Set(event_ref);
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Sets the caller's plan's status.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    plan_id: Uuid,
+    status: PlanStatus,
+) -> Result<(), StoreError> {
+    let result = plans::Entity::update_many()
+        .col_expr(plans::Column::Status, status.as_str().into())
+        .col_expr(plans::Column::UpdatedAt, Utc::now().into())
+        .filter(plans::Column::Id.eq(plan_id))
+        .filter(plans::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Deletes the caller's plan and its tasks.

@@ -29,6 +29,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Sto
         name: Set(new.name.map(|n| n.as_str().to_owned())),
         timezone: Set(new.timezone.name().to_owned()),
         working_hours: Set(hours_to_json(&new.working_hours)?),
+        schedule_preferences: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -78,6 +79,10 @@ pub async fn update(
     if let Some(hours) = changes.working_hours {
         active.working_hours = Set(hours_to_json(&hours)?);
     }
+    if let Some(preferences) = changes.schedule_preferences {
+        active.schedule_preferences =
+            Set(Some(serde_json::to_value(preferences).map_err(|e| corrupt(e.to_string()))?));
+    }
     active.updated_at = Set(Utc::now());
     to_user(active.update(db).await?)
 }
@@ -104,6 +109,12 @@ fn to_user(row: users::Model) -> Result<User, StoreError> {
         name: row.name.as_deref().map(DisplayName::parse).transpose().map_err(|e| corrupt(e.to_string()))?,
         timezone: TimeZone::parse(&row.timezone).map_err(|e| corrupt(e.to_string()))?,
         working_hours: serde_json::from_value(row.working_hours).map_err(|e| corrupt(e.to_string()))?,
+        schedule_preferences: row
+            .schedule_preferences
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| corrupt(e.to_string()))?
+            .unwrap_or_default(),
         created_at: row.created_at,
     })
 }

@@ -143,6 +143,7 @@ pub async fn create(state: &AppState, user_id: Uuid, new: NewEvent) -> Result<Pl
                 etag: None,
                 provider_updated_at: Some(Utc::now()),
                 plan_task_id: None,
+                plan_id: None,
             }
         }
         CalendarProvider::Google => {
@@ -232,6 +233,7 @@ mod tests {
             etag: None,
             provider_updated_at: None,
             plan_task_id: None,
+            plan_id: None,
         };
         let (start, end) = placed_times(&data, &zone);
         assert_eq!(start.to_rfc3339(), "2026-12-24T05:00:00+00:00");

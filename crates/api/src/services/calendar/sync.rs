@@ -30,6 +30,8 @@ const SYNC_LEASE: TimeDelta = TimeDelta::minutes(5);
 const CHANNEL_RENEW_BEFORE: TimeDelta = TimeDelta::days(1);
 /// The private extended property linking an event to the plan task it was scheduled for.
 pub const TASK_PROPERTY: &str = "planwright_task_id";
+/// The private extended property linking an event to its plan.
+pub const PLAN_PROPERTY: &str = "planwright_plan_id";
 
 /// How a sync of one connection went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -262,8 +264,14 @@ async fn apply(
     let db = state.db.conn();
     let Some(event_id) = event.id.clone() else { return Ok(()) };
     if event.is_cancelled() {
-        if repo::delete_event(db, connection.id, &event_id).await.map_err(SyncFailure::Store)? {
+        if let Some(removed) =
+            repo::delete_event(db, connection.id, &event_id).await.map_err(SyncFailure::Store)?
+        {
             counts.removed += 1;
+            // Deleted at Google: the plan task it held is no longer scheduled.
+            if let Some(task_id) = removed.data.plan_task_id {
+                follow_task(state, connection.user_id, task_id, None).await;
+            }
         }
         return Ok(());
     }
@@ -271,8 +279,15 @@ async fn apply(
         tracing::warn!(event_id, "event without usable start/end skipped");
         return Ok(());
     };
-    let (_, change) =
+    let (stored, change) =
         repo::upsert_event(db, connection.user_id, connection.id, data).await.map_err(SyncFailure::Store)?;
+    // Moved at Google: the plan task follows.
+    if change != Upserted::Unchanged
+        && let Some(task_id) = stored.data.plan_task_id
+    {
+        let placement = Some((stored.data.start, stored.data.end, stored.data.provider_event_id.clone()));
+        follow_task(state, connection.user_id, task_id, placement).await;
+    }
     match change {
         Upserted::Added => counts.added += 1,
         Upserted::Updated => counts.updated += 1,
@@ -281,17 +296,47 @@ async fn apply(
     Ok(())
 }
 
+/// Two-way binding: a plan task's schedule follows its event (moved, or cleared when deleted).
+async fn follow_task(
+    state: &AppState,
+    user_id: Uuid,
+    task_id: Uuid,
+    placement: Option<(DateTime<Utc>, DateTime<Utc>, String)>,
+) {
+    let (times, event_ref) = match placement {
+        Some((start, end, event_id)) => (Some((start, end)), Some(event_id)),
+        None => (None, None),
+    };
+    match planwright_store::repo::plans::set_task_schedule(
+        state.db.conn(),
+        user_id,
+        task_id,
+        times,
+        event_ref,
+    )
+    .await
+    {
+        Ok(()) | Err(planwright_store::StoreError::NotFound) => {}
+        Err(error) => {
+            tracing::warn!(task_id = %task_id, error = %error, "could not follow the event's change")
+        }
+    }
+}
+
 /// An event from Google as stored here; `None` when it has no usable start or end.
 pub fn event_data(event: Event) -> Option<EventData> {
     let (start, start_date) = instant(event.start.as_ref()?)?;
     let (end, end_date) = instant(event.end.as_ref()?)?;
     let all_day = start_date.is_some();
     let transparent = event.extra.get("transparency").and_then(|v| v.as_str()) == Some("transparent");
-    let plan_task_id = event
-        .extended_properties
-        .as_ref()
-        .and_then(|properties| properties.private.get(TASK_PROPERTY))
-        .and_then(|id| Uuid::parse_str(id).ok());
+    let private = |key: &str| {
+        event
+            .extended_properties
+            .as_ref()
+            .and_then(|properties| properties.private.get(key))
+            .and_then(|id| Uuid::parse_str(id).ok())
+    };
+    let (plan_task_id, plan_id) = (private(TASK_PROPERTY), private(PLAN_PROPERTY));
     let status = match &event.status {
         Some(EventStatus::Tentative) => "tentative",
         _ => "confirmed",
@@ -316,6 +361,7 @@ pub fn event_data(event: Event) -> Option<EventData> {
         etag: event.etag,
         provider_updated_at: event.updated,
         plan_task_id,
+        plan_id,
     })
 }
 
