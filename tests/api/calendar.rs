@@ -704,3 +704,39 @@ async fn access_tokens_about_to_expire_are_refreshed_before_use() {
     let rejected = fake.requests().iter().filter(|r| r.status == Some(401)).count();
     assert_eq!(rejected, 0, "no call went out with an expiring token");
 }
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_stored() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let id = connect(&app, &user).await;
+    let (_, refresh_before) = stored_tokens(&app, &id).await;
+    fake.set_rotate_refresh_tokens(true);
+    fake.expire_access_tokens();
+    let body = sync(&app, &user.access_token, &json!({"connection_id": id})).await;
+    assert_eq!(body["results"][0]["status"], "ok", "{body}");
+    let (_, refresh_after) = stored_tokens(&app, &id).await;
+    assert_ne!(refresh_before, refresh_after, "Google's new refresh token replaces the old one");
+    // The new one works: the next refresh succeeds.
+    fake.expire_access_tokens();
+    let body = sync(&app, &user.access_token, &json!({"connection_id": id})).await;
+    assert_eq!(body["results"][0]["status"], "ok", "{body}");
+}
+
+#[tokio::test]
+async fn a_401_that_survives_a_refresh_marks_the_connection_needs_reauth() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    connect(&app, &user).await;
+    fake.push_many([Fault::Unauthorized, Fault::Unauthorized]);
+    let response = app
+        .post_json(
+            "/api/v1/calendar/events",
+            &json!({"summary": "x", "start": at(5), "end": at(6)}),
+            Some(&user.access_token),
+        )
+        .await;
+    let problem = assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "calendar_needs_reauth");
+    assert_eq!(google_connection(&app, &user.access_token).await["status"], "needs_reauth");
+}

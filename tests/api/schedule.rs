@@ -53,6 +53,15 @@ async fn get_plan(app: &TestApp, token: &str, plan_id: &str) -> Value {
     app.get(&format!("/api/v1/plans/{plan_id}"), Some(token)).await.json().await.unwrap()
 }
 
+/// An app with the fake Google, a Berlin user who connected it, and a plan of `days` days.
+async fn connected_plan(days: u32) -> (TestApp, FakeGoogle, TestUser, Value) {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = berlin_user(&app).await;
+    connect(&app, &user).await;
+    let plan = plan(&app, &user.access_token, days).await;
+    (app, fake, user, plan)
+}
+
 /// The write status of each event, in task order (never empty: a run always writes something here).
 fn statuses(result: &Value) -> Vec<String> {
     let events = result["events"].as_array().unwrap();
@@ -79,10 +88,7 @@ fn berlin(date: NaiveDate, hour: u32, minute: u32) -> Value {
 
 #[tokio::test]
 async fn a_dry_run_computes_placements_and_writes_nothing() {
-    let (app, fake) = app_with_google(|_| {}).await;
-    let user = berlin_user(&app).await;
-    connect(&app, &user).await;
-    let plan = plan(&app, &user.access_token, 2).await;
+    let (app, fake, user, plan) = connected_plan(2).await;
     let id = plan["id"].as_str().unwrap();
     let result =
         schedule(&app, &user.access_token, id, &json!({"start_date": next_monday(), "dry_run": true})).await;
@@ -150,10 +156,7 @@ async fn scheduling_places_tasks_in_free_working_time_on_google() {
 
 #[tokio::test]
 async fn scheduling_twice_updates_events_instead_of_duplicating() {
-    let (app, fake) = app_with_google(|_| {}).await;
-    let user = berlin_user(&app).await;
-    connect(&app, &user).await;
-    let plan = plan(&app, &user.access_token, 3).await;
+    let (app, fake, user, plan) = connected_plan(3).await;
     let id = plan["id"].as_str().unwrap();
     let body = json!({"start_date": next_monday()});
     let first = schedule(&app, &user.access_token, id, &body).await;
@@ -166,10 +169,7 @@ async fn scheduling_twice_updates_events_instead_of_duplicating() {
 
 #[tokio::test]
 async fn editing_the_plan_and_rescheduling_moves_and_removes_events() {
-    let (app, fake) = app_with_google(|_| {}).await;
-    let user = berlin_user(&app).await;
-    connect(&app, &user).await;
-    let plan = plan(&app, &user.access_token, 3).await;
+    let (app, fake, user, plan) = connected_plan(3).await;
     let id = plan["id"].as_str().unwrap();
     let body = json!({"start_date": next_monday()});
     schedule(&app, &user.access_token, id, &body).await;
@@ -207,10 +207,7 @@ async fn editing_the_plan_and_rescheduling_moves_and_removes_events() {
 
 #[tokio::test]
 async fn rate_limits_in_the_middle_are_retried_and_the_run_completes() {
-    let (app, fake) = app_with_google(|_| {}).await;
-    let user = berlin_user(&app).await;
-    connect(&app, &user).await;
-    let plan = plan(&app, &user.access_token, 4).await;
+    let (app, fake, user, plan) = connected_plan(4).await;
     fake.push_rule(
         FaultRule::new(Fault::RateLimited { retry_after: None }).times(2).method("POST").path("/events"),
     );
@@ -229,10 +226,7 @@ async fn rate_limits_in_the_middle_are_retried_and_the_run_completes() {
 
 #[tokio::test]
 async fn a_partial_run_then_a_rerun_completes_without_duplicates() {
-    let (app, fake) = app_with_google(|_| {}).await;
-    let user = berlin_user(&app).await;
-    connect(&app, &user).await;
-    let plan = plan(&app, &user.access_token, 3).await;
+    let (app, fake, user, plan) = connected_plan(3).await;
     let id = plan["id"].as_str().unwrap();
     let tasks = plan["tasks"].as_array().unwrap();
     // A run that died after writing the first task's event at Google, before recording it.
@@ -321,10 +315,7 @@ async fn the_built_in_calendar_takes_the_plan_and_the_feed_shows_it() {
 
 #[tokio::test]
 async fn moves_and_deletes_at_google_flow_back_to_the_plan() {
-    let (app, fake) = app_with_google(|_| {}).await;
-    let user = berlin_user(&app).await;
-    connect(&app, &user).await;
-    let plan = plan(&app, &user.access_token, 2).await;
+    let (app, fake, user, plan) = connected_plan(2).await;
     let id = plan["id"].as_str().unwrap();
     let result = schedule(&app, &user.access_token, id, &json!({"start_date": next_monday()})).await;
     let moved = result["events"][0]["event_id"].as_str().unwrap().to_owned();
@@ -366,10 +357,7 @@ async fn moves_and_deletes_at_google_flow_back_to_the_plan() {
 
 #[tokio::test]
 async fn deleting_a_plan_with_delete_events_removes_its_events() {
-    let (app, fake) = app_with_google(|_| {}).await;
-    let user = berlin_user(&app).await;
-    connect(&app, &user).await;
-    let plan = plan(&app, &user.access_token, 2).await;
+    let (app, fake, user, plan) = connected_plan(2).await;
     let id = plan["id"].as_str().unwrap();
     schedule(&app, &user.access_token, id, &json!({"start_date": next_monday()})).await;
     assert!(!live_events(&fake).is_empty());
