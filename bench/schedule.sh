@@ -44,10 +44,10 @@ PLANWRIGHT_CONFIG_DIR="$root/config" \
 PLANWRIGHT__SERVER__PORT="$app_port" \
 PLANWRIGHT__SERVER__WORKERS=0 \
 PLANWRIGHT__DATABASE__URL="${BENCH_DATABASE_URL:-sqlite://$work/bench.db?mode=rwc}" \
-PLANWRIGHT__GOOGLE__CLIENT_ID=planwright-fake-client.apps.googleusercontent.com \
+PLANWRIGHT__GOOGLE__CLIENT_ID=fake-client-id.apps.googleusercontent.com \
 PLANWRIGHT__GOOGLE__CLIENT_SECRET=fake-client-secret \
 PLANWRIGHT__GOOGLE__REDIRECT_URI="http://127.0.0.1:$app_port/api/v1/calendar/google/callback" \
-PLANWRIGHT__GOOGLE__FRONTEND_ORIGINS="[\"http://127.0.0.1:$app_port\"]" \
+PLANWRIGHT__GOOGLE__FRONTEND_ORIGINS="http://127.0.0.1:$app_port" \
 PLANWRIGHT__GOOGLE__AUTH_URL="$google/o/oauth2/v2/auth" \
 PLANWRIGHT__GOOGLE__TOKEN_URL="$google/token" \
 PLANWRIGHT__GOOGLE__REVOKE_URL="$google/revoke" \

@@ -65,6 +65,8 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("cors.allowed_origins")
+                .with_list_parse_key("google.frontend_origins")
+                .with_list_parse_key("security.previous_encryption_keys")
                 .try_parsing(true),
         )
         .build()
@@ -72,6 +74,7 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
     let mut settings: Settings = config.try_deserialize().map_err(describe)?;
     // `PLANWRIGHT__CORS__ALLOWED_ORIGINS=` (empty) means "none", not one empty origin.
     settings.cors.allowed_origins.retain(|origin| !origin.trim().is_empty());
+    settings.google.frontend_origins.retain(|origin| !origin.trim().is_empty());
     let warnings = settle_secrets(&mut settings, environment)?;
     settings.validate().map_err(ConfigError)?;
     Ok(Loaded { settings, environment, warnings })
