@@ -61,7 +61,7 @@ token=$(curl -fsS -X POST "$base/api/v1/auth/register" -H 'content-type: applica
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 run() {
-  "$venv/bin/schemathesis" run "$base/openapi.json" \
+  "$venv/bin/schemathesis" --config-file "$root/.ci/schemathesis.toml" run "$base/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks all \
     --exclude-checks positive_data_acceptance \

@@ -497,9 +497,9 @@ fi
 # --- nginx edge behaviour --------------------------------------------------------------------
 
 note "nginx edge"
-python3 -c 'import sys; sys.stdout.write("{\"pad\":\"" + "x" * 3000000 + "\"}")' >"$WORK/big.json"
+python3 -c 'import sys; sys.stdout.write("{\"pad\":\"" + "x" * 4000000 + "\"}")' >"$WORK/big.json"
 http POST "$NGINX_URL/api/v1/auth/login" "" -H 'Content-Type: application/json' --data-binary "@$WORK/big.json"
-expect "a 3 MB body is refused by nginx (client_max_body_size 2m) -> 413" 413
+expect "a 4 MB body is refused by nginx (client_max_body_size 3m) -> 413" 413
 
 http GET "$NGINX_URL/metrics"
 expect "/metrics is not served through nginx -> 403" 403

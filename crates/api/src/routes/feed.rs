@@ -24,11 +24,13 @@ const MAX_AGE_SECS: u32 = 300;
 
 /// The secret feed URL.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"url": "https://api.example.com/api/v1/calendar/feed/q3Jk0w8cZf1mTqQd2rM4u7bS9yXv6nE5aLpH1oGkWcI.ics"}))]
+#[schema(example = json!({"url": "https://api.example.com/api/v1/calendar/feed/q3Jk0w8cZf1mTqQd2rM4u7bS9yXv6nE5aLpH1oGkWcI.ics", "token": "q3Jk0w8cZf1mTqQd2rM4u7bS9yXv6nE5aLpH1oGkWcI"}))]
 pub struct FeedResponse {
     /// Subscribe to it in a calendar app; anyone holding it can read the feed. It stops working
     /// when a new one is issued.
     pub url: String,
+    /// The secret part of the URL (the `{token}` of `GET /calendar/feed/{token}.ics`).
+    pub token: String,
 }
 
 /// Issue a secret ICS feed URL of the caller's scheduled plan tasks and built-in calendar events.
@@ -53,7 +55,7 @@ pub async fn create_calendar_feed(
     let url = format!("{}{FEED_PATH}{token}.ics", base_url(&req, &state.settings));
     Ok(HttpResponse::Created()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .json(FeedResponse { url }))
+        .json(FeedResponse { url, token }))
 }
 
 /// The ICS feed (RFC 5545) behind a secret URL from `POST /api/v1/calendar/feed`; public, the
