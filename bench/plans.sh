@@ -53,6 +53,7 @@ PLANWRIGHT__AI__PROVIDER=gemini \
 PLANWRIGHT__AI__GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
 PLANWRIGHT__AI__GEMINI_API_KEY=fake-gemini-key \
 PLANWRIGHT__AI__DAILY_TOKEN_BUDGET=0 \
+PLANWRIGHT__RATE_LIMIT__AI_PER_USER=100000000 \
 PLANWRIGHT__LOG__FILTER=error \
   target/release/planwright serve >"$work/app.log" 2>&1 &
 pids+=($!)

@@ -1,5 +1,5 @@
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{assert_problem, header, spawn_app_with, spawn_replica};
 
@@ -109,4 +109,41 @@ async fn client_written_forwarded_hops_cannot_dodge_the_limit() {
     assert_eq!(attempt(1).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(attempt(2).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_problem(attempt(3).await.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn ai_requests_are_limited_per_user_across_ai_routes() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.ai_per_user = 3;
+        // Windows are aligned to multiples of their length: one this long never ends mid-test.
+        s.rate_limit.window_secs = 1_000_000_000;
+    })
+    .await;
+    let user = app.signed_in_user().await;
+    let other = app.signed_in_user().await;
+    let token = &user.access_token;
+    let plan =
+        app.post_json("/api/v1/plans", &json!({"goal": "Learn Rust", "duration_days": 1}), Some(token)).await;
+    assert_eq!(plan.status(), StatusCode::CREATED);
+    let chat = app.post_json("/api/v1/chat", &json!({"message": "hello"}), Some(token)).await;
+    assert_eq!(chat.status(), StatusCode::OK);
+    let steps =
+        app.post_json("/api/v1/ai/breakdown", &json!({"title": "Write the report"}), Some(token)).await;
+    assert_eq!(steps.status(), StatusCode::OK);
+
+    // The fourth AI request in the window, whichever route: refused before anything is stored.
+    let response = app.post_json("/api/v1/chat", &json!({"message": "one more"}), Some(token)).await;
+    assert!(header(&response, "retry-after").is_some());
+    let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(problem["code"], "rate_limited");
+    let sessions: Value = app.get("/api/v1/chat/sessions", Some(token)).await.json().await.unwrap();
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 1, "the refused message started nothing");
+    let response =
+        app.post_json("/api/v1/plans", &json!({"goal": "Learn Go", "duration_days": 1}), Some(token)).await;
+    assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+
+    // Another user has their own count, and routes without AI are not counted.
+    let response = app.post_json("/api/v1/chat", &json!({"message": "hi"}), Some(&other.access_token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.get("/api/v1/plans", Some(token)).await.status(), StatusCode::OK);
 }

@@ -101,9 +101,10 @@ pub enum BodyProblems {
 /// Failures of routes that ask the AI (a request the AI declines is a 422, `code` `ai_declined`).
 #[derive(Debug, IntoResponses)]
 pub enum AiProblems {
-    /// The caller's daily AI token budget is spent.
+    /// Too many AI requests in the current window (`rate_limited`), or the caller's daily AI
+    /// token budget is spent (`ai_budget_exhausted`).
     #[response(status = 429, content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds until the budget renews (midnight UTC).")))]
+        headers(("Retry-After" = u64, description = "Seconds until the window ends or the budget renews (midnight UTC).")))]
     BudgetSpent(Problem),
     /// The AI's answer could not be used, even after one retry.
     #[response(status = 502, content_type = "application/problem+json")]

@@ -245,6 +245,8 @@ pub struct RateLimitSettings {
     pub per_ip: i64,
     /// Requests per window for one account (email or user), per route.
     pub per_account: i64,
+    /// AI requests (plans, breakdowns, chat) per window for one user, across those routes.
+    pub ai_per_user: i64,
 }
 
 /// Log format and filter.

@@ -1,4 +1,5 @@
-//! The per-user daily AI token budget, counted in the database (shared by all replicas).
+//! The per-user daily AI token budget and request rate, counted in the database (shared by all
+//! replicas).
 
 use chrono::{Duration, Utc};
 use planwright_domain::TokenUsage;
@@ -7,8 +8,10 @@ use uuid::Uuid;
 
 use crate::{error::ApiError, state::AppState};
 
-/// Refuses with 429 when the user has spent today's budget.
+/// Admits one AI request: 429 when the user sent too many AI requests in the current
+/// rate-limit window (`rate_limit.ai_per_user`) or has spent today's token budget.
 pub async fn ensure_available(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    state.rate_limiter.check_ai(user_id).await?;
     let budget = state.settings.ai.daily_token_budget;
     if budget == 0 {
         return Ok(());

@@ -22,12 +22,19 @@ pub enum Subject<'a> {
     Ip(&'a str),
     /// An account, by email or user id.
     Account(&'a str),
+    /// A signed-in user calling the AI (limited by `ai_per_user`).
+    AiUser(&'a str),
 }
 
 impl RateLimiter {
     /// A limiter over `db` with the configured limits.
     pub fn new(db: Database, settings: RateLimitSettings) -> Self {
         Self { db, settings }
+    }
+
+    /// Counts one AI request by `user_id` (all AI routes share one count).
+    pub async fn check_ai(&self, user_id: uuid::Uuid) -> Result<(), ApiError> {
+        self.check("ai", Subject::AiUser(&user_id.to_string())).await
     }
 
     /// Counts one request by `subject` on `route`; a 429 problem when the window's budget is spent.
@@ -38,6 +45,7 @@ impl RateLimiter {
         let (kind, who, limit) = match subject {
             Subject::Ip(ip) => ("ip", ip, self.settings.per_ip),
             Subject::Account(account) => ("account", account, self.settings.per_account),
+            Subject::AiUser(user) => ("user", user, self.settings.ai_per_user),
         };
         let bucket = format!("{route}:{kind}:{who}");
         let now = Utc::now().timestamp();
