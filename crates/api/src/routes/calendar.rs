@@ -451,8 +451,8 @@ pub async fn upcoming_events(
     auth: AuthUser,
     query: web::Query<UpcomingQuery>,
 ) -> Result<web::Json<UpcomingResponse>, ApiError> {
-    let limit = bounded(query.limit, 10, 100, "limit")?;
-    let days = bounded(query.days, 7, 365, "days")?;
+    let limit = crate::routes::bounded_param(query.limit, 10, 100, "limit")?;
+    let days = crate::routes::bounded_param(query.days, 7, 365, "days")?;
     let placed = events::upcoming(
         &state,
         auth.user_id,
@@ -461,14 +461,6 @@ pub async fn upcoming_events(
     )
     .await?;
     Ok(web::Json(UpcomingResponse { events: placed.into_iter().map(Into::into).collect() }))
-}
-
-fn bounded(value: Option<i64>, default: i64, max: i64, name: &str) -> Result<i64, ApiError> {
-    match value {
-        None => Ok(default),
-        Some(value) if (1..=max).contains(&value) => Ok(value),
-        Some(_) => Err(ApiError::bad_request(Some(name), format!("{name} must be between 1 and {max}."))),
-    }
 }
 
 /// Create an event on Google (by default the caller's Google calendar) or the built-in calendar.

@@ -368,14 +368,7 @@ pub async fn get_chat_history(
     path: web::Path<Uuid>,
     query: web::Query<HistoryQuery>,
 ) -> Result<web::Json<HistoryResponse>, ApiError> {
-    let limit = match query.limit {
-        None => HISTORY_DEFAULT,
-        Some(limit) => {
-            u64::try_from(limit).ok().filter(|l| (1..=HISTORY_MAX).contains(l)).ok_or_else(|| {
-                ApiError::bad_request(Some("limit"), format!("limit must be between 1 and {HISTORY_MAX}."))
-            })?
-        }
-    };
+    let limit = crate::routes::bounded_param(query.limit, HISTORY_DEFAULT, HISTORY_MAX, "limit")?;
     let session_id = path.into_inner();
     let (messages, has_more) = chat::history(&state, auth.user_id, session_id, limit).await?;
     Ok(web::Json(HistoryResponse {

@@ -44,15 +44,20 @@ pub struct PageQuery {
 impl PageQuery {
     /// The page asked for, or a 400 naming the parameter.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let limit = match self.limit {
-            None => DEFAULT_LIMIT,
-            Some(limit) => {
-                u64::try_from(limit).ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
-                    ApiError::bad_request(Some("limit"), format!("limit must be between 1 and {MAX_LIMIT}."))
-                })?
-            }
-        };
+        let limit = bounded_param(self.limit, DEFAULT_LIMIT, MAX_LIMIT, "limit")?;
         Ok(PageRequest { limit, cursor: self.cursor.clone().filter(|c| !c.is_empty()) })
+    }
+}
+
+/// A numeric query parameter `name` between 1 and `max`, `default` when left out; otherwise a
+/// 400 naming it.
+pub(crate) fn bounded_param(value: Option<i64>, default: u64, max: u64, name: &str) -> Result<u64, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(value) => u64::try_from(value)
+            .ok()
+            .filter(|v| (1..=max).contains(v))
+            .ok_or_else(|| ApiError::bad_request(Some(name), format!("{name} must be between 1 and {max}."))),
     }
 }
 

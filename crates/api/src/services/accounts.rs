@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     error::ApiError,
     services::{
-        credentials::{hash_refresh_token, new_refresh_token},
+        credentials::{hash_token, new_refresh_token},
         rate_limit::Subject,
     },
     state::AppState,
@@ -113,9 +113,7 @@ pub async fn login(
 pub async fn refresh(state: &AppState, refresh_token: &str, client_ip: &str) -> Result<Session, ApiError> {
     state.rate_limiter.check("refresh", Subject::Ip(client_ip)).await?;
     let refused = |code, detail: &str| ApiError::Unauthorized { code, detail: detail.to_owned() };
-    let record = match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token))
-        .await
-    {
+    let record = match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_token(refresh_token)).await {
         Ok(record) => record,
         Err(StoreError::NotFound) => {
             return Err(refused("invalid_refresh_token", "The refresh token is not valid. Log in again."));
@@ -153,7 +151,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str, client_ip: &str) -> 
 /// Signs out the login that `refresh_token` belongs to, if it is the caller's. Idempotent.
 #[tracing::instrument(skip(state, refresh_token))]
 pub async fn logout(state: &AppState, user_id: Uuid, refresh_token: &str) -> Result<(), ApiError> {
-    match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_refresh_token(refresh_token)).await {
+    match repo::refresh_tokens::find_by_hash(state.db.conn(), &hash_token(refresh_token)).await {
         Ok(record) if record.user_id == user_id => {
             repo::refresh_tokens::revoke_family(state.db.conn(), user_id, record.family_id, Utc::now())
                 .await?;

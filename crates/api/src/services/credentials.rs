@@ -151,13 +151,14 @@ pub fn new_refresh_token() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_refresh_token(&token);
+    let hash = hash_token(&token);
     (token, hash)
 }
 
-/// The stored form of a refresh token: SHA-256, hex. (The token has 256 random bits, so a fast
-/// hash is enough; the database never holds a usable token.)
-pub fn hash_refresh_token(token: &str) -> String {
+/// The stored form of a random secret token (refresh tokens, OAuth states, feed and push-channel
+/// tokens): SHA-256, hex. (The tokens have 256 random bits, so a fast hash is enough; the
+/// database never holds a usable token.)
+pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -199,7 +200,7 @@ mod tests {
         let (a, hash_a) = new_refresh_token();
         let (b, _) = new_refresh_token();
         assert_ne!(a, b);
-        assert_eq!(hash_a, hash_refresh_token(&a));
+        assert_eq!(hash_a, hash_token(&a));
         assert_eq!(hash_a.len(), 64);
         assert!(!hash_a.contains(&a));
     }

@@ -11,7 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, services::credentials::hash_token, state::AppState};
 
 /// Days of past items a feed keeps.
 pub const PAST_DAYS: i64 = 90;
@@ -65,11 +65,6 @@ pub async fn render_feed(state: &AppState, token: &str) -> Result<Feed, ApiError
     let body = render_calendar(&tasks, &events);
     let etag = hex(&Sha256::digest(body.as_bytes())[..16]);
     Ok(Feed { body, etag })
-}
-
-/// The stored form of a feed token: SHA-256, hex. (256 random bits need no slow hash.)
-fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -168,7 +168,8 @@ pub async fn delete_plan(state: &AppState, user_id: Uuid, plan_id: Uuid) -> Resu
     repo::plans::delete(state.db.conn(), user_id, plan_id).await.map_err(not_found)
 }
 
-fn not_found(error: planwright_store::StoreError) -> ApiError {
+/// A store "not found" as the plan routes' 404.
+pub(crate) fn not_found(error: planwright_store::StoreError) -> ApiError {
     match error {
         planwright_store::StoreError::NotFound => ApiError::NotFound("No plan with this id.".to_owned()),
         other => other.into(),

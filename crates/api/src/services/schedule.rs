@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use futures_util::StreamExt;
 use planwright_calendar::{
     Client, Error as GoogleError, Event, EventDateTime, EventListParams, FreeBusyRequest, WriteParams,
@@ -23,6 +23,7 @@ use crate::{
     error::ApiError,
     services::calendar::{
         GoogleCalendar,
+        events::midnight,
         events::placed_times,
         events::target_connection,
         google_error, require_google,
@@ -124,7 +125,7 @@ pub async fn schedule_plan(
     input: ScheduleInput,
 ) -> Result<ScheduleResult, ApiError> {
     let db = state.db.conn();
-    let plan = plan_repo::find(db, user_id, plan_id).await.map_err(plan_not_found)?;
+    let plan = plan_repo::find(db, user_id, plan_id).await.map_err(crate::services::plans::not_found)?;
     let user = users::find(db, user_id).await?;
     let zone = input.time_zone.unwrap_or(user.timezone);
     let connection = target_connection(state, user_id, input.connection_id).await?;
@@ -175,7 +176,7 @@ pub async fn schedule_plan(
 /// itself goes, with `DELETE /plans/{id}?delete_events=true`).
 pub async fn delete_plan_events(state: &AppState, user_id: Uuid, plan_id: Uuid) -> Result<(), ApiError> {
     let db = state.db.conn();
-    plan_repo::find(db, user_id, plan_id).await.map_err(plan_not_found)?;
+    plan_repo::find(db, user_id, plan_id).await.map_err(crate::services::plans::not_found)?;
     for connection in crate::services::calendar::list_connections(state, user_id).await? {
         let google = match connection.provider {
             CalendarProvider::Google if connection.status == ConnectionStatus::Active => {
@@ -274,15 +275,6 @@ fn subtract(
             .collect();
     }
     pieces
-}
-
-fn midnight(date: NaiveDate, zone: &TimeZone) -> DateTime<Utc> {
-    use chrono::TimeZone as _;
-    let local = date.and_time(NaiveTime::MIN);
-    zone.tz()
-        .from_local_datetime(&local)
-        .earliest()
-        .map_or_else(|| local.and_utc(), |at| at.with_timezone(&Utc))
 }
 
 // ---- writing --------------------------------------------------------------------------------
@@ -599,13 +591,6 @@ async fn write_local(
         Some(_) => WriteStatus::Updated,
     };
     Ok((status, EventData { provider_updated_at: Some(Utc::now()), ..desired }))
-}
-
-fn plan_not_found(error: planwright_store::StoreError) -> ApiError {
-    match error {
-        planwright_store::StoreError::NotFound => ApiError::NotFound("No plan with this id.".to_owned()),
-        other => other.into(),
-    }
 }
 
 #[cfg(test)]

@@ -12,12 +12,11 @@ use planwright_store::repo::{
 };
 use rand::RngCore;
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
 use url::Url;
 use uuid::Uuid;
 
 use super::{GoogleCalendar, require_google};
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, services::credentials::hash_token, state::AppState};
 
 /// How long a consent screen may stay open.
 const STATE_TTL: TimeDelta = TimeDelta::minutes(10);
@@ -47,7 +46,7 @@ pub async fn authorize(
         .map_err(ApiError::internal)?;
     oauth_states::create(
         state.db.conn(),
-        &hash(&state_token),
+        &hash_token(&state_token),
         PendingAuthorization {
             user_id,
             pkce_verifier_enc: verifier,
@@ -80,7 +79,7 @@ pub async fn callback(state: &AppState, callback: Callback) -> String {
     };
     let fallback = default_origin(google);
     let pending = match callback.state.as_deref() {
-        Some(token) if !token.is_empty() => oauth_states::take(state.db.conn(), &hash(token)).await,
+        Some(token) if !token.is_empty() => oauth_states::take(state.db.conn(), &hash_token(token)).await,
         _ => Ok(None),
     };
     let pending = match pending {
@@ -217,10 +216,6 @@ fn with_outcome(target: Option<&Url>, outcome: Result<(), &str>) -> String {
     url.to_string()
 }
 
-fn hash(state_token: &str) -> String {
-    Sha256::digest(state_token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,7 +236,7 @@ mod tests {
 
     #[test]
     fn states_are_stored_as_hashes() {
-        assert_eq!(hash("abc").len(), 64);
-        assert_ne!(hash("abc"), "abc");
+        assert_eq!(hash_token("abc").len(), 64);
+        assert_ne!(hash_token("abc"), "abc");
     }
 }

@@ -66,13 +66,14 @@ pub async fn upcoming(
 /// An event's start and end as instants, all-day events placed at midnight in `zone`.
 pub fn placed_times(data: &EventData, zone: &TimeZone) -> (DateTime<Utc>, DateTime<Utc>) {
     match (data.start_date, data.end_date) {
-        (Some(start), Some(end)) if data.all_day => (midnight(start, zone.tz()), midnight(end, zone.tz())),
+        (Some(start), Some(end)) if data.all_day => (midnight(start, zone), midnight(end, zone)),
         _ => (data.start, data.end),
     }
 }
 
-/// The first instant of `date` in `tz` (after a gap, if midnight does not exist there).
-fn midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+/// The first instant of `date` in `zone` (after a gap, if midnight does not exist there).
+pub(crate) fn midnight(date: NaiveDate, zone: &TimeZone) -> DateTime<Utc> {
+    let tz: Tz = zone.tz();
     use chrono::TimeZone as _;
     let mut time = date.and_time(NaiveTime::MIN);
     for _ in 0..48 {
@@ -244,7 +245,7 @@ mod tests {
     fn midnight_that_does_not_exist_moves_to_the_first_instant_of_the_day() {
         // Clocks in America/Santiago jumped from 00:00 to 01:00 on 2026-09-06.
         let day = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
-        let start = midnight(day, chrono_tz::America::Santiago);
+        let start = midnight(day, &TimeZone::parse("America/Santiago").unwrap());
         assert_eq!(start.to_rfc3339(), "2026-09-06T04:00:00+00:00");
     }
 }

@@ -18,11 +18,10 @@ use planwright_store::repo::{
 };
 use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{GoogleCalendar, google_error, require_google};
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, services::credentials::hash_token, state::AppState};
 
 /// How long one sync may hold its lease.
 const SYNC_LEASE: TimeDelta = TimeDelta::minutes(5);
@@ -423,7 +422,7 @@ pub async fn ensure_channel(state: &AppState, connection_id: Uuid) {
     let stored = WatchChannel {
         id: channel.id.clone(),
         resource_id: channel.resource_id.clone(),
-        token_hash: token_hash(&token),
+        token_hash: hash_token(&token),
         expires_at: channel.expiration.unwrap_or_else(|| Utc::now() + TimeDelta::hours(1)),
     };
     if let Err(error) = repo::set_channel(state.db.conn(), connection_id, Some(stored)).await {
@@ -450,7 +449,7 @@ pub async fn notification(
     let channel_id = channel_id.filter(|id| !id.is_empty()).ok_or_else(unknown)?;
     let connection = repo::find_by_channel(state.db.conn(), channel_id).await?.ok_or_else(unknown)?;
     let expected = connection.channel.as_ref().map(|c| c.token_hash.as_str()).unwrap_or_default();
-    let given = token_hash(token.unwrap_or_default());
+    let given = hash_token(token.unwrap_or_default());
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         return Err(unknown());
     }
@@ -463,10 +462,6 @@ pub async fn notification(
         });
     }
     Ok(())
-}
-
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -504,7 +499,7 @@ mod tests {
 
     #[test]
     fn channel_tokens_compare_by_hash() {
-        assert!(constant_time_eq(token_hash("t").as_bytes(), token_hash("t").as_bytes()));
-        assert!(!constant_time_eq(token_hash("t").as_bytes(), token_hash("u").as_bytes()));
+        assert!(constant_time_eq(hash_token("t").as_bytes(), hash_token("t").as_bytes()));
+        assert!(!constant_time_eq(hash_token("t").as_bytes(), hash_token("u").as_bytes()));
     }
 }
