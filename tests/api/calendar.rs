@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
-use planwright_tests::fake_google::{Consent, FakeGoogle, Fault};
+use planwright_tests::fake_google::{Consent, FakeGoogle, Fault, FaultRule};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
@@ -326,6 +326,35 @@ async fn an_expired_sync_token_recovers_with_a_full_sync() {
     assert_eq!(gone, 1, "the stale token got a 410");
     let names = titles(&upcoming(&app, &user.access_token, "limit=50&days=10").await);
     assert_eq!(names, ["Kept", "Added after 410"], "complete and without duplicates");
+}
+
+#[tokio::test]
+async fn a_410_whose_full_sync_fails_keeps_the_stored_events() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    fake.insert_event(&fake.account_email(), timed_event("Kept", 24, 1)).unwrap();
+    let id = connect(&app, &user).await;
+    assert_eq!(titles(&upcoming(&app, token, "limit=50&days=10").await), ["Kept"]);
+    // The incremental sync gets a 410, then the full sync that follows is refused.
+    fake.push_rule(
+        FaultRule::new(Fault::Error { code: 410, reason: "fullSyncRequired".into(), message: "Gone".into() })
+            .method("GET")
+            .path("/events"),
+    );
+    fake.push_rule(
+        FaultRule::new(Fault::Error { code: 403, reason: "forbidden".into(), message: "Forbidden".into() })
+            .method("GET")
+            .path("/events"),
+    );
+    let body = sync(&app, token, &json!({"connection_id": id})).await;
+    assert_eq!(body["results"][0]["status"], "error", "{body}");
+    assert!(fake.pending_faults().is_empty(), "both faults were met: {:?}", fake.pending_faults());
+    assert_eq!(
+        titles(&upcoming(&app, token, "limit=50&days=10").await),
+        ["Kept"],
+        "a failed full sync leaves the stored events as they were"
+    );
 }
 
 #[tokio::test]

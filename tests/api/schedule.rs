@@ -368,6 +368,29 @@ async fn deleting_a_plan_with_delete_events_removes_its_events() {
 }
 
 #[tokio::test]
+async fn deleting_a_plan_with_delete_events_refuses_while_google_needs_reauth() {
+    let (app, fake, user, plan) = connected_plan(2).await;
+    let token = &user.access_token;
+    let id = plan["id"].as_str().unwrap();
+    schedule(&app, token, id, &json!({"start_date": next_monday()})).await;
+    let at_google = live_events(&fake).len();
+    let stored = count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await;
+    assert!(at_google > 0 && stored > 0);
+    fake.force_invalid_grant(true);
+    fake.expire_access_tokens();
+    let body = sync(&app, token, &json!({})).await;
+    assert!(body["results"].as_array().unwrap().iter().any(|r| r["status"] == "needs_reauth"), "{body}");
+
+    let response = app.delete(&format!("/api/v1/plans/{id}?delete_events=true"), token).await;
+    let problem = assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "calendar_needs_reauth");
+    assert_eq!(live_events(&fake).len(), at_google, "nothing deleted at Google");
+    assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, stored, "nor here");
+    let response = app.get(&format!("/api/v1/plans/{id}"), Some(token)).await;
+    assert_eq!(response.status(), StatusCode::OK, "the plan is kept");
+}
+
+#[tokio::test]
 async fn bad_schedule_requests_are_refused_naming_the_field() {
     let app = spawn_app().await;
     let owner = app.signed_in_user().await;

@@ -7,7 +7,9 @@ use actix_web::{
 use planwright_domain::{FieldError, ValidationErrors};
 use planwright_store::StoreError;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
+
+use crate::services::ai::AiError;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -310,6 +312,146 @@ impl From<StoreError> for ApiError {
             other => Self::Internal(other.into()),
         }
     }
+}
+
+// ---- one vocabulary for the common answers ------------------------------------------------
+
+/// The kinds of object a request can name by id; each has one "not found" sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// A plan.
+    Plan,
+    /// A task.
+    Task,
+    /// A chat session.
+    ChatSession,
+    /// A resource.
+    Resource,
+    /// A knowledge document.
+    Document,
+    /// A calendar connection.
+    CalendarConnection,
+}
+
+impl Missing {
+    /// The 404 sentence for this kind of object.
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::Plan => "No plan with this id.",
+            Self::Task => "No task with this id.",
+            Self::ChatSession => "There is no chat session with this id.",
+            Self::Resource => "No resource with this id.",
+            Self::Document => "No document with this id.",
+            Self::CalendarConnection => "There is no calendar connection with this id.",
+        }
+    }
+}
+
+/// A store error with "not found" told as a 404 about `kind` (for `.map_err(not_found(..))`);
+/// every other store error maps as usual.
+pub fn not_found(kind: Missing) -> impl Fn(StoreError) -> ApiError {
+    move |error| match error {
+        StoreError::NotFound => ApiError::NotFound(kind.detail().to_owned()),
+        other => other.into(),
+    }
+}
+
+impl ApiError {
+    /// The 409 `calendar_needs_reauth`: Google no longer accepts the connection's grant.
+    pub fn calendar_needs_reauth() -> Self {
+        Self::Conflict {
+            code: "calendar_needs_reauth",
+            detail: "Google no longer accepts this calendar connection. Connect Google Calendar again."
+                .to_owned(),
+        }
+    }
+}
+
+impl From<AiError> for ApiError {
+    /// A provider failure as the answer a person can act on.
+    fn from(error: AiError) -> Self {
+        match error {
+            AiError::Declined(reason) => Self::AiDeclined(format!(
+                "The AI declined this request ({reason}). Rephrase it and try again."
+            )),
+            AiError::BadOutput(_) => Self::BadGateway(
+                "The AI returned an answer that could not be used. Please try again.".to_owned(),
+            ),
+            AiError::Unavailable(_) => Self::Unavailable(
+                "The AI service is unavailable right now. Please try again in a minute.".to_owned(),
+            ),
+            AiError::Timeout => {
+                Self::GatewayTimeout("The AI service did not answer in time. Please try again.".to_owned())
+            }
+            AiError::Upstream(_) => {
+                Self::BadGateway("The AI service failed to answer. Please try again.".to_owned())
+            }
+        }
+    }
+}
+
+// ---- the problem responses routes declare in the OpenAPI document --------------------------
+
+/// Failures any route can answer with.
+#[derive(Debug, IntoResponses)]
+pub enum ServerProblems {
+    /// An unexpected failure; the cause is logged under the `x-request-id`, never returned.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// The database is not answering; retry shortly.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// Failures of routes that need a bearer token.
+#[derive(Debug, IntoResponses)]
+pub enum AuthProblems {
+    /// No token, a malformed or expired one, or the account no longer exists.
+    #[response(status = 401, content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "Always `Bearer`.")))]
+    Unauthorized(Problem),
+}
+
+/// Failures of routes that read a JSON body.
+#[derive(Debug, IntoResponses)]
+pub enum BodyProblems {
+    /// The body is not valid JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// The body is larger than `server.json_body_limit_bytes`.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not sent as `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+    /// Fields are missing, mistyped or invalid; `errors` names each one.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
+/// Failures of routes that ask the AI (a request the AI declines is a 422, `code` `ai_declined`).
+#[derive(Debug, IntoResponses)]
+pub enum AiProblems {
+    /// Too many AI requests in the current window (`rate_limited`), or the caller's daily AI
+    /// token budget is spent (`ai_budget_exhausted`).
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds until the window ends or the budget renews (midnight UTC).")))]
+    BudgetSpent(Problem),
+    /// The AI's answer could not be used, even after one retry.
+    #[response(status = 502, content_type = "application/problem+json")]
+    BadAnswer(Problem),
+    /// The AI service did not answer in time.
+    #[response(status = 504, content_type = "application/problem+json")]
+    TooSlow(Problem),
+}
+
+/// Failures of rate-limited routes.
+#[derive(Debug, IntoResponses)]
+pub enum RateLimitProblems {
+    /// Too many requests from this address or for this account.
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds until the limit resets.")))]
+    TooMany(Problem),
 }
 
 #[cfg(test)]

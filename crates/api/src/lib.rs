@@ -8,8 +8,10 @@
 pub mod error;
 pub mod extract;
 pub mod jobs;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod route_table;
 pub mod routes;
 pub mod services;
 pub mod settings;

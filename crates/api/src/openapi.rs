@@ -1,9 +1,10 @@
 //! The OpenAPI document: paths come from the registered services (utoipa-actix-web), this file
-//! adds the document's metadata, the bearer scheme and the reusable problem responses.
+//! adds the document's metadata and the bearer scheme (the reusable problem responses live next
+//! to `ApiError`, in `crate::error`).
 
 use actix_web::App;
 use utoipa::{
-    IntoResponses, Modify, OpenApi,
+    Modify, OpenApi,
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
 };
 use utoipa_actix_web::AppExt;
@@ -59,66 +60,4 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::routes::configure)
         .split_for_parts();
     openapi
-}
-
-/// Failures any route can answer with.
-#[derive(Debug, IntoResponses)]
-pub enum ServerProblems {
-    /// An unexpected failure; the cause is logged under the `x-request-id`, never returned.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-    /// The database is not answering; retry shortly.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
-}
-
-/// Failures of routes that need a bearer token.
-#[derive(Debug, IntoResponses)]
-pub enum AuthProblems {
-    /// No token, a malformed or expired one, or the account no longer exists.
-    #[response(status = 401, content_type = "application/problem+json",
-        headers(("WWW-Authenticate" = String, description = "Always `Bearer`.")))]
-    Unauthorized(Problem),
-}
-
-/// Failures of routes that read a JSON body.
-#[derive(Debug, IntoResponses)]
-pub enum BodyProblems {
-    /// The body is not valid JSON.
-    #[response(status = 400, content_type = "application/problem+json")]
-    Malformed(Problem),
-    /// The body is larger than `server.json_body_limit_bytes`.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The body is not sent as `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    NotJson(Problem),
-    /// Fields are missing, mistyped or invalid; `errors` names each one.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Invalid(Problem),
-}
-
-/// Failures of routes that ask the AI (a request the AI declines is a 422, `code` `ai_declined`).
-#[derive(Debug, IntoResponses)]
-pub enum AiProblems {
-    /// Too many AI requests in the current window (`rate_limited`), or the caller's daily AI
-    /// token budget is spent (`ai_budget_exhausted`).
-    #[response(status = 429, content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds until the window ends or the budget renews (midnight UTC).")))]
-    BudgetSpent(Problem),
-    /// The AI's answer could not be used, even after one retry.
-    #[response(status = 502, content_type = "application/problem+json")]
-    BadAnswer(Problem),
-    /// The AI service did not answer in time.
-    #[response(status = 504, content_type = "application/problem+json")]
-    TooSlow(Problem),
-}
-
-/// Failures of rate-limited routes.
-#[derive(Debug, IntoResponses)]
-pub enum RateLimitProblems {
-    /// Too many requests from this address or for this account.
-    #[response(status = 429, content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "Seconds until the limit resets.")))]
-    TooMany(Problem),
 }

@@ -1,6 +1,7 @@
-//! Builds the HTTP server: state, middleware, routes, Swagger UI, graceful shutdown.
+//! Builds the HTTP server: middleware, routes, Swagger UI, background jobs, graceful shutdown
+//! (the shared state itself is assembled by `AppState::new`).
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{net::TcpListener, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{
@@ -12,22 +13,14 @@ use actix_web::{
 };
 use planwright_store::Database;
 use tracing_actix_web::TracingLogger;
-use utoipa::openapi::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     extract,
     middleware::{metrics, problems, request_id, root_span::RedactingRootSpan},
-    routes::{self, fallback::RouteTable},
-    services::{
-        ai::{AiProvider, gemini::GeminiPlanner, offline::OfflinePlanner},
-        calendar::{CalendarServices, GoogleCalendar},
-        credentials::{AccessTokens, PasswordHashing},
-        crypto::TokenCipher,
-        rate_limit::RateLimiter,
-    },
-    settings::{AiProviderKind, AiSettings, CorsSettings, Settings},
+    routes,
+    settings::{CorsSettings, Settings},
     state::AppState,
 };
 
@@ -43,67 +36,6 @@ pub struct Application {
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
-    }
-}
-
-impl AppState {
-    /// Assembles the shared state; fails when a required secret is missing.
-    pub fn new(settings: Settings, db: Database, openapi: &OpenApi) -> anyhow::Result<Self> {
-        let secret =
-            settings.auth.jwt_secret.clone().ok_or_else(|| {
-                anyhow::anyhow!("auth.jwt_secret is not set (PLANWRIGHT__AUTH__JWT_SECRET)")
-            })?;
-        let tokens = AccessTokens::new(&secret, settings.auth.access_token_ttl_secs);
-        let passwords =
-            PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
-        let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
-        let ai = ai_provider(&settings.ai)?;
-        let encryption_key = settings.security.encryption_key.clone().ok_or_else(|| {
-            anyhow::anyhow!("security.encryption_key is not set (PLANWRIGHT__SECURITY__ENCRYPTION_KEY)")
-        })?;
-        let cipher = TokenCipher::new(&encryption_key, &settings.security.previous_encryption_keys)?;
-        let google = GoogleCalendar::from_settings(&settings)?.map(Arc::new);
-        let routes = RouteTable::new(
-            openapi,
-            &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])],
-        );
-        Ok(Self {
-            db,
-            settings: Arc::new(settings),
-            tokens,
-            passwords,
-            rate_limiter,
-            ai,
-            calendar: CalendarServices { google, cipher },
-            metrics: metrics::Metrics::new()?,
-            routes: Arc::new(routes),
-        })
-    }
-}
-
-/// The provider `settings` ask for: Gemini when chosen (or, with `auto`, when a key is set).
-fn ai_provider(settings: &AiSettings) -> anyhow::Result<AiProvider> {
-    use secrecy::ExposeSecret;
-    let key = settings.gemini_api_key.as_ref().filter(|k| !k.expose_secret().trim().is_empty());
-    match (settings.provider, key) {
-        (AiProviderKind::Offline, _) | (AiProviderKind::Auto, None) => {
-            Ok(AiProvider::Offline(OfflinePlanner))
-        }
-        (AiProviderKind::Gemini, None) => {
-            anyhow::bail!("ai.provider = \"gemini\" needs a key: set PLANWRIGHT__AI__GEMINI_API_KEY")
-        }
-        (AiProviderKind::Gemini | AiProviderKind::Auto, Some(key)) => {
-            let config = planwright_gemini::Config::new()
-                .with_base_url(settings.gemini_base_url.clone())
-                .with_api_key(key.clone())
-                .with_model(settings.model.clone())
-                .with_timeout(std::time::Duration::from_secs(settings.timeout_secs))
-                .with_retry_policy(
-                    planwright_gemini::RetryPolicy::default().with_max_retries(settings.max_retries),
-                );
-            let client = planwright_gemini::Client::new(config)?;
-            Ok(AiProvider::Gemini(GeminiPlanner::new(client)))
-        }
     }
 }
 

@@ -3,17 +3,19 @@
 use std::sync::Arc;
 
 use planwright_store::Database;
+use utoipa::openapi::OpenApi;
 
 use crate::{
-    middleware::metrics::Metrics,
-    routes::fallback::RouteTable,
+    metrics::Metrics,
+    route_table::RouteTable,
     services::{
-        ai::AiProvider,
-        calendar::CalendarServices,
+        ai::{AiProvider, gemini::GeminiPlanner, offline::OfflinePlanner},
+        calendar::google::{CalendarServices, GoogleCalendar},
         credentials::{AccessTokens, PasswordHashing},
+        crypto::TokenCipher,
         rate_limit::RateLimiter,
     },
-    settings::Settings,
+    settings::{AiProviderKind, AiSettings, Settings},
 };
 
 /// Every dependency of the request handlers, in one place.
@@ -37,4 +39,65 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The documented routes, for 404/405 answers.
     pub routes: Arc<RouteTable>,
+}
+
+impl AppState {
+    /// Assembles the shared state; fails when a required secret is missing.
+    pub fn new(settings: Settings, db: Database, openapi: &OpenApi) -> anyhow::Result<Self> {
+        let secret =
+            settings.auth.jwt_secret.clone().ok_or_else(|| {
+                anyhow::anyhow!("auth.jwt_secret is not set (PLANWRIGHT__AUTH__JWT_SECRET)")
+            })?;
+        let tokens = AccessTokens::new(&secret, settings.auth.access_token_ttl_secs);
+        let passwords =
+            PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
+        let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
+        let ai = ai_provider(&settings.ai)?;
+        let encryption_key = settings.security.encryption_key.clone().ok_or_else(|| {
+            anyhow::anyhow!("security.encryption_key is not set (PLANWRIGHT__SECURITY__ENCRYPTION_KEY)")
+        })?;
+        let cipher = TokenCipher::new(&encryption_key, &settings.security.previous_encryption_keys)?;
+        let google = GoogleCalendar::from_settings(&settings)?.map(Arc::new);
+        let routes = RouteTable::new(
+            openapi,
+            &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])],
+        );
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            tokens,
+            passwords,
+            rate_limiter,
+            ai,
+            calendar: CalendarServices { google, cipher },
+            metrics: Metrics::new()?,
+            routes: Arc::new(routes),
+        })
+    }
+}
+
+/// The provider `settings` ask for: Gemini when chosen (or, with `auto`, when a key is set).
+fn ai_provider(settings: &AiSettings) -> anyhow::Result<AiProvider> {
+    use secrecy::ExposeSecret;
+    let key = settings.gemini_api_key.as_ref().filter(|k| !k.expose_secret().trim().is_empty());
+    match (settings.provider, key) {
+        (AiProviderKind::Offline, _) | (AiProviderKind::Auto, None) => {
+            Ok(AiProvider::Offline(OfflinePlanner))
+        }
+        (AiProviderKind::Gemini, None) => {
+            anyhow::bail!("ai.provider = \"gemini\" needs a key: set PLANWRIGHT__AI__GEMINI_API_KEY")
+        }
+        (AiProviderKind::Gemini | AiProviderKind::Auto, Some(key)) => {
+            let config = planwright_gemini::Config::new()
+                .with_base_url(settings.gemini_base_url.clone())
+                .with_api_key(key.clone())
+                .with_model(settings.model.clone())
+                .with_timeout(std::time::Duration::from_secs(settings.timeout_secs))
+                .with_retry_policy(
+                    planwright_gemini::RetryPolicy::default().with_max_retries(settings.max_retries),
+                );
+            let client = planwright_gemini::Client::new(config)?;
+            Ok(AiProvider::Gemini(GeminiPlanner::new(client)))
+        }
+    }
 }

@@ -38,13 +38,14 @@ mod error;
 mod event_id;
 mod oauth;
 mod params;
+mod retry;
 pub mod scopes;
 mod service_account;
 mod token;
 mod types;
 
 pub use client::{CalendarListResource, ChannelsResource, Client, EventsResource};
-pub use config::{Config, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, RetryPolicy};
+pub use config::{Config, DEFAULT_BASE_URL, DEFAULT_TIMEOUT};
 pub use error::{BoxError, Error};
 pub use event_id::{event_id_from_bytes, validate_event_id};
 pub use oauth::{
@@ -52,6 +53,7 @@ pub use oauth::{
     DEFAULT_REVOKE_URL, DEFAULT_TOKEN_URL, OAuthClient, OAuthConfig, TokenResponse,
 };
 pub use params::{CalendarListParams, EventListParams, OrderBy, SendUpdates, WriteParams};
+pub use retry::RetryPolicy;
 pub use service_account::{ServiceAccountKey, ServiceAccountTokenSource};
 pub use token::{
     AccessToken, DEFAULT_EXPIRY_MARGIN, RefreshCallback, RefreshingTokenSource, StaticToken, TokenFuture,

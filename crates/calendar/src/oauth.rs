@@ -19,8 +19,8 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::config::RetryPolicy;
 use crate::error::Error;
+use crate::retry::RetryPolicy;
 use crate::token::AccessToken;
 
 /// Google's authorization endpoint for web-server and installed apps.

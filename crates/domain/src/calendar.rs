@@ -210,6 +210,58 @@ pub struct EventData {
     pub plan_id: Option<Uuid>,
 }
 
+impl EventData {
+    /// A confirmed, timed, busy event with nothing else set: the start of every event this
+    /// service builds (fields are public; set the others with struct update syntax).
+    pub fn new(
+        provider_event_id: impl Into<String>,
+        title: impl Into<String>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            provider_event_id: provider_event_id.into(),
+            ical_uid: None,
+            title: title.into(),
+            description: None,
+            location: None,
+            start,
+            end,
+            all_day: false,
+            start_date: None,
+            end_date: None,
+            time_zone: None,
+            recurrence: None,
+            recurring_event_id: None,
+            status: "confirmed".to_owned(),
+            transparent: false,
+            html_link: None,
+            etag: None,
+            provider_updated_at: None,
+            plan_task_id: None,
+            plan_id: None,
+        }
+    }
+
+    /// An event of the built-in calendar: its iCalendar UID follows from its id
+    /// ([`local_ical_uid`]).
+    pub fn local(
+        provider_event_id: impl Into<String>,
+        title: impl Into<String>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Self {
+        let data = Self::new(provider_event_id, title, start, end);
+        Self { ical_uid: Some(local_ical_uid(&data.provider_event_id)), ..data }
+    }
+}
+
+/// The iCalendar UID of a built-in calendar event with id `provider_event_id`. Feeds publish it:
+/// changing the format would make every subscriber's calendar show each event twice.
+pub fn local_ical_uid(provider_event_id: &str) -> String {
+    format!("{provider_event_id}@planwright")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +293,13 @@ mod tests {
         assert_eq!(parse_event_summary("  Study "), Ok("Study".to_owned()));
         assert!(parse_event_summary(" ").is_err());
         assert!(parse_event_description(&"x".repeat(8_001)).is_err());
+    }
+
+    #[test]
+    fn local_events_have_a_fixed_ical_uid() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let data = EventData::local("pl068v3h3q5du3r3ifk2os5kv4uk", "Read", at, at);
+        assert_eq!(data.ical_uid.as_deref(), Some("pl068v3h3q5du3r3ifk2os5kv4uk@planwright"));
+        assert_eq!((data.status.as_str(), data.all_day, data.transparent), ("confirmed", false, false));
     }
 }

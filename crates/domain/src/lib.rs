@@ -18,7 +18,7 @@ mod user;
 
 pub use calendar::{
     CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
-    WatchChannel, parse_event_description, parse_event_summary,
+    WatchChannel, local_ical_uid, parse_event_description, parse_event_summary,
 };
 pub use chat::{
     CHAT_MESSAGE_MAX, CHAT_TITLE_MAX, ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage,
@@ -39,7 +39,7 @@ pub use resource::{
 };
 pub use schedule::{
     BusyInterval, Placement, ScheduleOutcome, SchedulePreferences, ScheduleRequest, TaskToPlace, Unscheduled,
-    UnscheduledReason, event_id_for_task, schedule,
+    UnscheduledReason, event_id_for_task, schedule, start_of_day,
 };
 pub use task::{
     NewTask, Subtask, Task, TaskChanges, TaskStatus, parse_description, parse_estimate, parse_title,

@@ -17,6 +17,12 @@ use uuid::Uuid;
 
 pub use self::event_id::event_id_for_task;
 use self::window::{Span, working_spans};
+
+/// The first instant of `date` in `zone`: midnight, or the first instant after the clocks jump
+/// over it (the scheduler's DST-exact reading of wall-clock times).
+pub fn start_of_day(date: NaiveDate, zone: &TimeZone) -> DateTime<Utc> {
+    window::start_of_day(zone.tz(), date)
+}
 use crate::{PlanTask, TimeZone, ValidationErrors, WorkingHours, error::FieldError};
 
 /// A task to place: which one, on which day of the plan, for how long, and where in the plan's order.

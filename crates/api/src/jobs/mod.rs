@@ -3,3 +3,4 @@
 //! duplicate it.
 
 pub mod calendar_sync;
+pub mod channels;

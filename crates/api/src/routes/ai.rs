@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use crate::{
     error::ApiError,
+    error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     extract::{ApiJson, AuthUser},
-    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     services::{ai::BreakdownPrompt, tasks},
     state::AppState,
 };

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use crate::{
     error::ApiError,
+    error::{AuthProblems, BodyProblems, RateLimitProblems, ServerProblems},
     extract::{ApiJson, AuthUser, ClientIp},
-    openapi::{AuthProblems, BodyProblems, RateLimitProblems, ServerProblems},
     routes::me::{UserResponse, WorkingHoursBody},
     services::accounts::{self, Registration, Session},
     state::AppState,

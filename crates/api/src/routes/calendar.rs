@@ -13,8 +13,9 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
+    error::{AuthProblems, BodyProblems, ServerProblems},
     extract::{ApiJson, AuthUser},
-    openapi::{AuthProblems, BodyProblems, ServerProblems},
+    jobs::calendar_sync,
     services::calendar::{
         self as calendar,
         connect::{self, Callback},
@@ -335,9 +336,12 @@ pub async fn authorize_google(
 #[get("/calendar/google/callback")]
 pub async fn google_callback(state: web::Data<AppState>, query: web::Query<CallbackQuery>) -> HttpResponse {
     let query = query.into_inner();
-    let location =
+    let (location, connected) =
         connect::callback(&state, Callback { code: query.code, state: query.state, error: query.error })
             .await;
+    if let Some(connection_id) = connected {
+        calendar_sync::after_connect(state.get_ref().clone(), connection_id);
+    }
     HttpResponse::Found().insert_header((header::LOCATION, location)).finish()
 }
 
@@ -513,12 +517,15 @@ pub async fn google_notification(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let header = |name: &str| req.headers().get(name).and_then(|value| value.to_str().ok());
-    sync::notification(
+    let changed = sync::notification(
         &state,
         header("x-goog-channel-id"),
         header("x-goog-channel-token"),
         header("x-goog-resource-state"),
     )
     .await?;
+    if let Some(connection) = changed {
+        calendar_sync::sync_in_background(state.get_ref().clone(), connection);
+    }
     Ok(HttpResponse::Ok().finish())
 }

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{ApiError, Problem},
+    error::{AuthProblems, ServerProblems},
     extract::AuthUser,
-    openapi::{AuthProblems, ServerProblems},
     services::feed,
     settings::Settings,
     state::AppState,

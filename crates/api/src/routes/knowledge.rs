@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
+    error::{AuthProblems, BodyProblems, ServerProblems},
     extract::{ApiJson, AuthUser},
-    openapi::{AuthProblems, BodyProblems, ServerProblems},
     routes::PageQuery,
     services::knowledge,
     state::AppState,

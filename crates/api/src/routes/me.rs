@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::{
     error::ApiError,
+    error::{AuthProblems, BodyProblems, ServerProblems},
     extract::{ApiJson, AuthUser},
-    openapi::{AuthProblems, BodyProblems, ServerProblems},
     services::accounts,
     state::AppState,
 };

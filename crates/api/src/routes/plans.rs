@@ -11,13 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
+    error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     error::{ApiError, Problem},
     extract::{ApiJson, AuthUser},
-    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     routes::PageQuery,
     services::{
+        calendar::schedule::{self, ScheduleInput, ScheduleResult},
         plans::{self, PlanRequest, SUMMARY_MAX},
-        schedule::{self, ScheduleInput, ScheduleResult},
     },
     state::AppState,
 };
@@ -406,9 +406,10 @@ pub async fn delete_plan(
 ) -> Result<HttpResponse, ApiError> {
     let plan_id = id.into_inner();
     if query.delete_events == Some(true) {
-        schedule::delete_plan_events(&state, auth.user_id, plan_id).await?;
+        schedule::delete_plan_with_events(&state, auth.user_id, plan_id).await?;
+    } else {
+        plans::delete_plan(&state, auth.user_id, plan_id).await?;
     }
-    plans::delete_plan(&state, auth.user_id, plan_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
+    error::{AuthProblems, BodyProblems, ServerProblems},
     extract::{ApiJson, AuthUser},
-    openapi::{AuthProblems, BodyProblems, ServerProblems},
     routes::PageQuery,
     services::resources,
     state::AppState,

@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
+    error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     error::{ApiError, Problem},
     extract::{ApiJson, AuthUser},
-    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     routes::{PageQuery, ai::SubtaskResponse},
     services::tasks,
     state::AppState,

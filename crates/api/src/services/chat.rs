@@ -20,11 +20,10 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::{
-    error::ApiError,
+    error::{ApiError, Missing, not_found},
     services::{
         ai::{ChatPrompt, ChatTurn, ContextItem},
         budget,
-        plans::ai_error,
     },
     state::AppState,
 };
@@ -87,14 +86,14 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
         .map_err(|error| ApiError::Validation(ValidationErrors::from_iter([error])))?;
     let db = state.db.conn();
     if let Some(session_id) = input.session_id {
-        chat::find_session(db, user_id, session_id).await.map_err(not_found)?;
+        chat::find_session(db, user_id, session_id).await.map_err(not_found(Missing::ChatSession))?;
     }
     budget::ensure_available(state, user_id).await?;
     let (session_id, user_message) = match input.session_id {
         Some(session_id) => {
             let message = chat::add_message(db, user_id, session_id, NewChatMessage::from_user(text.clone()))
                 .await
-                .map_err(not_found)?;
+                .map_err(not_found(Missing::ChatSession))?;
             (session_id, message)
         }
         None => {
@@ -121,7 +120,7 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
 /// Answers a prepared message in one piece and stores the answer. When the model fails, the
 /// person's message stays and the error says what happened (502/503/504, or 422 when declined).
 pub async fn answer(state: &AppState, user_id: Uuid, prepared: PreparedChat) -> Result<ChatAnswer, ApiError> {
-    let generated = state.ai.chat(&prepared.prompt, &state.metrics).await.map_err(ai_error)?;
+    let generated = state.ai.chat(&prepared.prompt, &state.metrics).await.map_err(ApiError::from)?;
     let message = finish(
         state,
         user_id,
@@ -192,7 +191,7 @@ async fn relay(state: AppState, user_id: Uuid, prepared: PreparedChat, events: m
         Ok(upstream) => upstream,
         Err(error) => {
             state.ai.observe_stream::<()>(Some(&Err(error.clone())), started, &state.metrics);
-            let _closed = events.send(failure(ai_error(error))).await;
+            let _closed = events.send(failure(error.into())).await;
             return;
         }
     };
@@ -232,7 +231,7 @@ async fn relay(state: AppState, user_id: Uuid, prepared: PreparedChat, events: m
             }
             Some(Err(error)) => {
                 state.ai.observe_stream::<()>(Some(&Err(error.clone())), started, &state.metrics);
-                let _closed = events.send(failure(ai_error(error))).await;
+                let _closed = events.send(failure(error.into())).await;
                 return;
             }
             None => break,
@@ -277,7 +276,9 @@ async fn finish(
         usage: Some(usage),
         model: Some(model),
     };
-    chat::add_message(state.db.conn(), user_id, session_id, message).await.map_err(not_found)
+    chat::add_message(state.db.conn(), user_id, session_id, message)
+        .await
+        .map_err(not_found(Missing::ChatSession))
 }
 
 /// The caller's sessions, most recently active first.
@@ -297,21 +298,14 @@ pub async fn history(
     session_id: Uuid,
     limit: u64,
 ) -> Result<(Vec<ChatMessage>, bool), ApiError> {
-    chat::recent_messages(state.db.conn(), user_id, session_id, limit).await.map_err(not_found)
+    chat::recent_messages(state.db.conn(), user_id, session_id, limit)
+        .await
+        .map_err(not_found(Missing::ChatSession))
 }
 
 /// Deletes one of the caller's sessions with its messages.
 pub async fn delete_session(state: &AppState, user_id: Uuid, session_id: Uuid) -> Result<(), ApiError> {
-    chat::delete_session(state.db.conn(), user_id, session_id).await.map_err(not_found)
-}
-
-fn not_found(error: planwright_store::StoreError) -> ApiError {
-    match error {
-        planwright_store::StoreError::NotFound => {
-            ApiError::NotFound("There is no chat session with this id.".to_owned())
-        }
-        other => other.into(),
-    }
+    chat::delete_session(state.db.conn(), user_id, session_id).await.map_err(not_found(Missing::ChatSession))
 }
 
 /// Material retrieved for one message.

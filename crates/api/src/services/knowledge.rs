@@ -8,7 +8,7 @@ use planwright_domain::{
     parse_knowledge_tags, parse_knowledge_title,
 };
 use planwright_store::{
-    Database, StoreError,
+    Database,
     repo::{
         self,
         knowledge::{GlobalDoc, SyncReport},
@@ -17,7 +17,10 @@ use planwright_store::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    error::{ApiError, Missing, not_found},
+    state::AppState,
+};
 
 /// Stores one of the caller's documents.
 pub async fn create_doc(
@@ -30,7 +33,7 @@ pub async fn create_doc(
 
 /// A document the caller may read.
 pub async fn get_doc(state: &AppState, user_id: Uuid, id: Uuid) -> Result<KnowledgeDoc, ApiError> {
-    repo::knowledge::find_visible(state.db.conn(), user_id, id).await.map_err(not_found)
+    repo::knowledge::find_visible(state.db.conn(), user_id, id).await.map_err(not_found(Missing::Document))
 }
 
 /// The documents the caller may read.
@@ -60,13 +63,13 @@ pub async fn update_doc(
     changes: KnowledgeChanges,
 ) -> Result<KnowledgeDoc, ApiError> {
     ensure_own(state, user_id, id).await?;
-    repo::knowledge::update(state.db.conn(), user_id, id, changes).await.map_err(not_found)
+    repo::knowledge::update(state.db.conn(), user_id, id, changes).await.map_err(not_found(Missing::Document))
 }
 
 /// Deletes one of the caller's documents; global ones are read-only.
 pub async fn delete_doc(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
     ensure_own(state, user_id, id).await?;
-    repo::knowledge::delete(state.db.conn(), user_id, id).await.map_err(not_found)
+    repo::knowledge::delete(state.db.conn(), user_id, id).await.map_err(not_found(Missing::Document))
 }
 
 async fn ensure_own(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
@@ -75,13 +78,6 @@ async fn ensure_own(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), Api
         return Err(ApiError::Forbidden("Global documents are read-only.".to_owned()));
     }
     Ok(())
-}
-
-fn not_found(error: StoreError) -> ApiError {
-    match error {
-        StoreError::NotFound => ApiError::NotFound("No document with this id.".to_owned()),
-        other => other.into(),
-    }
 }
 
 /// Loads the global documents from `dir` and makes the database match them. A missing folder

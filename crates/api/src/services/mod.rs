@@ -12,5 +12,4 @@ pub mod knowledge;
 pub mod plans;
 pub mod rate_limit;
 pub mod resources;
-pub mod schedule;
 pub mod tasks;

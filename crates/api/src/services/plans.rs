@@ -11,7 +11,7 @@ use planwright_store::repo::{
 use uuid::Uuid;
 
 use crate::{
-    error::ApiError,
+    error::{ApiError, Missing, not_found},
     services::{
         ai::{AiError, PlanPrompt, ProposedPlan},
         budget,
@@ -62,7 +62,7 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
             }
             Err(error) => {
                 budget::record(state, user_id, usage).await?;
-                return Err(ai_error(error));
+                return Err(error.into());
             }
         };
         usage = usage.plus(generated.usage);
@@ -128,7 +128,7 @@ fn validate(proposal: &ProposedPlan, duration: DurationDays) -> Result<Vec<PlanT
 
 /// The caller's plan.
 pub async fn get_plan(state: &AppState, user_id: Uuid, plan_id: Uuid) -> Result<Plan, ApiError> {
-    repo::plans::find(state.db.conn(), user_id, plan_id).await.map_err(not_found)
+    repo::plans::find(state.db.conn(), user_id, plan_id).await.map_err(not_found(Missing::Plan))
 }
 
 /// The caller's plans, newest first.
@@ -160,41 +160,12 @@ pub async fn update_plan(
             return Err(errors.into());
         }
     }
-    repo::plans::update(state.db.conn(), user_id, plan_id, changes).await.map_err(not_found)
+    repo::plans::update(state.db.conn(), user_id, plan_id, changes).await.map_err(not_found(Missing::Plan))
 }
 
 /// Deletes the caller's plan.
 pub async fn delete_plan(state: &AppState, user_id: Uuid, plan_id: Uuid) -> Result<(), ApiError> {
-    repo::plans::delete(state.db.conn(), user_id, plan_id).await.map_err(not_found)
-}
-
-/// A store "not found" as the plan routes' 404.
-pub(crate) fn not_found(error: planwright_store::StoreError) -> ApiError {
-    match error {
-        planwright_store::StoreError::NotFound => ApiError::NotFound("No plan with this id.".to_owned()),
-        other => other.into(),
-    }
-}
-
-/// Maps a provider failure to the answer a person can act on.
-pub fn ai_error(error: AiError) -> ApiError {
-    match error {
-        AiError::Declined(reason) => ApiError::AiDeclined(format!(
-            "The AI declined this request ({reason}). Rephrase it and try again."
-        )),
-        AiError::BadOutput(_) => ApiError::BadGateway(
-            "The AI returned an answer that could not be used. Please try again.".to_owned(),
-        ),
-        AiError::Unavailable(_) => ApiError::Unavailable(
-            "The AI service is unavailable right now. Please try again in a minute.".to_owned(),
-        ),
-        AiError::Timeout => {
-            ApiError::GatewayTimeout("The AI service did not answer in time. Please try again.".to_owned())
-        }
-        AiError::Upstream(_) => {
-            ApiError::BadGateway("The AI service failed to answer. Please try again.".to_owned())
-        }
-    }
+    repo::plans::delete(state.db.conn(), user_id, plan_id).await.map_err(not_found(Missing::Plan))
 }
 
 #[cfg(test)]

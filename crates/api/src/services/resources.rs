@@ -1,17 +1,17 @@
 //! The person's resources: stored as given, read back to ground the assistant.
 
 use planwright_domain::{NewResource, Resource, ResourceChanges};
-use planwright_store::{
-    StoreError,
-    repo::{
-        self,
-        page::{Page, PageRequest},
-        resources::ResourceFilter,
-    },
+use planwright_store::repo::{
+    self,
+    page::{Page, PageRequest},
+    resources::ResourceFilter,
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    error::{ApiError, Missing, not_found},
+    state::AppState,
+};
 
 /// Stores a resource.
 pub async fn create_resource(
@@ -24,7 +24,7 @@ pub async fn create_resource(
 
 /// The caller's resource.
 pub async fn get_resource(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Resource, ApiError> {
-    repo::resources::find(state.db.conn(), user_id, id).await.map_err(not_found)
+    repo::resources::find(state.db.conn(), user_id, id).await.map_err(not_found(Missing::Resource))
 }
 
 /// The caller's resources matching `filter`.
@@ -44,17 +44,10 @@ pub async fn update_resource(
     id: Uuid,
     changes: ResourceChanges,
 ) -> Result<Resource, ApiError> {
-    repo::resources::update(state.db.conn(), user_id, id, changes).await.map_err(not_found)
+    repo::resources::update(state.db.conn(), user_id, id, changes).await.map_err(not_found(Missing::Resource))
 }
 
 /// Deletes the caller's resource.
 pub async fn delete_resource(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
-    repo::resources::delete(state.db.conn(), user_id, id).await.map_err(not_found)
-}
-
-fn not_found(error: StoreError) -> ApiError {
-    match error {
-        StoreError::NotFound => ApiError::NotFound("No resource with this id.".to_owned()),
-        other => other.into(),
-    }
+    repo::resources::delete(state.db.conn(), user_id, id).await.map_err(not_found(Missing::Resource))
 }

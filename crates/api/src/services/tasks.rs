@@ -12,8 +12,8 @@ use planwright_store::{
 use uuid::Uuid;
 
 use crate::{
-    error::ApiError,
-    services::{ai::BreakdownPrompt, budget, plans::ai_error},
+    error::{ApiError, Missing, not_found},
+    services::{ai::BreakdownPrompt, budget},
     state::AppState,
 };
 
@@ -28,7 +28,7 @@ pub async fn create_task(state: &AppState, user_id: Uuid, task: NewTask) -> Resu
 
 /// The caller's task.
 pub async fn get_task(state: &AppState, user_id: Uuid, task_id: Uuid) -> Result<Task, ApiError> {
-    repo::tasks::find(state.db.conn(), user_id, task_id).await.map_err(not_found)
+    repo::tasks::find(state.db.conn(), user_id, task_id).await.map_err(not_found(Missing::Task))
 }
 
 /// The caller's tasks matching `filter`.
@@ -61,12 +61,12 @@ pub async fn update_task(
             .into());
         }
     }
-    repo::tasks::update(state.db.conn(), user_id, task_id, changes).await.map_err(not_found)
+    repo::tasks::update(state.db.conn(), user_id, task_id, changes).await.map_err(not_found(Missing::Task))
 }
 
 /// Deletes the caller's task and all its sub-tasks.
 pub async fn delete_task(state: &AppState, user_id: Uuid, task_id: Uuid) -> Result<(), ApiError> {
-    repo::tasks::delete(state.db.conn(), user_id, task_id).await.map_err(not_found)
+    repo::tasks::delete(state.db.conn(), user_id, task_id).await.map_err(not_found(Missing::Task))
 }
 
 /// Asks the AI for 2–5 steps of a task; with `save` they become its sub-tasks.
@@ -94,7 +94,7 @@ pub async fn break_down(
     prompt: &BreakdownPrompt,
 ) -> Result<Vec<Subtask>, ApiError> {
     budget::ensure_available(state, user_id).await?;
-    let generated = state.ai.propose_subtasks(prompt, &state.metrics).await.map_err(ai_error)?;
+    let generated = state.ai.propose_subtasks(prompt, &state.metrics).await.map_err(ApiError::from)?;
     budget::record(state, user_id, generated.usage).await?;
     let steps: Vec<Subtask> = generated
         .value
@@ -140,11 +140,4 @@ async fn check_references(
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors.into_iter().collect())) }
-}
-
-fn not_found(error: StoreError) -> ApiError {
-    match error {
-        StoreError::NotFound => ApiError::NotFound("No task with this id.".to_owned()),
-        other => other.into(),
-    }
 }

@@ -5,7 +5,7 @@
 //! is skipped becomes the first instant after the gap. On a day the clocks go back, a bound that is read
 //! twice makes the window two spans, so nothing placed in it ever reads outside the working hours.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone as _, Utc};
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone as _, Utc};
 use chrono_tz::{GapInfo, Tz};
 
 use crate::WorkingHours;
@@ -92,6 +92,13 @@ pub(super) fn working_spans(tz: Tz, date: NaiveDate, hours: &WorkingHours) -> [O
         [None, second] => [second, None],
         spans => spans,
     }
+}
+
+/// The first instant of `date` in `tz`: midnight, or the first instant after a gap that skips it
+/// (midnight UTC of the date only beyond the edges of the zone's table).
+pub(super) fn start_of_day(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_time(NaiveTime::MIN);
+    Reading::of(tz, midnight).map_or_else(|| midnight.and_utc(), Reading::first)
 }
 
 /// The instant in `(after, by]` where the zone's offset changes (to the second), given that it
@@ -282,6 +289,19 @@ mod tests {
         assert_eq!(
             spans(chrono_tz::Pacific::Chatham, "2026-04-05", "02:45", "03:45"),
             [(utc("2026-04-04T13:00:00Z"), utc("2026-04-04T15:00:00Z"))]
+        );
+    }
+
+    #[test]
+    fn a_day_starts_at_midnight_or_right_after_a_gap_over_it() {
+        // Clocks in America/Santiago jumped from 00:00 to 01:00 on 2026-09-06.
+        assert_eq!(
+            start_of_day(chrono_tz::America::Santiago, date("2026-09-06")),
+            utc("2026-09-06T04:00:00Z")
+        );
+        assert_eq!(
+            start_of_day(chrono_tz::America::New_York, date("2026-12-24")),
+            utc("2026-12-24T05:00:00Z")
         );
     }
 

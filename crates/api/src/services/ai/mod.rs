@@ -12,7 +12,7 @@ use std::{pin::Pin, time::Instant};
 use futures_util::Stream;
 use planwright_domain::{ChatRole, SourceKind, Subtask, TokenUsage};
 
-use crate::middleware::metrics::Metrics;
+use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 
 /// What a plan is generated from.

@@ -69,13 +69,14 @@ pub struct Callback {
     pub error: Option<String>,
 }
 
-/// Finishes a connection and returns where to send the browser: the frontend with
+/// Finishes a connection and returns where to send the browser, with the connection made (its
+/// first sync is `jobs::calendar_sync::after_connect`'s): the frontend with
 /// `?calendar=connected`, or `?calendar=error&reason=...` (`invalid_state`, `expired`,
 /// `access_denied`, `scope_denied`, `exchange_failed`). Never fails: the person always lands on
 /// the frontend.
-pub async fn callback(state: &AppState, callback: Callback) -> String {
+pub async fn callback(state: &AppState, callback: Callback) -> (String, Option<Uuid>) {
     let Ok(google) = require_google(state) else {
-        return with_outcome(None, Err("not_configured"));
+        return (with_outcome(None, Err("not_configured")), None);
     };
     let fallback = default_origin(google);
     let pending = match callback.state.as_deref() {
@@ -84,30 +85,27 @@ pub async fn callback(state: &AppState, callback: Callback) -> String {
     };
     let pending = match pending {
         Ok(Some(pending)) => pending,
-        Ok(None) => return with_outcome(fallback.as_ref(), Err("invalid_state")),
+        Ok(None) => return (with_outcome(fallback.as_ref(), Err("invalid_state")), None),
         Err(error) => {
             tracing::error!(error = %error, "the OAuth state could not be read");
-            return with_outcome(fallback.as_ref(), Err("server_error"));
+            return (with_outcome(fallback.as_ref(), Err("server_error")), None);
         }
     };
     let target = Url::parse(&pending.redirect_to).ok().or(fallback);
     let target = target.as_ref();
     if pending.expires_at < Utc::now() {
-        return with_outcome(target, Err("expired"));
+        return (with_outcome(target, Err("expired")), None);
     }
     if let Some(error) = callback.error {
         let reason = if error == "access_denied" { "access_denied" } else { "google_error" };
-        return with_outcome(target, Err(reason));
+        return (with_outcome(target, Err(reason)), None);
     }
     let Some(code) = callback.code.filter(|code| !code.is_empty()) else {
-        return with_outcome(target, Err("missing_code"));
+        return (with_outcome(target, Err("missing_code")), None);
     };
     match connect(state, google, pending.user_id, &pending.pkce_verifier_enc, &code).await {
-        Ok(connection_id) => {
-            super::sync::after_connect(state.clone(), connection_id);
-            with_outcome(target, Ok(()))
-        }
-        Err(reason) => with_outcome(target, Err(reason)),
+        Ok(connection_id) => (with_outcome(target, Ok(())), Some(connection_id)),
+        Err(reason) => (with_outcome(target, Err(reason)), None),
     }
 }
 

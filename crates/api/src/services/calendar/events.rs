@@ -3,18 +3,19 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
-use chrono_tz::Tz;
-use planwright_calendar::{Event, EventDateTime, WriteParams};
+use chrono::{DateTime, TimeDelta, Utc};
 use planwright_domain::{
-    CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EventData, FieldError, TimeZone,
-    ValidationErrors,
+    CalendarConnection, CalendarEvent, CalendarProvider, EventData, FieldError, TimeZone, ValidationErrors,
+    start_of_day,
 };
 use planwright_store::repo::{calendar as repo, users};
 use uuid::Uuid;
 
-use super::{google_error, require_google, sync::event_data};
-use crate::{error::ApiError, state::AppState};
+use super::target::{CalendarTarget, NewEventData};
+use crate::{
+    error::{ApiError, Missing, not_found},
+    state::AppState,
+};
 
 /// An event with where it lives and its times as the user sees them.
 #[derive(Debug, Clone)]
@@ -66,23 +67,9 @@ pub async fn upcoming(
 /// An event's start and end as instants, all-day events placed at midnight in `zone`.
 pub fn placed_times(data: &EventData, zone: &TimeZone) -> (DateTime<Utc>, DateTime<Utc>) {
     match (data.start_date, data.end_date) {
-        (Some(start), Some(end)) if data.all_day => (midnight(start, zone), midnight(end, zone)),
+        (Some(start), Some(end)) if data.all_day => (start_of_day(start, zone), start_of_day(end, zone)),
         _ => (data.start, data.end),
     }
-}
-
-/// The first instant of `date` in `zone` (after a gap, if midnight does not exist there).
-pub(crate) fn midnight(date: NaiveDate, zone: &TimeZone) -> DateTime<Utc> {
-    let tz: Tz = zone.tz();
-    use chrono::TimeZone as _;
-    let mut time = date.and_time(NaiveTime::MIN);
-    for _ in 0..48 {
-        if let Some(at) = tz.from_local_datetime(&time).earliest() {
-            return at.with_timezone(&Utc);
-        }
-        time += TimeDelta::minutes(30);
-    }
-    date.and_time(NaiveTime::MIN).and_utc()
 }
 
 /// A new event.
@@ -121,64 +108,15 @@ pub fn check_new_event(event: &NewEvent) -> Result<(), ValidationErrors> {
 pub async fn create(state: &AppState, user_id: Uuid, new: NewEvent) -> Result<PlacedEvent, ApiError> {
     check_new_event(&new).map_err(ApiError::Validation)?;
     let connection = target_connection(state, user_id, new.connection_id).await?;
-    let data = match connection.provider {
-        CalendarProvider::Local => {
-            let id = Uuid::new_v4().simple().to_string();
-            EventData {
-                ical_uid: Some(format!("{id}@planwright")),
-                provider_event_id: id,
-                title: new.summary,
-                description: new.description.filter(|d| !d.is_empty()),
-                location: None,
-                start: new.start,
-                end: new.end,
-                all_day: false,
-                start_date: None,
-                end_date: None,
-                time_zone: new.time_zone.map(|zone| zone.name().to_owned()),
-                recurrence: None,
-                recurring_event_id: None,
-                status: "confirmed".to_owned(),
-                transparent: false,
-                html_link: None,
-                etag: None,
-                provider_updated_at: Some(Utc::now()),
-                plan_task_id: None,
-                plan_id: None,
-            }
-        }
-        CalendarProvider::Google => {
-            if connection.status != ConnectionStatus::Active {
-                return Err(ApiError::Conflict {
-                    code: "calendar_needs_reauth",
-                    detail:
-                        "Google no longer accepts this calendar connection. Connect Google Calendar again."
-                            .to_owned(),
-                });
-            }
-            let google = require_google(state)?;
-            let at = |instant: DateTime<Utc>| match &new.time_zone {
-                Some(zone) => {
-                    EventDateTime::at(instant.with_timezone(&zone.tz())).with_time_zone(zone.name())
-                }
-                None => EventDateTime::at(instant),
-            };
-            let mut event = Event::default().with_summary(new.summary).with_times(at(new.start), at(new.end));
-            if let Some(description) = new.description.filter(|d| !d.is_empty()) {
-                event = event.with_description(description);
-            }
-            let client = google.client_for(state, connection.id);
-            let created =
-                client.events().insert(&connection.calendar_id, &event, &WriteParams::default()).await;
-            let created = match created {
-                Ok(created) => created,
-                Err(error) => return Err(google_error(state, connection.id, error).await),
-            };
-            event_data(created).ok_or_else(|| {
-                ApiError::BadGateway("Google Calendar returned the event without its times.".to_owned())
-            })?
-        }
+    let target = CalendarTarget::open(state, &connection)?;
+    let fields = NewEventData {
+        summary: new.summary,
+        description: new.description.filter(|d| !d.is_empty()),
+        start: new.start,
+        end: new.end,
+        time_zone: new.time_zone,
     };
+    let data = target.insert(fields).await?;
     let (event, _) = repo::upsert_event(state.db.conn(), user_id, connection.id, data).await?;
     let zone = users::find(state.db.conn(), user_id).await?.timezone;
     let (start, end) = placed_times(&event.data, &zone);
@@ -193,7 +131,9 @@ pub async fn target_connection(
     connection_id: Option<Uuid>,
 ) -> Result<CalendarConnection, ApiError> {
     if let Some(id) = connection_id {
-        return repo::find_connection(state.db.conn(), user_id, id).await.map_err(super::not_found);
+        return repo::find_connection(state.db.conn(), user_id, id)
+            .await
+            .map_err(not_found(Missing::CalendarConnection));
     }
     let connections = super::list_connections(state, user_id).await?;
     let google = connections.iter().find(|c| c.provider == CalendarProvider::Google).cloned();
@@ -208,6 +148,8 @@ pub async fn target_connection(
 
 #[cfg(test)]
 mod tests {
+    use chrono::{NaiveDate, NaiveTime};
+
     use super::*;
 
     #[test]
@@ -215,37 +157,18 @@ mod tests {
         let zone = TimeZone::parse("America/New_York").unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap();
         let data = EventData {
-            provider_event_id: "x".into(),
-            ical_uid: None,
-            title: "Holiday".into(),
-            description: None,
-            location: None,
-            start: day.and_time(NaiveTime::MIN).and_utc(),
-            end: (day + TimeDelta::days(1)).and_time(NaiveTime::MIN).and_utc(),
             all_day: true,
             start_date: Some(day),
             end_date: Some(day + TimeDelta::days(1)),
-            time_zone: None,
-            recurrence: None,
-            recurring_event_id: None,
-            status: "confirmed".into(),
-            transparent: false,
-            html_link: None,
-            etag: None,
-            provider_updated_at: None,
-            plan_task_id: None,
-            plan_id: None,
+            ..EventData::new(
+                "x",
+                "Holiday",
+                day.and_time(NaiveTime::MIN).and_utc(),
+                (day + TimeDelta::days(1)).and_time(NaiveTime::MIN).and_utc(),
+            )
         };
         let (start, end) = placed_times(&data, &zone);
         assert_eq!(start.to_rfc3339(), "2026-12-24T05:00:00+00:00");
         assert_eq!(end - start, TimeDelta::hours(24));
-    }
-
-    #[test]
-    fn midnight_that_does_not_exist_moves_to_the_first_instant_of_the_day() {
-        // Clocks in America/Santiago jumped from 00:00 to 01:00 on 2026-09-06.
-        let day = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
-        let start = midnight(day, &TimeZone::parse("America/Santiago").unwrap());
-        assert_eq!(start.to_rfc3339(), "2026-09-06T04:00:00+00:00");
     }
 }

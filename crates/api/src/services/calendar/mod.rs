@@ -3,103 +3,23 @@
 
 pub mod connect;
 pub mod events;
+pub mod google;
+pub mod mapping;
+pub mod schedule;
 pub mod sync;
+pub mod target;
 pub mod tokens;
 
-use std::{sync::Arc, time::Duration};
-
-use planwright_calendar::{Client, Config, Error as GoogleError, OAuthClient, OAuthConfig, RetryPolicy};
-use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus};
+use planwright_calendar::Error as GoogleError;
+use planwright_domain::{CalendarConnection, CalendarProvider};
 use planwright_store::repo::calendar as repo;
 use uuid::Uuid;
 
+pub use self::google::{CalendarServices, GoogleCalendar};
 use crate::{
-    error::ApiError,
-    services::crypto::TokenCipher,
-    settings::{GoogleSettings, Settings},
+    error::{ApiError, Missing, not_found},
     state::AppState,
 };
-
-/// Google Calendar as configured: the OAuth client and a Calendar client whose connection pool
-/// every user's requests share.
-#[derive(Debug, Clone)]
-pub struct GoogleCalendar {
-    oauth: OAuthClient,
-    client: Client,
-    settings: GoogleSettings,
-}
-
-impl GoogleCalendar {
-    /// Google Calendar from `settings`, or `None` when no OAuth client is configured.
-    pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
-        use secrecy::ExposeSecret;
-        let google = &settings.google;
-        let secret = google.client_secret.clone().filter(|s| !s.expose_secret().trim().is_empty());
-        let config = match (&google.client_secret_file, &google.client_id) {
-            (Some(path), _) if !path.trim().is_empty() => {
-                let json = std::fs::read(path)
-                    .map_err(|e| anyhow::anyhow!("cannot read google.client_secret_file {path}: {e}"))?;
-                OAuthConfig::from_client_secret_json(json)?
-            }
-            (_, Some(client_id)) if !client_id.trim().is_empty() => {
-                OAuthConfig::new(client_id.trim(), secret)
-            }
-            _ => return Ok(None),
-        };
-        let timeout = Duration::from_secs(google.timeout_secs);
-        let retries = RetryPolicy::default().with_max_retries(google.max_retries);
-        let oauth = OAuthClient::new(
-            config
-                .with_redirect_uri(google.redirect_uri.clone())
-                .with_auth_url(google.auth_url.clone())
-                .with_token_url(google.token_url.clone())
-                .with_revoke_url(google.revoke_url.clone())
-                .with_timeout(timeout)
-                .with_retry_policy(retries.clone()),
-        )?;
-        let client = Client::new(
-            Config::new()
-                .with_base_url(google.calendar_base_url.clone())
-                .with_timeout(timeout)
-                .with_retry_policy(retries),
-        )?;
-        Ok(Some(Self { oauth, client, settings: google.clone() }))
-    }
-
-    /// The OAuth client.
-    pub fn oauth(&self) -> &OAuthClient {
-        &self.oauth
-    }
-
-    /// The settings it was built from.
-    pub fn settings(&self) -> &GoogleSettings {
-        &self.settings
-    }
-
-    /// A Calendar client with one fixed access token (right after the code exchange).
-    pub fn client_for_token(&self, token: planwright_calendar::AccessToken) -> Client {
-        self.client.with_token_source(planwright_calendar::StaticToken::new(token))
-    }
-
-    /// A Calendar client acting for one connection: its tokens come from the database and are
-    /// refreshed (and stored again) when they expire or Google answers 401.
-    pub fn client_for(&self, state: &AppState, connection_id: Uuid) -> Client {
-        self.client.with_token_source(tokens::StoredTokens::new(
-            state.clone(),
-            self.oauth.clone(),
-            connection_id,
-        ))
-    }
-}
-
-/// Everything the calendar services need besides the database.
-#[derive(Debug, Clone)]
-pub struct CalendarServices {
-    /// Google, when configured.
-    pub google: Option<Arc<GoogleCalendar>>,
-    /// Seals and opens tokens at rest.
-    pub cipher: TokenCipher,
-}
 
 /// The caller's connections, the built-in calendar first (created on first use).
 pub async fn list_connections(state: &AppState, user_id: Uuid) -> Result<Vec<CalendarConnection>, ApiError> {
@@ -111,7 +31,9 @@ pub async fn list_connections(state: &AppState, user_id: Uuid) -> Result<Vec<Cal
 /// Google already forgot still goes), its push channel stopped, and the row with its tokens and
 /// synced events deleted. The built-in calendar cannot be removed (409).
 pub async fn delete_connection(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
-    let connection = repo::find_connection(state.db.conn(), user_id, id).await.map_err(not_found)?;
+    let connection = repo::find_connection(state.db.conn(), user_id, id)
+        .await
+        .map_err(not_found(Missing::CalendarConnection))?;
     if connection.provider == CalendarProvider::Local {
         return Err(ApiError::Conflict {
             code: "local_calendar",
@@ -119,7 +41,9 @@ pub async fn delete_connection(state: &AppState, user_id: Uuid, id: Uuid) -> Res
         });
     }
     release_at_google(state, &connection).await;
-    repo::delete_connection(state.db.conn(), user_id, id).await.map_err(not_found)
+    repo::delete_connection(state.db.conn(), user_id, id)
+        .await
+        .map_err(not_found(Missing::CalendarConnection))
 }
 
 /// Stops a connection's push channel and revokes its grant at Google. Failures are logged, not
@@ -127,7 +51,7 @@ pub async fn delete_connection(state: &AppState, user_id: Uuid, id: Uuid) -> Res
 pub async fn release_at_google(state: &AppState, connection: &CalendarConnection) {
     let Some(google) = state.calendar.google.as_deref() else { return };
     if let Some(channel) = &connection.channel {
-        let client = google.client_for(state, connection.id);
+        let client = google.client_for(&state.db, &state.calendar.cipher, connection.id);
         if let Err(error) = client.channels().stop(&channel.id, &channel.resource_id).await {
             tracing::warn!(connection_id = %connection.id, error = %error, "could not stop the push channel");
         }
@@ -165,28 +89,22 @@ pub(crate) fn require_google(state: &AppState) -> Result<&GoogleCalendar, ApiErr
         .ok_or_else(|| ApiError::Unavailable("Google Calendar is not configured on this server.".to_owned()))
 }
 
-/// A store "not found" as this module's 404.
-pub(crate) fn not_found(error: planwright_store::StoreError) -> ApiError {
-    match error {
-        planwright_store::StoreError::NotFound => {
-            ApiError::NotFound("There is no calendar connection with this id.".to_owned())
-        }
-        other => other.into(),
-    }
-}
-
 /// What a Google failure means for the person waiting. A 401 that survived a token refresh and
 /// a dead refresh token (`invalid_grant`) mark the connection `needs_reauth` and answer 409.
 pub(crate) async fn google_error(state: &AppState, connection_id: Uuid, error: GoogleError) -> ApiError {
     tracing::warn!(connection_id = %connection_id, error = %error, "Google Calendar call failed");
     match error {
         GoogleError::Unauthorized { .. } | GoogleError::InvalidGrant { .. } => {
-            mark_needs_reauth(state, connection_id, "Google no longer accepts this connection's grant.")
-                .await;
-            reauth_problem()
+            tokens::mark_needs_reauth(
+                &state.db,
+                connection_id,
+                "Google no longer accepts this connection's grant.",
+            )
+            .await;
+            ApiError::calendar_needs_reauth()
         }
-        GoogleError::TokenSource { .. } => match tokens::needs_reauth(state, connection_id).await {
-            true => reauth_problem(),
+        GoogleError::TokenSource { .. } => match tokens::needs_reauth(&state.db, connection_id).await {
+            true => ApiError::calendar_needs_reauth(),
             false => ApiError::Unavailable(
                 "Google's sign-in service did not answer. Please try again in a minute.".to_owned(),
             ),
@@ -234,23 +152,5 @@ fn field_named_in(message: &str) -> &'static str {
         "description"
     } else {
         "body"
-    }
-}
-
-fn reauth_problem() -> ApiError {
-    ApiError::Conflict {
-        code: "calendar_needs_reauth",
-        detail: "Google no longer accepts this calendar connection. Connect Google Calendar again."
-            .to_owned(),
-    }
-}
-
-/// Marks a connection as needing a new consent; its sync stops until then.
-pub(crate) async fn mark_needs_reauth(state: &AppState, connection_id: Uuid, why: &str) {
-    if let Err(error) =
-        repo::set_status(state.db.conn(), connection_id, ConnectionStatus::NeedsReauth, Some(why.to_owned()))
-            .await
-    {
-        tracing::error!(connection_id = %connection_id, error = %error, "could not mark the connection");
     }
 }

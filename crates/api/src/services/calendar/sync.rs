@@ -1,36 +1,32 @@
 //! Keeping Google events in step: a full sync over the configured window, then incremental syncs
 //! with Google's sync token (pages followed to the end, cancelled events removed, changed ones
-//! updated in place, a 410 wiping the connection's events for a fresh full sync). One sync per
-//! connection at a time, across replicas, through a database lease. Push channels, when a webhook
-//! URL is configured, make Google ask for an incremental sync whenever something changes.
+//! updated in place, a 410 answered by a full sync that replaces the stored events only once it
+//! has them all: a failed one leaves them as they were). One sync per connection at a time,
+//! across replicas, through a database lease. Push channels (opened and renewed by
+//! `jobs::channels`) make Google notify us whenever something changes; the sync they ask for runs
+//! in the background (`jobs::calendar_sync`).
 
 use std::collections::HashSet;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
-use planwright_calendar::{
-    Error as GoogleError, Event, EventDateTime, EventListParams, EventStatus, WatchRequest,
-};
-use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus, EventData, WatchChannel};
+use chrono::{DateTime, TimeDelta, Utc};
+use planwright_calendar::{Client, Error as GoogleError, Event, EventListParams};
+use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus};
 use planwright_store::repo::{
     calendar::{self as repo, Upserted},
     leases,
 };
-use rand::RngCore;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{GoogleCalendar, google_error, require_google};
-use crate::{error::ApiError, services::credentials::hash_token, state::AppState};
+use super::{GoogleCalendar, google_error, mapping::event_data, require_google, tokens};
+use crate::{
+    error::{ApiError, Missing, not_found},
+    services::credentials::hash_token,
+    state::AppState,
+};
 
 /// How long one sync may hold its lease.
 const SYNC_LEASE: TimeDelta = TimeDelta::minutes(5);
-/// A channel is renewed when it has less than this left.
-const CHANNEL_RENEW_BEFORE: TimeDelta = TimeDelta::days(1);
-/// The private extended property linking an event to the plan task it was scheduled for.
-pub const TASK_PROPERTY: &str = "planwright_task_id";
-/// The private extended property linking an event to its plan.
-pub const PLAN_PROPERTY: &str = "planwright_plan_id";
 
 /// How a sync of one connection went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,7 +73,11 @@ pub async fn sync_user(
 ) -> Result<Vec<SyncReport>, ApiError> {
     let connections = match connection_id {
         Some(id) => {
-            vec![repo::find_connection(state.db.conn(), user_id, id).await.map_err(super::not_found)?]
+            vec![
+                repo::find_connection(state.db.conn(), user_id, id)
+                    .await
+                    .map_err(not_found(Missing::CalendarConnection))?,
+            ]
         }
         None => super::list_connections(state, user_id).await?,
     };
@@ -132,22 +132,18 @@ async fn run(state: &AppState, google: &GoogleCalendar, connection: &CalendarCon
             return SyncReport { error: Some(error.to_string()), ..SyncReport::empty(id, SyncStatus::Error) };
         }
     };
+    let client = google.client_for(&state.db, &state.calendar.cipher, id);
     let result = match connection.sync_token.clone() {
-        Some(token) => match incremental(state, google, &connection, token).await {
+        Some(token) => match incremental(state, &client, &connection, token).await {
+            // The full sync removes what Google no longer has; until it has succeeded, the
+            // stored events stay as they are (busy time and upcoming events keep working).
             Err(SyncFailure::Google(GoogleError::Gone { .. })) => {
                 tracing::info!(connection_id = %id, "sync token expired (410): full sync");
-                match repo::delete_all_events(db, id).await {
-                    Ok(removed) => full(state, google, &connection).await.map(|mut counts| {
-                        // Events that came back count as re-added, not as changes.
-                        counts.removed += removed;
-                        counts
-                    }),
-                    Err(error) => Err(SyncFailure::Store(error)),
-                }
+                full(state, &client, &connection).await
             }
             other => other,
         },
-        None => full(state, google, &connection).await,
+        None => full(state, &client, &connection).await,
     };
     let at = Utc::now();
     match result {
@@ -174,7 +170,7 @@ async fn run(state: &AppState, google: &GoogleCalendar, connection: &CalendarCon
             let (status, message) = match failure {
                 SyncFailure::Google(error) => {
                     let problem = google_error(state, id, error).await.problem();
-                    let status = if super::tokens::needs_reauth(state, id).await {
+                    let status = if tokens::needs_reauth(&state.db, id).await {
                         SyncStatus::NeedsReauth
                     } else {
                         SyncStatus::Error
@@ -210,7 +206,7 @@ enum SyncFailure {
 
 async fn full(
     state: &AppState,
-    google: &GoogleCalendar,
+    client: &Client,
     connection: &CalendarConnection,
 ) -> Result<Counts, SyncFailure> {
     let settings = &state.settings.calendar;
@@ -220,7 +216,6 @@ async fn full(
         .with_time_min(now - TimeDelta::days(i64::from(settings.sync_past_days)))
         .with_time_max(now + TimeDelta::days(i64::from(settings.sync_future_days)))
         .with_max_results(250);
-    let client = google.client_for(state, connection.id);
     let result = client.events().sync(&connection.calendar_id, &params).await.map_err(SyncFailure::Google)?;
     let mut counts = Counts { sync_token: result.next_sync_token, ..Counts::default() };
     let mut seen = HashSet::new();
@@ -238,13 +233,12 @@ async fn full(
 
 async fn incremental(
     state: &AppState,
-    google: &GoogleCalendar,
+    client: &Client,
     connection: &CalendarConnection,
     sync_token: String,
 ) -> Result<Counts, SyncFailure> {
     let params =
         EventListParams::new().with_single_events(true).with_sync_token(sync_token).with_max_results(250);
-    let client = google.client_for(state, connection.id);
     let result = client.events().sync(&connection.calendar_id, &params).await.map_err(SyncFailure::Google)?;
     let mut counts = Counts { sync_token: result.next_sync_token, ..Counts::default() };
     for event in result.items {
@@ -322,129 +316,15 @@ async fn follow_task(
     }
 }
 
-/// An event from Google as stored here; `None` when it has no usable start or end.
-pub fn event_data(event: Event) -> Option<EventData> {
-    let (start, start_date) = instant(event.start.as_ref()?)?;
-    let (end, end_date) = instant(event.end.as_ref()?)?;
-    let all_day = start_date.is_some();
-    let transparent = event.extra.get("transparency").and_then(|v| v.as_str()) == Some("transparent");
-    let private = |key: &str| {
-        event
-            .extended_properties
-            .as_ref()
-            .and_then(|properties| properties.private.get(key))
-            .and_then(|id| Uuid::parse_str(id).ok())
-    };
-    let (plan_task_id, plan_id) = (private(TASK_PROPERTY), private(PLAN_PROPERTY));
-    let status = match &event.status {
-        Some(EventStatus::Tentative) => "tentative",
-        _ => "confirmed",
-    };
-    Some(EventData {
-        provider_event_id: event.id?,
-        ical_uid: event.ical_uid,
-        title: event.summary.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "(no title)".to_owned()),
-        description: event.description,
-        location: event.location,
-        start,
-        end: end.max(start),
-        all_day,
-        start_date,
-        end_date,
-        time_zone: event.start.and_then(|s| s.time_zone),
-        recurrence: event.recurrence,
-        recurring_event_id: event.recurring_event_id,
-        status: status.to_owned(),
-        transparent,
-        html_link: event.html_link,
-        etag: event.etag,
-        provider_updated_at: event.updated,
-        plan_task_id,
-        plan_id,
-    })
-}
-
-/// A start or end as an instant (all-day: midnight UTC of the date, with the date kept).
-fn instant(at: &EventDateTime) -> Option<(DateTime<Utc>, Option<chrono::NaiveDate>)> {
-    match (at.date_time, at.date) {
-        (Some(date_time), _) => Some((date_time.with_timezone(&Utc), None)),
-        (None, Some(date)) => Some((date.and_time(NaiveTime::MIN).and_utc(), Some(date))),
-        (None, None) => None,
-    }
-}
-
-// ---- after connecting, push channels -------------------------------------------------------
-
-/// In the background after a connection is made: the first full sync, then a push channel.
-pub fn after_connect(state: AppState, connection_id: Uuid) {
-    tokio::spawn(async move {
-        let Ok(connection) = repo::find_connection_by_id(state.db.conn(), connection_id).await else {
-            return;
-        };
-        let report = sync_connection(&state, &connection).await;
-        tracing::info!(connection_id = %connection_id, status = ?report.status, "first sync after connecting");
-        ensure_channel(&state, connection_id).await;
-    });
-}
-
-/// Opens (or renews, a day before it ends) the connection's push channel, when a webhook URL is
-/// configured. The old channel is stopped after the new one is open, so no change goes unseen.
-pub async fn ensure_channel(state: &AppState, connection_id: Uuid) {
-    let Some(address) = state.settings.calendar.webhook_url.clone().filter(|url| !url.trim().is_empty())
-    else {
-        return;
-    };
-    let Ok(google) = require_google(state) else { return };
-    let Ok(connection) = repo::find_connection_by_id(state.db.conn(), connection_id).await else { return };
-    if connection.provider != CalendarProvider::Google || connection.status != ConnectionStatus::Active {
-        return;
-    }
-    // Renew a day before the end (or half-way, for channels shorter than two days).
-    let ttl_hours = i64::from(state.settings.calendar.channel_ttl_hours.max(1));
-    let renew_before = CHANNEL_RENEW_BEFORE.min(TimeDelta::hours(ttl_hours) / 2);
-    if connection.channel.as_ref().is_some_and(|c| c.expires_at - renew_before > Utc::now()) {
-        return;
-    }
-    let mut random = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut random);
-    let token = URL_SAFE_NO_PAD.encode(random);
-    let ttl = std::time::Duration::from_secs(u64::from(state.settings.calendar.channel_ttl_hours) * 3600);
-    let request =
-        WatchRequest::new(Uuid::new_v4().to_string(), address).with_token(token.clone()).with_ttl(ttl);
-    let client = google.client_for(state, connection_id);
-    let channel = match client.events().watch(&connection.calendar_id, &request).await {
-        Ok(channel) => channel,
-        Err(error) => {
-            tracing::warn!(connection_id = %connection_id, error = %error, "could not open a push channel");
-            return;
-        }
-    };
-    let stored = WatchChannel {
-        id: channel.id.clone(),
-        resource_id: channel.resource_id.clone(),
-        token_hash: hash_token(&token),
-        expires_at: channel.expiration.unwrap_or_else(|| Utc::now() + TimeDelta::hours(1)),
-    };
-    if let Err(error) = repo::set_channel(state.db.conn(), connection_id, Some(stored)).await {
-        tracing::error!(error = %error, "could not store the push channel");
-        return;
-    }
-    if let Some(old) = connection.channel
-        && let Err(error) = client.channels().stop(&old.id, &old.resource_id).await
-    {
-        tracing::warn!(error = %error, "could not stop the replaced push channel");
-    }
-    tracing::info!(connection_id = %connection_id, channel_id = %channel.id, "push channel open");
-}
-
 /// A push notification from Google. Checked by channel id and token (anything else is a 404,
-/// revealing nothing); answered at once, the incremental sync runs in the background.
+/// revealing nothing). Returns the connection to sync when something changed (`exists`,
+/// `not_exists`); `sync` only confirms a new channel.
 pub async fn notification(
     state: &AppState,
     channel_id: Option<&str>,
     token: Option<&str>,
     resource_state: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<Option<CalendarConnection>, ApiError> {
     let unknown = || ApiError::NotFound("No push channel matches this notification.".to_owned());
     let channel_id = channel_id.filter(|id| !id.is_empty()).ok_or_else(unknown)?;
     let connection = repo::find_by_channel(state.db.conn(), channel_id).await?.ok_or_else(unknown)?;
@@ -453,15 +333,7 @@ pub async fn notification(
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         return Err(unknown());
     }
-    // `sync` only confirms a new channel; `exists` / `not_exists` mean something changed.
-    if resource_state != Some("sync") {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let report = sync_connection(&state, &connection).await;
-            tracing::info!(connection_id = %connection.id, status = ?report.status, "sync after push notification");
-        });
-    }
-    Ok(())
+    Ok((resource_state != Some("sync")).then_some(connection))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -470,32 +342,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{FixedOffset, NaiveDate, TimeZone};
-
     use super::*;
-
-    #[test]
-    fn all_day_events_keep_their_dates_and_timed_ones_their_instants() {
-        let event = Event::default().with_id("abc123").with_summary("Trip").with_times(
-            EventDateTime::all_day(NaiveDate::from_ymd_opt(2026, 12, 24).unwrap()),
-            EventDateTime::all_day(NaiveDate::from_ymd_opt(2026, 12, 27).unwrap()),
-        );
-        let data = event_data(event).unwrap();
-        assert!(data.all_day);
-        assert_eq!(data.start_date, NaiveDate::from_ymd_opt(2026, 12, 24));
-        assert_eq!(data.end - data.start, TimeDelta::days(3));
-
-        let berlin = FixedOffset::east_opt(3600).unwrap();
-        let mut event = Event::default().with_id("def456").with_times(
-            EventDateTime::at(berlin.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()),
-            EventDateTime::at(berlin.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap()),
-        );
-        event.extra.insert("transparency".into(), "transparent".into());
-        let data = event_data(event).unwrap();
-        assert_eq!(data.start, Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap());
-        assert!(!data.all_day && data.transparent);
-        assert_eq!(data.title, "(no title)");
-    }
 
     #[test]
     fn channel_tokens_compare_by_hash() {

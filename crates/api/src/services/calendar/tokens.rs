@@ -11,10 +11,13 @@ use std::{
 use chrono::Utc;
 use planwright_calendar::{AccessToken, Error as GoogleError, OAuthClient, TokenFuture, TokenSource};
 use planwright_domain::{ConnectionStatus, EncryptedTokens};
-use planwright_store::repo::{calendar as repo, leases};
+use planwright_store::{
+    Database,
+    repo::{calendar as repo, leases},
+};
 use uuid::Uuid;
 
-use crate::state::AppState;
+use crate::services::crypto::TokenCipher;
 
 /// Refresh this long before the access token expires.
 const EXPIRY_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
@@ -25,7 +28,8 @@ const WAIT_FOR_OTHER: Duration = Duration::from_secs(15);
 
 /// The tokens of one connection.
 pub struct StoredTokens {
-    state: AppState,
+    db: Database,
+    cipher: TokenCipher,
     oauth: OAuthClient,
     connection_id: Uuid,
     /// The token Google last rejected with 401: never handed out again.
@@ -41,12 +45,13 @@ impl std::fmt::Debug for StoredTokens {
 
 impl StoredTokens {
     /// The token source of connection `connection_id`.
-    pub fn new(state: AppState, oauth: OAuthClient, connection_id: Uuid) -> Self {
-        Self { state, oauth, connection_id, rejected: Mutex::new(None), holder: Uuid::now_v7().to_string() }
+    pub fn new(db: Database, cipher: TokenCipher, oauth: OAuthClient, connection_id: Uuid) -> Self {
+        let holder = Uuid::now_v7().to_string();
+        Self { db, cipher, oauth, connection_id, rejected: Mutex::new(None), holder }
     }
 
     async fn current(&self) -> Result<AccessToken, GoogleError> {
-        let db = self.state.db.conn();
+        let db = self.db.conn();
         let started = tokio::time::Instant::now();
         loop {
             let connection = repo::find_connection_by_id(db, self.connection_id)
@@ -92,8 +97,6 @@ impl StoredTokens {
             return Ok(None);
         }
         let secret = self
-            .state
-            .calendar
             .cipher
             .open(sealed)
             .map_err(|e| GoogleError::token_source("the stored access token cannot be opened", e))?;
@@ -107,8 +110,8 @@ impl StoredTokens {
 
     /// Refreshes under the lease. Re-reads first: the token may have been refreshed meanwhile.
     async fn refresh(&self) -> Result<AccessToken, GoogleError> {
-        let db = self.state.db.conn();
-        let cipher = &self.state.calendar.cipher;
+        let db = self.db.conn();
+        let cipher = &self.cipher;
         let connection = repo::find_connection_by_id(db, self.connection_id)
             .await
             .map_err(|e| GoogleError::token_source("the connection could not be read", e))?;
@@ -116,7 +119,7 @@ impl StoredTokens {
             return Ok(token);
         }
         let Some(sealed_refresh) = connection.tokens.refresh.clone() else {
-            super::mark_needs_reauth(&self.state, self.connection_id, "No refresh token is stored.").await;
+            mark_needs_reauth(&self.db, self.connection_id, "No refresh token is stored.").await;
             return Err(GoogleError::InvalidGrant { description: Some("no refresh token".to_owned()) });
         };
         let refresh_token = cipher
@@ -125,8 +128,8 @@ impl StoredTokens {
         let response = match self.oauth.refresh(&refresh_token).await {
             Ok(response) => response,
             Err(error @ GoogleError::InvalidGrant { .. }) => {
-                super::mark_needs_reauth(
-                    &self.state,
+                mark_needs_reauth(
+                    &self.db,
                     self.connection_id,
                     "Google refused the refresh token (invalid_grant): connect Google Calendar again.",
                 )
@@ -171,8 +174,17 @@ impl TokenSource for StoredTokens {
 }
 
 /// Whether a connection is marked as needing a new consent.
-pub async fn needs_reauth(state: &AppState, connection_id: Uuid) -> bool {
-    repo::find_connection_by_id(state.db.conn(), connection_id)
+pub async fn needs_reauth(db: &Database, connection_id: Uuid) -> bool {
+    repo::find_connection_by_id(db.conn(), connection_id)
         .await
         .is_ok_and(|connection| connection.status == ConnectionStatus::NeedsReauth)
+}
+
+/// Marks a connection as needing a new consent; its sync stops until then.
+pub async fn mark_needs_reauth(db: &Database, connection_id: Uuid, why: &str) {
+    if let Err(error) =
+        repo::set_status(db.conn(), connection_id, ConnectionStatus::NeedsReauth, Some(why.to_owned())).await
+    {
+        tracing::error!(connection_id = %connection_id, error = %error, "could not mark the connection");
+    }
 }

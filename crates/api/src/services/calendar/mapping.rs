@@ -1,0 +1,203 @@
+//! Google ↔ domain, in one place: an event from Google as stored here ([`event_data`]), the
+//! private properties that link an event to its plan and task, and the event a scheduled task
+//! should be ([`ScheduledTask`]). Text from Google is cleaned before storage: PostgreSQL refuses
+//! U+0000 in text, so NUL characters are stripped.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use planwright_calendar::{Event, EventDateTime, EventStatus};
+use planwright_domain::{EventData, Plan, PlanTask, TimeZone, event_id_for_task};
+use uuid::Uuid;
+
+/// The private extended property linking an event to the plan task it was scheduled for.
+pub const TASK_PROPERTY: &str = "planwright_task_id";
+/// The private extended property linking an event to its plan.
+pub const PLAN_PROPERTY: &str = "planwright_plan_id";
+
+/// One placed task of a plan: everything its calendar event follows from.
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduledTask<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The task.
+    pub task: &'a PlanTask,
+    /// Where the scheduler placed it.
+    pub start: DateTime<Utc>,
+    /// Its end.
+    pub end: DateTime<Utc>,
+    /// The zone it was scheduled in (Google shows the event in it).
+    pub zone: &'a TimeZone,
+}
+
+impl ScheduledTask<'_> {
+    /// The event's id: derived from the task, so a re-run finds the same event.
+    pub fn event_id(&self) -> String {
+        event_id_for_task(self.task.id)
+    }
+
+    /// The event's description: the task's, then which plan it belongs to.
+    pub fn description(&self) -> String {
+        let goal = self.plan.goal.as_str();
+        match self.task.description.trim() {
+            "" => format!("Part of the plan \"{goal}\"."),
+            own => format!("{own}\n\nPart of the plan \"{goal}\"."),
+        }
+    }
+
+    /// The event as Google should hold it.
+    pub fn google_event(&self) -> Event {
+        let at = |instant: DateTime<Utc>| {
+            EventDateTime::at(instant.with_timezone(&self.zone.tz())).with_time_zone(self.zone.name())
+        };
+        Event::default()
+            .with_id(self.event_id())
+            .with_summary(self.task.title.clone())
+            .with_description(self.description())
+            .with_times(at(self.start), at(self.end))
+            .with_private_property(TASK_PROPERTY, self.task.id.to_string())
+            .with_private_property(PLAN_PROPERTY, self.plan.id.to_string())
+    }
+
+    /// The event as the built-in calendar should hold it.
+    pub fn local_event(&self) -> EventData {
+        EventData {
+            description: Some(self.description()),
+            plan_task_id: Some(self.task.id),
+            ..EventData::local(self.event_id(), self.task.title.clone(), self.start, self.end)
+        }
+    }
+}
+
+/// Whether Google's copy already says what we would write.
+pub fn same_event(existing: &Event, desired: &Event) -> bool {
+    let instant =
+        |at: &Option<EventDateTime>| at.as_ref().and_then(|at| at.date_time).map(|t| t.with_timezone(&Utc));
+    existing.summary == desired.summary
+        && existing.description == desired.description
+        && instant(&existing.start) == instant(&desired.start)
+        && instant(&existing.end) == instant(&desired.end)
+        && existing.extended_properties.as_ref().map(|p| &p.private)
+            == desired.extended_properties.as_ref().map(|p| &p.private)
+}
+
+/// The id in one of an event's private properties (`TASK_PROPERTY`, `PLAN_PROPERTY`).
+pub fn private_id(event: &Event, key: &str) -> Option<Uuid> {
+    event
+        .extended_properties
+        .as_ref()
+        .and_then(|properties| properties.private.get(key))
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
+
+/// An event from Google as stored here; `None` when it has no usable start or end.
+pub fn event_data(event: Event) -> Option<EventData> {
+    let (start, start_date) = instant(event.start.as_ref()?)?;
+    let (end, end_date) = instant(event.end.as_ref()?)?;
+    let transparent = event.extra.get("transparency").and_then(|v| v.as_str()) == Some("transparent");
+    let (plan_task_id, plan_id) = (private_id(&event, TASK_PROPERTY), private_id(&event, PLAN_PROPERTY));
+    let status = match &event.status {
+        Some(EventStatus::Tentative) => "tentative",
+        _ => "confirmed",
+    };
+    let title = event.summary.map(clean).filter(|s| !s.trim().is_empty());
+    Some(EventData {
+        ical_uid: event.ical_uid.map(clean),
+        description: event.description.map(clean),
+        location: event.location.map(clean),
+        all_day: start_date.is_some(),
+        start_date,
+        end_date,
+        time_zone: event.start.and_then(|s| s.time_zone).map(clean),
+        recurrence: event.recurrence.map(|rules| rules.into_iter().map(clean).collect()),
+        recurring_event_id: event.recurring_event_id.map(clean),
+        status: status.to_owned(),
+        transparent,
+        html_link: event.html_link.map(clean),
+        etag: event.etag.map(clean),
+        provider_updated_at: event.updated,
+        plan_task_id,
+        plan_id,
+        ..EventData::new(
+            clean(event.id?),
+            title.unwrap_or_else(|| "(no title)".to_owned()),
+            start,
+            end.max(start),
+        )
+    })
+}
+
+/// Text as PostgreSQL can store it: without NUL characters.
+fn clean(text: String) -> String {
+    if text.contains('\0') { text.replace('\0', "") } else { text }
+}
+
+/// A start or end as an instant (all-day: midnight UTC of the date, with the date kept).
+fn instant(at: &EventDateTime) -> Option<(DateTime<Utc>, Option<NaiveDate>)> {
+    match (at.date_time, at.date) {
+        (Some(date_time), _) => Some((date_time.with_timezone(&Utc), None)),
+        (None, Some(date)) => Some((date.and_time(NaiveTime::MIN).and_utc(), Some(date))),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{FixedOffset, TimeDelta, TimeZone as _};
+
+    use super::*;
+
+    #[test]
+    fn all_day_events_keep_their_dates_and_timed_ones_their_instants() {
+        let event = Event::default().with_id("abc123").with_summary("Trip").with_times(
+            EventDateTime::all_day(NaiveDate::from_ymd_opt(2026, 12, 24).unwrap()),
+            EventDateTime::all_day(NaiveDate::from_ymd_opt(2026, 12, 27).unwrap()),
+        );
+        let data = event_data(event).unwrap();
+        assert!(data.all_day);
+        assert_eq!(data.start_date, NaiveDate::from_ymd_opt(2026, 12, 24));
+        assert_eq!(data.end - data.start, TimeDelta::days(3));
+
+        let berlin = FixedOffset::east_opt(3600).unwrap();
+        let mut event = Event::default().with_id("def456").with_times(
+            EventDateTime::at(berlin.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()),
+            EventDateTime::at(berlin.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap()),
+        );
+        event.extra.insert("transparency".into(), "transparent".into());
+        let data = event_data(event).unwrap();
+        assert_eq!(data.start, Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap());
+        assert!(!data.all_day && data.transparent);
+        assert_eq!(data.title, "(no title)");
+    }
+
+    #[test]
+    fn nul_characters_from_google_are_stripped_before_storage() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap();
+        let mut event = Event::default()
+            .with_id("nul1")
+            .with_summary("Stand\0up")
+            .with_description("Notes\0 here")
+            .with_times(EventDateTime::all_day(day), EventDateTime::all_day(day + TimeDelta::days(1)));
+        event.location = Some("\0Room 4".to_owned());
+        let data = event_data(event).unwrap();
+        assert_eq!(data.title, "Standup");
+        assert_eq!(data.description.as_deref(), Some("Notes here"));
+        assert_eq!(data.location.as_deref(), Some("Room 4"));
+        let only_nul = Event::default()
+            .with_id("nul2")
+            .with_summary("\0")
+            .with_times(EventDateTime::all_day(day), EventDateTime::all_day(day + TimeDelta::days(1)));
+        assert_eq!(event_data(only_nul).unwrap().title, "(no title)");
+    }
+
+    #[test]
+    fn plan_and_task_come_back_from_the_private_properties() {
+        let (plan, task) = (Uuid::from_u128(7), Uuid::from_u128(9));
+        let day = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap();
+        let event = Event::default()
+            .with_id("p1")
+            .with_times(EventDateTime::all_day(day), EventDateTime::all_day(day + TimeDelta::days(1)))
+            .with_private_property(TASK_PROPERTY, task.to_string())
+            .with_private_property(PLAN_PROPERTY, plan.to_string());
+        let data = event_data(event).unwrap();
+        assert_eq!((data.plan_id, data.plan_task_id), (Some(plan), Some(task)));
+    }
+}

@@ -1,0 +1,293 @@
+//! Where calendar writes go: one [`CalendarTarget`] per request and connection, either Google
+//! (one Calendar client, built once, and the calendar id) or the built-in calendar. Every write
+//! keeps the local copy in step, so nothing above this module asks "Google or built-in?".
+
+use std::collections::HashMap;
+
+use planwright_calendar::{Client, Error as GoogleError, Event, EventListParams, WriteParams};
+use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus, EventData};
+use planwright_store::{StoreError, repo::calendar as repo};
+use uuid::Uuid;
+
+use super::{
+    google_error,
+    mapping::{self, PLAN_PROPERTY, ScheduledTask, TASK_PROPERTY},
+    require_google,
+};
+use crate::{error::ApiError, state::AppState};
+
+/// How writing one event went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteStatus {
+    /// A new event.
+    Created,
+    /// An existing event was changed (moved, renamed, restored).
+    Updated,
+    /// The event already matched.
+    Unchanged,
+    /// The write failed; a re-run finishes it.
+    Failed,
+}
+
+impl WriteStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Why a write failed, before it is told to a person ([`CalendarTarget::explain`]).
+#[derive(Debug)]
+pub enum TargetError {
+    /// Google refused or did not answer.
+    Google(GoogleError),
+    /// The local copy could not be read or written.
+    Store(StoreError),
+}
+
+/// One connection's calendar, ready to be written.
+#[derive(Debug)]
+pub struct CalendarTarget<'a> {
+    state: &'a AppState,
+    connection: &'a CalendarConnection,
+    /// The Calendar client acting for the connection; `None` for the built-in calendar.
+    google: Option<Client>,
+}
+
+impl<'a> CalendarTarget<'a> {
+    /// The target of `connection`: 409 `calendar_needs_reauth` when Google no longer accepts its
+    /// grant, 503 when it is a Google connection and Google is not configured here.
+    pub fn open(state: &'a AppState, connection: &'a CalendarConnection) -> Result<Self, ApiError> {
+        if connection.status != ConnectionStatus::Active {
+            return Err(ApiError::calendar_needs_reauth());
+        }
+        let google = match connection.provider {
+            CalendarProvider::Google => {
+                Some(require_google(state)?.client_for(&state.db, &state.calendar.cipher, connection.id))
+            }
+            CalendarProvider::Local => None,
+        };
+        Ok(Self { state, connection, google })
+    }
+
+    /// The connection written to.
+    pub fn connection(&self) -> &CalendarConnection {
+        self.connection
+    }
+
+    /// The Calendar client, for a Google connection.
+    pub fn google(&self) -> Option<&Client> {
+        self.google.as_ref()
+    }
+
+    /// A failure as the answer a person can act on (a Google 401 marks the connection).
+    pub async fn explain(&self, error: TargetError) -> ApiError {
+        match error {
+            TargetError::Google(error) => google_error(self.state, self.connection.id, error).await,
+            TargetError::Store(error) => error.into(),
+        }
+    }
+
+    /// The live event with id `event_id`, if the calendar has one.
+    pub async fn get(&self, event_id: &str) -> Result<Option<EventData>, TargetError> {
+        match &self.google {
+            Some(client) => Ok(self
+                .fetch(client, event_id)
+                .await?
+                .filter(|event| !event.is_cancelled())
+                .and_then(mapping::event_data)),
+            None => Ok(repo::find_event(self.state.db.conn(), self.connection.id, event_id)
+                .await
+                .map_err(TargetError::Store)?
+                .map(|event| event.data)),
+        }
+    }
+
+    /// Writes a scheduled task's event (created, updated, or left alone when it already matches;
+    /// an event the person deleted at Google is brought back) and returns it as Google or the
+    /// built-in calendar now holds it. The local copy is the caller's to store.
+    pub async fn put(&self, task: &ScheduledTask<'_>) -> Result<(WriteStatus, EventData), TargetError> {
+        let Some(client) = &self.google else {
+            let desired = task.local_event();
+            let status = match self.get(&desired.provider_event_id).await? {
+                None => WriteStatus::Created,
+                Some(existing)
+                    if existing.title == desired.title
+                        && existing.description == desired.description
+                        && existing.start == desired.start
+                        && existing.end == desired.end =>
+                {
+                    return Ok((WriteStatus::Unchanged, existing));
+                }
+                Some(_) => WriteStatus::Updated,
+            };
+            let written = EventData { provider_updated_at: Some(chrono::Utc::now()), ..desired };
+            return Ok((status, written));
+        };
+        let calendar = self.connection.calendar_id.as_str();
+        let (event_id, desired) = (task.event_id(), task.google_event());
+        let (status, event) = match self.fetch(client, &event_id).await? {
+            Some(existing) if !existing.is_cancelled() && mapping::same_event(&existing, &desired) => {
+                (WriteStatus::Unchanged, existing)
+            }
+            Some(_) => (WriteStatus::Updated, patch(client, calendar, &event_id, &desired).await?),
+            None => match client.events().insert(calendar, &desired, &WriteParams::default()).await {
+                Ok(created) => (WriteStatus::Created, created),
+                // The id belongs to an event the person deleted: bring that one back.
+                Err(GoogleError::Conflict { .. }) => {
+                    (WriteStatus::Updated, patch(client, calendar, &event_id, &desired).await?)
+                }
+                Err(error) => return Err(TargetError::Google(error)),
+            },
+        };
+        let data = mapping::event_data(event).ok_or_else(|| {
+            TargetError::Google(GoogleError::InvalidRequest { message: "event without times".to_owned() })
+        })?;
+        Ok((status, data))
+    }
+
+    /// Writes a new event that is not part of a plan (`POST /calendar/events`); the local copy is
+    /// the caller's to store.
+    pub async fn insert(&self, event: NewEventData) -> Result<EventData, ApiError> {
+        let data = match &self.google {
+            None => {
+                let id = Uuid::new_v4().simple().to_string();
+                EventData {
+                    description: event.description,
+                    time_zone: event.time_zone.map(|zone| zone.name().to_owned()),
+                    provider_updated_at: Some(chrono::Utc::now()),
+                    ..EventData::local(id, event.summary, event.start, event.end)
+                }
+            }
+            Some(client) => {
+                let at = |instant: chrono::DateTime<chrono::Utc>| match &event.time_zone {
+                    Some(zone) => planwright_calendar::EventDateTime::at(instant.with_timezone(&zone.tz()))
+                        .with_time_zone(zone.name()),
+                    None => planwright_calendar::EventDateTime::at(instant),
+                };
+                let mut desired =
+                    Event::default().with_summary(event.summary).with_times(at(event.start), at(event.end));
+                if let Some(description) = event.description {
+                    desired = desired.with_description(description);
+                }
+                let calendar = self.connection.calendar_id.as_str();
+                let created = match client.events().insert(calendar, &desired, &WriteParams::default()).await
+                {
+                    Ok(created) => created,
+                    Err(error) => return Err(self.explain(TargetError::Google(error)).await),
+                };
+                mapping::event_data(created).ok_or_else(|| {
+                    ApiError::BadGateway("Google Calendar returned the event without its times.".to_owned())
+                })?
+            }
+        };
+        Ok(data)
+    }
+
+    /// Deletes an event (one Google no longer has counts as deleted) and its local copy.
+    pub async fn delete(&self, event_id: &str) -> Result<(), ApiError> {
+        if let Some(client) = &self.google {
+            let calendar = self.connection.calendar_id.as_str();
+            match client.events().delete(calendar, event_id, &WriteParams::default()).await {
+                Ok(()) | Err(GoogleError::NotFound { .. } | GoogleError::Gone { .. }) => {}
+                Err(error) => return Err(self.explain(TargetError::Google(error)).await),
+            }
+        }
+        repo::delete_event(self.state.db.conn(), self.connection.id, event_id).await?;
+        Ok(())
+    }
+
+    /// The events of plan `plan_id` on this calendar, with the task each holds, by event id: the
+    /// stored copies, and for Google also what Google lists for the plan (an event written by a
+    /// run that died before storing its copy is found too).
+    pub async fn plan_events(
+        &self,
+        user_id: Uuid,
+        plan_id: Uuid,
+    ) -> Result<Vec<(String, Option<Uuid>)>, ApiError> {
+        let mut found: HashMap<String, Option<Uuid>> =
+            stored_plan_events(self.state, self.connection, user_id, plan_id).await?.into_iter().collect();
+        if let Some(client) = &self.google {
+            let params = EventListParams::new()
+                .with_private_extended_property(PLAN_PROPERTY, plan_id.to_string())
+                .with_max_results(250);
+            let listed = match client.events().sync(&self.connection.calendar_id, &params).await {
+                Ok(listed) => listed,
+                Err(error) => return Err(self.explain(TargetError::Google(error)).await),
+            };
+            for event in listed.items.into_iter().filter(|event| !event.is_cancelled()) {
+                let task_id = mapping::private_id(&event, TASK_PROPERTY);
+                if let Some(id) = event.id {
+                    found.entry(id).or_insert(task_id);
+                }
+            }
+        }
+        let mut found: Vec<(String, Option<Uuid>)> = found.into_iter().collect();
+        found.sort();
+        Ok(found)
+    }
+
+    async fn fetch(&self, client: &Client, event_id: &str) -> Result<Option<Event>, TargetError> {
+        match client.events().get(&self.connection.calendar_id, event_id).await {
+            Ok(existing) => Ok(Some(existing)),
+            Err(GoogleError::NotFound { .. } | GoogleError::Gone { .. }) => Ok(None),
+            Err(error) => Err(TargetError::Google(error)),
+        }
+    }
+}
+
+/// A new event's fields, checked by the events service.
+#[derive(Debug, Clone)]
+pub struct NewEventData {
+    /// Title.
+    pub summary: String,
+    /// Description (never empty).
+    pub description: Option<String>,
+    /// Start.
+    pub start: chrono::DateTime<chrono::Utc>,
+    /// End.
+    pub end: chrono::DateTime<chrono::Utc>,
+    /// The zone the times are meant in.
+    pub time_zone: Option<planwright_domain::TimeZone>,
+}
+
+/// The stored copies of plan `plan_id`'s events on `connection`, by event id with their task.
+pub async fn stored_plan_events(
+    state: &AppState,
+    connection: &CalendarConnection,
+    user_id: Uuid,
+    plan_id: Uuid,
+) -> Result<Vec<(String, Option<Uuid>)>, ApiError> {
+    Ok(repo::events_of_plan(state.db.conn(), user_id, plan_id)
+        .await?
+        .into_iter()
+        .filter(|event| event.connection_id == connection.id)
+        .map(|event| (event.data.provider_event_id, event.data.plan_task_id))
+        .collect())
+}
+
+/// Changes an existing event to `desired` (and un-cancels it).
+async fn patch(
+    client: &Client,
+    calendar: &str,
+    event_id: &str,
+    desired: &Event,
+) -> Result<Event, TargetError> {
+    let mut body = serde_json::to_value(desired).map_err(|e| {
+        TargetError::Google(GoogleError::InvalidRequest { message: format!("event cannot be encoded: {e}") })
+    })?;
+    if let Some(object) = body.as_object_mut() {
+        object.remove("id");
+        object.insert("status".to_owned(), serde_json::Value::String("confirmed".to_owned()));
+    }
+    client
+        .events()
+        .patch(calendar, event_id, &body, &WriteParams::default())
+        .await
+        .map_err(TargetError::Google)
+}
