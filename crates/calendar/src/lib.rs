@@ -38,6 +38,7 @@ mod error;
 mod event_id;
 mod oauth;
 mod params;
+mod refreshing;
 mod retry;
 pub mod scopes;
 mod service_account;
@@ -53,12 +54,10 @@ pub use oauth::{
     DEFAULT_REVOKE_URL, DEFAULT_TOKEN_URL, OAuthClient, OAuthConfig, TokenResponse,
 };
 pub use params::{CalendarListParams, EventListParams, OrderBy, SendUpdates, WriteParams};
+pub use refreshing::{RefreshCallback, RefreshingTokenSource};
 pub use retry::RetryPolicy;
 pub use service_account::{ServiceAccountKey, ServiceAccountTokenSource};
-pub use token::{
-    AccessToken, DEFAULT_EXPIRY_MARGIN, RefreshCallback, RefreshingTokenSource, StaticToken, TokenFuture,
-    TokenSource,
-};
+pub use token::{AccessToken, DEFAULT_EXPIRY_MARGIN, StaticToken, TokenFuture, TokenSource};
 pub use types::{
     CalendarListEntry, CalendarListPage, Channel, Event, EventDateTime, EventPage, EventStatus, EventType,
     ExtendedProperties, FreeBusyCalendar, FreeBusyError, FreeBusyGroup, FreeBusyItem, FreeBusyRequest,
