@@ -15,7 +15,7 @@ use crate::{
     error::{ApiError, Problem},
     extract::{ApiJson, AuthUser},
     routes::PageQuery,
-    services::chat::{self, ChatInput, StreamEvent},
+    services::chat::{self, ChatInput, stream::StreamEvent},
     state::AppState,
 };
 
@@ -289,7 +289,7 @@ pub async fn stream_message(
     ApiJson(body): ApiJson<ChatRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let prepared = chat::prepare(&state, auth.user_id, body.into()).await?;
-    let events = chat::stream(state.get_ref().clone(), auth.user_id, prepared);
+    let events = chat::stream::start(state.get_ref().clone(), auth.user_id, prepared);
     let body = stream::unfold(events, |mut events| async move {
         let event = events.recv().await?;
         Some((Ok::<_, std::convert::Infallible>(sse_frame(&event)), events))

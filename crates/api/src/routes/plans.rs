@@ -383,7 +383,9 @@ pub struct DeletePlanQuery {
 }
 
 /// Delete a plan and its tasks. Tasks of the task manager that pointed at it are kept, detached.
-/// With `delete_events=true` its calendar events go too (at Google and on the built-in calendar).
+/// With `delete_events=true` its calendar events go too (at Google and on the built-in calendar);
+/// when a calendar holding them cannot be written (Google needs a new consent: 409
+/// `calendar_needs_reauth`; Google is not configured: 503), nothing is deleted, the plan included.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -392,7 +394,7 @@ pub struct DeletePlanQuery {
         (status = 204, description = "Deleted."),
         (status = 400, description = "`delete_events` is not a boolean.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The Google connection needs to be authorised again (with `delete_events`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "With `delete_events`: the Google connection holding its events needs to be authorised again (`calendar_needs_reauth`); nothing was deleted.", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Google refused to delete an event.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, ServerProblems
     )
