@@ -358,6 +358,23 @@ async fn a_410_whose_full_sync_fails_keeps_the_stored_events() {
 }
 
 #[tokio::test]
+async fn nul_characters_in_google_text_are_stripped_before_storage() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let mut event = timed_event("Stand\u{0}up", 24, 1);
+    event["description"] = json!("Notes\u{0} here");
+    event["location"] = json!("\u{0}Room 4");
+    fake.insert_event(&fake.account_email(), event).unwrap();
+    connect(&app, &user).await;
+    let events = upcoming(&app, &user.access_token, "limit=50&days=10").await;
+    assert_eq!(titles(&events), ["Standup"], "stored (PostgreSQL refuses U+0000) and cleaned");
+    assert_eq!(
+        (events[0]["description"].as_str(), events[0]["location"].as_str()),
+        (Some("Notes here"), Some("Room 4"))
+    );
+}
+
+#[tokio::test]
 async fn an_expired_access_token_is_refreshed_once_and_persisted() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;

@@ -1,4 +1,4 @@
-//! Records every request into [`Metrics`] under its route template.
+//! Records every request into [`Metrics`](crate::metrics::Metrics) under its route template.
 
 use std::time::Instant;
 
@@ -10,8 +10,6 @@ use actix_web::{
     web,
 };
 
-#[cfg(doc)]
-use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// Times each request and counts it under its route template (`/api/v1/me`, not the raw path,

@@ -200,4 +200,54 @@ mod tests {
         let data = event_data(event).unwrap();
         assert_eq!((data.plan_id, data.plan_task_id), (Some(plan), Some(task)));
     }
+
+    #[test]
+    fn a_scheduled_task_becomes_the_same_event_on_google_and_here() {
+        let at = |hour| Utc.with_ymd_and_hms(2027, 1, 4, hour, 0, 0).unwrap();
+        let task = PlanTask {
+            id: Uuid::parse_str("0191f1c4-7a2b-7c3d-8e4f-a0b1c2d3e4f5").unwrap(),
+            position: 0,
+            title: "Read chapter 1".to_owned(),
+            description: "  Skim first. ".to_owned(),
+            day_offset: 0,
+            duration_minutes: 60,
+            scheduled_start: None,
+            scheduled_end: None,
+            calendar_event_id: None,
+        };
+        let plan = Plan {
+            id: Uuid::from_u128(42),
+            user_id: Uuid::nil(),
+            goal: "Learn graphs".to_owned(),
+            duration_days: 7,
+            context: serde_json::Value::Null,
+            start_date: None,
+            summary: String::new(),
+            status: planwright_domain::PlanStatus::Draft,
+            model: "offline".to_owned(),
+            usage: planwright_domain::TokenUsage::default(),
+            tasks: vec![task.clone()],
+            created_at: at(0),
+            updated_at: at(0),
+        };
+        let zone = TimeZone::parse("Europe/Berlin").unwrap();
+        let scheduled = ScheduledTask { plan: &plan, task: &task, start: at(9), end: at(10), zone: &zone };
+        // The id every run derives for this task (a changed id would duplicate every event).
+        assert_eq!(scheduled.event_id(), "pl068v3h3q5du3r3ifk2os5kv4uk");
+        assert_eq!(scheduled.description(), "Skim first.\n\nPart of the plan \"Learn graphs\".");
+
+        let google = scheduled.google_event();
+        assert_eq!(google.id.as_deref(), Some("pl068v3h3q5du3r3ifk2os5kv4uk"));
+        assert_eq!(google.start.as_ref().and_then(|s| s.time_zone.as_deref()), Some("Europe/Berlin"));
+        let back = event_data(google.clone()).unwrap();
+        assert_eq!((back.plan_id, back.plan_task_id), (Some(plan.id), Some(task.id)));
+        assert_eq!((back.start, back.end), (at(9), at(10)));
+        assert!(same_event(&google, &scheduled.google_event()));
+
+        let local = scheduled.local_event();
+        assert_eq!(local.provider_event_id, "pl068v3h3q5du3r3ifk2os5kv4uk");
+        assert_eq!(local.ical_uid.as_deref(), Some("pl068v3h3q5du3r3ifk2os5kv4uk@planwright"));
+        assert_eq!((local.title.as_str(), local.description), (back.title.as_str(), back.description));
+        assert_eq!((local.plan_task_id, local.plan_id), (Some(task.id), None));
+    }
 }
