@@ -53,8 +53,11 @@ fn plan_context_response_schema() -> utoipa::openapi::schema::Object {
 
 fn plan_context_schema(nullable: bool) -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
-    let schema_type =
-        if nullable { SchemaType::from_iter([Type::Object, Type::Null]) } else { SchemaType::new(Type::Object) };
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::Object, Type::Null])
+    } else {
+        SchemaType::new(Type::Object)
+    };
     ObjectBuilder::new()
         .schema_type(schema_type)
         .description(Some(
