@@ -69,7 +69,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8080/health || exit 1
 
-USER planwright
+# Numeric, so Kubernetes' runAsNonRoot can verify it is not root (the planwright user above).
+USER 10001:10001
 
 # SIGTERM (docker stop) stops accepting connections and gives in-flight requests
 # server.shutdown_timeout_secs (30 s by default): give `docker stop` / compose a longer grace period.

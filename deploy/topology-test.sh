@@ -293,6 +293,20 @@ else
     bad "nginx -t accepts deploy/nginx.conf (replica names mapped to loopback)" "$(tr '\n' ' ' <"$WORK/nginx-t2.log")"
 fi
 
+# The AI routes must outwait the server's own Gemini retries (2 answers x (attempts x timeout +
+# backoff)), or nginx gives up while the server still works and a retry makes a second plan.
+ai_timeout=$(awk -F'= *' '/^\[ai\]/{s=1} s && /^timeout_secs/{print $2; exit}' "$ROOT/config/default.toml")
+ai_retries=$(awk -F'= *' '/^\[ai\]/{s=1} s && /^max_retries/{print $2; exit}' "$ROOT/config/default.toml")
+needed=$((2 * ((ai_retries + 1) * ai_timeout + ai_retries * 30)))
+for conf in nginx.conf nginx.local.conf; do
+    read_timeout=$(awk '/location ~ \^\/api\/v1\/\(plans/{s=1} s && /proxy_read_timeout/{gsub(/[^0-9]/, "", $2); print $2; exit}' "$ROOT/deploy/$conf")
+    if [ -n "$read_timeout" ] && [ "$read_timeout" -ge "$needed" ]; then
+        ok "deploy/$conf waits ${read_timeout}s on AI routes (the server may need ${needed}s)"
+    else
+        bad "deploy/$conf waits long enough on AI routes" "proxy_read_timeout '${read_timeout}', needed ${needed}s"
+    fi
+done
+
 # --- database and migrations -----------------------------------------------------------------
 
 note "database"
@@ -515,6 +529,22 @@ if [ -n "$(header x-request-id)" ] && [ -n "$(header x-upstream-addr)" ]; then
     ok "the streaming location (/api/v1/chat/stream) reaches a replica (HTTP $STATUS)"
 else
     bad "the streaming location (/api/v1/chat/stream) reaches a replica" "HTTP $STATUS without x-request-id: $(body_excerpt)"
+fi
+
+http POST "$NGINX_URL/api/v1/calendar/feed" "" -H "Authorization: Bearer $NEW_ACCESS"
+expect "issue an ICS feed through nginx -> 201" 201
+FEED_URL="$(json url)"
+case "$FEED_URL" in
+    "$NGINX_URL"/*) ok "the feed URL keeps nginx's address with its port ($FEED_URL)" ;;
+    *) bad "the feed URL keeps nginx's address with its port" "got '$FEED_URL', expected it under $NGINX_URL" ;;
+esac
+if [ -n "$FEED_URL" ]; then
+    http GET "$FEED_URL"
+    if [ "$STATUS" = 200 ] && grep -q '^BEGIN:VCALENDAR' "$WORK/body"; then
+        ok "the feed URL handed out through nginx answers text/calendar"
+    else
+        bad "the feed URL handed out through nginx answers text/calendar" "HTTP $STATUS: $(body_excerpt)"
+    fi
 fi
 
 # --- logs ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use planwright_api::{
     services::credentials::random_secret,
-    settings::{Environment, Settings},
+    settings::{AiProviderKind, Environment, Settings},
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -88,16 +88,17 @@ fn describe(error: config::ConfigError) -> ConfigError {
 fn settle_secrets(settings: &mut Settings, environment: Environment) -> Result<Vec<String>, ConfigError> {
     let mut warnings = Vec::new();
     let production = environment == Environment::Production;
+    // Production names every missing secret at once, so one restart fixes them all.
+    let mut missing = Vec::new();
     if settings.auth.jwt_secret.as_ref().is_none_or(|s| s.expose_secret().trim().is_empty()) {
         if production {
-            return Err(ConfigError(
-                "PLANWRIGHT_ENV=production needs a JWT secret: set PLANWRIGHT__AUTH__JWT_SECRET to 32+ random characters".to_owned(),
-            ));
+            missing.push("PLANWRIGHT__AUTH__JWT_SECRET (32+ random characters)");
+        } else {
+            settings.auth.jwt_secret = Some(SecretString::from(random_secret()));
+            warnings.push(
+                "auth.jwt_secret is not set: generated one for this run, so tokens stop working on restart (set PLANWRIGHT__AUTH__JWT_SECRET)".to_owned(),
+            );
         }
-        settings.auth.jwt_secret = Some(SecretString::from(random_secret()));
-        warnings.push(
-            "auth.jwt_secret is not set: generated one for this run, so tokens stop working on restart (set PLANWRIGHT__AUTH__JWT_SECRET)".to_owned(),
-        );
     }
     match &settings.security.encryption_key {
         Some(key) if !key.expose_secret().trim().is_empty() => {
@@ -113,11 +114,9 @@ fn settle_secrets(settings: &mut Settings, environment: Environment) -> Result<V
                 )));
             }
         }
-        _ if production => {
-            return Err(ConfigError(
-                "PLANWRIGHT_ENV=production needs an encryption key: set PLANWRIGHT__SECURITY__ENCRYPTION_KEY to base64 of 32 random bytes (`openssl rand -base64 32`)".to_owned(),
-            ));
-        }
+        _ if production => missing.push(
+            "PLANWRIGHT__SECURITY__ENCRYPTION_KEY (base64 of 32 random bytes: `openssl rand -base64 32`)",
+        ),
         _ => {
             let mut key = [0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
@@ -127,7 +126,24 @@ fn settle_secrets(settings: &mut Settings, environment: Environment) -> Result<V
             );
         }
     }
+    if !missing.is_empty() {
+        return Err(ConfigError(format!(
+            "PLANWRIGHT_ENV=production needs secrets: set {}",
+            missing.join(" and ")
+        )));
+    }
+    if production && runs_offline_ai(settings) {
+        warnings.push(
+            "PLANWRIGHT_ENV=production runs the offline AI (rule-based plans and answers): set PLANWRIGHT__AI__GEMINI_API_KEY for Gemini, or ai.provider = \"offline\" to say this is meant".to_owned(),
+        );
+    }
     Ok(warnings)
+}
+
+/// Whether `ai.provider = "auto"` falls back to the offline provider for want of a key.
+fn runs_offline_ai(settings: &Settings) -> bool {
+    settings.ai.provider == AiProviderKind::Auto
+        && settings.ai.gemini_api_key.as_ref().is_none_or(|key| key.expose_secret().trim().is_empty())
 }
 
 #[cfg(test)]
@@ -165,12 +181,37 @@ mod tests {
         let error =
             load_from(dir.path(), Environment::Production).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("PLANWRIGHT__AUTH__JWT_SECRET"), "{error}");
+        assert!(
+            error.contains("PLANWRIGHT__SECURITY__ENCRYPTION_KEY"),
+            "both missing secrets at once: {error}"
+        );
+        assert!(!error.contains('\n'), "{error}");
 
         let dir =
             dir_with(&[("production.toml", "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n")]);
         let error =
             load_from(dir.path(), Environment::Production).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("PLANWRIGHT__SECURITY__ENCRYPTION_KEY"), "{error}");
+    }
+
+    #[test]
+    fn production_warns_when_it_falls_back_to_the_offline_ai() {
+        let secrets = "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n\n[security]\nencryption_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n";
+        let dir = dir_with(&[("production.toml", secrets)]);
+        let loaded = load_from(dir.path(), Environment::Production).expect("loads");
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .any(|w| w.contains("offline AI") && w.contains("PLANWRIGHT__AI__GEMINI_API_KEY")),
+            "{:?}",
+            loaded.warnings
+        );
+
+        let chosen = format!("{secrets}\n[ai]\nprovider = \"offline\"\n");
+        let dir = dir_with(&[("production.toml", chosen.as_str())]);
+        let loaded = load_from(dir.path(), Environment::Production).expect("loads");
+        assert!(loaded.warnings.is_empty(), "offline by choice is not warned about: {:?}", loaded.warnings);
     }
 
     #[test]

@@ -7,13 +7,26 @@ use planwright_api::settings::DatabaseSettings;
 use planwright_store::Database;
 
 /// Opens the pool, creating the folder of an SQLite file first, and applies pending migrations
-/// when `database.run_migrations` is on.
+/// when `database.run_migrations` is on. When it is off (production), a database with pending
+/// migrations is refused with one line saying what to run, instead of failing request by request.
 pub async fn prepare(settings: &DatabaseSettings) -> anyhow::Result<Database> {
     let db = connect(settings).await?;
     if settings.run_migrations {
         Migrator::up(db.conn(), None)
             .await
             .map_err(|e| anyhow::anyhow!("applying migrations failed: {e}"))?;
+    } else {
+        let pending = Migrator::get_pending_migrations(db.conn())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))?;
+        if let Some(first) = pending.first() {
+            anyhow::bail!(
+                "the database at {} has {} pending migration(s) (the first: {}): run `planwright migrate up` first",
+                redact(&settings.url),
+                pending.len(),
+                first.name()
+            );
+        }
     }
     Ok(db)
 }
@@ -77,6 +90,26 @@ mod tests {
             redact("sqlite://./data/planwright.db?mode=rwc"),
             "sqlite://./data/planwright.db?mode=rwc"
         );
+    }
+
+    #[test]
+    fn an_unmigrated_database_is_refused_with_the_command_to_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = DatabaseSettings {
+            url: format!("sqlite://{}", dir.path().join("fresh.db").display()),
+            run_migrations: false,
+            max_connections: 2,
+            connect_timeout_secs: 5,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let error = runtime.block_on(prepare(&settings)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("pending migration") && error.contains("planwright migrate up"), "{error}");
+
+        let migrated = DatabaseSettings { run_migrations: true, ..settings.clone() };
+        runtime
+            .block_on(async { prepare(&migrated).await.expect("migrates").close().await.expect("closes") });
+        let db = runtime.block_on(prepare(&settings)).expect("a migrated database is accepted");
+        runtime.block_on(db.close()).expect("closes");
     }
 
     #[test]

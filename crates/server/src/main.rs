@@ -95,11 +95,14 @@ async fn serve(loaded: configuration::Loaded) -> anyhow::Result<()> {
     let db = database::prepare(&settings.database).await?;
     let backend = db.backend();
     let application = Application::build(settings.clone(), db.clone()).await?;
+    let address = format!("http://{}:{}", settings.server.host, application.port());
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         environment = loaded.environment.as_str(),
-        address = %format!("http://{}:{}", settings.server.host, application.port()),
+        address = %address,
+        docs = %format!("{address}/docs"),
         database = %backend,
+        database_url = %database::redact(&settings.database.url),
         migrations = if settings.database.run_migrations { "applied at start" } else { "manual" },
         ai_provider = application.ai_provider(),
         calendar_provider = application.calendar_provider(),

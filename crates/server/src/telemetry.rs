@@ -1,5 +1,7 @@
 //! Logging: compact lines for people, JSON for pipelines; `RUST_LOG` overrides `log.filter`.
 
+use std::io::IsTerminal;
+
 use planwright_api::settings::{LogFormat, LogSettings};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
@@ -13,6 +15,9 @@ pub fn init(settings: &LogSettings) {
         LogFormat::Json => {
             registry.with(fmt::layer().json().flatten_event(true).with_current_span(true)).try_init()
         }
-        LogFormat::Compact => registry.with(fmt::layer().compact().with_target(false)).try_init(),
+        // Colour only on a terminal: a file or a log collector would get escape codes.
+        LogFormat::Compact => registry
+            .with(fmt::layer().compact().with_target(false).with_ansi(std::io::stdout().is_terminal()))
+            .try_init(),
     };
 }

@@ -34,10 +34,45 @@ pub struct CreatePlanRequest {
     pub duration_days: i64,
     /// Anything that helps: `notes` (text, up to 4000 characters) is given to the AI; every key is
     /// kept with the plan.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = plan_context_request_schema)]
     pub context: Option<serde_json::Map<String, serde_json::Value>>,
     /// The plan's first day (`YYYY-MM-DD`), if known.
     pub start_date: Option<NaiveDate>,
+}
+
+/// The schema of a plan's `context` in a request: an object whose `notes` the AI reads and whose
+/// other keys are kept as sent (so generated clients accept both), or null.
+fn plan_context_request_schema() -> utoipa::openapi::schema::Object {
+    plan_context_schema(true)
+}
+
+/// The schema of a plan's `context` in a response: what was sent (`{}` when nothing was).
+fn plan_context_response_schema() -> utoipa::openapi::schema::Object {
+    plan_context_schema(false)
+}
+
+fn plan_context_schema(nullable: bool) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::Object, Type::Null])
+    } else {
+        SchemaType::new(Type::Object)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .description(Some(
+            "Anything that helps: `notes` is given to the AI; every key is kept with the plan (16 KiB at most).",
+        ))
+        .property(
+            "notes",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(4000))
+                .description(Some("Given to the AI with the goal: what you know, when you can work.")),
+        )
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .examples([serde_json::json!({"notes": "I know Python; evenings only"})])
+        .build()
 }
 
 /// One task of an edited plan.
@@ -119,7 +154,7 @@ pub struct PlanResponse {
     /// Days it spans.
     pub duration_days: u16,
     /// The context as sent.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = plan_context_response_schema)]
     pub context: serde_json::Value,
     /// First day, if given.
     pub start_date: Option<NaiveDate>,
