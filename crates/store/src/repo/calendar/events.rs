@@ -464,3 +464,63 @@ fn to_event(row: events::Model) -> Result<CalendarEvent, StoreError> {
         updated_at: row.updated_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::Statement;
+
+    use super::*;
+    use crate::Database;
+
+    #[test]
+    fn span_classes_grow_four_times_and_end_unbounded() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("start");
+        let class = |seconds: i64| span_class(start, start + TimeDelta::seconds(seconds));
+        assert_eq!((class(0), class(3_600), class(3_601)), (0, 0, 1));
+        assert_eq!((class(14_400), class(86_400), class(7 * 86_400)), (1, 3, 4));
+        assert_eq!((class(58_982_400), class(58_982_401), class(-60)), (7, 8, 0));
+    }
+
+    /// The migration gives rows written before it the same class the store writes.
+    #[tokio::test]
+    async fn the_migration_backfills_the_span_class_of_existing_events() {
+        let db =
+            Database::connect("sqlite::memory:", 1, std::time::Duration::from_secs(5)).await.expect("db");
+        let pending = Migrator::get_pending_migrations(db.writer()).await.expect("pending").len();
+        Migrator::up(db.writer(), Some(u32::try_from(pending).expect("few") - 1)).await.expect("up to 10");
+        db.conn().execute_unprepared("PRAGMA foreign_keys = OFF").await.expect("pragma");
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().expect("start");
+        let spans = [1_800_i64, 7_200, 86_400, 40 * 86_400, 1_000 * 86_400];
+        for (i, seconds) in spans.iter().enumerate() {
+            let end = start + TimeDelta::seconds(*seconds);
+            db.conn()
+                .execute_raw(Statement::from_sql_and_values(
+                    sea_orm::DatabaseBackend::Sqlite,
+                    "INSERT INTO calendar_events (id, connection_id, user_id, provider_event_id, title, start_at, \
+                     end_at, all_day, status, transparent, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, 'x', ?, ?, false, 'confirmed', false, ?, ?)",
+                    [
+                        Uuid::now_v7().into(),
+                        Uuid::nil().into(),
+                        Uuid::nil().into(),
+                        format!("e{i}").into(),
+                        start.into(),
+                        end.into(),
+                        start.into(),
+                        start.into(),
+                    ],
+                ))
+                .await
+                .expect("old row");
+        }
+        Migrator::up(db.writer(), None).await.expect("span class migration");
+        let rows = events::Entity::find().order_by_asc(events::Column::ProviderEventId).all(db.conn()).await;
+        let classes: Vec<i16> = rows.expect("rows").into_iter().map(|row| row.span_class).collect();
+        let expected: Vec<i16> =
+            spans.iter().map(|seconds| span_class(start, start + TimeDelta::seconds(*seconds))).collect();
+        assert_eq!(classes, expected);
+        assert_eq!(expected, [0, 1, 3, 5, 8]);
+    }
+}
