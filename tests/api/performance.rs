@@ -55,7 +55,12 @@ fn spread(count: usize, every: TimeDelta) -> Vec<EventChange> {
         .map(|i| {
             let start = first + every * i32::try_from(i).expect("small count");
             let minutes = 15 * (1 + i64::try_from(i % 12).expect("small"));
-            EventChange::Upsert(event(&format!("evt{i}"), "Busy", start, start + TimeDelta::minutes(minutes)))
+            EventChange::Upsert(Box::new(event(
+                &format!("evt{i}"),
+                "Busy",
+                start,
+                start + TimeDelta::minutes(minutes),
+            )))
         })
         .collect()
 }
@@ -121,7 +126,7 @@ async fn upcoming_finds_ongoing_events_of_every_length_and_skips_ended_ones() {
         event("later", "Next month", now + Duration::days(30), now + Duration::days(30) + h(1)),
         all_day,
     ] {
-        changes.push(EventChange::Upsert(data));
+        changes.push(EventChange::Upsert(Box::new(data)));
     }
     repo::apply_changes(app.db.conn(), user_id, connection_id, changes).await.expect("events stored");
 
@@ -150,8 +155,8 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
     // Whole seconds, as Google sends them (PostgreSQL keeps microseconds only).
     let now = Utc::now().trunc_subsecs(0);
     let first = vec![
-        EventChange::Upsert(event("a", "A", now + TimeDelta::hours(1), now + TimeDelta::hours(2))),
-        EventChange::Upsert(event("b", "B", now + TimeDelta::hours(3), now + TimeDelta::hours(4))),
+        EventChange::Upsert(Box::new(event("a", "A", now + TimeDelta::hours(1), now + TimeDelta::hours(2)))),
+        EventChange::Upsert(Box::new(event("b", "B", now + TimeDelta::hours(3), now + TimeDelta::hours(4)))),
         EventChange::Delete("never-stored".to_owned()),
     ];
     let applied = repo::apply_changes(app.db.conn(), user_id, connection_id, first).await.expect("page 1");
@@ -160,10 +165,20 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
     assert!(matches!(applied[2], Applied::Absent));
 
     let second = vec![
-        EventChange::Upsert(event("a", "A moved", now + TimeDelta::hours(5), now + TimeDelta::hours(6))),
+        EventChange::Upsert(Box::new(event(
+            "a",
+            "A moved",
+            now + TimeDelta::hours(5),
+            now + TimeDelta::hours(6),
+        ))),
         EventChange::Delete("b".to_owned()),
-        EventChange::Upsert(event("c", "C", now + TimeDelta::hours(7), now + TimeDelta::hours(8))),
-        EventChange::Upsert(event("c", "C twice", now + TimeDelta::hours(7), now + TimeDelta::hours(8))),
+        EventChange::Upsert(Box::new(event("c", "C", now + TimeDelta::hours(7), now + TimeDelta::hours(8)))),
+        EventChange::Upsert(Box::new(event(
+            "c",
+            "C twice",
+            now + TimeDelta::hours(7),
+            now + TimeDelta::hours(8),
+        ))),
     ];
     let applied = repo::apply_changes(app.db.conn(), user_id, connection_id, second).await.expect("page 2");
     assert!(matches!(&applied[0], Applied::Upserted(e, Upserted::Updated) if e.data.title == "A moved"));
@@ -177,12 +192,12 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
         app.db.conn(),
         user_id,
         connection_id,
-        vec![EventChange::Upsert(event(
+        vec![EventChange::Upsert(Box::new(event(
             "a",
             "A moved",
             now + TimeDelta::hours(5),
             now + TimeDelta::hours(6),
-        ))],
+        )))],
     )
     .await
     .expect("page 3");

@@ -150,7 +150,7 @@ async fn main() -> anyhow::Result<()> {
             data.start_date = Some(day);
             data.end_date = day.succ_opt();
         }
-        changes.push(EventChange::Upsert(data));
+        changes.push(EventChange::Upsert(Box::new(data)));
         if changes.len() == 500 {
             calendar::apply_changes(db.conn(), user.id, local.id, std::mem::take(&mut changes)).await?;
         }

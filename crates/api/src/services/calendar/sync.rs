@@ -276,7 +276,7 @@ async fn store_pages(
                 if data.is_none() {
                     tracing::warn!(event_id, "event without usable start/end skipped");
                 }
-                data.map(EventChange::Upsert)
+                data.map(|data| EventChange::Upsert(Box::new(data)))
             })
             .collect();
         let applied = repo::apply_changes(state.db.conn(), connection.user_id, connection.id, changes)

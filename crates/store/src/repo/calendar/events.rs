@@ -66,7 +66,7 @@ pub async fn upsert_event(
 #[derive(Debug, Clone)]
 pub enum EventChange {
     /// The event exists at the provider with this data.
-    Upsert(EventData),
+    Upsert(Box<EventData>),
     /// The event with this provider id was deleted at the provider.
     Delete(String),
 }
@@ -141,6 +141,7 @@ async fn apply_in(
                 Applied::Removed(to_event(row)?)
             }
             (EventChange::Upsert(data), Some(row)) => {
+                let data = *data;
                 let current = to_event(row.clone())?;
                 // A synced copy keeps the plan task it was scheduled for unless the new data says.
                 let data = EventData {
@@ -161,7 +162,7 @@ async fn apply_in(
                 let event = CalendarEvent {
                     id: Uuid::now_v7(),
                     connection_id,
-                    data,
+                    data: *data,
                     created_at: now,
                     updated_at: now,
                 };
