@@ -49,6 +49,14 @@ fakes port="8090":
 bench:
     bash bench/plans.sh
 
+# Side-by-side benchmark with the FastAPI anchor, plus scale rows (see docs/BENCHMARKS.md)
+bench-compare duration="10s":
+    DURATION={{duration}} bash bench/compare.sh
+
+# Google sync at scale against the fake Google: full sync of 10,000 events, then 10 changes
+bench-sync events="10000":
+    EVENTS={{events}} bash bench/sync.sh
+
 # Test nginx + two replicas + PostgreSQL on loopback
 topology:
     bash deploy/topology-test.sh

@@ -13,6 +13,7 @@ mod isolation;
 mod knowledge;
 mod me;
 mod openapi;
+mod performance;
 mod plans;
 mod rate_limits;
 mod resources;

@@ -18,7 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     extract,
-    middleware::{metrics, problems, request_id, root_span::RedactingRootSpan},
+    middleware::{access_log, metrics, problems, request_id, root_span::RedactingRootSpan},
     routes,
     settings::{CorsSettings, Settings},
     state::AppState,
@@ -89,6 +89,7 @@ impl Application {
                 .wrap(from_fn(problems::ensure_problem_json))
                 .wrap(from_fn(metrics::record))
                 .wrap(from_fn(request_id::echo))
+                .wrap(from_fn(access_log::record))
                 .wrap(TracingLogger::<RedactingRootSpan>::new())
         })
         .workers(workers)

@@ -12,7 +12,7 @@ use planwright_store::Database;
 pub async fn prepare(settings: &DatabaseSettings) -> anyhow::Result<Database> {
     let db = connect(settings).await?;
     if settings.run_migrations {
-        Migrator::up(db.conn(), None)
+        Migrator::up(db.writer(), None)
             .await
             .map_err(|e| anyhow::anyhow!("applying migrations failed: {e}"))?;
     } else {

@@ -117,7 +117,7 @@ async fn serve(loaded: configuration::Loaded) -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)]
 async fn migrate(loaded: &configuration::Loaded, action: MigrateAction) -> anyhow::Result<()> {
     let db = database::connect(&loaded.settings.database).await?;
-    let conn = db.conn();
+    let conn = db.writer();
     match action {
         MigrateAction::Up => Migrator::up(conn, None).await?,
         MigrateAction::Down => Migrator::down(conn, Some(1)).await?,

@@ -1,6 +1,11 @@
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    AccessMode, ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, ExecResult, IsolationLevel, QueryResult, Statement, TransactionError, TransactionOptions,
+    TransactionTrait,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
 
 use crate::StoreError;
 
@@ -22,52 +27,86 @@ impl std::fmt::Display for Backend {
     }
 }
 
-/// The connection pool, shared by every request and job.
+/// The database, shared by every request and job.
 #[derive(Debug, Clone)]
 pub struct Database {
-    conn: DatabaseConnection,
+    conn: Conn,
+}
+
+/// What repositories run their statements on: on PostgreSQL one pool; on SQLite a pool of
+/// readers and one writer connection.
+///
+/// SQLite admits one writer at a time. Letting every pooled connection write makes concurrent
+/// writers sleep and retry in SQLite's busy handler, so throughput falls as workers are added.
+/// Here every statement that is not a `SELECT`, and every transaction, runs on the single writer
+/// connection: writers wait their turn in the pool's queue (no spinning), and readers never wait
+/// for them (WAL). The readers are `query_only`, so a write that took the wrong path fails loudly.
+#[derive(Debug, Clone)]
+pub struct Conn {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+}
+
+impl Conn {
+    fn for_statement(&self, sql: &str) -> &DatabaseConnection {
+        if is_read(sql) { &self.read } else { &self.write }
+    }
+}
+
+/// A statement that only reads: `SELECT …` (or `EXPLAIN …`), whatever the case or leading space.
+fn is_read(sql: &str) -> bool {
+    let head = sql.trim_start().as_bytes();
+    let starts = |word: &[u8]| head.len() >= word.len() && head[..word.len()].eq_ignore_ascii_case(word);
+    starts(b"select") || starts(b"explain")
 }
 
 impl Database {
-    /// Opens a pool to `url` (`sqlite://…?mode=rwc` or `postgres://…`).
+    /// Opens `url` (`sqlite://…?mode=rwc` or `postgres://…`): on PostgreSQL a pool of
+    /// `max_connections`; on SQLite a pool of `max_connections` readers plus one writer, in WAL
+    /// mode with `synchronous = NORMAL` (durable at checkpoints, never corrupt).
     pub async fn connect(
         url: &str,
         max_connections: u32,
         connect_timeout: Duration,
     ) -> Result<Self, StoreError> {
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .max_connections(max_connections)
-            .min_connections(1)
-            .connect_timeout(connect_timeout)
-            .acquire_timeout(connect_timeout)
-            .sqlx_logging(false);
-        let conn = sea_orm::Database::connect(options).await?;
-        if conn.get_database_backend() == DatabaseBackend::Sqlite {
-            // WAL lets readers run beside the one writer; the busy timeout queues writers
-            // instead of failing them with SQLITE_BUSY under concurrent requests.
-            for pragma in
-                ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"]
-            {
-                conn.execute_unprepared(pragma).await?;
-            }
+        let sqlite = DatabaseBackend::Sqlite.is_prefix_of(url);
+        if !sqlite {
+            let pool = sea_orm::Database::connect(options(url, max_connections, connect_timeout)).await?;
+            return Ok(Self { conn: Conn { read: pool.clone(), write: pool } });
         }
-        Ok(Self { conn })
+        // The writer opens (and creates) the file first and switches it to WAL; the readers then
+        // share it. An in-memory database exists once per connection, so it gets the writer alone.
+        let mut write_options = options(url, 1, connect_timeout);
+        write_options.map_sqlx_sqlite_opts(|o| sqlite_options(o).journal_mode(SqliteJournalMode::Wal));
+        let write = sea_orm::Database::connect(write_options).await?;
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Ok(Self { conn: Conn { read: write.clone(), write } });
+        }
+        let mut read_options = options(url, max_connections.max(1), connect_timeout);
+        read_options.map_sqlx_sqlite_opts(|o| sqlite_options(o).pragma("query_only", "ON"));
+        let read = sea_orm::Database::connect(read_options).await?;
+        Ok(Self { conn: Conn { read, write } })
     }
 
-    /// Wraps an existing connection (tests, tools).
+    /// Wraps an existing connection (tests, tools): it both reads and writes.
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Self { conn }
+        Self { conn: Conn { read: conn.clone(), write: conn } }
     }
 
-    /// The pool, for repositories and transactions.
-    pub fn conn(&self) -> &DatabaseConnection {
+    /// The connection for repositories and transactions.
+    pub fn conn(&self) -> &Conn {
         &self.conn
+    }
+
+    /// The connection that writes (the whole pool on PostgreSQL), for migrations and tools that
+    /// need a plain sea-orm connection.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.conn.write
     }
 
     /// The engine behind the pool.
     pub fn backend(&self) -> Backend {
-        match self.conn.get_database_backend() {
+        match self.conn.write.get_database_backend() {
             DatabaseBackend::Postgres => Backend::Postgres,
             _ => Backend::Sqlite,
         }
@@ -75,25 +114,137 @@ impl Database {
 
     /// Answers whether the database responds to a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.conn.ping().await.map_err(StoreError::from)
+        self.conn.read.ping().await.map_err(StoreError::from)
     }
 
     /// Closes every pooled connection.
     pub async fn close(self) -> Result<(), StoreError> {
-        self.conn.close().await.map_err(StoreError::from)
+        self.conn.read.close_by_ref().await?;
+        self.conn.write.close_by_ref().await.map_err(StoreError::from)
+    }
+}
+
+fn options(url: &str, max_connections: u32, connect_timeout: Duration) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(connect_timeout)
+        .acquire_timeout(connect_timeout)
+        .sqlx_logging(false);
+    options
+}
+
+fn sqlite_options(
+    options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    // The busy timeout still matters when another process (a second replica, the CLI) writes.
+    options.synchronous(SqliteSynchronous::Normal).busy_timeout(Duration::from_secs(5)).foreign_keys(true)
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Conn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.write.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.for_statement(&stmt.sql).execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.for_statement(sql).execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.for_statement(&stmt.sql).query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.for_statement(&stmt.sql).query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.write.support_returning()
+    }
+}
+
+/// Transactions always run on the writer: they are how repositories write several rows at once.
+#[async_trait::async_trait]
+impl TransactionTrait for Conn {
+    type Transaction = DatabaseTransaction;
+
+    async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.write.begin().await
+    }
+
+    async fn begin_with_config(
+        &self,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<DatabaseTransaction, DbErr> {
+        self.write.begin_with_config(isolation_level, access_mode).await
+    }
+
+    async fn begin_with_options(&self, options: TransactionOptions) -> Result<DatabaseTransaction, DbErr> {
+        self.write.begin_with_options(options).await
+    }
+
+    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c DatabaseTransaction,
+            ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.write.transaction(callback).await
+    }
+
+    async fn transaction_with_config<F, T, E>(
+        &self,
+        callback: F,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c DatabaseTransaction,
+            ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.write.transaction_with_config(callback, isolation_level, access_mode).await
     }
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
-/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for another writer
+/// (`BEGIN IMMEDIATE`), so another process writing the same file makes it wait at the start
 /// (busy timeout) instead of failing with SQLITE_BUSY when both try to upgrade.
-pub(crate) async fn begin_write(
-    db: &DatabaseConnection,
-) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+pub(crate) async fn begin_write(db: &Conn) -> Result<DatabaseTransaction, DbErr> {
+    use sea_orm::SqliteTransactionMode;
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_read;
+
+    #[test]
+    fn only_selects_go_to_the_readers() {
+        assert!(is_read("SELECT 1"));
+        assert!(is_read("  select \"id\" FROM users"));
+        assert!(is_read("EXPLAIN QUERY PLAN SELECT 1"));
+        assert!(!is_read("INSERT INTO users VALUES (1) RETURNING id"));
+        assert!(!is_read("UPDATE users SET name = 'selected'"));
+        assert!(!is_read("DELETE FROM users"));
+        assert!(!is_read("PRAGMA journal_mode = WAL"));
+        assert!(!is_read(""));
+    }
 }

@@ -9,6 +9,6 @@ mod entities;
 mod error;
 pub mod repo;
 
-pub use database::{Backend, Database};
+pub use database::{Backend, Conn, Database};
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection};

@@ -1,5 +1,6 @@
 //! Middleware: request ids, metrics, panic containment and problem+json for every error.
 
+pub mod access_log;
 pub mod metrics;
 pub mod problems;
 pub mod request_id;

@@ -31,6 +31,8 @@ pub struct Model {
     pub provider_updated_at: Option<DateTimeUtc>,
     pub plan_task_id: Option<Uuid>,
     pub plan_id: Option<Uuid>,
+    /// How long the event lasts, as a class (see `repo::calendar::events::span_class`).
+    pub span_class: i16,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, SubsecRound, Utc};
 use planwright_domain::{ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage, TokenUsage};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -21,13 +21,13 @@ const TABLE: &str = "chat_messages";
 /// Starts a session with its first message, in one transaction.
 #[tracing::instrument(skip(db, title, first))]
 pub async fn create_session(
-    db: &DatabaseConnection,
+    db: &crate::Conn,
     user_id: Uuid,
     title: String,
     first: NewChatMessage,
 ) -> Result<(ChatSession, ChatMessage), StoreError> {
     let now = now();
-    let txn = db.begin().await?;
+    let txn = crate::database::begin_write(db).await?;
     let session = chat_sessions::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -46,13 +46,13 @@ pub async fn create_session(
 /// not theirs (or gone).
 #[tracing::instrument(skip(db, message))]
 pub async fn add_message(
-    db: &DatabaseConnection,
+    db: &crate::Conn,
     user_id: Uuid,
     session_id: Uuid,
     message: NewChatMessage,
 ) -> Result<ChatMessage, StoreError> {
     let now = now();
-    let txn = db.begin().await?;
+    let txn = crate::database::begin_write(db).await?;
     let touched = chat_sessions::Entity::update_many()
         .col_expr(chat_sessions::Column::UpdatedAt, Expr::value(now))
         .filter(chat_sessions::Column::Id.eq(session_id))

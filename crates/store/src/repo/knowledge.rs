@@ -7,7 +7,7 @@ use chrono::Utc;
 use planwright_domain::{KnowledgeChanges, KnowledgeDoc, KnowledgeHit, NewKnowledgeDoc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement,
+    EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -169,7 +169,7 @@ pub async fn delete(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> Resul
 /// Replicas starting together all run this: it holds the write lock for the whole sync (an
 /// advisory lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so they take turns and the later
 /// ones find nothing to do.
-pub async fn sync_global(db: &DatabaseConnection, docs: Vec<GlobalDoc>) -> Result<SyncReport, StoreError> {
+pub async fn sync_global(db: &crate::Conn, docs: Vec<GlobalDoc>) -> Result<SyncReport, StoreError> {
     let txn = crate::database::begin_write(db).await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7461626)").await?;

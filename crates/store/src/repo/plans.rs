@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use planwright_domain::{NewPlan, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, TokenUsage};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ const TABLE: &str = "plans";
 
 /// Stores a new plan with its tasks, in order.
 #[tracing::instrument(skip(db, plan))]
-pub async fn create(db: &DatabaseConnection, user_id: Uuid, plan: NewPlan) -> Result<Plan, StoreError> {
+pub async fn create(db: &crate::Conn, user_id: Uuid, plan: NewPlan) -> Result<Plan, StoreError> {
     let now = Utc::now();
     let id = Uuid::now_v7();
     let txn = crate::database::begin_write(db).await?;
@@ -154,7 +154,7 @@ pub async fn latest(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<P
 /// calendar binding, new ones are added, the rest are deleted. Ids must belong to the plan.
 #[tracing::instrument(skip(db, changes))]
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &crate::Conn,
     user_id: Uuid,
     plan_id: Uuid,
     changes: PlanChanges,

@@ -60,7 +60,7 @@ mod tests {
     async fn database() -> Database {
         let db =
             Database::connect("sqlite::memory:", 1, std::time::Duration::from_secs(5)).await.expect("sqlite");
-        Migrator::up(db.conn(), None).await.expect("migrations");
+        Migrator::up(db.writer(), None).await.expect("migrations");
         db
     }
 

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use planwright_domain::RefreshTokenRecord;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ async fn revoke_if_live(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>)
 /// Returns `None` when the token was already spent (another request won the race): nothing
 /// changes then.
 pub async fn rotate(
-    db: &DatabaseConnection,
+    db: &crate::Conn,
     spent: &RefreshTokenRecord,
     successor_hash: &str,
     expires_at: DateTime<Utc>,

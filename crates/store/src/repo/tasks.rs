@@ -3,8 +3,8 @@
 use chrono::Utc;
 use planwright_domain::{NewTask, Subtask, Task, TaskChanges, TaskStatus};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -37,7 +37,7 @@ pub async fn create(db: &impl ConnectionTrait, user_id: Uuid, task: NewTask) -> 
 /// Stores sub-tasks of `parent_id` in order, after any it already has, all or none.
 #[tracing::instrument(skip(db, subtasks))]
 pub async fn create_children(
-    db: &DatabaseConnection,
+    db: &crate::Conn,
     user_id: Uuid,
     parent: &Task,
     subtasks: Vec<Subtask>,

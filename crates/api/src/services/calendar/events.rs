@@ -39,18 +39,19 @@ pub async fn upcoming(
 ) -> Result<Vec<PlacedEvent>, ApiError> {
     let db = state.db.conn();
     let zone = users::find(db, user_id).await?.timezone;
-    let providers: HashMap<Uuid, CalendarProvider> = super::list_connections(state, user_id)
+    // Read-only: the built-in calendar is made at registration, and an event exists only on a
+    // connection that does.
+    let providers: HashMap<Uuid, CalendarProvider> = repo::list_connections(db, user_id)
         .await?
         .into_iter()
         .map(|connection| (connection.id, connection.provider))
         .collect();
     let now = Utc::now();
     let until = now + TimeDelta::days(i64::from(days));
-    // All-day events are stored at UTC midnight; a day either side covers every zone.
-    let rows = u64::try_from(limit.saturating_mul(4).saturating_add(50)).unwrap_or(u64::MAX);
-    let candidates =
-        repo::events_between(db, user_id, None, now - TimeDelta::days(1), until + TimeDelta::days(1), rows)
-            .await?;
+    // All-day events come back by their UTC-midnight start; a few spare rows let one placed
+    // earlier in the user's zone still make the cut.
+    let rows = u64::try_from(limit.saturating_mul(2).saturating_add(10)).unwrap_or(u64::MAX);
+    let candidates = repo::events_between(db, user_id, None, now, until, rows).await?;
     let mut placed: Vec<PlacedEvent> = candidates
         .into_iter()
         .filter_map(|event| {

@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use planwright_calendar::{Client, Error as GoogleError, Event, EventListParams};
 use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus};
 use planwright_store::repo::{
-    calendar::{self as repo, Upserted},
+    calendar::{self as repo, Applied, EventChange, Upserted},
     leases,
 };
 use serde::Serialize;
@@ -218,13 +218,13 @@ async fn full(
         .with_max_results(250);
     let result = client.events().sync(&connection.calendar_id, &params).await.map_err(SyncFailure::Google)?;
     let mut counts = Counts { sync_token: result.next_sync_token, ..Counts::default() };
-    let mut seen = HashSet::new();
-    for event in result.items {
-        if let Some(event_id) = event.id.clone().filter(|_| !event.is_cancelled()) {
-            seen.insert(event_id);
-        }
-        apply(state, connection, event, &mut counts).await?;
-    }
+    let seen: HashSet<String> = result
+        .items
+        .iter()
+        .filter(|event| !event.is_cancelled())
+        .filter_map(|event| event.id.clone())
+        .collect();
+    store_pages(state, connection, result.items, &mut counts).await?;
     counts.removed += repo::delete_events_except(state.db.conn(), connection.id, &seen)
         .await
         .map_err(SyncFailure::Store)?;
@@ -241,52 +241,71 @@ async fn incremental(
         EventListParams::new().with_single_events(true).with_sync_token(sync_token).with_max_results(250);
     let result = client.events().sync(&connection.calendar_id, &params).await.map_err(SyncFailure::Google)?;
     let mut counts = Counts { sync_token: result.next_sync_token, ..Counts::default() };
-    for event in result.items {
-        apply(state, connection, event, &mut counts).await?;
-    }
+    store_pages(state, connection, result.items, &mut counts).await?;
     Ok(counts)
 }
 
-/// Stores one event from Google: a cancelled one is removed, others are upserted by id.
-async fn apply(
+/// Events stored per transaction: a page of Google's listing (`maxResults`).
+const PAGE: usize = 250;
+
+/// Stores events from Google a page at a time, each page in one transaction with batched
+/// statements: cancelled ones are removed, others upserted by id; plan tasks follow their events.
+async fn store_pages(
     state: &AppState,
     connection: &CalendarConnection,
-    event: Event,
+    events: Vec<Event>,
     counts: &mut Counts,
 ) -> Result<(), SyncFailure> {
-    let db = state.db.conn();
-    let Some(event_id) = event.id.clone() else { return Ok(()) };
-    if event.is_cancelled() {
-        if let Some(removed) =
-            repo::delete_event(db, connection.id, &event_id).await.map_err(SyncFailure::Store)?
-        {
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let changes: Vec<EventChange> = events
+            .by_ref()
+            .take(PAGE)
+            .filter_map(|event| {
+                let event_id = event.id.clone()?;
+                if event.is_cancelled() {
+                    return Some(EventChange::Delete(event_id));
+                }
+                let data = event_data(event);
+                if data.is_none() {
+                    tracing::warn!(event_id, "event without usable start/end skipped");
+                }
+                data.map(|data| EventChange::Upsert(Box::new(data)))
+            })
+            .collect();
+        let applied = repo::apply_changes(state.db.conn(), connection.user_id, connection.id, changes)
+            .await
+            .map_err(SyncFailure::Store)?;
+        for outcome in applied {
+            follow(state, connection, outcome, counts).await;
+        }
+    }
+    Ok(())
+}
+
+/// Counts what a change did; a plan task follows its event (moved, or unscheduled when deleted
+/// at Google).
+async fn follow(state: &AppState, connection: &CalendarConnection, applied: Applied, counts: &mut Counts) {
+    match applied {
+        Applied::Removed(removed) => {
             counts.removed += 1;
-            // Deleted at Google: the plan task it held is no longer scheduled.
             if let Some(task_id) = removed.data.plan_task_id {
                 follow_task(state, connection.user_id, task_id, None).await;
             }
         }
-        return Ok(());
+        Applied::Upserted(stored, change) => {
+            match change {
+                Upserted::Added => counts.added += 1,
+                Upserted::Updated => counts.updated += 1,
+                Upserted::Unchanged => return,
+            }
+            if let Some(task_id) = stored.data.plan_task_id {
+                let placement = Some((stored.data.start, stored.data.end, stored.data.provider_event_id));
+                follow_task(state, connection.user_id, task_id, placement).await;
+            }
+        }
+        Applied::Absent => {}
     }
-    let Some(data) = event_data(event) else {
-        tracing::warn!(event_id, "event without usable start/end skipped");
-        return Ok(());
-    };
-    let (stored, change) =
-        repo::upsert_event(db, connection.user_id, connection.id, data).await.map_err(SyncFailure::Store)?;
-    // Moved at Google: the plan task follows.
-    if change != Upserted::Unchanged
-        && let Some(task_id) = stored.data.plan_task_id
-    {
-        let placement = Some((stored.data.start, stored.data.end, stored.data.provider_event_id.clone()));
-        follow_task(state, connection.user_id, task_id, placement).await;
-    }
-    match change {
-        Upserted::Added => counts.added += 1,
-        Upserted::Updated => counts.updated += 1,
-        Upserted::Unchanged => {}
-    }
-    Ok(())
 }
 
 /// Two-way binding: a plan task's schedule follows its event (moved, or cleared when deleted).

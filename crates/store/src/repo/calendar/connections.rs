@@ -1,39 +1,23 @@
-//! Calendar connections (the built-in calendar and Google) and the events kept from them.
-
-use std::collections::HashSet;
+//! Calendar connections: the built-in calendar and Google calendars, with their tokens, sync
+//! state and push channels.
 
 use chrono::{DateTime, Utc};
 use planwright_domain::{
-    CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
-    WatchChannel,
+    CalendarConnection, CalendarProvider, ConnectionStatus, EncryptedTokens, WatchChannel,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::OnConflict,
+    sea_query::OnConflict,
 };
 use uuid::Uuid;
 
+use super::LOCAL_CALENDAR_ID;
 use crate::{
     StoreError,
     entities::{calendar_connections as connections, calendar_events as events},
 };
 
 const TABLE: &str = "calendar_connections";
-/// The `calendar_id` of every user's built-in calendar.
-pub const LOCAL_CALENDAR_ID: &str = "local";
-
-/// How an upsert changed the stored event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upserted {
-    /// It was new.
-    Added,
-    /// It existed and changed.
-    Updated,
-    /// It existed unchanged.
-    Unchanged,
-}
-
-// ---- connections ----------------------------------------------------------------------------
 
 /// The user's built-in calendar, created on first use (safe to call concurrently).
 pub async fn ensure_local(
@@ -317,202 +301,8 @@ pub async fn delete_connection(db: &impl ConnectionTrait, user_id: Uuid, id: Uui
     if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-// ---- events ---------------------------------------------------------------------------------
-
-/// Inserts or updates an event by its provider id within a connection.
-pub async fn upsert_event(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    connection_id: Uuid,
-    data: EventData,
-) -> Result<(CalendarEvent, Upserted), StoreError> {
-    let now = Utc::now();
-    let existing = events::Entity::find()
-        .filter(events::Column::ConnectionId.eq(connection_id))
-        .filter(events::Column::ProviderEventId.eq(data.provider_event_id.as_str()))
-        .one(db)
-        .await?;
-    match existing {
-        Some(row) => {
-            let current = to_event(row.clone())?;
-            // A synced copy keeps the plan task it was scheduled for unless the new data says.
-            let data = EventData {
-                plan_task_id: data.plan_task_id.or(current.data.plan_task_id),
-                plan_id: data.plan_id.or(current.data.plan_id),
-                ..data
-            };
-            if current.data == data {
-                return Ok((current, Upserted::Unchanged));
-            }
-            let mut active: events::ActiveModel = row.into();
-            fill(&mut active, data)?;
-            active.updated_at = Set(now);
-            Ok((to_event(active.update(db).await?)?, Upserted::Updated))
-        }
-        None => {
-            let mut active = events::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                connection_id: Set(connection_id),
-                user_id: Set(user_id),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            fill(&mut active, data)?;
-            Ok((to_event(active.insert(db).await?)?, Upserted::Added))
-        }
-    }
-}
-
-/// Removes an event by its provider id; returns it when there was one.
-pub async fn delete_event(
-    db: &impl ConnectionTrait,
-    connection_id: Uuid,
-    provider_event_id: &str,
-) -> Result<Option<CalendarEvent>, StoreError> {
-    let existing = events::Entity::find()
-        .filter(events::Column::ConnectionId.eq(connection_id))
-        .filter(events::Column::ProviderEventId.eq(provider_event_id))
-        .one(db)
-        .await?;
-    let Some(row) = existing else { return Ok(None) };
-    let result = events::Entity::delete_by_id(row.id).exec(db).await?;
-    if result.rows_affected == 0 {
-        return Ok(None);
-    }
-    to_event(row).map(Some)
-}
-
-/// A connection's event by its provider id.
-pub async fn find_event(
-    db: &impl ConnectionTrait,
-    connection_id: Uuid,
-    provider_event_id: &str,
-) -> Result<Option<CalendarEvent>, StoreError> {
-    events::Entity::find()
-        .filter(events::Column::ConnectionId.eq(connection_id))
-        .filter(events::Column::ProviderEventId.eq(provider_event_id))
-        .one(db)
-        .await?
-        .map(to_event)
-        .transpose()
-}
-
-/// The user's stored events scheduled for plan `plan_id`, on any connection.
-pub async fn events_of_plan(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    plan_id: Uuid,
-) -> Result<Vec<CalendarEvent>, StoreError> {
-    events::Entity::find()
-        .filter(events::Column::UserId.eq(user_id))
-        .filter(events::Column::PlanId.eq(plan_id))
-        .order_by_asc(events::Column::StartAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(to_event)
-        .collect()
-}
-
-/// Removes a connection's events whose provider ids are not in `keep` (after a full sync);
-/// returns how many went.
-pub async fn delete_events_except(
-    db: &impl ConnectionTrait,
-    connection_id: Uuid,
-    keep: &HashSet<String>,
-) -> Result<u64, StoreError> {
-    let stored: Vec<String> = events::Entity::find()
-        .select_only()
-        .column(events::Column::ProviderEventId)
-        .filter(events::Column::ConnectionId.eq(connection_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let gone: Vec<String> = stored.into_iter().filter(|id| !keep.contains(id)).collect();
-    let mut removed = 0;
-    for chunk in gone.chunks(500) {
-        removed += events::Entity::delete_many()
-            .filter(events::Column::ConnectionId.eq(connection_id))
-            .filter(events::Column::ProviderEventId.is_in(chunk.iter().cloned()))
-            .exec(db)
-            .await?
-            .rows_affected;
-    }
-    Ok(removed)
-}
-
-/// Removes all of a connection's events; returns how many went.
-pub async fn delete_all_events(db: &impl ConnectionTrait, connection_id: Uuid) -> Result<u64, StoreError> {
-    Ok(events::Entity::delete_many()
-        .filter(events::Column::ConnectionId.eq(connection_id))
-        .exec(db)
-        .await?
-        .rows_affected)
-}
-
-/// The user's events that overlap `[from, to)`, by start, at most `limit`, with their
-/// connection's provider. All-day events are stored at UTC midnight: callers widen the window
-/// by a day and place them in the user's zone.
-pub async fn events_between(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    connection_id: Option<Uuid>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<CalendarEvent>, StoreError> {
-    let mut query = events::Entity::find()
-        .filter(events::Column::UserId.eq(user_id))
-        .filter(events::Column::EndAt.gt(from))
-        .filter(events::Column::StartAt.lt(to));
-    if let Some(connection_id) = connection_id {
-        query = query.filter(events::Column::ConnectionId.eq(connection_id));
-    }
-    query
-        .order_by_asc(events::Column::StartAt)
-        .order_by_asc(events::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(to_event)
-        .collect()
-}
-
-fn fill(active: &mut events::ActiveModel, data: EventData) -> Result<(), StoreError> {
-    active.provider_event_id = Set(data.provider_event_id);
-    active.ical_uid = Set(data.ical_uid);
-    active.title = Set(data.title);
-    active.description = Set(data.description);
-    active.location = Set(data.location);
-    active.start_at = Set(data.start);
-    active.end_at = Set(data.end);
-    active.all_day = Set(data.all_day);
-    active.start_date = Set(data.start_date);
-    active.end_date = Set(data.end_date);
-    active.time_zone = Set(data.time_zone);
-    active.recurrence = Set(data
-        .recurrence
-        .map(|rules| serde_json::to_value(rules).map_err(|e| corrupt_event(e.to_string())))
-        .transpose()?);
-    active.recurring_event_id = Set(data.recurring_event_id);
-    active.status = Set(data.status);
-    active.transparent = Set(data.transparent);
-    active.html_link = Set(data.html_link);
-    active.etag = Set(data.etag);
-    active.provider_updated_at = Set(data.provider_updated_at);
-    active.plan_task_id = Set(data.plan_task_id);
-    active.plan_id = Set(data.plan_id);
-    Ok(())
-}
-
 fn corrupt(message: String) -> StoreError {
     StoreError::Corrupt { table: TABLE, message }
-}
-
-fn corrupt_event(message: String) -> StoreError {
-    StoreError::Corrupt { table: "calendar_events", message }
 }
 
 fn to_connection(row: connections::Model) -> Result<CalendarConnection, StoreError> {
@@ -546,41 +336,5 @@ fn to_connection(row: connections::Model) -> Result<CalendarConnection, StoreErr
         last_error: row.last_error,
         channel,
         created_at: row.created_at,
-    })
-}
-
-fn to_event(row: events::Model) -> Result<CalendarEvent, StoreError> {
-    let recurrence = row
-        .recurrence
-        .map(serde_json::from_value::<Vec<String>>)
-        .transpose()
-        .map_err(|e| corrupt_event(e.to_string()))?;
-    Ok(CalendarEvent {
-        id: row.id,
-        connection_id: row.connection_id,
-        data: EventData {
-            provider_event_id: row.provider_event_id,
-            ical_uid: row.ical_uid,
-            title: row.title,
-            description: row.description,
-            location: row.location,
-            start: row.start_at,
-            end: row.end_at,
-            all_day: row.all_day,
-            start_date: row.start_date,
-            end_date: row.end_date,
-            time_zone: row.time_zone,
-            recurrence,
-            recurring_event_id: row.recurring_event_id,
-            status: row.status,
-            transparent: row.transparent,
-            html_link: row.html_link,
-            etag: row.etag,
-            provider_updated_at: row.provider_updated_at,
-            plan_task_id: row.plan_task_id,
-            plan_id: row.plan_id,
-        },
-        created_at: row.created_at,
-        updated_at: row.updated_at,
     })
 }

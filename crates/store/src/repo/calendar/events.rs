@@ -1,0 +1,527 @@
+//! The events kept from a user's calendars: upserts by the provider's id (one at a time, or a
+//! whole sync page in one transaction), and reads by time window that use the
+//! `idx_calendar_events_window` index so their cost follows what they return.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use planwright_domain::{CalendarEvent, EventData};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Alias, Asterisk, Order, Query, SelectStatement, UnionType},
+};
+use uuid::Uuid;
+
+use super::Upserted;
+use crate::{StoreError, entities::calendar_events as events};
+
+/// Inserts or updates an event by its provider id within a connection.
+pub async fn upsert_event(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    connection_id: Uuid,
+    data: EventData,
+) -> Result<(CalendarEvent, Upserted), StoreError> {
+    let now = Utc::now();
+    let existing = events::Entity::find()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ProviderEventId.eq(data.provider_event_id.as_str()))
+        .one(db)
+        .await?;
+    match existing {
+        Some(row) => {
+            let current = to_event(row.clone())?;
+            // A synced copy keeps the plan task it was scheduled for unless the new data says.
+            let data = EventData {
+                plan_task_id: data.plan_task_id.or(current.data.plan_task_id),
+                plan_id: data.plan_id.or(current.data.plan_id),
+                ..data
+            };
+            if current.data == data {
+                return Ok((current, Upserted::Unchanged));
+            }
+            let mut active: events::ActiveModel = row.into();
+            fill(&mut active, data)?;
+            active.updated_at = Set(now);
+            Ok((to_event(active.update(db).await?)?, Upserted::Updated))
+        }
+        None => {
+            let mut active = events::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                connection_id: Set(connection_id),
+                user_id: Set(user_id),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            fill(&mut active, data)?;
+            Ok((to_event(active.insert(db).await?)?, Upserted::Added))
+        }
+    }
+}
+
+/// One change a calendar sync found for an event.
+#[derive(Debug, Clone)]
+pub enum EventChange {
+    /// The event exists at the provider with this data.
+    Upsert(Box<EventData>),
+    /// The event with this provider id was deleted at the provider.
+    Delete(String),
+}
+
+/// What applying one [`EventChange`] did.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// The event is stored as given.
+    Upserted(CalendarEvent, Upserted),
+    /// The event was stored and is now removed.
+    Removed(CalendarEvent),
+    /// A deletion of an event that was not stored.
+    Absent,
+}
+
+/// Rows per multi-row statement: 500 rows × 28 columns stays under SQLite's 32,766 variables.
+const BATCH_ROWS: usize = 500;
+
+/// Applies a page of sync changes in one transaction with batched statements: one read of the
+/// stored rows, one multi-row insert of the new events, one delete of the removed ones, and an
+/// update per changed event. Results come back in the order of `changes`; when a provider id
+/// appears twice, the later change wins and the earlier one reports the same outcome.
+pub async fn apply_changes(
+    db: &crate::Conn,
+    user_id: Uuid,
+    connection_id: Uuid,
+    changes: Vec<EventChange>,
+) -> Result<Vec<Applied>, StoreError> {
+    let txn = crate::database::begin_write(db).await?;
+    let applied = apply_in(&txn, user_id, connection_id, changes).await?;
+    txn.commit().await?;
+    Ok(applied)
+}
+
+async fn apply_in(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    connection_id: Uuid,
+    changes: Vec<EventChange>,
+) -> Result<Vec<Applied>, StoreError> {
+    let key = |change: &EventChange| match change {
+        EventChange::Upsert(data) => data.provider_event_id.clone(),
+        EventChange::Delete(id) => id.clone(),
+    };
+    let ids: Vec<String> = changes.iter().map(key).collect();
+    let mut stored: HashMap<String, events::Model> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH_ROWS) {
+        let rows = events::Entity::find()
+            .filter(events::Column::ConnectionId.eq(connection_id))
+            .filter(events::Column::ProviderEventId.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?;
+        stored.extend(rows.into_iter().map(|row| (row.provider_event_id.clone(), row)));
+    }
+    // The last change per provider id is the one that counts.
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(ids.len());
+    for (index, id) in ids.iter().enumerate() {
+        last.insert(id.clone(), index);
+    }
+    let now = Utc::now();
+    let mut outcome: Vec<Option<Applied>> = vec![None; changes.len()];
+    let (mut inserts, mut removals) = (Vec::new(), Vec::new());
+    for (index, change) in changes.into_iter().enumerate() {
+        if last.get(&ids[index]) != Some(&index) {
+            continue;
+        }
+        let existing = stored.remove(&ids[index]);
+        outcome[index] = Some(match (change, existing) {
+            (EventChange::Delete(_), None) => Applied::Absent,
+            (EventChange::Delete(_), Some(row)) => {
+                removals.push(row.id);
+                Applied::Removed(to_event(row)?)
+            }
+            (EventChange::Upsert(data), Some(row)) => {
+                let data = *data;
+                let current = to_event(row.clone())?;
+                // A synced copy keeps the plan task it was scheduled for unless the new data says.
+                let data = EventData {
+                    plan_task_id: data.plan_task_id.or(current.data.plan_task_id),
+                    plan_id: data.plan_id.or(current.data.plan_id),
+                    ..data
+                };
+                if current.data == data {
+                    Applied::Upserted(current, Upserted::Unchanged)
+                } else {
+                    let mut active: events::ActiveModel = row.into();
+                    fill(&mut active, data)?;
+                    active.updated_at = Set(now);
+                    Applied::Upserted(to_event(active.update(db).await?)?, Upserted::Updated)
+                }
+            }
+            (EventChange::Upsert(data), None) => {
+                let event = CalendarEvent {
+                    id: Uuid::now_v7(),
+                    connection_id,
+                    data: *data,
+                    created_at: now,
+                    updated_at: now,
+                };
+                let mut active = events::ActiveModel {
+                    id: Set(event.id),
+                    connection_id: Set(connection_id),
+                    user_id: Set(user_id),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                fill(&mut active, event.data.clone())?;
+                inserts.push(active);
+                Applied::Upserted(event, Upserted::Added)
+            }
+        });
+    }
+    while !inserts.is_empty() {
+        let rest = inserts.split_off(inserts.len().min(BATCH_ROWS));
+        events::Entity::insert_many(std::mem::replace(&mut inserts, rest)).exec_without_returning(db).await?;
+    }
+    for chunk in removals.chunks(BATCH_ROWS) {
+        events::Entity::delete_many()
+            .filter(events::Column::Id.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    // A repeated provider id reports what its last change did.
+    Ok(ids
+        .iter()
+        .enumerate()
+        .map(|(index, id)| {
+            outcome[index].clone().or_else(|| last.get(id).and_then(|&at| outcome[at].clone()))
+        })
+        .map(|applied| applied.unwrap_or(Applied::Absent))
+        .collect())
+}
+
+/// Removes an event by its provider id; returns it when there was one.
+pub async fn delete_event(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    provider_event_id: &str,
+) -> Result<Option<CalendarEvent>, StoreError> {
+    let existing = events::Entity::find()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ProviderEventId.eq(provider_event_id))
+        .one(db)
+        .await?;
+    let Some(row) = existing else { return Ok(None) };
+    let result = events::Entity::delete_by_id(row.id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    to_event(row).map(Some)
+}
+
+/// A connection's event by its provider id.
+pub async fn find_event(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    provider_event_id: &str,
+) -> Result<Option<CalendarEvent>, StoreError> {
+    events::Entity::find()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ProviderEventId.eq(provider_event_id))
+        .one(db)
+        .await?
+        .map(to_event)
+        .transpose()
+}
+
+/// The user's stored events scheduled for plan `plan_id`, on any connection.
+pub async fn events_of_plan(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    plan_id: Uuid,
+) -> Result<Vec<CalendarEvent>, StoreError> {
+    events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::PlanId.eq(plan_id))
+        .order_by_asc(events::Column::StartAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_event)
+        .collect()
+}
+
+/// Removes a connection's events whose provider ids are not in `keep` (after a full sync);
+/// returns how many went.
+pub async fn delete_events_except(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    keep: &HashSet<String>,
+) -> Result<u64, StoreError> {
+    let stored: Vec<String> = events::Entity::find()
+        .select_only()
+        .column(events::Column::ProviderEventId)
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let gone: Vec<String> = stored.into_iter().filter(|id| !keep.contains(id)).collect();
+    let mut removed = 0;
+    for chunk in gone.chunks(500) {
+        removed += events::Entity::delete_many()
+            .filter(events::Column::ConnectionId.eq(connection_id))
+            .filter(events::Column::ProviderEventId.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(removed)
+}
+
+/// Removes all of a connection's events; returns how many went.
+pub async fn delete_all_events(db: &impl ConnectionTrait, connection_id: Uuid) -> Result<u64, StoreError> {
+    Ok(events::Entity::delete_many()
+        .filter(events::Column::ConnectionId.eq(connection_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Bounds, in seconds, of the span classes 0..=7 (each four times the one before, from an hour to
+/// about 22 months); an event longer than the last is in the unbounded class 8. Migration
+/// `m20261130_000011` backfills the same classes.
+pub const SPAN_CLASS_LIMITS_SECS: [i64; 8] =
+    [3_600, 14_400, 57_600, 230_400, 921_600, 3_686_400, 14_745_600, 58_982_400];
+const UNBOUNDED_CLASS: i16 = 8;
+
+/// The span class of an event from `start` to `end`: the first class whose bound it fits in.
+pub fn span_class(start: DateTime<Utc>, end: DateTime<Utc>) -> i16 {
+    let millis = (end - start).num_milliseconds();
+    SPAN_CLASS_LIMITS_SECS
+        .iter()
+        .position(|&limit| millis <= limit * 1000)
+        .and_then(|class| i16::try_from(class).ok())
+        .unwrap_or(UNBOUNDED_CLASS)
+}
+
+/// All-day events are stored at UTC midnight; a day either side of a window covers every zone.
+const ALL_DAY_SLACK: TimeDelta = TimeDelta::days(1);
+
+/// The user's events that overlap `[from, to)` — all-day events when their UTC-midnight dates
+/// overlap `[from − 1 day, to + 1 day)`, so callers place them in the user's zone — by start,
+/// at most `limit`.
+///
+/// The cost follows the answer, not the calendar: for each (all-day, span class) it reads the
+/// `idx_calendar_events_window` index from `from` minus that class's longest span, at most
+/// `limit` rows, so it touches the events it returns plus a few that ended just before `from`.
+pub async fn events_between(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    connection_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<CalendarEvent>, StoreError> {
+    let query = window_query(user_id, connection_id, from, to, limit);
+    events::Entity::find()
+        .from_raw_sql(db.get_database_backend().build(&query))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_event)
+        .collect()
+}
+
+/// The database's plan for [`events_between`] (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on
+/// PostgreSQL), one line per step, so a test or an operator can check which index it uses.
+pub async fn explain_events_between(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<String>, StoreError> {
+    let backend = db.get_database_backend();
+    let mut statement = backend.build(&window_query(user_id, None, from, to, limit));
+    let (prefix, column) = match backend {
+        DatabaseBackend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
+        _ => ("EXPLAIN QUERY PLAN ", "detail"),
+    };
+    statement.sql = format!("{prefix}{}", statement.sql);
+    db.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", column).map_err(StoreError::from))
+        .collect()
+}
+
+/// `SELECT * FROM (one indexed range per class, each limited) UNION ALL … ORDER BY start LIMIT`.
+pub(crate) fn window_query(
+    user_id: Uuid,
+    connection_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> SelectStatement {
+    let mut terms = Vec::with_capacity(2 * (SPAN_CLASS_LIMITS_SECS.len() + 1));
+    for all_day in [false, true] {
+        let (from, to) = if all_day { (from - ALL_DAY_SLACK, to + ALL_DAY_SLACK) } else { (from, to) };
+        for class in 0..=UNBOUNDED_CLASS {
+            let mut term = Query::select();
+            term.column(Asterisk)
+                .from(events::Entity)
+                .and_where(events::Column::UserId.eq(user_id))
+                .and_where(events::Column::AllDay.eq(all_day))
+                .and_where(events::Column::SpanClass.eq(class));
+            if let Some(&longest) = SPAN_CLASS_LIMITS_SECS.get(usize::from(class.unsigned_abs())) {
+                term.and_where(events::Column::StartAt.gte(from - TimeDelta::seconds(longest)));
+            }
+            term.and_where(events::Column::StartAt.lt(to)).and_where(events::Column::EndAt.gt(from));
+            if let Some(connection_id) = connection_id {
+                term.and_where(events::Column::ConnectionId.eq(connection_id));
+            }
+            term.order_by(events::Column::StartAt, Order::Asc)
+                .order_by(events::Column::Id, Order::Asc)
+                .limit(limit);
+            let mut wrapped = Query::select();
+            wrapped.column(Asterisk).from_subquery(term, Alias::new(format!("w{}", terms.len())));
+            terms.push(wrapped);
+        }
+    }
+    let mut terms = terms.into_iter();
+    let mut query = terms.next().unwrap_or_else(Query::select);
+    for term in terms {
+        query.union(UnionType::All, term);
+    }
+    query.order_by(Alias::new("start_at"), Order::Asc).order_by(Alias::new("id"), Order::Asc).limit(limit);
+    query
+}
+
+fn fill(active: &mut events::ActiveModel, data: EventData) -> Result<(), StoreError> {
+    active.provider_event_id = Set(data.provider_event_id);
+    active.ical_uid = Set(data.ical_uid);
+    active.title = Set(data.title);
+    active.description = Set(data.description);
+    active.location = Set(data.location);
+    active.start_at = Set(data.start);
+    active.end_at = Set(data.end);
+    active.all_day = Set(data.all_day);
+    active.start_date = Set(data.start_date);
+    active.end_date = Set(data.end_date);
+    active.time_zone = Set(data.time_zone);
+    active.recurrence = Set(data
+        .recurrence
+        .map(|rules| serde_json::to_value(rules).map_err(|e| corrupt_event(e.to_string())))
+        .transpose()?);
+    active.recurring_event_id = Set(data.recurring_event_id);
+    active.status = Set(data.status);
+    active.transparent = Set(data.transparent);
+    active.html_link = Set(data.html_link);
+    active.etag = Set(data.etag);
+    active.provider_updated_at = Set(data.provider_updated_at);
+    active.plan_task_id = Set(data.plan_task_id);
+    active.plan_id = Set(data.plan_id);
+    active.span_class = Set(span_class(data.start, data.end));
+    Ok(())
+}
+
+fn corrupt_event(message: String) -> StoreError {
+    StoreError::Corrupt { table: "calendar_events", message }
+}
+
+fn to_event(row: events::Model) -> Result<CalendarEvent, StoreError> {
+    let recurrence = row
+        .recurrence
+        .map(serde_json::from_value::<Vec<String>>)
+        .transpose()
+        .map_err(|e| corrupt_event(e.to_string()))?;
+    Ok(CalendarEvent {
+        id: row.id,
+        connection_id: row.connection_id,
+        data: EventData {
+            provider_event_id: row.provider_event_id,
+            ical_uid: row.ical_uid,
+            title: row.title,
+            description: row.description,
+            location: row.location,
+            start: row.start_at,
+            end: row.end_at,
+            all_day: row.all_day,
+            start_date: row.start_date,
+            end_date: row.end_date,
+            time_zone: row.time_zone,
+            recurrence,
+            recurring_event_id: row.recurring_event_id,
+            status: row.status,
+            transparent: row.transparent,
+            html_link: row.html_link,
+            etag: row.etag,
+            provider_updated_at: row.provider_updated_at,
+            plan_task_id: row.plan_task_id,
+            plan_id: row.plan_id,
+        },
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::Statement;
+
+    use super::*;
+    use crate::Database;
+
+    #[test]
+    fn span_classes_grow_four_times_and_end_unbounded() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("start");
+        let class = |seconds: i64| span_class(start, start + TimeDelta::seconds(seconds));
+        assert_eq!((class(0), class(3_600), class(3_601)), (0, 0, 1));
+        assert_eq!((class(14_400), class(86_400), class(7 * 86_400)), (1, 3, 4));
+        assert_eq!((class(58_982_400), class(58_982_401), class(-60)), (7, 8, 0));
+    }
+
+    /// The migration gives rows written before it the same class the store writes.
+    #[tokio::test]
+    async fn the_migration_backfills_the_span_class_of_existing_events() {
+        let db =
+            Database::connect("sqlite::memory:", 1, std::time::Duration::from_secs(5)).await.expect("db");
+        let pending = Migrator::get_pending_migrations(db.writer()).await.expect("pending").len();
+        Migrator::up(db.writer(), Some(u32::try_from(pending).expect("few") - 1)).await.expect("up to 10");
+        db.conn().execute_unprepared("PRAGMA foreign_keys = OFF").await.expect("pragma");
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().expect("start");
+        let spans = [1_800_i64, 7_200, 86_400, 40 * 86_400, 1_000 * 86_400];
+        for (i, seconds) in spans.iter().enumerate() {
+            let end = start + TimeDelta::seconds(*seconds);
+            db.conn()
+                .execute_raw(Statement::from_sql_and_values(
+                    sea_orm::DatabaseBackend::Sqlite,
+                    "INSERT INTO calendar_events (id, connection_id, user_id, provider_event_id, title, start_at, \
+                     end_at, all_day, status, transparent, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, 'x', ?, ?, false, 'confirmed', false, ?, ?)",
+                    [
+                        Uuid::now_v7().into(),
+                        Uuid::nil().into(),
+                        Uuid::nil().into(),
+                        format!("e{i}").into(),
+                        start.into(),
+                        end.into(),
+                        start.into(),
+                        start.into(),
+                    ],
+                ))
+                .await
+                .expect("old row");
+        }
+        Migrator::up(db.writer(), None).await.expect("span class migration");
+        let rows = events::Entity::find().order_by_asc(events::Column::ProviderEventId).all(db.conn()).await;
+        let classes: Vec<i16> = rows.expect("rows").into_iter().map(|row| row.span_class).collect();
+        let expected: Vec<i16> =
+            spans.iter().map(|seconds| span_class(start, start + TimeDelta::seconds(*seconds))).collect();
+        assert_eq!(classes, expected);
+        assert_eq!(expected, [0, 1, 3, 5, 8]);
+    }
+}

@@ -1,0 +1,291 @@
+//! What keeps reads and writes fast as data grows: the window index behind upcoming events, busy
+//! time and the feed; the SQLite write queue; sync pages stored in batches. Speed itself is
+//! measured by `bench/compare.sh` and `bench/sync.sh`, never asserted here.
+
+use chrono::{DateTime, Duration, NaiveTime, SubsecRound, TimeDelta, Utc};
+use planwright_domain::EventData;
+use planwright_store::{
+    ConnectionTrait,
+    repo::calendar::{self as repo, Applied, EventChange, Upserted},
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    calendar::{app_with_google, connect, sync, titles, upcoming},
+    helpers::{TestApp, TestUser, spawn_app},
+};
+
+fn event(id: &str, title: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> EventData {
+    EventData {
+        provider_event_id: id.to_owned(),
+        ical_uid: None,
+        title: title.to_owned(),
+        description: None,
+        location: None,
+        start,
+        end,
+        all_day: false,
+        start_date: None,
+        end_date: None,
+        time_zone: None,
+        recurrence: None,
+        recurring_event_id: None,
+        status: "confirmed".to_owned(),
+        transparent: false,
+        html_link: None,
+        etag: None,
+        provider_updated_at: None,
+        plan_task_id: None,
+        plan_id: None,
+    }
+}
+
+async fn local_calendar(app: &TestApp, user: &TestUser) -> (Uuid, Uuid) {
+    let user_id: Uuid = user.id.parse().expect("user id");
+    let connections = repo::list_connections(app.db.conn(), user_id).await.expect("connections");
+    (user_id, connections[0].id)
+}
+
+/// `count` events of 15 minutes to 3 hours, one every `every`, centred on now.
+fn spread(count: usize, every: TimeDelta) -> Vec<EventChange> {
+    let first = Utc::now() - every * i32::try_from(count / 2).expect("small count");
+    (0..count)
+        .map(|i| {
+            let start = first + every * i32::try_from(i).expect("small count");
+            let minutes = 15 * (1 + i64::try_from(i % 12).expect("small"));
+            EventChange::Upsert(Box::new(event(
+                &format!("evt{i}"),
+                "Busy",
+                start,
+                start + TimeDelta::minutes(minutes),
+            )))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn window_reads_use_the_window_index_on_both_databases() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let (user_id, connection_id) = local_calendar(&app, &user).await;
+    let applied =
+        repo::apply_changes(app.db.conn(), user_id, connection_id, spread(3_000, TimeDelta::hours(3)))
+            .await
+            .expect("events stored");
+    assert_eq!(applied.len(), 3_000);
+    app.db.conn().execute_unprepared("ANALYZE").await.expect("statistics");
+
+    let now = Utc::now();
+    let plan = repo::explain_events_between(app.db.conn(), user_id, now, now + TimeDelta::days(7), 20)
+        .await
+        .expect("explain");
+    let text = plan.join("\n");
+    assert!(text.contains("idx_calendar_events_window"), "the window index is used:\n{text}");
+    assert!(
+        !plan
+            .iter()
+            .any(|line| line.contains("Seq Scan") || line.trim_start().starts_with("SCAN calendar_events")),
+        "no step reads the whole table:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn upcoming_finds_ongoing_events_of_every_length_and_skips_ended_ones() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let (user_id, connection_id) = local_calendar(&app, &user).await;
+    let now = Utc::now();
+    let h = TimeDelta::hours;
+    let today = now.date_naive();
+    let mut all_day = event("all-day", "All day today", today.and_time(NaiveTime::MIN).and_utc(), now);
+    all_day.end = all_day.start + TimeDelta::days(1);
+    all_day.all_day = true;
+    all_day.start_date = Some(today);
+    all_day.end_date = today.succ_opt();
+    // Many ended events of each length before now, so a read that does not stop at the window
+    // would return them (or be cut off by them).
+    let mut changes = spread(400, TimeDelta::minutes(20))
+        .into_iter()
+        .filter_map(|change| match change {
+            EventChange::Upsert(mut data) if data.start < now - h(4) => {
+                data.end = data.start + TimeDelta::minutes(10);
+                Some(EventChange::Upsert(data))
+            }
+            _ => None,
+        })
+        .collect::<Vec<_>>();
+    for data in [
+        event("ended", "Ended an hour ago", now - h(3), now - h(1)),
+        event("short", "Half-hour call", now - TimeDelta::minutes(15), now + TimeDelta::minutes(15)),
+        event("days", "Three-day workshop", now - h(48), now + h(24)),
+        event("weeks", "Six-week course", now - Duration::weeks(5), now + Duration::weeks(1)),
+        event("years", "Three-year degree", now - Duration::days(730), now + Duration::days(365)),
+        event("soon", "Soon", now + h(1), now + h(2)),
+        event("later", "Next month", now + Duration::days(30), now + Duration::days(30) + h(1)),
+        all_day,
+    ] {
+        changes.push(EventChange::Upsert(Box::new(data)));
+    }
+    repo::apply_changes(app.db.conn(), user_id, connection_id, changes).await.expect("events stored");
+
+    let mut names = titles(&upcoming(&app, &user.access_token, "limit=50&days=7").await);
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "All day today",
+            "Half-hour call",
+            "Six-week course",
+            "Soon",
+            "Three-day workshop",
+            "Three-year degree"
+        ],
+    );
+    let first = titles(&upcoming(&app, &user.access_token, "limit=2&days=7").await);
+    assert_eq!(first, ["Three-year degree", "Six-week course"], "earliest start first, limit applied");
+}
+
+#[tokio::test]
+async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let (user_id, connection_id) = local_calendar(&app, &user).await;
+    // Whole seconds, as Google sends them (PostgreSQL keeps microseconds only).
+    let now = Utc::now().trunc_subsecs(0);
+    let first = vec![
+        EventChange::Upsert(Box::new(event("a", "A", now + TimeDelta::hours(1), now + TimeDelta::hours(2)))),
+        EventChange::Upsert(Box::new(event("b", "B", now + TimeDelta::hours(3), now + TimeDelta::hours(4)))),
+        EventChange::Delete("never-stored".to_owned()),
+    ];
+    let applied = repo::apply_changes(app.db.conn(), user_id, connection_id, first).await.expect("page 1");
+    assert!(matches!(applied[0], Applied::Upserted(_, Upserted::Added)));
+    assert!(matches!(applied[1], Applied::Upserted(_, Upserted::Added)));
+    assert!(matches!(applied[2], Applied::Absent));
+
+    let second = vec![
+        EventChange::Upsert(Box::new(event(
+            "a",
+            "A moved",
+            now + TimeDelta::hours(5),
+            now + TimeDelta::hours(6),
+        ))),
+        EventChange::Delete("b".to_owned()),
+        EventChange::Upsert(Box::new(event("c", "C", now + TimeDelta::hours(7), now + TimeDelta::hours(8)))),
+        EventChange::Upsert(Box::new(event(
+            "c",
+            "C twice",
+            now + TimeDelta::hours(7),
+            now + TimeDelta::hours(8),
+        ))),
+    ];
+    let applied = repo::apply_changes(app.db.conn(), user_id, connection_id, second).await.expect("page 2");
+    assert!(matches!(&applied[0], Applied::Upserted(e, Upserted::Updated) if e.data.title == "A moved"));
+    assert!(matches!(&applied[1], Applied::Removed(e) if e.data.provider_event_id == "b"));
+    assert!(matches!(&applied[3], Applied::Upserted(e, Upserted::Added) if e.data.title == "C twice"));
+
+    let mut names = titles(&upcoming(&app, &user.access_token, "limit=50&days=2").await);
+    names.sort();
+    assert_eq!(names, ["A moved", "C twice"]);
+    let unchanged = repo::apply_changes(
+        app.db.conn(),
+        user_id,
+        connection_id,
+        vec![EventChange::Upsert(Box::new(event(
+            "a",
+            "A moved",
+            now + TimeDelta::hours(5),
+            now + TimeDelta::hours(6),
+        )))],
+    )
+    .await
+    .expect("page 3");
+    assert!(matches!(unchanged[0], Applied::Upserted(_, Upserted::Unchanged)), "{unchanged:?}");
+}
+
+#[tokio::test]
+async fn concurrent_writes_all_land() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let writes = (0..60).map(|i| {
+        let app = &app;
+        let token = user.access_token.clone();
+        async move {
+            let body = json!({"title": format!("Task {i}")});
+            app.post_json("/api/v1/tasks", &body, Some(&token)).await.status()
+        }
+    });
+    let reads =
+        (0..20).map(|_| async { app.get("/api/v1/tasks?limit=5", Some(&user.access_token)).await.status() });
+    let (written, read) =
+        tokio::join!(futures_util::future::join_all(writes), futures_util::future::join_all(reads));
+    assert!(written.iter().all(|s| *s == StatusCode::CREATED), "{written:?}");
+    assert!(read.iter().all(|s| *s == StatusCode::OK), "{read:?}");
+    let all: Value = app.get("/api/v1/tasks?limit=100", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(60), "{all}");
+}
+
+#[tokio::test]
+async fn an_incremental_sync_of_ten_changes_is_one_request_after_a_paged_full_sync() {
+    let (app, fake) = app_with_google(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let email = fake.account_email();
+    let base = Utc::now() + TimeDelta::hours(1);
+    let mut ids = Vec::new();
+    for i in 0..600 {
+        let start = base + TimeDelta::minutes(20 * i);
+        let body = json!({
+            "summary": format!("Seeded {i}"),
+            "start": {"dateTime": start.to_rfc3339()},
+            "end": {"dateTime": (start + TimeDelta::minutes(15)).to_rfc3339()},
+        });
+        ids.push(fake.insert_event(&email, body).unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let id = connect(&app, &user).await;
+    let listed = |requests: &[planwright_tests::fake_google::RecordedRequest]| {
+        requests.iter().filter(|r| r.path.ends_with("/events") && r.method == "GET").count()
+    };
+    assert!(listed(&fake.requests()) >= 3, "600 events come in pages of at most 250");
+    let stored = app
+        .db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.conn().get_database_backend(),
+            "SELECT COUNT(*) AS n FROM calendar_events WHERE provider_event_id LIKE '%'".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(stored, 600, "every event stored by the full sync");
+
+    for changed in &ids[..5] {
+        fake.update_event(&email, changed, json!({"summary": "Changed"})).unwrap();
+    }
+    for gone in &ids[5..7] {
+        fake.delete_event(&email, gone).unwrap();
+    }
+    for i in 0..3 {
+        let start = base - TimeDelta::minutes(30 + i);
+        fake.insert_event(
+            &email,
+            json!({"summary": "New", "start": {"dateTime": start.to_rfc3339()},
+                   "end": {"dateTime": (start + TimeDelta::hours(1)).to_rfc3339()}}),
+        )
+        .unwrap();
+    }
+    let before = listed(&fake.requests());
+    let body = sync(&app, &user.access_token, &json!({})).await;
+    let google =
+        body["results"].as_array().unwrap().iter().find(|r| r["connection_id"] == id.as_str()).unwrap();
+    assert_eq!(
+        (google["added"].as_u64(), google["updated"].as_u64(), google["removed"].as_u64()),
+        (Some(3), Some(5), Some(2)),
+        "{body}"
+    );
+    assert_eq!(listed(&fake.requests()) - before, 1, "ten changes come in one request");
+    let names = titles(&upcoming(&app, &user.access_token, "limit=3&days=1").await);
+    assert_eq!(names, ["New", "New", "New"]);
+}
