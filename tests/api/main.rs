@@ -9,6 +9,7 @@ mod errors;
 mod feed;
 mod gemini;
 mod helpers;
+mod input;
 mod isolation;
 mod knowledge;
 mod me;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     openapi::{AuthProblems, BodyProblems, ServerProblems},
     routes::PageQuery,
     services::knowledge,
@@ -212,7 +212,7 @@ pub async fn create_doc(
 pub async fn list_docs(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<KnowledgeQuery>,
+    query: ApiQuery<KnowledgeQuery>,
 ) -> Result<web::Json<DocList>, ApiError> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     routes::PageQuery,
     services::{
@@ -37,6 +37,7 @@ pub struct CreatePlanRequest {
     #[schema(value_type = Option<Object>)]
     pub context: Option<serde_json::Map<String, serde_json::Value>>,
     /// The plan's first day (`YYYY-MM-DD`), if known.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub start_date: Option<NaiveDate>,
 }
 
@@ -316,7 +317,7 @@ pub async fn create_plan(
 pub async fn list_plans(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<web::Json<PlanList>, ApiError> {
     let page = plans::list_plans(&state, auth.user_id, &query.page()?).await?;
     Ok(web::Json(PlanList {
@@ -402,7 +403,7 @@ pub async fn delete_plan(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<DeletePlanQuery>,
+    query: ApiQuery<DeletePlanQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let plan_id = id.into_inner();
     if query.delete_events == Some(true) {
@@ -417,6 +418,7 @@ pub async fn delete_plan(
 #[schema(example = json!({"start_date": "2026-12-01", "timezone": "Europe/Berlin", "dry_run": true}))]
 pub struct ScheduleRequestBody {
     /// The plan's first day (`YYYY-MM-DD`, in the time zone).
+    #[serde(deserialize_with = "crate::extract::strict")]
     pub start_date: NaiveDate,
     /// IANA zone to schedule in (default: the caller's).
     pub timezone: Option<String>,
