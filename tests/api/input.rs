@@ -53,10 +53,10 @@ fn resolve<'a>(document: &'a Value, schema: &'a Value) -> &'a Value {
         return resolve(document, &document["components"]["schemas"][name]);
     }
     for key in ["oneOf", "anyOf", "allOf"] {
-        if let Some(options) = schema[key].as_array() {
-            if let Some(option) = options.iter().find(|o| o["type"] != "null") {
-                return resolve(document, option);
-            }
+        if let Some(options) = schema[key].as_array()
+            && let Some(option) = options.iter().find(|o| o["type"] != "null")
+        {
+            return resolve(document, option);
         }
     }
     schema
