@@ -3,12 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod backup;
 mod calendar;
 mod chat;
 mod errors;
 mod feed;
 mod gemini;
 mod helpers;
+mod input;
 mod isolation;
 mod knowledge;
 mod me;

@@ -424,7 +424,8 @@ pub enum BodyProblems {
     /// The body is not sent as `application/json`.
     #[response(status = 415, content_type = "application/problem+json")]
     NotJson(Problem),
-    /// Fields are missing, mistyped or invalid; `errors` names each one.
+    /// Fields are missing, mistyped or invalid (a control character in text, a date not
+    /// `YYYY-MM-DD`, a date-time without an offset); `errors` names each one.
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
 }

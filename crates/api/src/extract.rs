@@ -9,10 +9,12 @@ use actix_web::{
     http::header,
     web::{self, BytesMut},
 };
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use futures_util::StreamExt;
-use planwright_domain::FieldError;
+use planwright_domain::{FieldError, input};
 use planwright_store::repo;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, de::DeserializeOwned};
+use url::form_urlencoded;
 use uuid::Uuid;
 
 use crate::{error::ApiError, services::credentials::TokenError, state::AppState};
@@ -73,47 +75,77 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 /// Parses a JSON body, naming the field at fault.
+///
+/// The body is read as a JSON value first, so that the input policy
+/// ([`planwright_domain::input`]) is enforced here once for every route: a string or object key
+/// holding U+0000 or another C0 control character is a 422 naming each such field, before any
+/// request type sees it. Then the value is read into `T`; a value of the wrong type is a 422
+/// naming the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(None, "The request body is empty; send a JSON object."));
     }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
+        ApiError::bad_request(
+            None,
+            format!("The request body is not valid JSON: {}.", strip_position(&error.to_string())),
+        )
+    })?;
     // Every body of this API is a JSON object; serde would also read a struct from an array.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Ok(_) => FieldError::new("body", "The body must be a JSON object.").into(),
-            Err(error) => ApiError::bad_request(
-                None,
-                format!("The request body is not valid JSON: {}.", strip_position(&error.to_string())),
-            ),
-        });
+    if !value.is_object() {
+        return Err(FieldError::new("body", "The body must be a JSON object.").into());
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer);
-    if value.is_ok() {
-        deserializer.end().map_err(|e| {
-            ApiError::bad_request(
-                None,
-                format!("The request body is not valid JSON: {}.", strip_position(&e.to_string())),
-            )
-        })?;
+    let mut refused = Vec::new();
+    forbidden_text(&value, "", &mut refused);
+    if !refused.is_empty() {
+        return Err(ApiError::Validation(refused.into_iter().collect()));
     }
-    value.map_err(|error| {
-        let inner = error.inner();
-        let message = strip_position(&inner.to_string());
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let path = error.path().to_string();
-                let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
-                    Some(missing) if path == "." => missing.to_owned(),
-                    Some(missing) => format!("{path}.{missing}"),
-                    None if path == "." => "body".to_owned(),
-                    None => path,
-                };
-                ApiError::from(FieldError::new(field, human_serde_message(&message)))
-            }
-            _ => ApiError::bad_request(None, format!("The request body is not valid JSON: {message}.")),
-        }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let message = strip_position(&error.inner().to_string());
+        let path = error.path().to_string();
+        let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+            Some(missing) if path == "." => missing.to_owned(),
+            Some(missing) => format!("{path}.{missing}"),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        ApiError::from(FieldError::new(field, human_serde_message(&message)))
     })
+}
+
+/// Collects a field error for every string and object key under `value` that breaks the text
+/// policy, named by its path as serde would name it (`tasks[0].title`).
+fn forbidden_text(value: &serde_json::Value, path: &str, refused: &mut Vec<FieldError>) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Err(error) = input::check_text(if path.is_empty() { "body" } else { path }, text) {
+                refused.push(error);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                forbidden_text(item, &format!("{path}[{index}]"), refused);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                match input::forbidden_char(key) {
+                    Some(c) => refused.push(FieldError::new(
+                        child,
+                        format!("This key {}", lowercase_first(&input::forbidden_char_message(c))),
+                    )),
+                    None => forbidden_text(item, &child, refused),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn lowercase_first(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Drops serde_json's " at line 1 column 5" suffix.
@@ -124,18 +156,210 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// Serde's words for a field's failure, rewritten for people: no Rust type names.
 fn human_serde_message(message: &str) -> String {
-    if message.starts_with("missing field") {
+    let sentence = if message.starts_with("missing field") {
         "This field is required.".to_owned()
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
-        format!("Wrong type: got {rest}.")
-    } else {
-        let mut sentence = message.to_owned();
-        if let Some(first) = sentence.get(..1) {
-            sentence.replace_range(..1, &first.to_uppercase());
+        match rest.split_once(", expected ") {
+            Some((got, expected)) => format!("Wrong type: got {got}, expected {}", human_expected(expected)),
+            None => format!("Wrong type: got {rest}"),
         }
-        format!("{sentence}.")
+    } else if let Some(rest) = message.strip_prefix("invalid value: ") {
+        match rest.split_once(", expected ") {
+            Some((got, expected)) => {
+                format!("Invalid value: got {got}, expected {}", human_expected(expected))
+            }
+            None => format!("Invalid value: {rest}"),
+        }
+    } else if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let got = rest.split(", expected").next().unwrap_or(rest).replace('`', "\"");
+        let choices = rest.split_once("expected ").map(|(_, e)| human_expected(e)).unwrap_or_default();
+        format!("{got} is not allowed; expected {choices}")
+    } else {
+        capitalize(message)
+    };
+    if sentence.ends_with('.') { sentence } else { format!("{sentence}.") }
+}
+
+/// "i64" → "a whole number", "one of `todo`, `done`" → "one of: todo, done".
+fn human_expected(expected: &str) -> String {
+    let expected = expected.trim();
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => {
+            "a whole number".to_owned()
+        }
+        "f32" | "f64" => "a number".to_owned(),
+        "a sequence" => "a list".to_owned(),
+        "a map" => "an object".to_owned(),
+        _ if expected.starts_with("struct ") => "an object".to_owned(),
+        _ if expected.starts_with("enum ") || expected.starts_with("variant identifier") => {
+            "a string".to_owned()
+        }
+        _ if expected.starts_with("one of ") => {
+            format!("one of: {}", expected["one of ".len()..].replace('`', ""))
+        }
+        _ if expected.starts_with('`') => expected.replace('`', ""),
+        _ => expected.to_owned(),
     }
+}
+
+fn capitalize(message: &str) -> String {
+    let mut sentence = message.to_owned();
+    if let Some(first) = sentence.get(..1) {
+        sentence.replace_range(..1, &first.to_uppercase());
+    }
+    sentence
+}
+
+/// Query parameters read into `T`, with failures that name the parameter.
+///
+/// A parameter (name or value) holding U+0000 or another C0 control character is a 422 naming it;
+/// a value that does not read as its type is a 400 naming it in plain words ("Must be a whole
+/// number.", "Must be one of: todo, in_progress, done.").
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T> ApiQuery<T> {
+    /// The parameters.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ApiQuery<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+/// Reads a query string into `T` under the input policy (see [`ApiQuery`]).
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let refused: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
+        .filter_map(|(name, value)| {
+            let field = if input::forbidden_char(&name).is_some() { "query" } else { name.as_ref() };
+            input::forbidden_char(&name)
+                .or_else(|| input::forbidden_char(&value))
+                .map(|c| FieldError::new(field, input::forbidden_char_message(c)))
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Err(ApiError::Validation(refused.into_iter().collect()));
+    }
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let message = error.inner().to_string();
+        let path = error.path().to_string();
+        let name = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+            Some(missing) => missing.to_owned(),
+            None if path == "." => "query".to_owned(),
+            None => path,
+        };
+        let words = human_query_message(&message);
+        ApiError::bad_request(Some(&name), format!("The query parameter {name} {words}"))
+    })
+}
+
+/// What serde_urlencoded and the value parsers say about a parameter, in plain words that follow
+/// "The query parameter NAME …".
+fn human_query_message(message: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("missing field") {
+        "is required.".to_owned()
+    } else if lower.contains("duplicate field") {
+        "is given more than once.".to_owned()
+    } else if lower.contains("invalid digit")
+        || lower.contains("parse integer")
+        || lower.contains("number too large")
+        || lower.contains("number too small")
+    {
+        "must be a whole number.".to_owned()
+    } else if lower.contains("float") {
+        "must be a number.".to_owned()
+    } else if lower.contains("`true` or `false`") {
+        "must be true or false.".to_owned()
+    } else if lower.contains("unknown variant") {
+        let choices = message.split_once("expected ").map(|(_, e)| human_expected(e)).unwrap_or_default();
+        format!("must be {choices}.")
+    } else if lower.contains("uuid")
+        || lower.contains("invalid character")
+        || lower.contains("invalid length")
+        || lower.contains("invalid group")
+    {
+        "must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.".to_owned()
+    } else if let Some(rule) =
+        [input::DATE_MESSAGE, input::DATE_TIME_MESSAGE].into_iter().find(|m| message.contains(m))
+    {
+        lowercase_first(rule)
+    } else {
+        "does not have the expected form.".to_owned()
+    }
+}
+
+/// A request value read under the strict date rules of [`planwright_domain::input`]: use through
+/// `#[serde(deserialize_with = "crate::extract::strict")]` (or [`strict_option`],
+/// [`strict_present`]) on every date and date-time field of a request.
+pub trait StrictInput: Sized {
+    /// Parses the text form, or says what the form must be.
+    fn parse_strict(text: &str) -> Result<Self, &'static str>;
+}
+
+impl StrictInput for NaiveDate {
+    fn parse_strict(text: &str) -> Result<Self, &'static str> {
+        input::parse_date(text)
+    }
+}
+
+impl StrictInput for DateTime<Utc> {
+    fn parse_strict(text: &str) -> Result<Self, &'static str> {
+        input::parse_date_time(text).map(|at| at.with_timezone(&Utc))
+    }
+}
+
+impl StrictInput for DateTime<FixedOffset> {
+    fn parse_strict(text: &str) -> Result<Self, &'static str> {
+        input::parse_date_time(text)
+    }
+}
+
+struct Strict<T>(T);
+
+impl<'de, T: StrictInput> Deserialize<'de> for Strict<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        T::parse_strict(&text).map(Strict).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A required date or date-time field under the strict rules.
+pub fn strict<'de, D: Deserializer<'de>, T: StrictInput>(deserializer: D) -> Result<T, D::Error> {
+    Strict::<T>::deserialize(deserializer).map(|value| value.0)
+}
+
+/// An optional date or date-time field under the strict rules (with `#[serde(default)]`).
+pub fn strict_option<'de, D: Deserializer<'de>, T: StrictInput>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<Strict<T>>::deserialize(deserializer).map(|value| value.map(|v| v.0))
+}
+
+/// A PATCH date or date-time field (with `#[serde(default)]`): left out is `None`, `null` is
+/// `Some(None)` (clear it).
+pub fn strict_present<'de, D: Deserializer<'de>, T: StrictInput>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    strict_option(deserializer).map(Some)
 }
 
 /// The caller, proven by a valid access token for an account that still exists.
@@ -252,10 +476,11 @@ pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_we
     }
 }
 
-/// Turns actix's query-string errors into 400 problems naming the parameter.
+/// Turns actix's query-string errors into 400 problems; routes read their parameters with
+/// [`ApiQuery`], which names the parameter, so this only answers for extractors outside the API.
 pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let message = strip_position(&error.to_string());
-    ApiError::bad_request(None, format!("A query parameter is not valid: {message}.")).into()
+    let message = human_query_message(&strip_position(&error.to_string()));
+    ApiError::bad_request(None, format!("A query parameter {message}")).into()
 }
 
 #[cfg(test)]
@@ -310,6 +535,106 @@ mod tests {
     fn trailing_garbage_is_refused() {
         let error = parse_json::<Hours>(br#"{"days": []} x"#).err();
         assert_eq!(error.as_ref().map(|e| e.status_code().as_u16()), Some(400));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Task {
+        title: String,
+        status: Option<Status>,
+        #[serde(default, deserialize_with = "strict_option")]
+        due_at: Option<DateTime<Utc>>,
+        #[serde(default, deserialize_with = "strict_option")]
+        start_date: Option<NaiveDate>,
+        limit: Option<i64>,
+        parent_id: Option<Uuid>,
+        done: Option<bool>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Status {
+        Todo,
+        InProgress,
+    }
+
+    fn status_and_fields(error: Option<ApiError>) -> (u16, Vec<String>, String) {
+        let error = error.expect("an error");
+        let problem = error.problem();
+        let message = problem.errors.first().map(|e| e.message.clone()).unwrap_or_default();
+        (problem.status, problem.errors.iter().map(|e| e.field.clone()).collect(), message)
+    }
+
+    #[test]
+    fn nul_and_controls_anywhere_in_a_body_are_422_naming_each_field() {
+        let body = br#"{"title": "a\u0000b", "hours": {"days": ["x\u001b"]}, "ok": "tab\tand\nline"}"#;
+        let (status, fields, message) = status_and_fields(parse_json::<Task>(body).err());
+        assert_eq!(status, 422);
+        assert_eq!(fields, ["hours.days[0]", "title"]);
+        assert!(message.contains("U+001B"), "{message}");
+        let (_, fields, message) = status_and_fields(parse_json::<Task>(br#"{"ctx": {"k\u0000": 1}}"#).err());
+        assert_eq!(fields, ["ctx.k\u{0}"]);
+        assert!(message.starts_with("This key must not contain the NUL"), "{message}");
+        assert!(parse_json::<Task>(br#"{"title": "line\nbreak\ttab\r"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_json_value_of_the_wrong_type_is_422_in_plain_words() {
+        // An enum given a number was a syntax-looking 400 before: it is a field error.
+        let (status, fields, message) =
+            status_and_fields(parse_json::<Task>(br#"{"title": "t", "status": 12345}"#).err());
+        assert_eq!((status, fields), (422, vec!["status".to_owned()]));
+        assert!(!message.contains("enum") && !message.contains("Status"), "{message}");
+        let (_, fields, message) =
+            status_and_fields(parse_json::<Task>(br#"{"title": "t", "limit": "ten"}"#).err());
+        assert_eq!(fields, ["limit"]);
+        assert_eq!(message, "Wrong type: got string \"ten\", expected a whole number.");
+        let (_, _, message) =
+            status_and_fields(parse_json::<Task>(br#"{"title": "t", "status": "archived"}"#).err());
+        assert_eq!(message, "\"archived\" is not allowed; expected todo or in_progress.");
+    }
+
+    #[test]
+    fn dates_and_date_times_are_strict_in_bodies() {
+        for (body, field) in [
+            (&br#"{"title": "t", "start_date": "27-02-01"}"#[..], "start_date"),
+            (br#"{"title": "t", "start_date": "2026-02-30"}"#, "start_date"),
+            (br#"{"title": "t", "due_at": "2026-12-01T09:00:00"}"#, "due_at"),
+            (br#"{"title": "t", "due_at": "2026-12-01 09:00:00 UTC"}"#, "due_at"),
+            (br#"{"title": "t", "due_at": 5}"#, "due_at"),
+        ] {
+            let (status, fields, _) = status_and_fields(parse_json::<Task>(body).err());
+            assert_eq!((status, fields), (422, vec![field.to_owned()]), "{}", String::from_utf8_lossy(body));
+        }
+        let ok = parse_json::<Task>(br#"{"title": "t", "start_date": "2026-02-01", "due_at": "2026-12-01T09:00:00+01:00", "limit": null}"#);
+        assert_eq!(
+            ok.ok().and_then(|t| t.due_at).map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-12-01T08:00:00+00:00")
+        );
+    }
+
+    #[test]
+    fn query_parameters_are_named_in_plain_words() {
+        for (query, field, words, status) in [
+            ("title=t&limit=abc", "limit", "must be a whole number", 400),
+            ("title=t&limit=1.5", "limit", "must be a whole number", 400),
+            ("title=t&status=archived", "status", "must be todo or in_progress", 400),
+            ("title=t&parent_id=not-a-uuid", "parent_id", "must be a UUID", 400),
+            ("title=t&done=maybe", "done", "must be true or false", 400),
+            ("title=t&start_date=27-02-01", "start_date", "four-digit year", 400),
+            ("limit=5", "title", "is required", 400),
+            ("title=a%00b", "title", "NUL", 422),
+            ("title=t&status=%1b", "status", "U+001B", 422),
+        ] {
+            let (got, fields, message) = status_and_fields(parse_query::<Task>(query).err());
+            assert_eq!((got, fields), (status, vec![field.to_owned()]), "{query}");
+            assert!(message.contains(words), "{query}: {message}");
+            for internal in ["i64", "variant", "Uuid", "invalid digit", "deserialize"] {
+                assert!(!message.contains(internal), "{query}: {message}");
+            }
+        }
+        let ok = parse_query::<Task>("title=t&limit=5&done=true&status=in_progress");
+        assert!(ok.is_ok_and(|t| t.limit == Some(5) && t.done == Some(true)));
     }
 
     #[test]

@@ -18,7 +18,10 @@ use crate::error::{Problem, ProblemField};
         description = "Backend of the Planwright planning assistant. Every `/api/v1` route needs \
             `Authorization: Bearer <access_token>` unless marked public; get a token from \
             `POST /api/v1/auth/register` or `POST /api/v1/auth/login`. Errors are RFC 9457 \
-            `application/problem+json` with a human `detail` and a machine `code`.",
+            `application/problem+json` with a human `detail` and a machine `code`. Input rules for \
+            every route: text (in bodies, object keys and query parameters) carries no U+0000 or \
+            other C0 control character except tab and line breaks (else a 422 naming the field); \
+            dates are `YYYY-MM-DD` with a four-digit year; date-times are RFC 3339 with an offset.",
         license(name = "MIT OR Apache-2.0")
     ),
     components(schemas(Problem, ProblemField)),

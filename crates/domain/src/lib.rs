@@ -9,6 +9,7 @@
 mod calendar;
 mod chat;
 mod error;
+pub mod input;
 mod knowledge;
 mod plan;
 mod resource;

@@ -4,13 +4,15 @@
 //! planwright [serve]                     start the HTTP server (the default)
 //! planwright migrate up|down|status|fresh
 //! planwright openapi                     print the OpenAPI document (JSON) to stdout
+//! planwright backup <file>               copy the SQLite database consistently (server may run)
+//! planwright restore <file> [--force]    put a backup back (server stopped)
 //! ```
 
-use std::process::ExitCode;
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
-use planwright::{configuration, database, telemetry};
+use planwright::{backup, configuration, database, telemetry};
 use planwright_api::{Application, settings::Environment};
 
 #[derive(Debug, Parser)]
@@ -31,6 +33,21 @@ enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
+    /// Copy the SQLite database to a new file, consistently, while the server may run
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        /// The backup file to create; it must not exist.
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup; stop every server first (PostgreSQL: use
+    /// pg_restore). The replaced database is kept beside it.
+    Restore {
+        /// The backup file to restore.
+        file: PathBuf,
+        /// Restore even though the database looks open (a write-ahead log is beside it).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -65,6 +82,12 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate { action } => migrate(&loaded, action).await,
+            Command::Backup { file } => {
+                backup::backup(&loaded.settings.database, &file).await.map(|done| report("backed up", &done))
+            }
+            Command::Restore { file, force } => backup::restore(&loaded.settings.database, &file, force)
+                .await
+                .map(|done| report("restored", &done)),
             _ => serve(loaded).await,
         }
     });
@@ -112,6 +135,19 @@ async fn serve(loaded: configuration::Loaded) -> anyhow::Result<()> {
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn report(verb: &str, done: &backup::Outcome) {
+    println!(
+        "{verb}: {} ({} bytes, {} migrations applied)",
+        done.path.display(),
+        done.bytes,
+        done.migrations
+    );
+    if let Some(kept) = &done.kept {
+        println!("the replaced database is kept at {}", kept.display());
+    }
 }
 
 #[allow(clippy::print_stdout)]

@@ -4,6 +4,7 @@
 //! `user_id` for user data, and return domain types: no sea-orm type crosses this crate's edge.
 //! SQLite (embedded) and PostgreSQL share one schema, built by the `migration` crate.
 
+mod backup;
 mod database;
 mod entities;
 mod error;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, ServerProblems},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     jobs::calendar_sync,
     services::calendar::{
         self as calendar,
@@ -205,8 +205,10 @@ pub struct CreateEventRequest {
     #[schema(max_length = 8000)]
     pub description: Option<String>,
     /// Start, RFC 3339 with offset.
+    #[serde(deserialize_with = "crate::extract::strict")]
     pub start: DateTime<Utc>,
-    /// End, after the start.
+    /// End, after the start (RFC 3339 with offset).
+    #[serde(deserialize_with = "crate::extract::strict")]
     pub end: DateTime<Utc>,
     /// IANA zone the event is shown in at Google.
     pub time_zone: Option<String>,
@@ -314,7 +316,7 @@ impl CreateEventRequest {
 pub async fn authorize_google(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<AuthorizeQuery>,
+    query: ApiQuery<AuthorizeQuery>,
 ) -> Result<web::Json<AuthorizeResponse>, ApiError> {
     let url = connect::authorize(&state, auth.user_id, query.redirect_to.as_deref()).await?;
     Ok(web::Json(AuthorizeResponse { authorization_url: url }))
@@ -334,7 +336,7 @@ pub async fn authorize_google(
     )
 )]
 #[get("/calendar/google/callback")]
-pub async fn google_callback(state: web::Data<AppState>, query: web::Query<CallbackQuery>) -> HttpResponse {
+pub async fn google_callback(state: web::Data<AppState>, query: ApiQuery<CallbackQuery>) -> HttpResponse {
     let query = query.into_inner();
     let (location, connected) =
         connect::callback(&state, Callback { code: query.code, state: query.state, error: query.error })
@@ -453,7 +455,7 @@ pub async fn sync_status(
 pub async fn upcoming_events(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<UpcomingQuery>,
+    query: ApiQuery<UpcomingQuery>,
 ) -> Result<web::Json<UpcomingResponse>, ApiError> {
     let limit = crate::routes::bounded_param(query.limit, 10, 100, "limit")?;
     let days = crate::routes::bounded_param(query.days, 7, 365, "days")?;

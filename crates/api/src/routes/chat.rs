@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     error::{ApiError, Problem},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
     services::chat::{self, ChatInput, stream::StreamEvent},
     state::AppState,
@@ -340,7 +340,7 @@ fn sse_frame(event: &StreamEvent) -> Bytes {
 pub async fn list_sessions(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<web::Json<SessionList>, ApiError> {
     let page = chat::list_sessions(&state, auth.user_id, &query.page()?).await?;
     Ok(web::Json(SessionList {
@@ -366,7 +366,7 @@ pub async fn get_chat_history(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<Uuid>,
-    query: web::Query<HistoryQuery>,
+    query: ApiQuery<HistoryQuery>,
 ) -> Result<web::Json<HistoryResponse>, ApiError> {
     let limit = crate::routes::bounded_param(query.limit, HISTORY_DEFAULT, HISTORY_MAX, "limit")?;
     let session_id = path.into_inner();

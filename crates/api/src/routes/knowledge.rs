@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, ServerProblems},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
     services::knowledge,
     state::AppState,
@@ -212,7 +212,7 @@ pub async fn create_doc(
 pub async fn list_docs(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<KnowledgeQuery>,
+    query: ApiQuery<KnowledgeQuery>,
 ) -> Result<web::Json<DocList>, ApiError> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     error::{ApiError, Problem},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
     services::{
         calendar::schedule::{self, ScheduleInput, ScheduleResult},
@@ -37,6 +37,7 @@ pub struct CreatePlanRequest {
     #[schema(schema_with = plan_context_request_schema)]
     pub context: Option<serde_json::Map<String, serde_json::Value>>,
     /// The plan's first day (`YYYY-MM-DD`), if known.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub start_date: Option<NaiveDate>,
 }
 
@@ -351,7 +352,7 @@ pub async fn create_plan(
 pub async fn list_plans(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<web::Json<PlanList>, ApiError> {
     let page = plans::list_plans(&state, auth.user_id, &query.page()?).await?;
     Ok(web::Json(PlanList {
@@ -439,7 +440,7 @@ pub async fn delete_plan(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<DeletePlanQuery>,
+    query: ApiQuery<DeletePlanQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let plan_id = id.into_inner();
     if query.delete_events == Some(true) {
@@ -455,6 +456,7 @@ pub async fn delete_plan(
 #[schema(example = json!({"start_date": "2026-12-01", "timezone": "Europe/Berlin", "dry_run": true}))]
 pub struct ScheduleRequestBody {
     /// The plan's first day (`YYYY-MM-DD`, in the time zone).
+    #[serde(deserialize_with = "crate::extract::strict")]
     pub start_date: NaiveDate,
     /// IANA zone to schedule in (default: the caller's).
     pub timezone: Option<String>,

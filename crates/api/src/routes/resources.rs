@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, ServerProblems},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
     services::resources,
     state::AppState,
@@ -193,7 +193,7 @@ pub async fn create_resource(
 pub async fn list_resources(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<ResourceListQuery>,
+    query: ApiQuery<ResourceListQuery>,
 ) -> Result<web::Json<ResourceList>, ApiError> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
     error::{ApiError, Problem},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, ApiQuery, AuthUser},
     routes::{PageQuery, ai::SubtaskResponse},
     services::tasks,
     state::AppState,
@@ -65,7 +65,8 @@ pub struct CreateTaskRequest {
     pub description: String,
     /// Starting status (default `todo`).
     pub status: Option<TaskStatusBody>,
-    /// When it is due.
+    /// When it is due (RFC 3339 with an offset).
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub due_at: Option<DateTime<Utc>>,
     /// Estimated minutes, 1–10080.
     #[schema(minimum = 1, maximum = 10080)]
@@ -89,7 +90,7 @@ pub struct UpdateTaskRequest {
     /// New status.
     pub status: Option<TaskStatusBody>,
     /// New due time; `null` clears it.
-    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[serde(default, deserialize_with = "crate::extract::strict_present")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub due_at: Option<Option<DateTime<Utc>>>,
     /// New estimate; `null` clears it.
@@ -291,7 +292,7 @@ pub async fn create_task(
 pub async fn list_tasks(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<TaskListQuery>,
+    query: ApiQuery<TaskListQuery>,
 ) -> Result<web::Json<TaskList>, ApiError> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
