@@ -16,7 +16,7 @@ use super::fault::proto_duration;
 use super::schema::{sample, topic_of};
 use super::{FAKE_API_KEY, FakeGemini, Fault};
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.5-flash";
 const PLAN_PROMPT: &str = "Goal: learn FastAPI in 3 days\nNumber of days: 3 (day_offset 0 to 2)";
 
 // The app's own answer types, so the schemas are exactly the ones the app sends.
