@@ -21,13 +21,13 @@ use crate::{
     middleware::{metrics, problems, request_id, root_span::RedactingRootSpan},
     routes::{self, fallback::RouteTable},
     services::{
-        ai::{AiProvider, gemini::GeminiPlanner, offline::OfflinePlanner},
+        ai::AiProvider,
         calendar::{CalendarServices, GoogleCalendar},
         credentials::{AccessTokens, PasswordHashing},
         crypto::TokenCipher,
         rate_limit::RateLimiter,
     },
-    settings::{AiProviderKind, AiSettings, CorsSettings, Settings},
+    settings::{AiSettings, CorsSettings, Settings},
     state::AppState,
 };
 
@@ -81,30 +81,9 @@ impl AppState {
     }
 }
 
-/// The provider `settings` ask for: Gemini when chosen (or, with `auto`, when a key is set).
+/// The provider `settings` ask for (see [`crate::services::ai::models::provider`]).
 fn ai_provider(settings: &AiSettings) -> anyhow::Result<AiProvider> {
-    use secrecy::ExposeSecret;
-    let key = settings.gemini_api_key.as_ref().filter(|k| !k.expose_secret().trim().is_empty());
-    match (settings.provider, key) {
-        (AiProviderKind::Offline, _) | (AiProviderKind::Auto, None) => {
-            Ok(AiProvider::Offline(OfflinePlanner))
-        }
-        (AiProviderKind::Gemini, None) => {
-            anyhow::bail!("ai.provider = \"gemini\" needs a key: set PLANWRIGHT__AI__GEMINI_API_KEY")
-        }
-        (AiProviderKind::Gemini | AiProviderKind::Auto, Some(key)) => {
-            let config = planwright_gemini::Config::new()
-                .with_base_url(settings.gemini_base_url.clone())
-                .with_api_key(key.clone())
-                .with_model(settings.model.clone())
-                .with_timeout(std::time::Duration::from_secs(settings.timeout_secs))
-                .with_retry_policy(
-                    planwright_gemini::RetryPolicy::default().with_max_retries(settings.max_retries),
-                );
-            let client = planwright_gemini::Client::new(config)?;
-            Ok(AiProvider::Gemini(GeminiPlanner::new(client)))
-        }
-    }
+    crate::services::ai::models::provider(settings)
 }
 
 impl Application {
@@ -131,6 +110,7 @@ impl Application {
             unchanged = report.unchanged,
             "global knowledge loaded"
         );
+        let settings = crate::services::ai::models::check_at_startup(settings).await?;
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
         let ai = format!("{} ({})", state.ai.name(), state.ai.model());
         let calendar = if state.calendar.google.is_some() { "google+local" } else { "local" }.to_owned();
@@ -167,7 +147,7 @@ impl Application {
         Ok(Self { port, server, ai, calendar, jobs })
     }
 
-    /// The AI provider and model in use, e.g. `gemini (gemini-2.5-flash)`.
+    /// The AI provider and model in use, e.g. `gemini (gemini-3.5-flash)`.
     pub fn ai_provider(&self) -> &str {
         &self.ai
     }
