@@ -44,9 +44,7 @@ impl MigrationTrait for Migration {
         for column in
             [AiUsage::PromptTokens, AiUsage::OutputTokens, AiUsage::ThoughtsTokens, AiUsage::CachedTokens]
         {
-            manager
-                .alter_table(Table::alter().table(AiUsage::Table).drop_column(column).to_owned())
-                .await?;
+            manager.alter_table(Table::alter().table(AiUsage::Table).drop_column(column).to_owned()).await?;
         }
         for column in [Plans::ModelVersion, Plans::GenerationNotes] {
             manager.alter_table(Table::alter().table(Plans::Table).drop_column(column).to_owned()).await?;

@@ -186,8 +186,9 @@ async fn the_response_schemas_say_the_validators_bounds() {
     let (app, fake) = app_with_gemini(|_| {}).await;
     let user = app.signed_in_user().await;
     assert_eq!(create_plan(&app, &user.access_token).await.status(), StatusCode::CREATED);
-    let response =
-        app.post_json("/api/v1/ai/breakdown", &json!({"title": "Plan a trip"}), Some(&user.access_token)).await;
+    let response = app
+        .post_json("/api/v1/ai/breakdown", &json!({"title": "Plan a trip"}), Some(&user.access_token))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let requests = fake.requests();
     insta::assert_json_snapshot!("gemini_plan_schema_2_days", requests[0].response_schema());
@@ -225,7 +226,8 @@ async fn usage_counts_thoughts_and_the_budget_records_the_breakdown() {
     let usage = &plan["usage"];
     assert_eq!(usage["thoughts_tokens"], 64, "{plan}");
     assert_eq!(usage["cached_tokens"], 0);
-    let (prompt, output) = (usage["prompt_tokens"].as_u64().unwrap(), usage["output_tokens"].as_u64().unwrap());
+    let (prompt, output) =
+        (usage["prompt_tokens"].as_u64().unwrap(), usage["output_tokens"].as_u64().unwrap());
     assert_eq!(usage["total_tokens"].as_u64().unwrap(), prompt + output, "thoughts are billed as output");
     assert!(output > 64);
     assert_eq!(fake.request_count(), 1);
@@ -283,8 +285,9 @@ async fn too_many_steps_are_cut_to_five_and_too_few_asked_for_again() {
         Fault::Text(json!({ "subtasks": subtasks }).to_string())
     };
     fake.push(steps(7));
-    let response =
-        app.post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token)).await;
+    let response = app
+        .post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     let titles: Vec<&str> = body.as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
@@ -292,8 +295,9 @@ async fn too_many_steps_are_cut_to_five_and_too_few_asked_for_again() {
 
     fake.reset();
     fake.push_many([steps(1), steps(1)]);
-    let response =
-        app.post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token)).await;
+    let response = app
+        .post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token))
+        .await;
     assert_problem(response, StatusCode::BAD_GATEWAY).await;
     let retry = fake.requests()[1].user_text();
     assert!(retry.contains("give 2 to 5 sub-tasks"), "{retry}");
@@ -385,7 +389,7 @@ async fn start_up_refuses_a_retired_model_when_required_and_names_the_fix() {
     let mut settings = app.settings.clone();
     settings.ai.model = "gemini-2.0-flash".to_owned();
     settings.ai.require_model = true;
-    let error = planwright_api::Application::build(settings, app.db.clone()).await.err().expect("refused");
+    let error = planwright_api::Application::build(settings, app.db.clone()).await.expect_err("refused");
     let line = error.to_string();
     assert!(line.contains("ai.model = \"gemini-2.0-flash\""), "{line}");
     assert!(line.contains("PLANWRIGHT__AI__MODEL") && line.contains("gemini-3.5-flash"), "{line}");

@@ -84,8 +84,13 @@ impl Generator<'_> {
 
     /// Every required property, and each optional one with even odds.
     fn object(&self, map: &Map<String, Value>, rng: &mut StdRng, depth: usize) -> Value {
-        let required: Vec<&str> =
-            map.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        let required: Vec<&str> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         let mut object = Map::new();
         for (key, property) in map.get("properties").and_then(Value::as_object).into_iter().flatten() {
             if required.contains(&key.as_str()) || rng.gen_bool(0.5) {
@@ -200,7 +205,8 @@ fn random_string(rng: &mut StdRng, len: usize) -> String {
     let wild = rng.gen_bool(0.25);
     (0..len)
         .map(|_| {
-            let pool = if wild || rng.gen_bool(0.1) { rng.gen_range(0..POOLS.len()) } else { rng.gen_range(0..3) };
+            let pool =
+                if wild || rng.gen_bool(0.1) { rng.gen_range(0..POOLS.len()) } else { rng.gen_range(0..3) };
             let (low, high) = POOLS[pool];
             char::from_u32(rng.gen_range(low..=high)).unwrap_or('?')
         })

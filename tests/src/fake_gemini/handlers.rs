@@ -209,7 +209,11 @@ fn generation_config(request: &Value) -> Option<&Value> {
 
 /// `GET /v1beta/models/{model}` (`models.get`): the model's metadata, or 404 for a model Google
 /// does not serve.
-async fn get_model(request: HttpRequest, model: web::Path<String>, state: web::Data<FakeState>) -> HttpResponse {
+async fn get_model(
+    request: HttpRequest,
+    model: web::Path<String>,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
     let key_ok = request.headers().get("x-goog-api-key").and_then(|value| value.to_str().ok())
         == Some(state.api_key.as_str());
     if !key_ok {
@@ -347,7 +351,9 @@ impl Answer {
         let text = match (fault, response_schema_of(request), seed) {
             (Some(Fault::MalformedJson), _, _) => MALFORMED_JSON.to_owned(),
             (Some(Fault::Text(text)), _, _) => text.clone(),
-            (Some(Fault::InvalidPlan), _, _) | (_, _, None) => Self::friendly(request, &prompt, violate, fault),
+            (Some(Fault::InvalidPlan), _, _) | (_, _, None) => {
+                Self::friendly(request, &prompt, violate, fault)
+            }
             (_, Some(schema), Some(seed)) => adversarial::answer(schema, &mut StdRng::seed_from_u64(seed)),
             (_, None, Some(seed)) => adversarial::text(&mut StdRng::seed_from_u64(seed)),
         };

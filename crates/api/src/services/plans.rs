@@ -2,7 +2,9 @@
 //! (noting each change on the plan), retry once with the problems fed back when the answer
 //! cannot be used, store the plan with its usage; then read, edit and delete it.
 
-use planwright_domain::{DurationDays, Goal, NewPlan, Plan, PlanChanges, PlanTaskDraft, TokenUsage, ValidationErrors};
+use planwright_domain::{
+    DurationDays, Goal, NewPlan, Plan, PlanChanges, PlanTaskDraft, TokenUsage, ValidationErrors,
+};
 use planwright_store::repo::{
     self,
     page::{Page, PageRequest},
@@ -131,7 +133,9 @@ fn check(tasks: &[PlanTaskDraft], duration: DurationDays) -> Result<Vec<PlanTask
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| {
             tracing::error!(%error, "a repaired plan still broke a rule");
-            ApiError::BadGateway("The AI returned a plan that could not be used. Please try again.".to_owned())
+            ApiError::BadGateway(
+                "The AI returned a plan that could not be used. Please try again.".to_owned(),
+            )
         })
 }
 

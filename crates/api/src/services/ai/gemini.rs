@@ -124,8 +124,7 @@ impl GeminiPlanner {
             message.push_str(&prompt.corrections.join("\n- "));
         }
         let schema = schema::plan(prompt.duration_days, prompt.max_tasks);
-        let (answer, generated) =
-            self.ask::<PlanAnswer>(PLAN_INSTRUCTIONS, schema, message, 8192).await?;
+        let (answer, generated) = self.ask::<PlanAnswer>(PLAN_INSTRUCTIONS, schema, message, 8192).await?;
         let tasks = answer
             .tasks
             .into_iter()
@@ -152,9 +151,8 @@ impl GeminiPlanner {
             message.push_str("\n\nYour previous answer was rejected for these reasons; fix all of them:\n- ");
             message.push_str(&prompt.corrections.join("\n- "));
         }
-        let (answer, generated) = self
-            .ask::<BreakdownAnswer>(BREAKDOWN_INSTRUCTIONS, schema::breakdown(), message, 2048)
-            .await?;
+        let (answer, generated) =
+            self.ask::<BreakdownAnswer>(BREAKDOWN_INSTRUCTIONS, schema::breakdown(), message, 2048).await?;
         let value = answer
             .subtasks
             .into_iter()
@@ -218,7 +216,8 @@ impl GeminiPlanner {
             let model = client.config().model.clone();
             let mut request = request.clone();
             if let Some(config) = request.generation_config.take() {
-                let thinking = config.thinking_config.clone().map(|_| thinking_config(&model, &self.thinking));
+                let thinking =
+                    config.thinking_config.clone().map(|_| thinking_config(&model, &self.thinking));
                 let mut config = config;
                 config.thinking_config = thinking;
                 request.generation_config = Some(config);
@@ -264,8 +263,12 @@ impl GeminiPlanner {
         let answered = self.generate(request).await?;
         let usage = usage_of(&answered.response);
         let text = answered.response.text();
-        let generated =
-            Generated { value: (), model: answered.model, model_version: answered.response.model_version, usage };
+        let generated = Generated {
+            value: (),
+            model: answered.model,
+            model_version: answered.response.model_version,
+            usage,
+        };
         match serde_json::from_str(repair::unwrap_code_fence(&text)) {
             Ok(value) => Ok((value, generated)),
             Err(error) => {

@@ -15,7 +15,9 @@ use crate::settings::{AiProviderKind, AiSettings, Settings};
 pub fn provider(settings: &AiSettings) -> anyhow::Result<AiProvider> {
     let key = settings.gemini_api_key.as_ref().filter(|k| !k.expose_secret().trim().is_empty());
     match (settings.provider, key) {
-        (AiProviderKind::Offline, _) | (AiProviderKind::Auto, None) => Ok(AiProvider::Offline(OfflinePlanner)),
+        (AiProviderKind::Offline, _) | (AiProviderKind::Auto, None) => {
+            Ok(AiProvider::Offline(OfflinePlanner))
+        }
         (AiProviderKind::Gemini, None) => {
             anyhow::bail!("ai.provider = \"gemini\" needs a key: set PLANWRIGHT__AI__GEMINI_API_KEY")
         }

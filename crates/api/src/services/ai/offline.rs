@@ -144,7 +144,12 @@ impl OfflinePlanner {
                 answer.push_str(&format!("\n- **{}** ({kind}): {excerpt}", item.title));
             }
         }
-        Generated { value: answer, model: MODEL.to_owned(), model_version: None, usage: TokenUsage::default() }
+        Generated {
+            value: answer,
+            model: MODEL.to_owned(),
+            model_version: None,
+            usage: TokenUsage::default(),
+        }
     }
 
     /// [`OfflinePlanner::chat`] as a stream of a few words at a time, the way a model streams.
@@ -275,12 +280,11 @@ mod tests {
 
     #[test]
     fn breakdown_gives_three_steps_naming_the_task() {
-        let steps = OfflinePlanner
-            .propose_subtasks(&BreakdownPrompt {
-                title: "Write report".into(),
-                description: String::new(),
-                corrections: Vec::new(),
-            });
+        let steps = OfflinePlanner.propose_subtasks(&BreakdownPrompt {
+            title: "Write report".into(),
+            description: String::new(),
+            corrections: Vec::new(),
+        });
         assert_eq!(steps.value.len(), 3);
         assert!(steps.value.iter().all(|s| s.title.contains("Write report")));
     }

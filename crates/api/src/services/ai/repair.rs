@@ -78,10 +78,7 @@ fn repair_text(
     let mut description = clean_text(description, removed).trim().to_owned();
     if description.chars().count() > PlanTaskDraft::DESCRIPTION_MAX {
         description = truncate(&description, PlanTaskDraft::DESCRIPTION_MAX);
-        notes.push(format!(
-            "{label}: description cut to {} characters",
-            PlanTaskDraft::DESCRIPTION_MAX
-        ));
+        notes.push(format!("{label}: description cut to {} characters", PlanTaskDraft::DESCRIPTION_MAX));
     }
     let mut title = clean_text(title, removed).trim().to_owned();
     if title.is_empty() {
@@ -149,7 +146,8 @@ fn repair_task(
         repair_text(&label, &task.title, &task.description, format!("Task {}", index + 1), notes, removed);
     let day = task.day_offset.clamp(0, last_day);
     if day != task.day_offset {
-        let reason = if task.day_offset < 0 { "is before the first day" } else { "is past the plan's last day" };
+        let reason =
+            if task.day_offset < 0 { "is before the first day" } else { "is past the plan's last day" };
         notes.push(format!("{label}: day_offset {} {reason}; moved to day_offset {day}", task.day_offset));
     }
     let minutes = task.duration_minutes.clamp(PlanTaskDraft::MIN_MINUTES, PlanTaskDraft::MAX_MINUTES);
@@ -215,19 +213,32 @@ mod tests {
     use super::*;
 
     fn task(title: &str, day: i64, minutes: i64) -> ProposedTask {
-        ProposedTask { title: title.into(), description: "Read the tutorial".into(), day_offset: day, duration_minutes: minutes }
+        ProposedTask {
+            title: title.into(),
+            description: "Read the tutorial".into(),
+            day_offset: day,
+            duration_minutes: minutes,
+        }
     }
 
     #[test]
     fn days_past_the_plan_and_durations_out_of_range_are_clamped_with_notes() {
-        let proposal =
-            ProposedPlan { summary: "## Plan".into(), tasks: vec![task("Read", 6, 5), task("Build", 7, 600)] };
+        let proposal = ProposedPlan {
+            summary: "## Plan".into(),
+            tasks: vec![task("Read", 6, 5), task("Build", 7, 600)],
+        };
         let repaired = plan(proposal, "Learn FastAPI", 2, 10).unwrap_or_else(|p| panic!("{p:?}"));
         let days: Vec<u16> = repaired.tasks.iter().map(|t| t.day_offset).collect();
         let minutes: Vec<u16> = repaired.tasks.iter().map(|t| t.duration_minutes).collect();
         assert_eq!(days, [1, 1]);
         assert_eq!(minutes, [15, 480]);
-        assert!(repaired.notes.contains(&"task 1: day_offset 6 is past the plan's last day; moved to day_offset 1".to_owned()), "{:?}", repaired.notes);
+        assert!(
+            repaired.notes.contains(
+                &"task 1: day_offset 6 is past the plan's last day; moved to day_offset 1".to_owned()
+            ),
+            "{:?}",
+            repaired.notes
+        );
         assert_eq!(repaired.notes.len(), 4, "{:?}", repaired.notes);
     }
 
@@ -256,7 +267,10 @@ mod tests {
         assert_eq!(unwrap_code_fence("```json\n{\"a\": 1}\n```"), "{\"a\": 1}");
         assert_eq!(unwrap_code_fence("  ```\n[1]\n```  "), "[1]");
         assert_eq!(unwrap_code_fence("{\"a\": 1}"), "{\"a\": 1}");
-        assert_eq!(unwrap_code_fence("```json\n{\"summary\": \"unterminated"), "{\"summary\": \"unterminated");
+        assert_eq!(
+            unwrap_code_fence("```json\n{\"summary\": \"unterminated"),
+            "{\"summary\": \"unterminated"
+        );
     }
 
     #[test]
