@@ -100,8 +100,9 @@ pub struct PlanTaskResponse {
 
 /// Tokens the AI spent on a plan, from Gemini's `usageMetadata`, summed over every call that
 /// made it (a retried answer costs both attempts). All 0 for the offline planner.
+// `PlanUsage` in the document: the chat's `UsageResponse` is another type of the same name.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
+#[schema(as = PlanUsage, example = json!({
     "prompt_tokens": 412, "output_tokens": 935, "total_tokens": 1347, "thoughts_tokens": 120, "cached_tokens": 0
 }))]
 pub struct UsageResponse {
