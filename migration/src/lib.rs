@@ -13,6 +13,7 @@ mod m20261121_000007_create_knowledge_docs;
 mod m20261121_000008_create_chat;
 mod m20261121_000009_create_calendar;
 mod m20261121_000010_add_schedule_links;
+mod m20261130_000010_add_plan_generation;
 mod m20261130_000011_add_event_span_index;
 
 /// Every migration, oldest first.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_create_chat::Migration),
             Box::new(m20261121_000009_create_calendar::Migration),
             Box::new(m20261121_000010_add_schedule_links::Migration),
+            Box::new(m20261130_000010_add_plan_generation::Migration),
             Box::new(m20261130_000011_add_event_span_index::Migration),
         ]
     }

@@ -299,7 +299,7 @@ async fn multi_turn_history_and_sources_reach_gemini() {
     let first: Value =
         chat(&app, token, &json!({"message": "What is the pomodoro technique?"})).await.json().await.unwrap();
     let session_id = first["session_id"].as_str().unwrap();
-    assert_eq!(first["model"], "gemini-2.5-flash");
+    assert_eq!(first["model"], "gemini-3.5-flash");
     assert!(first["usage"]["total_tokens"].as_u64().unwrap() > 0, "{first}");
     let second: Value =
         chat(&app, token, &json!({"message": "How long are the breaks?", "session_id": session_id}))

@@ -24,7 +24,9 @@ async fn gemini_writes_the_plan_and_its_usage_is_kept() {
     let response = create_plan(&app, &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let plan: Value = response.json().await.unwrap();
-    assert_eq!(plan["model"], "gemini-2.5-flash");
+    assert_eq!(plan["model"], "gemini-3.5-flash");
+    assert_eq!(plan["model_version"], "gemini-3.5-flash");
+    assert_eq!(plan["notes"], json!([]), "a friendly answer needs no repair");
     assert!(plan["usage"]["total_tokens"].as_u64().unwrap() > 0, "{plan}");
     assert!(!plan["tasks"].as_array().unwrap().is_empty());
 
@@ -108,17 +110,197 @@ async fn malformed_json_twice_is_a_502() {
 }
 
 #[tokio::test]
-async fn an_invalid_plan_is_corrected_once_then_refused() {
+async fn a_plan_without_tasks_is_asked_for_again_then_refused() {
     let (app, fake) = app_with_gemini(|_| {}).await;
     let user = app.signed_in_user().await;
+    // Outside the schema's bounds: no tasks at all (minItems 1), which nothing can repair.
     fake.push(Fault::InvalidPlan);
     assert_eq!(create_plan(&app, &user.access_token).await.status(), StatusCode::CREATED);
     let retry = fake.requests()[1].body["contents"][0]["parts"][0]["text"].as_str().unwrap().to_owned();
-    assert!(retry.contains("duration_minutes") || retry.contains("day_offset"), "{retry}");
+    assert!(retry.contains("`tasks` was empty"), "{retry}");
 
     fake.push(Fault::InvalidPlan);
     fake.push(Fault::InvalidPlan);
-    assert_problem(create_plan(&app, &user.access_token).await, StatusCode::BAD_GATEWAY).await;
+    let problem = assert_problem(create_plan(&app, &user.access_token).await, StatusCode::BAD_GATEWAY).await;
+    assert!(problem["detail"].as_str().unwrap().contains("twice"), "{problem}");
+}
+
+/// The issue's report: a 2-day plan whose tasks the model put on days 6 and 7 (and one of 5
+/// minutes) is repaired and stored, with the repairs listed, instead of a 502.
+#[tokio::test]
+async fn days_past_the_plan_are_moved_into_it_and_noted_instead_of_a_502() {
+    let (app, fake) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    fake.push(Fault::Text(
+        json!({"summary": "## FastAPI in 2 days", "tasks": [
+            {"title": "Read the tutorial", "description": "", "day_offset": 6, "duration_minutes": 90},
+            {"title": "", "description": "Build a CRUD API with SQLite", "day_offset": 7, "duration_minutes": 5}
+        ]})
+        .to_string(),
+    ));
+    let response = create_plan(&app, &user.access_token).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let plan: Value = response.json().await.unwrap();
+    assert_eq!(fake.request_count(), 1, "repaired, not retried");
+    let tasks = plan["tasks"].as_array().unwrap();
+    assert_eq!(tasks.iter().map(|t| t["day_offset"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 1]);
+    assert_eq!(tasks[1]["duration_minutes"], 15);
+    assert_eq!(tasks[1]["title"], "Build a CRUD API with SQLite");
+    assert_eq!(
+        plan["notes"],
+        json!([
+            "task 1: day_offset 6 is past the plan's last day; moved to day_offset 1",
+            "task 2: the title was blank; it was filled from the description",
+            "task 2: day_offset 7 is past the plan's last day; moved to day_offset 1",
+            "task 2: duration_minutes 5 is outside 15–480; set to 15"
+        ])
+    );
+    let stored: Value = app
+        .get(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap()), Some(&user.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["notes"], plan["notes"], "the notes are stored with the plan");
+}
+
+#[tokio::test]
+async fn a_fenced_json_answer_with_a_nul_is_unwrapped_and_cleaned() {
+    let (app, fake) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let answer = json!({"summary": "Plan\u{0}", "tasks": [
+        {"title": "Read\u{0} docs", "description": "Intro", "day_offset": 0, "duration_minutes": 60}
+    ]});
+    fake.push(Fault::Text(format!("```json\n{answer}\n```")));
+    let response = create_plan(&app, &user.access_token).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let plan: Value = response.json().await.unwrap();
+    assert_eq!(plan["tasks"][0]["title"], "Read docs");
+    assert_eq!(plan["summary"], "Plan");
+    assert_eq!(plan["notes"], json!(["2 control character(s) were removed from the text"]));
+    assert_eq!(fake.request_count(), 1);
+}
+
+#[tokio::test]
+async fn the_response_schemas_say_the_validators_bounds() {
+    let (app, fake) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    assert_eq!(create_plan(&app, &user.access_token).await.status(), StatusCode::CREATED);
+    let response = app
+        .post_json("/api/v1/ai/breakdown", &json!({"title": "Plan a trip"}), Some(&user.access_token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let requests = fake.requests();
+    insta::assert_json_snapshot!("gemini_plan_schema_2_days", requests[0].response_schema());
+    insta::assert_json_snapshot!("gemini_breakdown_schema", requests[1].response_schema());
+}
+
+#[tokio::test]
+async fn gemini_3_gets_a_thinking_level_and_2_5_a_budget_never_both() {
+    for (model, expected) in [
+        ("gemini-3.5-flash", json!({"thinkingLevel": "low"})),
+        ("gemini-2.5-flash", json!({"thinkingBudget": 1024})),
+    ] {
+        let (app, fake) = app_with_gemini(|s| {
+            s.ai.model = model.to_owned();
+            s.ai.thinking_level = "low".to_owned();
+        })
+        .await;
+        let user = app.signed_in_user().await;
+        assert_eq!(create_plan(&app, &user.access_token).await.status(), StatusCode::CREATED, "{model}");
+        let response =
+            app.post_json("/api/v1/chat", &json!({"message": "Hello"}), Some(&user.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{model}");
+        for request in fake.requests() {
+            assert_eq!(request.model, model);
+            assert_eq!(request.body["generationConfig"]["thinkingConfig"], expected, "{model}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn usage_counts_thoughts_and_the_budget_records_the_breakdown() {
+    let (app, fake) = app_with_gemini(|s| s.ai.thinking_level = "medium".to_owned()).await;
+    let user = app.signed_in_user().await;
+    let plan: Value = create_plan(&app, &user.access_token).await.json().await.unwrap();
+    let usage = &plan["usage"];
+    assert_eq!(usage["thoughts_tokens"], 64, "{plan}");
+    assert_eq!(usage["cached_tokens"], 0);
+    let (prompt, output) =
+        (usage["prompt_tokens"].as_u64().unwrap(), usage["output_tokens"].as_u64().unwrap());
+    assert_eq!(usage["total_tokens"].as_u64().unwrap(), prompt + output, "thoughts are billed as output");
+    assert!(output > 64);
+    assert_eq!(fake.request_count(), 1);
+
+    let user_id = user.id.parse().unwrap();
+    let day = chrono::Utc::now().date_naive();
+    let recorded = planwright_store::repo::ai_usage::usage_on(app.db.conn(), user_id, day).await.unwrap();
+    assert_eq!(recorded.thoughts_tokens, 64);
+    assert_eq!(u64::from(recorded.total_tokens), usage["total_tokens"].as_u64().unwrap());
+    assert_eq!(u64::from(recorded.prompt_tokens), prompt);
+}
+
+#[tokio::test]
+async fn a_model_google_retired_at_run_time_is_a_503_naming_the_model_and_the_key() {
+    let (app, fake) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    fake.retire_model("gemini-3.5-flash");
+    let problem =
+        assert_problem(create_plan(&app, &user.access_token).await, StatusCode::SERVICE_UNAVAILABLE).await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("\"gemini-3.5-flash\"") && detail.contains("ai.model"), "{detail}");
+    assert_eq!(fake.request_count(), 1, "a 404 is not retried");
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"planwright_upstream_calls_total{outcome="model_not_found",service="gemini"} 1"#),
+        "{metrics}"
+    );
+    let response = app.post_json("/api/v1/chat", &json!({"message": "Hi"}), Some(&user.access_token)).await;
+    assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+}
+
+#[tokio::test]
+async fn fallback_models_are_tried_in_order_on_a_model_level_404() {
+    let (app, fake) = app_with_gemini(|s| {
+        s.ai.fallback_models = vec!["gemini-1.5-flash".to_owned(), "gemini-3.8-flash".to_owned()];
+    })
+    .await;
+    let user = app.signed_in_user().await;
+    fake.retire_model("gemini-3.5-flash");
+    let response = create_plan(&app, &user.access_token).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let plan: Value = response.json().await.unwrap();
+    assert_eq!(plan["model"], "gemini-3.8-flash");
+    let models: Vec<String> = fake.requests().into_iter().map(|r| r.model).collect();
+    assert_eq!(models, ["gemini-3.5-flash", "gemini-1.5-flash", "gemini-3.8-flash"]);
+}
+
+#[tokio::test]
+async fn too_many_steps_are_cut_to_five_and_too_few_asked_for_again() {
+    let (app, fake) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let steps = |n: usize| {
+        let subtasks: Vec<Value> =
+            (0..n).map(|i| json!({"title": format!("Step {i}\u{0}"), "description": ""})).collect();
+        Fault::Text(json!({ "subtasks": subtasks }).to_string())
+    };
+    fake.push(steps(7));
+    let response = app
+        .post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let titles: Vec<&str> = body.as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Step 0", "Step 1", "Step 2", "Step 3", "Step 4"]);
+
+    fake.reset();
+    fake.push_many([steps(1), steps(1)]);
+    let response = app
+        .post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token))
+        .await;
+    assert_problem(response, StatusCode::BAD_GATEWAY).await;
+    let retry = fake.requests()[1].user_text();
+    assert!(retry.contains("give 2 to 5 sub-tasks"), "{retry}");
 }
 
 #[tokio::test]
@@ -199,4 +381,41 @@ async fn gemini_breaks_a_task_down_with_and_without_saving() {
         .post_json("/api/v1/ai/breakdown", &json!({"title": "Plan a trip"}), Some(&user.access_token))
         .await;
     assert_eq!(stateless.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn start_up_refuses_a_retired_model_when_required_and_names_the_fix() {
+    let (app, _fake) = app_with_gemini(|_| {}).await;
+    let mut settings = app.settings.clone();
+    settings.ai.model = "gemini-2.0-flash".to_owned();
+    settings.ai.require_model = true;
+    let error = planwright_api::Application::build(settings, app.db.clone()).await.expect_err("refused");
+    let line = error.to_string();
+    assert!(line.contains("ai.model = \"gemini-2.0-flash\""), "{line}");
+    assert!(line.contains("PLANWRIGHT__AI__MODEL") && line.contains("gemini-3.5-flash"), "{line}");
+}
+
+#[tokio::test]
+async fn start_up_with_a_retired_model_in_development_answers_offline() {
+    let (app, fake) = app_with_gemini(|s| s.ai.model = "gemini-1.5-flash".to_owned()).await;
+    let user = app.signed_in_user().await;
+    let response = create_plan(&app, &user.access_token).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let plan: Value = response.json().await.unwrap();
+    assert_eq!(plan["model"], "offline");
+    assert_eq!(fake.request_count(), 0, "no call goes to the retired model");
+}
+
+#[tokio::test]
+async fn google_unreachable_at_start_up_is_only_a_warning() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.ai.provider = planwright_api::settings::AiProviderKind::Gemini;
+        s.ai.gemini_base_url = "http://127.0.0.1:9".to_owned();
+        s.ai.gemini_api_key = Some("a-key".to_owned().into());
+        s.ai.require_model = true;
+        s.ai.max_retries = 0;
+        s.ai.timeout_secs = 2;
+    })
+    .await;
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod ai_properties;
 mod backup;
 mod calendar;
 mod chat;

@@ -17,16 +17,21 @@
 //! ```
 //!
 //! With a `responseJsonSchema` (or `responseSchema`) the answer is JSON generated from that
-//! schema; without one, plain text echoing the last user message. The `planwright-fakes` binary
-//! runs the same fake on a fixed port and exposes the controls as `/_fake/*` HTTP endpoints.
+//! schema; without one, plain text echoing the last user message. That is the friendly mode;
+//! [`FakeGemini::set_adversarial`] switches to answers drawn at random (from a seed) among
+//! everything the schema allows, as a real model may give them. `models.get` answers for the
+//! current models; retired or unknown ones get Google's 404 on every route. The
+//! `planwright-fakes` binary runs the same fake on a fixed port and exposes the controls as
+//! `/_fake/*` HTTP endpoints.
 
+mod adversarial;
 mod fault;
 mod handlers;
 mod schema;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::TcpListener;
@@ -44,6 +49,35 @@ pub use fault::Fault;
 
 /// The API key the fake accepts in `x-goog-api-key`.
 pub const FAKE_API_KEY: &str = "fake-gemini-key";
+
+/// Models the fake serves (`models.get` describes them; the model routes answer for them).
+pub const KNOWN_MODELS: [&str; 7] = [
+    "gemini-3.8-flash",
+    "gemini-3.5-flash",
+    "gemini-3.5-flash-lite",
+    "gemini-3.5-pro",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.5-pro",
+];
+
+/// Models Google has retired: every route answers 404 `NOT_FOUND` for them, as for unknown ones.
+pub const RETIRED_MODELS: [&str; 5] =
+    ["gemini-1.0-pro", "gemini-1.5-flash", "gemini-1.5-pro", "gemini-2.0-flash", "gemini-2.0-flash-lite"];
+
+/// How the fake writes its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Mode {
+    /// Readable, in-range answers built from the schema and the prompt (the default).
+    Friendly,
+    /// Random schema-valid answers: the n-th answer after the mode was set is drawn from a
+    /// generator seeded with `seed` and n, so setting the same seed replays the same answers.
+    Adversarial {
+        /// The seed.
+        seed: u64,
+    },
+}
 
 /// A running fake Gemini server. Dropping it stops the server.
 pub struct FakeGemini {
@@ -139,6 +173,28 @@ impl FakeGemini {
     /// Sets a delay added before every answer of the model routes (`Duration::ZERO` for none).
     pub fn set_latency(&self, latency: Duration) {
         *self.state.latency() = latency;
+    }
+
+    /// Switches to random schema-valid answers from `seed` (see [`Mode::Adversarial`]); the
+    /// answer counter starts again at 0.
+    pub fn set_adversarial(&self, seed: u64) {
+        self.state.set_mode(Mode::Adversarial { seed });
+    }
+
+    /// Switches back to friendly answers.
+    pub fn set_friendly(&self) {
+        self.state.set_mode(Mode::Friendly);
+    }
+
+    /// Retires `model`: from now on every route answers 404 `NOT_FOUND` for it, as Google does.
+    pub fn retire_model(&self, model: &str) {
+        lock(&self.state.retired).insert(model.to_owned());
+    }
+
+    /// The text of every answer sent by the model routes, oldest first (for a stream: the
+    /// whole text).
+    pub fn answers(&self) -> Vec<String> {
+        lock(&self.state.answers).clone()
     }
 
     /// Clears the queued faults, the standing latency and the request log.
@@ -243,6 +299,12 @@ struct FakeState {
     requests: Mutex<Vec<RecordedRequest>>,
     /// Streams whose client hung up before the last chunk was sent.
     abandoned_streams: AtomicUsize,
+    /// The answer mode and how many answers it has given.
+    mode: Mutex<(Mode, u64)>,
+    /// The text of every answer given.
+    answers: Mutex<Vec<String>>,
+    /// Models retired on top of [`RETIRED_MODELS`].
+    retired: Mutex<BTreeSet<String>>,
 }
 
 impl FakeState {
@@ -253,7 +315,28 @@ impl FakeState {
             latency: Mutex::new(Duration::ZERO),
             requests: Mutex::new(Vec::new()),
             abandoned_streams: AtomicUsize::new(0),
+            mode: Mutex::new((Mode::Friendly, 0)),
+            answers: Mutex::new(Vec::new()),
+            retired: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    fn set_mode(&self, mode: Mode) {
+        *lock(&self.mode) = (mode, 0);
+    }
+
+    /// The seed of the next adversarial answer (`None` in friendly mode), counting it.
+    fn next_seed(&self) -> Option<u64> {
+        let mut mode = lock(&self.mode);
+        let Mode::Adversarial { seed } = mode.0 else { return None };
+        let n = mode.1;
+        mode.1 += 1;
+        Some(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(n))
+    }
+
+    /// Whether Google would answer for `model` (known, and not retired).
+    fn serves(&self, model: &str) -> bool {
+        KNOWN_MODELS.contains(&model) && !lock(&self.retired).contains(model)
     }
 
     fn faults(&self) -> MutexGuard<'_, VecDeque<Fault>> {
@@ -273,6 +356,9 @@ impl FakeState {
         *self.latency() = Duration::ZERO;
         self.requests().clear();
         self.abandoned_streams.store(0, Ordering::SeqCst);
+        self.set_mode(Mode::Friendly);
+        lock(&self.answers).clear();
+        lock(&self.retired).clear();
     }
 }
 

@@ -374,9 +374,20 @@ impl From<AiError> for ApiError {
             AiError::Declined(reason) => Self::AiDeclined(format!(
                 "The AI declined this request ({reason}). Rephrase it and try again."
             )),
-            AiError::BadOutput(_) => Self::BadGateway(
+            AiError::BadOutput { .. } => Self::BadGateway(
                 "The AI returned an answer that could not be used. Please try again.".to_owned(),
             ),
+            AiError::ModelNotFound { model, fallbacks } => {
+                let tried = if fallbacks.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (nor do the fallbacks {})", fallbacks.join(", "))
+                };
+                Self::Unavailable(format!(
+                    "The AI model \"{model}\" does not exist or has been retired by Google{tried}. \
+                     An operator must set ai.model (PLANWRIGHT__AI__MODEL) to a current model."
+                ))
+            }
             AiError::Unavailable(_) => Self::Unavailable(
                 "The AI service is unavailable right now. Please try again in a minute.".to_owned(),
             ),

@@ -150,6 +150,21 @@ pub struct AiSettings {
     pub timeout_secs: u64,
     /// Retries of a failed Gemini call (429, 5xx, timeouts), with jittered backoff.
     pub max_retries: u32,
+    /// How much Gemini thinks: `minimal`, `low`, `medium`, `high` (a level for Gemini 3, the
+    /// nearest budget for 2.5).
+    #[serde(default = "default_thinking_level")]
+    pub thinking_level: String,
+    /// Models tried in order when Google says `model` does not exist (404 `NOT_FOUND`).
+    #[serde(default)]
+    pub fallback_models: Vec<String>,
+    /// Whether an unknown or retired `model` at start-up stops the server (production) instead
+    /// of falling back to the offline planner with a warning.
+    #[serde(default)]
+    pub require_model: bool,
+}
+
+fn default_thinking_level() -> String {
+    "minimal".to_owned()
 }
 
 /// The AI providers there are.

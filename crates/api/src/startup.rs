@@ -63,6 +63,7 @@ impl Application {
             unchanged = report.unchanged,
             "global knowledge loaded"
         );
+        let settings = crate::services::ai::models::check_at_startup(settings).await?;
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
         let ai = format!("{} ({})", state.ai.name(), state.ai.model());
         let calendar = if state.calendar.google.is_some() { "google+local" } else { "local" }.to_owned();
@@ -100,7 +101,7 @@ impl Application {
         Ok(Self { port, server, ai, calendar, jobs })
     }
 
-    /// The AI provider and model in use, e.g. `gemini (gemini-2.5-flash)`.
+    /// The AI provider and model in use, e.g. `gemini (gemini-3.5-flash)`.
     pub fn ai_provider(&self) -> &str {
         &self.ai
     }

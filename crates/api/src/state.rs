@@ -9,13 +9,13 @@ use crate::{
     metrics::Metrics,
     route_table::RouteTable,
     services::{
-        ai::{AiProvider, gemini::GeminiPlanner, offline::OfflinePlanner},
+        ai::AiProvider,
         calendar::google::{CalendarServices, GoogleCalendar},
         credentials::{AccessTokens, PasswordHashing},
         crypto::TokenCipher,
         rate_limit::RateLimiter,
     },
-    settings::{AiProviderKind, AiSettings, Settings},
+    settings::{AiSettings, Settings},
 };
 
 /// Every dependency of the request handlers, in one place.
@@ -76,28 +76,7 @@ impl AppState {
     }
 }
 
-/// The provider `settings` ask for: Gemini when chosen (or, with `auto`, when a key is set).
+/// The provider `settings` ask for (see [`crate::services::ai::models::provider`]).
 fn ai_provider(settings: &AiSettings) -> anyhow::Result<AiProvider> {
-    use secrecy::ExposeSecret;
-    let key = settings.gemini_api_key.as_ref().filter(|k| !k.expose_secret().trim().is_empty());
-    match (settings.provider, key) {
-        (AiProviderKind::Offline, _) | (AiProviderKind::Auto, None) => {
-            Ok(AiProvider::Offline(OfflinePlanner))
-        }
-        (AiProviderKind::Gemini, None) => {
-            anyhow::bail!("ai.provider = \"gemini\" needs a key: set PLANWRIGHT__AI__GEMINI_API_KEY")
-        }
-        (AiProviderKind::Gemini | AiProviderKind::Auto, Some(key)) => {
-            let config = planwright_gemini::Config::new()
-                .with_base_url(settings.gemini_base_url.clone())
-                .with_api_key(key.clone())
-                .with_model(settings.model.clone())
-                .with_timeout(std::time::Duration::from_secs(settings.timeout_secs))
-                .with_retry_policy(
-                    planwright_gemini::RetryPolicy::default().with_max_retries(settings.max_retries),
-                );
-            let client = planwright_gemini::Client::new(config)?;
-            Ok(AiProvider::Gemini(GeminiPlanner::new(client)))
-        }
-    }
+    crate::services::ai::models::provider(settings)
 }

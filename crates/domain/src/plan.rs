@@ -112,15 +112,22 @@ impl PlanStatus {
     }
 }
 
-/// Tokens an AI call consumed.
+/// Tokens an AI call consumed (Gemini's `usageMetadata`). The two breakdown counts were added
+/// later, so stored usages without them read as 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenUsage {
-    /// Tokens in the prompt.
+    /// Tokens in the prompt (cached ones included).
     pub prompt_tokens: u32,
     /// Tokens generated (thoughts included).
     pub output_tokens: u32,
     /// Everything billed.
     pub total_tokens: u32,
+    /// Of `output_tokens`, those spent thinking.
+    #[serde(default)]
+    pub thoughts_tokens: u32,
+    /// Of `prompt_tokens`, those served from Gemini's context cache.
+    #[serde(default)]
+    pub cached_tokens: u32,
 }
 
 impl TokenUsage {
@@ -130,6 +137,8 @@ impl TokenUsage {
             prompt_tokens: self.prompt_tokens.saturating_add(other.prompt_tokens),
             output_tokens: self.output_tokens.saturating_add(other.output_tokens),
             total_tokens: self.total_tokens.saturating_add(other.total_tokens),
+            thoughts_tokens: self.thoughts_tokens.saturating_add(other.thoughts_tokens),
+            cached_tokens: self.cached_tokens.saturating_add(other.cached_tokens),
         }
     }
 }
@@ -235,6 +244,10 @@ pub struct Plan {
     pub status: PlanStatus,
     /// Which model wrote it (`offline` for the built-in planner).
     pub model: String,
+    /// The exact model version that answered (Gemini's `modelVersion`), when the provider says.
+    pub model_version: Option<String>,
+    /// What was repaired in the AI's answer before it was stored, one sentence each.
+    pub notes: Vec<String>,
     /// Tokens spent generating it.
     pub usage: TokenUsage,
     /// Tasks in order.
@@ -260,6 +273,10 @@ pub struct NewPlan {
     pub summary: String,
     /// Model name.
     pub model: String,
+    /// The exact model version that answered, if known.
+    pub model_version: Option<String>,
+    /// What was repaired in the AI's answer.
+    pub notes: Vec<String>,
     /// Tokens spent.
     pub usage: TokenUsage,
     /// Tasks in order.
@@ -328,9 +345,24 @@ mod tests {
 
     #[test]
     fn usage_adds_up_without_overflow() {
-        let a = TokenUsage { prompt_tokens: 10, output_tokens: 5, total_tokens: 15 };
-        let b = TokenUsage { prompt_tokens: u32::MAX, output_tokens: 1, total_tokens: 1 };
-        assert_eq!(a.plus(a), TokenUsage { prompt_tokens: 20, output_tokens: 10, total_tokens: 30 });
+        let a = TokenUsage {
+            prompt_tokens: 10,
+            output_tokens: 5,
+            total_tokens: 15,
+            thoughts_tokens: 2,
+            cached_tokens: 1,
+        };
+        let b = TokenUsage { prompt_tokens: u32::MAX, output_tokens: 1, total_tokens: 1, ..a };
+        assert_eq!(
+            a.plus(a),
+            TokenUsage {
+                prompt_tokens: 20,
+                output_tokens: 10,
+                total_tokens: 30,
+                thoughts_tokens: 4,
+                cached_tokens: 2
+            }
+        );
         assert_eq!(a.plus(b).prompt_tokens, u32::MAX);
     }
 }

@@ -20,7 +20,7 @@ use crate::schema::response_schema_for;
 use crate::sse::SseDecoder;
 use crate::types::{
     Content, CountTokensRequest, CountTokensResponse, FinishReason, GenerateContentRequest,
-    GenerateContentResponse,
+    GenerateContentResponse, Model,
 };
 
 /// The chunks of a streamed generation, in order. See [`Client::stream_generate_content`].
@@ -198,6 +198,29 @@ impl Client {
         self.call_unary("countTokens", body).await
     }
 
+    /// `models.get`: the configured model's metadata. Use it to check at start-up that the
+    /// model exists: Google answers a retired or unknown model with 404 `NOT_FOUND`
+    /// ([`Error::is_not_found`]).
+    ///
+    /// # Errors
+    /// The HTTP and transport errors described on [`Error`] once retries are exhausted.
+    #[tracing::instrument(name = "gemini.get_model", skip(self), fields(model = %self.config.model))]
+    pub async fn get_model(&self) -> Result<Model, Error> {
+        let url =
+            format!("{}/{API_VERSION}/{}", self.config.base_url.trim_end_matches('/'), self.model_path());
+        let bytes = self
+            .with_retries(|attempt| {
+                let request = self.authorized(self.http.get(&url));
+                async move {
+                    let response = self.send(request?, attempt).await?;
+                    response.bytes().await.map_err(Error::from_reqwest)
+                }
+            })
+            .await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|source| Error::Decode { source, body: String::from_utf8_lossy(&bytes).into_owned() })
+    }
+
     /// `models/{model}`, or the configured value if it already names a resource.
     fn model_path(&self) -> String {
         let model = self.config.model.trim_start_matches('/');
@@ -209,7 +232,11 @@ impl Client {
     }
 
     fn post(&self, url: &str, body: Bytes) -> Result<reqwest::RequestBuilder, Error> {
-        let mut request = self.http.post(url).header(CONTENT_TYPE, "application/json").body(body);
+        self.authorized(self.http.post(url).header(CONTENT_TYPE, "application/json").body(body))
+    }
+
+    /// Adds the key header, marked sensitive so it never shows in debug output.
+    fn authorized(&self, mut request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, Error> {
         if let Some(key) = &self.config.api_key {
             let mut value = HeaderValue::from_str(key.expose_secret()).map_err(|_| Error::Unauthorized {
                 message: "the API key contains characters not allowed in an HTTP header".to_owned(),

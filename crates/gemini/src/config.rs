@@ -9,7 +9,7 @@ use secrecy::SecretString;
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 
 /// The model used when none is configured.
-pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";
+pub const DEFAULT_MODEL: &str = "gemini-3.5-flash";
 
 /// The default per-attempt timeout (see [`Config::with_timeout`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -22,7 +22,7 @@ pub struct Config {
     pub base_url: String,
     /// Sent as `x-goog-api-key`; when `None` no key header is sent (e.g. behind an auth proxy).
     pub api_key: Option<SecretString>,
-    /// Model id such as `gemini-2.5-flash` (a `models/` prefix is accepted too).
+    /// Model id such as `gemini-3.5-flash` (a `models/` prefix is accepted too).
     pub model: String,
     /// Per-attempt time limit; `None` waits forever. See [`Config::with_timeout`].
     pub timeout: Option<Duration>,
@@ -43,7 +43,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The defaults: public endpoint, `gemini-2.5-flash`, 120 s timeout, retries on, no key.
+    /// The defaults: public endpoint, `gemini-3.5-flash`, 120 s timeout, retries on, no key.
     pub fn new() -> Self {
         Self::default()
     }

@@ -128,6 +128,12 @@ impl Error {
         }
     }
 
+    /// Whether Google answered 404 `NOT_FOUND`: on a model route this means the model does not
+    /// exist (a typo) or has been retired, and no retry will help; use another model.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Api { status, .. } if *status == StatusCode::NOT_FOUND)
+    }
+
     /// The delay the server asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

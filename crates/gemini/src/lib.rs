@@ -1,5 +1,5 @@
 //! An async client for Google's Gemini REST API (`v1beta` generativelanguage): `generateContent`,
-//! `streamGenerateContent` over SSE, `countTokens`, and typed structured output from a Rust type's
+//! `streamGenerateContent` over SSE, `countTokens`, `models.get`, and typed structured output from a Rust type's
 //! JSON Schema. It retries transient failures itself (jittered exponential backoff that honours
 //! `RetryInfo` and `Retry-After`, never a 400 or an exhausted daily quota), turns safety blocks
 //! and `MAX_TOKENS` into errors you can match on, keeps the raw body of anything it cannot decode,
@@ -36,8 +36,8 @@ pub use schema::response_schema_for;
 pub use types::{
     Blob, BlockReason, Candidate, Content, CountTokensRequest, CountTokensResponse, FileData, FinishReason,
     GenerateContentRequest, GenerateContentResponse, GenerationConfig, HarmBlockThreshold, HarmCategory,
-    HarmProbability, ModalityTokenCount, Part, PromptFeedback, Role, SafetyRating, SafetySetting,
-    ThinkingConfig, UsageMetadata,
+    HarmProbability, ModalityTokenCount, Model, Part, PromptFeedback, Role, SafetyRating, SafetySetting,
+    ThinkingConfig, ThinkingLevel, UsageMetadata,
 };
 
 /// Re-exported so callers can name the key type without depending on `secrecy` themselves.

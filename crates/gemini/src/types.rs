@@ -327,24 +327,64 @@ impl SafetySetting {
     }
 }
 
+wire_enum! {
+    /// How much a Gemini 3 model thinks before answering (`ThinkingConfig.thinkingLevel`).
+    /// Flash models accept all four; Pro models only `low` and `high`.
+    ThinkingLevel {
+        /// As little thinking as the model allows (Flash only); the closest to "off".
+        Minimal = "minimal",
+        /// Little thinking: lower latency and cost, for simple tasks.
+        Low = "low",
+        /// Balanced (Flash only).
+        Medium = "medium",
+        /// The deepest reasoning; the Gemini 3 default.
+        High = "high",
+    }
+}
+
 /// Thinking options for models that think (`ThinkingConfig`).
+///
+/// Gemini 3 models take a [`ThinkingLevel`], Gemini 2.5 models a token budget; a request that
+/// carries both is refused with a 400. The constructors and setters here therefore keep at most
+/// one of the two: setting one clears the other.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct ThinkingConfig {
-    /// Token budget for thinking: `0` turns thinking off (where the model allows it), `-1` lets
-    /// the model decide.
+    /// Token budget for thinking (Gemini 2.5): `0` turns thinking off (where the model allows
+    /// it), `-1` lets the model decide.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thinking_budget: Option<i32>,
+    /// Thinking level (Gemini 3 and later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking_level: Option<ThinkingLevel>,
     /// Whether thought summaries are returned as parts with `thought: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub include_thoughts: Option<bool>,
 }
 
 impl ThinkingConfig {
-    /// Sets `thinkingBudget`.
+    /// `thinkingLevel` only, for Gemini 3 models.
+    pub fn level(level: ThinkingLevel) -> Self {
+        Self::default().with_thinking_level(level)
+    }
+
+    /// `thinkingBudget` only, for Gemini 2.5 models.
+    pub fn budget(tokens: i32) -> Self {
+        Self::default().with_thinking_budget(tokens)
+    }
+
+    /// Sets `thinkingBudget` and clears `thinkingLevel` (never both).
     pub fn with_thinking_budget(mut self, tokens: i32) -> Self {
         self.thinking_budget = Some(tokens);
+        self.thinking_level = None;
+        self
+    }
+
+    /// Sets `thinkingLevel` and clears `thinkingBudget` (never both).
+    pub fn with_thinking_level(mut self, level: ThinkingLevel) -> Self {
+        self.thinking_level = Some(level);
+        self.thinking_budget = None;
         self
     }
 
@@ -693,6 +733,51 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn thinking_level_and_budget_are_never_sent_together() {
+        let configs = [
+            ThinkingConfig::level(ThinkingLevel::Low),
+            ThinkingConfig::budget(0),
+            ThinkingConfig::budget(1024).with_thinking_level(ThinkingLevel::Minimal),
+            ThinkingConfig::level(ThinkingLevel::High).with_thinking_budget(-1),
+            ThinkingConfig::level(ThinkingLevel::Medium).with_include_thoughts(true),
+        ];
+        for config in configs {
+            let wire = serde_json::to_value(GenerationConfig::default().with_thinking_config(config))
+                .unwrap_or_default();
+            let thinking = &wire["thinkingConfig"];
+            assert!(
+                thinking.get("thinkingLevel").is_some() != thinking.get("thinkingBudget").is_some(),
+                "exactly one of level and budget: {wire}"
+            );
+        }
+        let wire = serde_json::to_value(ThinkingConfig::level(ThinkingLevel::Minimal)).unwrap_or_default();
+        assert_eq!(wire, json!({"thinkingLevel": "minimal"}));
+        let wire = serde_json::to_value(ThinkingConfig::budget(0)).unwrap_or_default();
+        assert_eq!(wire, json!({"thinkingBudget": 0}));
+    }
+
+    #[test]
+    fn model_metadata_decodes_from_models_get() {
+        let model: Model = serde_json::from_value(json!({
+            "name": "models/gemini-3.5-flash",
+            "baseModelId": "gemini-3.5-flash",
+            "version": "3.5",
+            "displayName": "Gemini 3.5 Flash",
+            "inputTokenLimit": 1048576,
+            "outputTokenLimit": 65536,
+            "supportedGenerationMethods": ["generateContent", "countTokens"],
+            "temperature": 1.0,
+            "thinking": true,
+            "somethingNew": {"a": 1}
+        }))
+        .unwrap_or_default();
+        assert_eq!(model.name, "models/gemini-3.5-flash");
+        assert_eq!(model.output_token_limit, 65536);
+        assert!(model.thinking);
+        assert_eq!(model.supported_generation_methods.len(), 2);
+    }
+
+    #[test]
     fn request_serialises_to_camel_case_and_skips_empty_fields() {
         let request = GenerateContentRequest::from_text("hi")
             .with_system_instruction("be brief")
@@ -757,4 +842,34 @@ mod tests {
         assert_eq!(response.text(), "Hello, world");
         assert_eq!(response.thoughts(), "thinking...");
     }
+}
+
+/// A model's metadata, as `models.get` returns it (`Model`). Unknown fields are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct Model {
+    /// Resource name, `models/{model}`.
+    pub name: String,
+    /// The base model's id, e.g. `gemini-3.5-flash`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub base_model_id: String,
+    /// Version, e.g. `3.5`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    /// Human-readable name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    /// Short description.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Most input tokens a request may have.
+    pub input_token_limit: u32,
+    /// Most output tokens a response may have.
+    pub output_token_limit: u32,
+    /// Methods the model supports, e.g. `generateContent`, `countTokens`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supported_generation_methods: Vec<String>,
+    /// Whether the model thinks.
+    pub thinking: bool,
 }

@@ -60,7 +60,7 @@ async fn logs_name_model_attempt_and_status_but_never_the_key_or_prompt() {
         .unwrap();
 
     let output = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(output.contains("model=gemini-2.5-flash"), "{output}");
+    assert!(output.contains("model=gemini-3.5-flash"), "{output}");
     assert!(output.contains("attempt=2"), "{output}");
     assert!(output.contains("status=503"), "{output}");
     assert!(output.contains("status=200"), "{output}");

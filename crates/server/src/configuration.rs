@@ -67,6 +67,7 @@ pub fn load_from(dir: &Path, environment: Environment) -> Result<Loaded, ConfigE
                 .with_list_parse_key("cors.allowed_origins")
                 .with_list_parse_key("google.frontend_origins")
                 .with_list_parse_key("security.previous_encryption_keys")
+                .with_list_parse_key("ai.fallback_models")
                 .try_parsing(true),
         )
         .build()

@@ -24,6 +24,10 @@ struct Args {
     /// Port of the fake Gemini (127.0.0.1).
     #[arg(long, env = "PLANWRIGHT_FAKES_PORT", default_value_t = 8090)]
     port: u16,
+    /// Start the fake Gemini in adversarial mode with this seed (random schema-valid answers,
+    /// as an unfriendly real model may give them); `POST /_fake/mode` switches at run time.
+    #[arg(long, env = "PLANWRIGHT_FAKES_GEMINI_SEED")]
+    gemini_seed: Option<u64>,
     /// Port of the fake Google (127.0.0.1); defaults to `--port` + 1.
     #[arg(long, env = "PLANWRIGHT_FAKES_GOOGLE_PORT")]
     google_port: Option<u16>,
@@ -47,6 +51,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let gemini = FakeGemini::start_on(args.port).await?;
+    if let Some(seed) = args.gemini_seed {
+        gemini.set_adversarial(seed);
+    }
     let google_port = match args.google_port {
         Some(port) => port,
         None => {
@@ -71,7 +78,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(out, "    PLANWRIGHT__AI__GEMINI_API_KEY={}", gemini.api_key())?;
     writeln!(
         out,
-        "  controls: POST {base_url}/_fake/faults, /_fake/latency, /_fake/reset; GET /_fake/requests"
+        "  controls: POST {base_url}/_fake/faults, /_fake/latency, /_fake/mode, /_fake/retired, /_fake/reset; \
+         GET /_fake/requests"
     )?;
     writeln!(out, "  (GET {base_url}/ lists the routes and fault names)")?;
     writeln!(out)?;

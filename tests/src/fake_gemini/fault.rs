@@ -49,6 +49,9 @@ pub enum Fault {
     /// For a stream: the normal chunks, with this pause before each chunk after the first (so a
     /// test can hang up mid-stream). A unary request that takes this fault is answered normally.
     SlowStream(Duration),
+    /// 200 whose candidate text is exactly this (whatever the schema), e.g. a plan whose
+    /// `day_offset`s lie past the plan, or JSON in a Markdown code fence.
+    Text(String),
 }
 
 impl Fault {
@@ -80,7 +83,8 @@ impl Fault {
             | Self::PromptBlocked
             | Self::MaxTokens
             | Self::TruncatedStream
-            | Self::SlowStream(_) => None,
+            | Self::SlowStream(_)
+            | Self::Text(_) => None,
         }
     }
 }
@@ -109,6 +113,9 @@ enum FaultSpec {
     SlowStream {
         ms: u64,
     },
+    Text {
+        text: String,
+    },
 }
 
 fn default_retry_delay_ms() -> u64 {
@@ -135,6 +142,7 @@ impl From<&Fault> for FaultSpec {
             Fault::TruncatedStream => Self::TruncatedStream,
             Fault::BadKey => Self::BadKey,
             Fault::SlowStream(pause) => Self::SlowStream { ms: millis(*pause) },
+            Fault::Text(text) => Self::Text { text: text.clone() },
         }
     }
 }
@@ -157,6 +165,7 @@ impl From<FaultSpec> for Fault {
             FaultSpec::TruncatedStream => Self::TruncatedStream,
             FaultSpec::BadKey => Self::BadKey,
             FaultSpec::SlowStream { ms } => Self::SlowStream(Duration::from_millis(ms)),
+            FaultSpec::Text { text } => Self::Text(text),
         }
     }
 }

@@ -15,8 +15,11 @@ use rand::distributions::Alphanumeric;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
 use super::fault::{api_key_invalid, google_error};
-use super::{FAKE_API_KEY, FakeState, Fault, RecordedRequest, schema};
+use super::{FAKE_API_KEY, FakeState, Fault, KNOWN_MODELS, Mode, RecordedRequest, adversarial, lock, schema};
 
 const GENERATE: &str = "generateContent";
 const STREAM: &str = "streamGenerateContent";
@@ -39,6 +42,10 @@ pub(super) fn configure(config: &mut web::ServiceConfig) {
     config
         .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
         .route("/v1beta/models/{tail}", web::post().to(call_model))
+        .route("/v1beta/models/{model}", web::get().to(get_model))
+        .route("/_fake/mode", web::post().to(set_mode))
+        .route("/_fake/mode", web::get().to(get_mode))
+        .route("/_fake/retired", web::post().to(retire_model))
         .route("/_fake/faults", web::post().to(push_faults))
         .route("/_fake/faults", web::get().to(list_faults))
         .route("/_fake/latency", web::post().to(set_latency))
@@ -62,7 +69,8 @@ async fn call_model(
     let key_ok = request.headers().get("x-goog-api-key").and_then(|value| value.to_str().ok())
         == Some(state.api_key.as_str());
     let contents_given = parsed.as_ref().is_ok_and(has_contents);
-    let fault = if key_ok && contents_given && matches!(action, GENERATE | STREAM) {
+    let served = state.serves(model);
+    let fault = if key_ok && served && contents_given && matches!(action, GENERATE | STREAM) {
         state.faults().pop_front()
     } else {
         None
@@ -99,6 +107,9 @@ async fn call_model(
     if !key_ok {
         return api_key_invalid();
     }
+    if !served {
+        return model_not_found(model, action);
+    }
     let body = match parsed {
         Ok(body) => body,
         Err(error) => {
@@ -128,7 +139,11 @@ async fn call_model(
     if let Some(response) = fault.as_ref().and_then(Fault::error_response) {
         return response;
     }
-    let answer = Answer::new(model, &body, fault.as_ref());
+    if let Some(problem) = thinking_problem(model, &body) {
+        return google_error(StatusCode::BAD_REQUEST, problem, "INVALID_ARGUMENT", None);
+    }
+    let answer = Answer::new(model, &body, fault.as_ref(), state.next_seed());
+    lock(&state.answers).push(answer.sent_text(fault.as_ref()));
     if action == STREAM {
         let sse = request.query_string().split('&').any(|pair| pair == "alt=sse");
         let pause = match fault {
@@ -139,6 +154,104 @@ async fn call_model(
     } else {
         json_response(&answer.response(fault.as_ref()))
     }
+}
+
+/// Google's 404 for a model it does not serve (unknown, or retired).
+fn model_not_found(model: &str, action: &str) -> HttpResponse {
+    let method = if action.is_empty() { "generateContent" } else { action };
+    google_error(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "models/{model} is not found for API version v1beta, or is not supported for {method}. Call \
+             ListModels to see the list of available models and their supported methods."
+        ),
+        "NOT_FOUND",
+        None,
+    )
+}
+
+/// What Google refuses in `thinkingConfig`: a level and a budget together, or a level for a
+/// model before Gemini 3.
+fn thinking_problem(model: &str, request: &Value) -> Option<&'static str> {
+    let thinking = generation_config(request)?.get("thinkingConfig")?;
+    let level = thinking.get("thinkingLevel").is_some_and(|level| !level.is_null());
+    let budget = thinking.get("thinkingBudget").is_some_and(|budget| !budget.is_null());
+    if level && budget {
+        return Some("You can only set only one of thinking budget and thinking level.");
+    }
+    if level && (model.starts_with("gemini-2.") || model.starts_with("gemini-1.")) {
+        return Some("Thinking level is not supported for this model.");
+    }
+    None
+}
+
+/// Tokens the model "thinks" for a request: none at `minimal` or budget 0, more at higher
+/// levels; Gemini 3 without a setting thinks at `high`.
+fn thoughts_tokens(model: &str, request: &Value) -> u64 {
+    let thinking = generation_config(request).and_then(|config| config.get("thinkingConfig"));
+    let level = thinking.and_then(|t| t.get("thinkingLevel")).and_then(Value::as_str);
+    let budget = thinking.and_then(|t| t.get("thinkingBudget")).and_then(Value::as_i64);
+    match (level, budget) {
+        (Some("low"), _) => 16,
+        (Some("medium"), _) => 64,
+        (Some("high"), _) => 256,
+        (Some(_), _) | (None, Some(0)) => 0,
+        (None, Some(budget)) if budget > 0 => u64::try_from(budget).unwrap_or(0).min(64),
+        (None, Some(_)) => 64,
+        (None, None) if model.starts_with("gemini-3") => 256,
+        (None, None) => 0,
+    }
+}
+
+fn generation_config(request: &Value) -> Option<&Value> {
+    request.get("generationConfig").or_else(|| request.get("generation_config"))
+}
+
+/// `GET /v1beta/models/{model}` (`models.get`): the model's metadata, or 404 for a model Google
+/// does not serve.
+async fn get_model(
+    request: HttpRequest,
+    model: web::Path<String>,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
+    let key_ok = request.headers().get("x-goog-api-key").and_then(|value| value.to_str().ok())
+        == Some(state.api_key.as_str());
+    if !key_ok {
+        return api_key_invalid();
+    }
+    let model = model.into_inner();
+    if !state.serves(&model) {
+        return google_error(
+            StatusCode::NOT_FOUND,
+            &format!("models/{model} is not found for API version v1beta."),
+            "NOT_FOUND",
+            None,
+        );
+    }
+    let version = model.trim_start_matches("gemini-").split('-').next().unwrap_or("").to_owned();
+    let display: String = model
+        .split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    json_response(&json!({
+        "name": format!("models/{model}"),
+        "baseModelId": model,
+        "version": version,
+        "displayName": display,
+        "description": format!("{display} (fake)"),
+        "inputTokenLimit": 1_048_576,
+        "outputTokenLimit": 65_536,
+        "supportedGenerationMethods": ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"],
+        "temperature": 1.0,
+        "maxTemperature": 2.0,
+        "topP": 0.95,
+        "topK": 64,
+        "thinking": true
+    }))
 }
 
 /// Whether a generate (or count) body has a non-empty `contents`.
@@ -227,24 +340,43 @@ struct Answer {
     response_id: String,
     text: String,
     prompt_tokens: u64,
+    thoughts_tokens: u64,
 }
 
 impl Answer {
-    fn new(model: &str, request: &Value, fault: Option<&Fault>) -> Self {
+    /// The answer to `request`: with `seed` (adversarial mode) a random schema-valid one.
+    fn new(model: &str, request: &Value, fault: Option<&Fault>, seed: Option<u64>) -> Self {
         let prompt = last_user_text(request);
         let violate = fault == Some(&Fault::InvalidPlan);
-        let text = match (fault, response_schema_of(request)) {
-            (Some(Fault::MalformedJson), _) => MALFORMED_JSON.to_owned(),
-            (_, Some(schema)) => match schema::sample(schema, &prompt, violate) {
+        let text = match (fault, response_schema_of(request), seed) {
+            (Some(Fault::MalformedJson), _, _) => MALFORMED_JSON.to_owned(),
+            (Some(Fault::Text(text)), _, _) => text.clone(),
+            (Some(Fault::InvalidPlan), _, _) | (_, _, None) => {
+                Self::friendly(request, &prompt, violate, fault)
+            }
+            (_, Some(schema), Some(seed)) => adversarial::answer(schema, &mut StdRng::seed_from_u64(seed)),
+            (_, None, Some(seed)) => adversarial::text(&mut StdRng::seed_from_u64(seed)),
+        };
+        let response_id = rand::thread_rng().sample_iter(&Alphanumeric).take(22).map(char::from).collect();
+        Self {
+            model: model.to_owned(),
+            response_id,
+            text,
+            prompt_tokens: prompt_tokens(request),
+            thoughts_tokens: thoughts_tokens(model, request),
+        }
+    }
+
+    fn friendly(request: &Value, prompt: &str, violate: bool, fault: Option<&Fault>) -> String {
+        match (fault, response_schema_of(request)) {
+            (_, Some(schema)) => match schema::sample(schema, prompt, violate) {
                 // `text/x.enum` answers with the bare enum value, not a JSON string.
                 Value::String(value) if response_mime_type(request) == Some("text/x.enum") => value,
                 value => value.to_string(),
             },
-            (Some(Fault::InvalidPlan), None) => invalid_plan(&prompt).to_string(),
-            (_, None) => echo(&prompt),
-        };
-        let response_id = rand::thread_rng().sample_iter(&Alphanumeric).take(22).map(char::from).collect();
-        Self { model: model.to_owned(), response_id, text, prompt_tokens: prompt_tokens(request) }
+            (Some(Fault::InvalidPlan), None) => invalid_plan(prompt).to_string(),
+            (_, None) => echo(prompt),
+        }
     }
 
     /// The text actually sent: half of it when the answer hits `MAX_TOKENS`.
@@ -259,12 +391,16 @@ impl Answer {
 
     fn usage(&self, output_chars: Option<usize>) -> Value {
         let output = output_chars.map_or(0, tokens_for);
-        json!({
+        let mut usage = json!({
             "promptTokenCount": self.prompt_tokens,
             "candidatesTokenCount": output,
-            "totalTokenCount": self.prompt_tokens + output,
+            "totalTokenCount": self.prompt_tokens + output + self.thoughts_tokens,
             "promptTokensDetails": [{ "modality": "TEXT", "tokenCount": self.prompt_tokens }]
-        })
+        });
+        if let (true, Value::Object(map)) = (self.thoughts_tokens > 0, &mut usage) {
+            map.insert("thoughtsTokenCount".to_owned(), json!(self.thoughts_tokens));
+        }
+        usage
     }
 
     fn envelope(&self, candidates: Option<Value>, usage: Option<Value>) -> Value {
@@ -537,6 +673,41 @@ async fn list_requests(state: web::Data<FakeState>) -> HttpResponse {
     json_response(&requests)
 }
 
+/// `POST /_fake/mode {"mode": "adversarial", "seed": 7}` or `{"mode": "friendly"}`.
+async fn set_mode(body: Bytes, state: web::Data<FakeState>) -> HttpResponse {
+    match serde_json::from_slice::<Mode>(&body) {
+        Ok(mode) => {
+            state.set_mode(mode);
+            json_response(&mode)
+        }
+        Err(error) => admin_error(&format!(
+            "expected {{\"mode\": \"adversarial\", \"seed\": 7}} or {{\"mode\": \"friendly\"}}: {error}"
+        )),
+    }
+}
+
+/// `GET /_fake/mode`.
+async fn get_mode(state: web::Data<FakeState>) -> HttpResponse {
+    let mode = lock(&state.mode).0;
+    json_response(&mode)
+}
+
+#[derive(Deserialize)]
+struct Retire {
+    model: String,
+}
+
+/// `POST /_fake/retired {"model": "gemini-3.5-flash"}`: the model answers 404 from now on.
+async fn retire_model(body: Bytes, state: web::Data<FakeState>) -> HttpResponse {
+    match serde_json::from_slice::<Retire>(&body) {
+        Ok(retire) => {
+            lock(&state.retired).insert(retire.model.clone());
+            json_response(&json!({ "retired": retire.model, "known": KNOWN_MODELS }))
+        }
+        Err(error) => admin_error(&format!("expected {{\"model\": \"gemini-3.5-flash\"}}: {error}")),
+    }
+}
+
 fn admin_error(message: &str) -> HttpResponse {
     HttpResponse::BadRequest().content_type("application/json").body(json!({ "error": message }).to_string())
 }
@@ -548,6 +719,9 @@ async fn usage() -> HttpResponse {
          POST /v1beta/models/{{model}}:generateContent\n\
          POST /v1beta/models/{{model}}:streamGenerateContent?alt=sse\n\
          POST /v1beta/models/{{model}}:countTokens\n\
+         GET  /v1beta/models/{{model}}  (models.get; retired and unknown models answer 404)\n\
+         POST /_fake/mode    {{\"mode\": \"adversarial\", \"seed\": 7}} or {{\"mode\": \"friendly\"}}\n\
+         POST /_fake/retired {{\"model\": \"gemini-3.5-flash\"}}\n\
          POST /_fake/faults  [\"unavailable\", {{\"fault\": \"rate_limited\", \"retry_delay_ms\": 50}}, ...]\n\
          GET  /_fake/faults\n\
          POST /_fake/latency {{\"ms\": 200}}\n\
@@ -555,7 +729,7 @@ async fn usage() -> HttpResponse {
          POST /_fake/reset\n\
          GET  /_fake/requests\n\
          Faults: latency, rate_limited, daily_quota, unavailable, server_error, malformed_json, invalid_plan,\n\
-         safety_block, prompt_blocked, max_tokens, truncated_stream, bad_key, slow_stream (ms)\n",
+         safety_block, prompt_blocked, max_tokens, truncated_stream, bad_key, slow_stream (ms), text (text)\n",
     ))
 }
 

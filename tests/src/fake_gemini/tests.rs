@@ -16,7 +16,7 @@ use super::fault::proto_duration;
 use super::schema::{sample, topic_of};
 use super::{FAKE_API_KEY, FakeGemini, Fault};
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.5-flash";
 const PLAN_PROMPT: &str = "Goal: learn FastAPI in 3 days\nNumber of days: 3 (day_offset 0 to 2)";
 
 // The app's own answer types, so the schemas are exactly the ones the app sends.
@@ -324,9 +324,15 @@ async fn schema_requests_get_json_from_the_schema_with_usage_and_ids() {
     let prompt_chars = PLAN_PROMPT.chars().count() + "You are Planwright.".len();
     assert_eq!(usage["promptTokenCount"], prompt_chars.div_ceil(4));
     assert!(usage["candidatesTokenCount"].as_u64().is_some_and(|n| n > 10));
+    // A Gemini 3 model asked without a thinking setting thinks at `high`, and bills it.
+    assert_eq!(usage["thoughtsTokenCount"], 256);
     assert_eq!(
         usage["totalTokenCount"].as_u64(),
-        Some(usage["promptTokenCount"].as_u64().unwrap() + usage["candidatesTokenCount"].as_u64().unwrap())
+        Some(
+            usage["promptTokenCount"].as_u64().unwrap()
+                + usage["candidatesTokenCount"].as_u64().unwrap()
+                + usage["thoughtsTokenCount"].as_u64().unwrap()
+        )
     );
 }
 

@@ -58,7 +58,7 @@ pub async fn break_down(
     ApiJson(body): ApiJson<BreakdownRequest>,
 ) -> Result<web::Json<Vec<SubtaskResponse>>, ApiError> {
     let prompt = match (parse_title(&body.title), parse_description(&body.description)) {
-        (Ok(title), Ok(description)) => BreakdownPrompt { title, description },
+        (Ok(title), Ok(description)) => BreakdownPrompt { title, description, corrections: Vec::new() },
         (title, description) => {
             return Err(ApiError::Validation(
                 [title.err(), description.err()].into_iter().flatten().collect(),

@@ -134,15 +134,24 @@ pub struct PlanTaskResponse {
     pub calendar_event_id: Option<String>,
 }
 
-/// Tokens the AI spent on a plan.
+/// Tokens the AI spent on a plan, from Gemini's `usageMetadata`, summed over every call that
+/// made it (a retried answer costs both attempts). All 0 for the offline planner.
+// `PlanUsage` in the document: the chat's `UsageResponse` is another type of the same name.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PlanUsage, example = json!({
+    "prompt_tokens": 412, "output_tokens": 935, "total_tokens": 1347, "thoughts_tokens": 120, "cached_tokens": 0
+}))]
 pub struct UsageResponse {
-    /// Prompt tokens.
+    /// Prompt tokens (cached ones included).
     pub prompt_tokens: u32,
-    /// Generated tokens.
+    /// Generated tokens, thoughts included.
     pub output_tokens: u32,
-    /// Everything billed.
+    /// Everything billed; this is what the daily token budget counts.
     pub total_tokens: u32,
+    /// Of `output_tokens`, those the model spent thinking.
+    pub thoughts_tokens: u32,
+    /// Of `prompt_tokens`, those served from Gemini's context cache.
+    pub cached_tokens: u32,
 }
 
 /// A plan.
@@ -166,9 +175,20 @@ pub struct PlanResponse {
     /// `draft` until placed on a calendar.
     #[schema(example = "draft")]
     pub status: String,
-    /// The model that wrote it (`offline` for the built-in planner).
-    #[schema(example = "offline")]
+    /// The model that wrote it (`offline` for the built-in planner; a fallback model from
+    /// `ai.fallback_models` when the configured one is gone).
+    #[schema(example = "gemini-3.5-flash")]
     pub model: String,
+    /// The exact model version that answered (Gemini's `modelVersion`); `null` for the offline
+    /// planner and for plans made before it was recorded.
+    #[schema(example = "gemini-3.5-flash-001")]
+    pub model_version: Option<String>,
+    /// What Planwright repaired in the AI's answer before storing it (a day past the plan moved
+    /// to its last day, a duration clamped to 15–480 minutes, surplus tasks dropped, a blank
+    /// title filled from the description, control characters removed), one sentence each;
+    /// empty when the answer was used as given.
+    #[schema(example = json!(["task 3: day_offset 6 is past the plan's last day; moved to day_offset 1"]))]
+    pub notes: Vec<String>,
     /// Tokens spent generating it.
     pub usage: UsageResponse,
     /// Created.
@@ -208,6 +228,8 @@ impl From<TokenUsage> for UsageResponse {
             prompt_tokens: usage.prompt_tokens,
             output_tokens: usage.output_tokens,
             total_tokens: usage.total_tokens,
+            thoughts_tokens: usage.thoughts_tokens,
+            cached_tokens: usage.cached_tokens,
         }
     }
 }
@@ -224,6 +246,8 @@ impl From<Plan> for PlanResponse {
             tasks: plan.tasks.into_iter().map(Into::into).collect(),
             status: plan.status.as_str().to_owned(),
             model: plan.model,
+            model_version: plan.model_version,
+            notes: plan.notes,
             usage: plan.usage.into(),
             created_at: plan.created_at,
             updated_at: plan.updated_at,
@@ -315,8 +339,11 @@ impl UpdatePlanRequest {
 /// Turn a goal into a plan.
 ///
 /// The AI (Gemini, or the built-in `offline` planner) proposes a markdown summary and tasks, each
-/// on a day of the plan and 15–480 minutes long. The proposal is checked; an invalid one is asked
-/// for once more with the problems pointed out, then refused with 502.
+/// on a day of the plan and 15–480 minutes long. What can be repaired is repaired and listed in
+/// `notes` (a day past the plan moved to its last day, a duration clamped, surplus tasks dropped,
+/// a blank title filled, a Markdown-fenced answer unwrapped); an answer that cannot be used (not
+/// JSON, no tasks) is asked for once more with the problems pointed out, and only a second one is
+/// a 502. A configured model Google no longer serves is a 503 naming the model and `ai.model`.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),

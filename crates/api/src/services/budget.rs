@@ -28,6 +28,6 @@ pub async fn ensure_available(state: &AppState, user_id: Uuid) -> Result<(), Api
 
 /// Adds what a call cost to today's count (calls that failed still cost what they used).
 pub async fn record(state: &AppState, user_id: Uuid, usage: TokenUsage) -> Result<(), ApiError> {
-    ai_usage::add(state.db.conn(), user_id, Utc::now().date_naive(), i64::from(usage.total_tokens)).await?;
+    ai_usage::add_usage(state.db.conn(), user_id, Utc::now().date_naive(), &usage).await?;
     Ok(())
 }

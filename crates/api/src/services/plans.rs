@@ -1,5 +1,6 @@
-//! Goal to plan: ask the AI, validate what it proposes (retrying once with the problems fed
-//! back), store the plan with its usage; then read, edit and delete it.
+//! Goal to plan: ask the AI, repair what it proposes where that can be done deterministically
+//! (noting each change on the plan), retry once with the problems fed back when the answer
+//! cannot be used, store the plan with its usage; then read, edit and delete it.
 
 use planwright_domain::{
     DurationDays, Goal, NewPlan, Plan, PlanChanges, PlanTaskDraft, TokenUsage, ValidationErrors,
@@ -13,16 +14,24 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Missing, not_found},
     services::{
-        ai::{AiError, PlanPrompt, ProposedPlan},
+        ai::{AiError, AiProvider, PlanPrompt, repair},
         budget,
     },
     state::AppState,
 };
 
 /// Longest summary a plan may carry.
-pub const SUMMARY_MAX: usize = 20_000;
+pub const SUMMARY_MAX: usize = repair::SUMMARY_MAX;
 /// Most tasks one plan may hold.
 pub const TASKS_MAX: usize = 500;
+/// Most tasks a generated plan gets per day of the plan.
+pub const GENERATED_TASKS_PER_DAY: usize = 8;
+
+/// Most tasks the AI may propose for a plan of `days` days (the schema's `maxItems`; more are
+/// dropped): [`GENERATED_TASKS_PER_DAY`] a day, at most [`TASKS_MAX`].
+pub fn max_generated_tasks(days: u16) -> usize {
+    (usize::from(days.max(1)) * GENERATED_TASKS_PER_DAY).min(TASKS_MAX)
+}
 
 /// A validated request for a new plan.
 #[derive(Debug, Clone)]
@@ -43,87 +52,91 @@ pub struct PlanRequest {
 #[tracing::instrument(skip_all, fields(%user_id, days = request.duration.get()))]
 pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) -> Result<Plan, ApiError> {
     budget::ensure_available(state, user_id).await?;
+    let days = request.duration.get();
     let mut prompt = PlanPrompt {
         goal: request.goal.as_str().to_owned(),
-        duration_days: request.duration.get(),
+        duration_days: days,
         notes: request.notes.clone(),
+        max_tasks: max_generated_tasks(days),
         corrections: Vec::new(),
     };
     let mut usage = TokenUsage::default();
-    let mut attempts = 0;
-    let (proposal, model) = loop {
-        attempts += 1;
-        let generated = match state.ai.propose_plan(&prompt, &state.metrics).await {
-            Ok(generated) => generated,
-            Err(AiError::BadOutput(problem)) if attempts < 2 => {
-                tracing::warn!(problem, "the AI's answer was unusable; asking again");
-                prompt.corrections = vec![problem];
-                continue;
+    let mut attempt = 0;
+    let (repaired, generated) = loop {
+        attempt += 1;
+        let outcome = state.ai.propose_plan(&prompt, &state.metrics).await;
+        usage = usage.plus(match &outcome {
+            Ok(generated) => generated.usage,
+            Err(error) => AiProvider::usage_of_error(error),
+        });
+        let problems = match outcome {
+            Ok(generated) => {
+                let proposal = generated.value.clone();
+                match repair::plan(proposal, request.goal.as_str(), days, prompt.max_tasks) {
+                    Ok(repaired) => break (repaired, generated),
+                    Err(problems) => problems,
+                }
             }
+            Err(AiError::BadOutput { problem, .. }) => vec![problem],
             Err(error) => {
                 budget::record(state, user_id, usage).await?;
                 return Err(error.into());
             }
         };
-        usage = usage.plus(generated.usage);
-        match validate(&generated.value, request.duration) {
-            Ok(tasks) => break ((generated.value.summary, tasks), generated.model),
-            Err(problems) if attempts < 2 => {
-                tracing::warn!(problems = ?problems, "the AI proposed an invalid plan; asking again");
-                prompt.corrections = problems;
-            }
-            Err(problems) => {
-                budget::record(state, user_id, usage).await?;
-                tracing::warn!(problems = ?problems, "the AI proposed an invalid plan twice");
-                return Err(ApiError::BadGateway(
-                    "The AI returned an invalid plan twice. Please try again, perhaps with a simpler goal."
-                        .to_owned(),
-                ));
-            }
+        if attempt >= 2 {
+            budget::record(state, user_id, usage).await?;
+            tracing::warn!(?problems, "the AI's answer was unusable twice");
+            return Err(ApiError::BadGateway(
+                "The AI returned an unusable plan twice. Please try again, perhaps with a simpler goal."
+                    .to_owned(),
+            ));
         }
+        tracing::warn!(?problems, "the AI's answer was unusable; asking again");
+        prompt.corrections = problems;
     };
     budget::record(state, user_id, usage).await?;
-    let (summary, tasks) = proposal;
+    if !repaired.notes.is_empty() {
+        tracing::info!(notes = ?repaired.notes, "the AI's plan was repaired");
+    }
+    let tasks = check(&repaired.tasks, request.duration)?;
     let plan = NewPlan {
         goal: request.goal,
         duration_days: request.duration,
         context: request.context,
         start_date: request.start_date,
-        summary,
-        model,
+        summary: repaired.summary,
+        model: generated.model,
+        model_version: generated.model_version,
+        notes: repaired.notes,
         usage,
         tasks,
     };
     Ok(repo::plans::create(state.db.conn(), user_id, plan).await?)
 }
 
-/// Checks a proposal against the plan's rules; each problem is a sentence for the AI.
-fn validate(proposal: &ProposedPlan, duration: DurationDays) -> Result<Vec<PlanTaskDraft>, Vec<String>> {
-    let mut problems = Vec::new();
-    if proposal.summary.trim().is_empty() {
-        problems.push("summary must not be empty".to_owned());
-    }
-    if proposal.summary.chars().count() > SUMMARY_MAX {
-        problems.push(format!("summary must have at most {SUMMARY_MAX} characters"));
-    }
-    if proposal.tasks.is_empty() || proposal.tasks.len() > TASKS_MAX {
-        problems.push(format!("tasks must hold 1 to {TASKS_MAX} tasks"));
-    }
-    let mut drafts = Vec::with_capacity(proposal.tasks.len());
-    for (index, task) in proposal.tasks.iter().enumerate() {
-        match PlanTaskDraft::parse(
-            &format!("tasks[{index}]"),
-            &task.title,
-            &task.description,
-            task.day_offset,
-            task.duration_minutes,
-            duration,
-        ) {
-            Ok(draft) => drafts.push(draft),
-            Err(error) => problems.push(error.to_string()),
-        }
-    }
-    if problems.is_empty() { Ok(drafts) } else { Err(problems) }
+/// The domain's own check of repaired tasks: a repair that still broke a rule is a bug of
+/// ours, answered 502 rather than stored.
+fn check(tasks: &[PlanTaskDraft], duration: DurationDays) -> Result<Vec<PlanTaskDraft>, ApiError> {
+    tasks
+        .iter()
+        .enumerate()
+        .map(|(index, task)| {
+            PlanTaskDraft::parse(
+                &format!("tasks[{index}]"),
+                &task.title,
+                &task.description,
+                i64::from(task.day_offset),
+                i64::from(task.duration_minutes),
+                duration,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            tracing::error!(%error, "a repaired plan still broke a rule");
+            ApiError::BadGateway(
+                "The AI returned a plan that could not be used. Please try again.".to_owned(),
+            )
+        })
 }
 
 /// The caller's plan.
@@ -171,32 +184,18 @@ pub async fn delete_plan(state: &AppState, user_id: Uuid, plan_id: Uuid) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::services::ai::ProposedTask;
 
-    fn task(day: i64, minutes: i64) -> ProposedTask {
-        ProposedTask {
-            title: "Read".into(),
-            description: String::new(),
-            day_offset: day,
-            duration_minutes: minutes,
-        }
+    #[test]
+    fn generated_plans_are_capped_per_day_and_overall() {
+        assert_eq!(max_generated_tasks(1), 8);
+        assert_eq!(max_generated_tasks(2), 16);
+        assert_eq!(max_generated_tasks(365), TASKS_MAX);
     }
 
     #[test]
-    fn valid_proposals_become_drafts() {
-        let days = DurationDays::parse(2).map_err(|e| e.to_string());
-        let proposal = ProposedPlan { summary: "## Plan".into(), tasks: vec![task(0, 60), task(1, 30)] };
-        let drafts = days.and_then(|d| validate(&proposal, d).map_err(|p| p.join("; ")));
-        assert_eq!(drafts.map(|d| d.len()), Ok(2));
-    }
-
-    #[test]
-    fn every_problem_is_reported_for_the_retry() {
-        let Ok(days) = DurationDays::parse(2) else { return };
-        let proposal = ProposedPlan { summary: " ".into(), tasks: vec![task(2, 60), task(0, 5)] };
-        let problems = validate(&proposal, days).err().unwrap_or_default();
-        assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("tasks[0].day_offset")));
-        assert!(problems.iter().any(|p| p.contains("tasks[1].duration_minutes")));
+    fn a_model_that_is_gone_is_a_503_naming_the_model_and_the_key() {
+        let error = ApiError::from(AiError::ModelNotFound { model: "gemini-1.5-flash".into(), fallbacks: vec![] });
+        let ApiError::Unavailable(detail) = error else { panic!("expected 503, got {error:?}") };
+        assert!(detail.contains("gemini-1.5-flash") && detail.contains("ai.model"), "{detail}");
     }
 }

@@ -1,6 +1,6 @@
 //! The task manager: tasks and sub-tasks, and AI breakdown into steps.
 
-use planwright_domain::{FieldError, NewTask, Subtask, Task, TaskChanges};
+use planwright_domain::{FieldError, NewTask, Subtask, Task, TaskChanges, TokenUsage};
 use planwright_store::{
     StoreError,
     repo::{
@@ -13,12 +13,15 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Missing, not_found},
-    services::{ai::BreakdownPrompt, budget},
+    services::{
+        ai::{AiError, AiProvider, BreakdownPrompt, repair},
+        budget,
+    },
     state::AppState,
 };
 
 /// Fewest and most steps a breakdown gives.
-pub const SUBTASKS: std::ops::RangeInclusive<usize> = 2..=5;
+pub const SUBTASKS: std::ops::RangeInclusive<usize> = repair::SUBTASKS;
 
 /// Creates a task; `parent_id` and `plan_id` must be the caller's.
 pub async fn create_task(state: &AppState, user_id: Uuid, task: NewTask) -> Result<Task, ApiError> {
@@ -78,7 +81,11 @@ pub async fn break_down_task(
     save: bool,
 ) -> Result<(Vec<Subtask>, Option<Vec<Task>>), ApiError> {
     let task = get_task(state, user_id, task_id).await?;
-    let prompt = BreakdownPrompt { title: task.title.clone(), description: task.description.clone() };
+    let prompt = BreakdownPrompt {
+        title: task.title.clone(),
+        description: task.description.clone(),
+        corrections: Vec::new(),
+    };
     let subtasks = break_down(state, user_id, &prompt).await?;
     if !save {
         return Ok((subtasks, None));
@@ -87,31 +94,45 @@ pub async fn break_down_task(
     Ok((subtasks, Some(created)))
 }
 
-/// Asks the AI for 2–5 steps of a title and description (nothing is stored).
+/// Asks the AI for 2–5 steps of a title and description (nothing is stored). Steps are repaired
+/// (blank titles filled, text cleaned, surplus dropped); too few steps is asked for once more,
+/// with the problem fed back, and only a second such answer is a 502.
 pub async fn break_down(
     state: &AppState,
     user_id: Uuid,
     prompt: &BreakdownPrompt,
 ) -> Result<Vec<Subtask>, ApiError> {
     budget::ensure_available(state, user_id).await?;
-    let generated = state.ai.propose_subtasks(prompt, &state.metrics).await.map_err(ApiError::from)?;
-    budget::record(state, user_id, generated.usage).await?;
-    let steps: Vec<Subtask> = generated
-        .value
-        .into_iter()
-        .filter_map(|step| {
-            let title = planwright_domain::parse_title(&step.title).ok()?;
-            let description = planwright_domain::parse_description(&step.description).unwrap_or_default();
-            Some(Subtask { title, description })
-        })
-        .take(*SUBTASKS.end())
-        .collect();
-    if steps.len() < *SUBTASKS.start() {
-        return Err(ApiError::BadGateway(
-            "The AI did not return enough usable steps. Please try again.".to_owned(),
-        ));
+    let mut prompt = prompt.clone();
+    let mut usage = TokenUsage::default();
+    for attempt in 1..=2 {
+        let outcome = state.ai.propose_subtasks(&prompt, &state.metrics).await;
+        usage = usage.plus(match &outcome {
+            Ok(generated) => generated.usage,
+            Err(error) => AiProvider::usage_of_error(error),
+        });
+        let problem = match outcome {
+            Ok(generated) => match repair::subtasks(generated.value) {
+                Ok((steps, notes)) => {
+                    budget::record(state, user_id, usage).await?;
+                    if !notes.is_empty() {
+                        tracing::info!(?notes, "the AI's breakdown was repaired");
+                    }
+                    return Ok(steps);
+                }
+                Err(problem) => problem,
+            },
+            Err(AiError::BadOutput { problem, .. }) => problem,
+            Err(error) => {
+                budget::record(state, user_id, usage).await?;
+                return Err(error.into());
+            }
+        };
+        tracing::warn!(attempt, problem, "the AI's breakdown was unusable");
+        prompt.corrections = vec![problem];
     }
-    Ok(steps)
+    budget::record(state, user_id, usage).await?;
+    Err(ApiError::BadGateway("The AI did not return enough usable steps twice. Please try again.".to_owned()))
 }
 
 async fn check_references(

@@ -130,7 +130,7 @@ async fn blocked_prompt_is_blocked() {
             &json!({
                 "promptFeedback": {"blockReason": "PROHIBITED_CONTENT", "safetyRatings": []},
                 "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5},
-                "modelVersion": "gemini-2.5-flash"
+                "modelVersion": "gemini-3.5-flash"
             }),
         ))
         .mount(&server)

@@ -49,7 +49,7 @@ async fn generate_content_sends_the_wire_format_and_returns_text_usage_and_ids()
         ),
         (7, 3, 15, 25)
     );
-    assert_eq!(response.model_version.as_deref(), Some("gemini-2.5-flash"));
+    assert_eq!(response.model_version.as_deref(), Some("gemini-3.5-flash"));
     assert_eq!(response.response_id.as_deref(), Some("resp-123"));
 
     let sent: Value = received(&server).await[0].body_json().unwrap();
@@ -113,7 +113,7 @@ async fn unknown_fields_enum_values_and_part_kinds_are_ignored_not_fatal() {
             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 1}],
             "trafficType": "ON_DEMAND"
         },
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.5-flash",
         "createTime": "2026-01-01T00:00:00Z",
         "somethingGoogleAddsNextYear": {"nested": [1, 2, 3]}
     });
@@ -188,7 +188,7 @@ async fn count_tokens_for_a_whole_request_names_the_model_and_keeps_the_system_i
     assert_eq!(
         sent,
         json!({"generateContentRequest": {
-            "model": "models/gemini-2.5-flash",
+            "model": "models/gemini-3.5-flash",
             "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
             "systemInstruction": {"parts": [{"text": "be brief"}]}
         }})
@@ -209,7 +209,7 @@ async fn for_model_sends_to_that_models_endpoint() {
     let response = pro.generate_content(GenerateContentRequest::from_text("hi")).await.unwrap();
 
     assert_eq!(response.text(), "pro");
-    assert_eq!(base.config().model, "gemini-2.5-flash");
+    assert_eq!(base.config().model, "gemini-3.5-flash");
 }
 
 #[tokio::test]

@@ -12,9 +12,9 @@ use tokio::net::TcpListener;
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 pub const API_KEY: &str = "test-key-Zq81x";
-pub const GENERATE_PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
-pub const STREAM_PATH: &str = "/v1beta/models/gemini-2.5-flash:streamGenerateContent";
-pub const COUNT_PATH: &str = "/v1beta/models/gemini-2.5-flash:countTokens";
+pub const GENERATE_PATH: &str = "/v1beta/models/gemini-3.5-flash:generateContent";
+pub const STREAM_PATH: &str = "/v1beta/models/gemini-3.5-flash:streamGenerateContent";
+pub const COUNT_PATH: &str = "/v1beta/models/gemini-3.5-flash:countTokens";
 
 /// Config pointing at `base_url`, with a key, a 5 s timeout and near-instant retries.
 pub fn config(base_url: &str) -> Config {
@@ -58,7 +58,7 @@ pub fn text_response(text: &str) -> Value {
             "totalTokenCount": 25,
             "thoughtsTokenCount": 15
         },
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.5-flash",
         "responseId": "resp-123"
     })
 }
@@ -87,7 +87,7 @@ pub fn chunk(parts: Value, finish_reason: Option<&str>) -> Value {
     if let Some(reason) = finish_reason {
         candidate["finishReason"] = json!(reason);
     }
-    json!({"candidates": [candidate], "modelVersion": "gemini-2.5-flash", "responseId": "r1"})
+    json!({"candidates": [candidate], "modelVersion": "gemini-3.5-flash", "responseId": "r1"})
 }
 
 /// What the raw server does after writing its canned response bytes.

@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod generate;
 mod helpers;
+mod models;
 mod retries;
 mod stream;
 mod structured;

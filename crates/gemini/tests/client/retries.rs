@@ -24,7 +24,7 @@ fn rate_limited(quota_id: &str, retry_delay: &str) -> Value {
             {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
                 "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
                 "quotaId": quota_id,
-                "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
+                "quotaDimensions": {"location": "global", "model": "gemini-3.5-flash"},
                 "quotaValue": "10"
             }]},
             {"@type": "type.googleapis.com/google.rpc.Help", "links": [

@@ -33,7 +33,7 @@ async fn stream_passes_thought_parts_empty_chunks_and_a_usage_only_final_chunk()
         chunk(json!([{"text": "Monday: "}]), None),
         chunk(json!([{"text": "routing."}]), Some("STOP")),
         json!({"usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 3,
-            "thoughtsTokenCount": 9, "totalTokenCount": 16}, "modelVersion": "gemini-2.5-flash"}),
+            "thoughtsTokenCount": 9, "totalTokenCount": 16}, "modelVersion": "gemini-3.5-flash"}),
     ]);
     Mock::given(method("POST"))
         .and(path(STREAM_PATH))

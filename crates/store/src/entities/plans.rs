@@ -14,6 +14,8 @@ pub struct Model {
     pub status: String,
     pub model: String,
     pub usage: Json,
+    pub generation_notes: Option<Json>,
+    pub model_version: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

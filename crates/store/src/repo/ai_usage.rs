@@ -1,6 +1,7 @@
 //! Tokens each user spent on AI per day, for the daily budget.
 
 use chrono::NaiveDate;
+use planwright_domain::TokenUsage;
 use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;
 
@@ -26,6 +27,66 @@ pub async fn add(
     );
     let row = db.query_one_raw(statement).await?.ok_or(StoreError::NotFound)?;
     Ok(row.try_get("", "tokens")?)
+}
+
+/// Adds one request and its usage (total and breakdown) to the user's count for `day`,
+/// atomically; returns the new total of billed tokens.
+pub async fn add_usage(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    day: NaiveDate,
+    usage: &TokenUsage,
+) -> Result<i64, StoreError> {
+    let sql = r#"
+        INSERT INTO ai_usage
+            (user_id, day, tokens, requests, prompt_tokens, output_tokens, thoughts_tokens, cached_tokens)
+        VALUES ($1, $2, $3, 1, $4, $5, $6, $7)
+        ON CONFLICT (user_id, day) DO UPDATE SET
+            tokens = ai_usage.tokens + excluded.tokens,
+            requests = ai_usage.requests + 1,
+            prompt_tokens = ai_usage.prompt_tokens + excluded.prompt_tokens,
+            output_tokens = ai_usage.output_tokens + excluded.output_tokens,
+            thoughts_tokens = ai_usage.thoughts_tokens + excluded.thoughts_tokens,
+            cached_tokens = ai_usage.cached_tokens + excluded.cached_tokens
+        RETURNING tokens"#;
+    let values = [
+        user_id.into(),
+        day.into(),
+        i64::from(usage.total_tokens).into(),
+        i64::from(usage.prompt_tokens).into(),
+        i64::from(usage.output_tokens).into(),
+        i64::from(usage.thoughts_tokens).into(),
+        i64::from(usage.cached_tokens).into(),
+    ];
+    let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let row = db.query_one_raw(statement).await?.ok_or(StoreError::NotFound)?;
+    Ok(row.try_get("", "tokens")?)
+}
+
+/// What the user spent on `day`, with the breakdown (all 0 when nothing).
+pub async fn usage_on(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    day: NaiveDate,
+) -> Result<TokenUsage, StoreError> {
+    let statement = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "SELECT tokens, prompt_tokens, output_tokens, thoughts_tokens, cached_tokens \
+         FROM ai_usage WHERE user_id = $1 AND day = $2",
+        [user_id.into(), day.into()],
+    );
+    let Some(row) = db.query_one_raw(statement).await? else { return Ok(TokenUsage::default()) };
+    let count = |column: &str| -> Result<u32, StoreError> {
+        let value: i64 = row.try_get("", column)?;
+        Ok(u32::try_from(value).unwrap_or(u32::MAX))
+    };
+    Ok(TokenUsage {
+        prompt_tokens: count("prompt_tokens")?,
+        output_tokens: count("output_tokens")?,
+        total_tokens: count("tokens")?,
+        thoughts_tokens: count("thoughts_tokens")?,
+        cached_tokens: count("cached_tokens")?,
+    })
 }
 
 /// Tokens the user spent on `day` (0 when none).

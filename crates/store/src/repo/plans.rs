@@ -38,6 +38,8 @@ pub async fn create(db: &crate::Conn, user_id: Uuid, plan: NewPlan) -> Result<Pl
         status: Set(PlanStatus::Draft.as_str().to_owned()),
         model: Set(plan.model),
         usage: Set(usage_json(plan.usage)?),
+        generation_notes: Set((!plan.notes.is_empty()).then(|| serde_json::json!(plan.notes))),
+        model_version: Set(plan.model_version),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -321,6 +323,11 @@ fn to_plan(row: plans::Model, tasks: Vec<plan_tasks::Model>) -> Result<Plan, Sto
         status: PlanStatus::parse(&row.status)
             .ok_or_else(|| corrupt(format!("unknown status {}", row.status)))?,
         model: row.model,
+        model_version: row.model_version,
+        notes: match row.generation_notes {
+            Some(notes) => serde_json::from_value(notes).map_err(|e| corrupt(e.to_string()))?,
+            None => Vec::new(),
+        },
         usage: serde_json::from_value(row.usage).map_err(|e| corrupt(e.to_string()))?,
         tasks,
         created_at: row.created_at,

@@ -1,11 +1,16 @@
 //! The AI behind plans and breakdowns: Gemini, or the built-in `offline` planner, chosen by
 //! configuration.
 //!
-//! Providers return raw proposals; [`crate::services::plans`] and [`crate::services::tasks`]
-//! validate them, so a provider cannot put an invalid plan in the database.
+//! Providers return raw proposals; [`repair`] makes what can be used usable (noting each change)
+//! and [`crate::services::plans`] and [`crate::services::tasks`] validate the result, so a
+//! provider cannot put an invalid plan in the database. [`models`] builds the provider from the
+//! settings and checks at start-up that the configured Gemini model exists.
 
 pub mod gemini;
+pub mod models;
 pub mod offline;
+pub mod repair;
+pub mod schema;
 
 use std::{pin::Pin, time::Instant};
 
@@ -24,6 +29,8 @@ pub struct PlanPrompt {
     pub duration_days: u16,
     /// The person's notes, if any.
     pub notes: Option<String>,
+    /// Most tasks the plan may have (the schema's `maxItems`).
+    pub max_tasks: usize,
     /// Problems with an earlier answer, fed back on the retry.
     pub corrections: Vec<String>,
 }
@@ -57,6 +64,8 @@ pub struct BreakdownPrompt {
     pub title: String,
     /// Its description, possibly empty.
     pub description: String,
+    /// Problems with an earlier answer, fed back on the retry.
+    pub corrections: Vec<String>,
 }
 
 /// What a chat answer is written from.
@@ -110,10 +119,19 @@ pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatDelta, AiError>> + Se
 pub struct Generated<T> {
     /// The answer.
     pub value: T,
-    /// The model that wrote it.
+    /// The model that wrote it (a fallback model when the configured one is gone).
     pub model: String,
+    /// The exact version that answered (Gemini's `modelVersion`), when the provider says.
+    pub model_version: Option<String>,
     /// Tokens spent.
     pub usage: TokenUsage,
+}
+
+impl<T> Generated<T> {
+    /// The same call's model and usage with another value.
+    pub fn with_value<U>(self, value: U) -> Generated<U> {
+        Generated { value, model: self.model, model_version: self.model_version, usage: self.usage }
+    }
 }
 
 /// Why the AI gave no usable answer.
@@ -122,9 +140,23 @@ pub enum AiError {
     /// The model refused the request (safety): nothing to retry.
     #[error("the AI declined this request: {0}")]
     Declined(String),
-    /// The answer could not be used (malformed or invalid).
-    #[error("the AI's answer could not be used: {0}")]
-    BadOutput(String),
+    /// The answer could not be used (not JSON, wrong types, cut off, empty); `problem` is a
+    /// sentence for the retry, `usage` what the unusable answer still cost.
+    #[error("the AI's answer could not be used: {problem}")]
+    BadOutput {
+        /// What was wrong, for the model.
+        problem: String,
+        /// Tokens the call used.
+        usage: TokenUsage,
+    },
+    /// Google says the configured model (and every fallback) does not exist: a typo, or retired.
+    #[error("the AI model {model} does not exist or has been retired")]
+    ModelNotFound {
+        /// The configured model (`ai.model`).
+        model: String,
+        /// The fallbacks tried after it (`ai.fallback_models`).
+        fallbacks: Vec<String>,
+    },
     /// The provider is not reachable or overloaded right now.
     #[error("the AI service is unavailable: {0}")]
     Unavailable(String),
@@ -159,6 +191,14 @@ impl AiProvider {
         match self {
             Self::Offline(_) => offline::MODEL,
             Self::Gemini(planner) => planner.model(),
+        }
+    }
+
+    /// What an unusable answer cost (0 for other failures).
+    pub fn usage_of_error(error: &AiError) -> TokenUsage {
+        match error {
+            AiError::BadOutput { usage, .. } => *usage,
+            _ => TokenUsage::default(),
         }
     }
 
@@ -229,7 +269,8 @@ fn outcome<T>(result: &Result<T, AiError>) -> &'static str {
     match result {
         Ok(_) => "ok",
         Err(AiError::Declined(_)) => "declined",
-        Err(AiError::BadOutput(_)) => "bad_output",
+        Err(AiError::BadOutput { .. }) => "bad_output",
+        Err(AiError::ModelNotFound { .. }) => "model_not_found",
         Err(AiError::Unavailable(_)) => "unavailable",
         Err(AiError::Timeout) => "timeout",
         Err(AiError::Upstream(_)) => "error",

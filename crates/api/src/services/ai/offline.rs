@@ -82,6 +82,7 @@ impl OfflinePlanner {
         Generated {
             value: ProposedPlan { summary, tasks },
             model: MODEL.to_owned(),
+            model_version: None,
             usage: TokenUsage::default(),
         }
     }
@@ -108,7 +109,7 @@ impl OfflinePlanner {
                     .to_owned(),
             },
         ];
-        Generated { value, model: MODEL.to_owned(), usage: TokenUsage::default() }
+        Generated { value, model: MODEL.to_owned(), model_version: None, usage: TokenUsage::default() }
     }
 }
 
@@ -143,7 +144,12 @@ impl OfflinePlanner {
                 answer.push_str(&format!("\n- **{}** ({kind}): {excerpt}", item.title));
             }
         }
-        Generated { value: answer, model: MODEL.to_owned(), usage: TokenUsage::default() }
+        Generated {
+            value: answer,
+            model: MODEL.to_owned(),
+            model_version: None,
+            usage: TokenUsage::default(),
+        }
     }
 
     /// [`OfflinePlanner::chat`] as a stream of a few words at a time, the way a model streams.
@@ -203,6 +209,7 @@ mod tests {
             goal: "learn FastAPI".to_owned(),
             duration_days: days,
             notes: None,
+            max_tasks: crate::services::plans::max_generated_tasks(days),
             corrections: Vec::new(),
         }
     }
@@ -273,8 +280,11 @@ mod tests {
 
     #[test]
     fn breakdown_gives_three_steps_naming_the_task() {
-        let steps = OfflinePlanner
-            .propose_subtasks(&BreakdownPrompt { title: "Write report".into(), description: String::new() });
+        let steps = OfflinePlanner.propose_subtasks(&BreakdownPrompt {
+            title: "Write report".into(),
+            description: String::new(),
+            corrections: Vec::new(),
+        });
         assert_eq!(steps.value.len(), 3);
         assert!(steps.value.iter().all(|s| s.title.contains("Write report")));
     }

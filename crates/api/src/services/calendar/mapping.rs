@@ -225,6 +225,8 @@ mod tests {
             summary: String::new(),
             status: planwright_domain::PlanStatus::Draft,
             model: "offline".to_owned(),
+            model_version: None,
+            notes: Vec::new(),
             usage: planwright_domain::TokenUsage::default(),
             tasks: vec![task.clone()],
             created_at: at(0),
