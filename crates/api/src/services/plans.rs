@@ -194,7 +194,8 @@ mod tests {
 
     #[test]
     fn a_model_that_is_gone_is_a_503_naming_the_model_and_the_key() {
-        let error = ApiError::from(AiError::ModelNotFound { model: "gemini-1.5-flash".into(), fallbacks: vec![] });
+        let error =
+            ApiError::from(AiError::ModelNotFound { model: "gemini-1.5-flash".into(), fallbacks: vec![] });
         let ApiError::Unavailable(detail) = error else { panic!("expected 503, got {error:?}") };
         assert!(detail.contains("gemini-1.5-flash") && detail.contains("ai.model"), "{detail}");
     }
