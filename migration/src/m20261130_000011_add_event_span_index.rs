@@ -49,10 +49,27 @@ impl MigrationTrait for Migration {
                     .col(CalendarEvents::EndAt)
                     .to_owned(),
             )
+            .await?;
+        // It leads with the same user_id; left in place, SQLite's planner may read a term of the
+        // window query through it, scanning every earlier event of the user.
+        manager
+            .drop_index(
+                Index::drop().name("idx_calendar_events_user_start").table(CalendarEvents::Table).to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_calendar_events_user_start")
+                    .table(CalendarEvents::Table)
+                    .col(CalendarEvents::UserId)
+                    .col(CalendarEvents::StartAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_index(
                 Index::drop().name("idx_calendar_events_window").table(CalendarEvents::Table).to_owned(),

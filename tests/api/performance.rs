@@ -84,6 +84,12 @@ async fn window_reads_use_the_window_index_on_both_databases() {
     let text = plan.join("\n");
     assert!(text.contains("idx_calendar_events_window"), "the window index is used:\n{text}");
     assert!(
+        plan.iter()
+            .filter(|line| line.contains("USING") || line.contains("using"))
+            .all(|line| line.contains("idx_calendar_events_window")),
+        "every range reads the window index:\n{text}"
+    );
+    assert!(
         !plan
             .iter()
             .any(|line| line.contains("Seq Scan") || line.trim_start().starts_with("SCAN calendar_events")),
