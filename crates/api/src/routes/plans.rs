@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{ApiJson, ApiQuery, AuthUser},
-    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    openapi::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     routes::PageQuery,
     services::{
         plans::{self, PlanRequest, SUMMARY_MAX},
@@ -310,7 +310,7 @@ pub async fn create_plan(
     responses(
         (status = 200, description = "A page of plans.", body = PlanList),
         (status = 400, description = "`limit` or `cursor` is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/plans")]
@@ -395,7 +395,7 @@ pub struct DeletePlanQuery {
         (status = 404, description = "No such plan (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The Google connection needs to be authorised again (with `delete_events`).", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Google refused to delete an event.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[delete("/plans/{id}")]

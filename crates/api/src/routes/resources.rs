@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{ApiJson, ApiQuery, AuthUser},
-    openapi::{AuthProblems, BodyProblems, ServerProblems},
+    openapi::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     routes::PageQuery,
     services::resources,
     state::AppState,
@@ -186,7 +186,7 @@ pub async fn create_resource(
     responses(
         (status = 200, description = "A page of resources.", body = ResourceList),
         (status = 400, description = "A query parameter is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/resources")]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     extract::{ApiJson, ApiQuery, AuthUser},
-    openapi::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    openapi::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     routes::{PageQuery, ai::SubtaskResponse},
     services::tasks,
     state::AppState,
@@ -285,7 +285,7 @@ pub async fn create_task(
     responses(
         (status = 200, description = "A page of tasks.", body = TaskList),
         (status = 400, description = "A query parameter is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/tasks")]
