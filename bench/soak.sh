@@ -7,7 +7,7 @@
 #          -> PostgreSQL 127.0.0.1:5432, a fresh database planwright_soak_<pid> (dropped after)
 #
 # Traffic (open loop: requests start on schedule whether or not earlier ones finished), per 100
-# requests: 4 register, 10 create plan, 8 list plans, 12 chat, 14 create task, 14 list tasks,
+# requests: 4 register (REGISTER_WEIGHT), 10 create plan, 8 list plans, 12 chat, 14 create task, 14 list tasks,
 # 10 update task, 14 schedule dry run, 14 upcoming events. The AI is the built-in offline
 # provider, so the numbers are Planwright's own, not Gemini's.
 #
@@ -15,7 +15,8 @@
 #   RATE=40 DURATION_SECS=300 bash bench/soak.sh
 #
 # Prints p50/p99 latency, requests and errors per minute, RSS per replica every 10 s and each
-# replica's RSS growth after the warm-up (the first 2 minutes). Exit status 1 when any request
+# replica's RSS growth after the warm-up (the first 2 minutes): the median of the last minute
+# against the median of the first minute after the warm-up. Exit status 1 when any request
 # failed (a 5xx, a timeout, or a status the operation never answers) or RSS grew by more than
 # 10 % after the warm-up. Needs PostgreSQL (trust auth for user postgres), nginx, curl, python3,
 # and target/release/planwright (built when missing).
@@ -25,6 +26,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 rate=${RATE:-20}
 duration=${DURATION_SECS:-600}
 warmup=${WARMUP_SECS:-120}
+register_weight=${REGISTER_WEIGHT:-4}
 pg=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 nginx_port=18280
 ports=(18281 18282 18283)
@@ -93,12 +95,13 @@ done
 
 echo "soak: ${duration}s at ${rate} requests/s through nginx :$nginx_port to ${#ports[@]} replicas on PostgreSQL ($db_name)"
 status=0
-python3 - "http://127.0.0.1:$nginx_port" "$rate" "$duration" "$warmup" "${pids[@]}" <<'PY' || status=$?
+python3 - "http://127.0.0.1:$nginx_port" "$rate" "$duration" "$warmup" "$register_weight" "${pids[@]}" <<'PY' || status=$?
 import http.client, json, random, statistics, sys, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
 
 base, rate, duration, warmup = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-pids = [int(p) for p in sys.argv[5:]]
+register_weight = int(sys.argv[5])
+pids = [int(p) for p in sys.argv[6:]]
 host, port = base.split("//")[1].split(":")
 local = threading.local()
 rng = random.Random(20261130)
@@ -162,7 +165,7 @@ def op_schedule(u):
 def op_upcoming(u):
     return call("GET", "/api/v1/calendar/events/upcoming?limit=20&days=14", token=u["token"])[0], (200,)
 
-mix = [(op_register, 4), (op_create_plan, 10), (op_list_plans, 8), (op_chat, 12), (op_create_task, 14),
+mix = [(op_register, register_weight), (op_create_plan, 10), (op_list_plans, 8), (op_chat, 12), (op_create_task, 14),
        (op_list_tasks, 14), (op_update_task, 10), (op_schedule, 14), (op_upcoming, 14)]
 ops = [op for op, weight in mix for _ in range(weight)]
 results = []  # (offset seconds, op, status, latency ms, ok)
@@ -237,15 +240,22 @@ print("\nRSS MiB per replica (every 10 s):")
 print("second | " + " | ".join(f"replica {i + 1}" for i in range(len(pids))))
 for offset, values in samples:
     print(f"{offset} | " + " | ".join("-" if v is None else f"{v / 1024:.1f}" for v in values))
+# Growth: the median RSS of the last minute against the median of the first minute after the
+# warm-up. Single samples jump by whole argon2id blocks (19 MiB each, one per password hash in
+# flight), so one sample against another says little.
 after = [s for s in samples if s[0] >= warmup]
 growth_ok = True
 if after:
+    first_minute = [s for s in after if s[0] < warmup + 60]
+    last_minute = [s for s in after if s[0] > after[-1][0] - 60]
     for i in range(len(pids)):
-        first, last = after[0][1][i], after[-1][1][i]
+        first = statistics.median(s[1][i] for s in first_minute if s[1][i] is not None)
+        last = statistics.median(s[1][i] for s in last_minute if s[1][i] is not None)
         peak = max(s[1][i] for s in after if s[1][i] is not None)
+        low = min(s[1][i] for s in after if s[1][i] is not None)
         growth = (last - first) / first * 100 if first else float("nan")
         growth_ok = growth_ok and growth <= 10
-        print(f"replica {i + 1}: {first / 1024:.1f} MiB at {after[0][0]} s -> {last / 1024:.1f} MiB at {after[-1][0]} s ({growth:+.1f} %), peak {peak / 1024:.1f} MiB")
+        print(f"replica {i + 1}: median {first / 1024:.1f} MiB in the first minute after warm-up -> {last / 1024:.1f} MiB in the last ({growth:+.1f} %), range {low / 1024:.1f}-{peak / 1024:.1f} MiB")
 sys.exit(0 if not errors and growth_ok else 1)
 PY
 if grep -qi panicked "$work"/replica-*.log; then echo "soak: a replica panicked"; status=1; fi

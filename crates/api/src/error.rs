@@ -441,6 +441,14 @@ pub enum BodyProblems {
     Invalid(Problem),
 }
 
+/// Failures of routes that read query parameters (besides their own 400s for values out of range).
+#[derive(Debug, IntoResponses)]
+pub enum QueryProblems {
+    /// A parameter holds U+0000 or another control character; `errors` names it.
+    #[response(status = 422, content_type = "application/problem+json")]
+    ControlCharacter(Problem),
+}
+
 /// Failures of routes that ask the AI (a request the AI declines is a 422, `code` `ai_declined`).
 #[derive(Debug, IntoResponses)]
 pub enum AiProblems {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    error::{AuthProblems, BodyProblems, ServerProblems},
+    error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     extract::{ApiJson, ApiQuery, AuthUser},
     jobs::calendar_sync,
     services::calendar::{
@@ -308,7 +308,7 @@ impl CreateEventRequest {
     params(AuthorizeQuery),
     responses(
         (status = 200, description = "Where to send the browser.", body = AuthorizeResponse),
-        (status = 422, description = "`redirect_to` is not on a configured frontend origin.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`redirect_to` is not on a configured frontend origin, or holds a control character.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, ServerProblems
     )
 )]
@@ -336,7 +336,11 @@ pub async fn authorize_google(
     )
 )]
 #[get("/calendar/google/callback")]
-pub async fn google_callback(state: web::Data<AppState>, query: ApiQuery<CallbackQuery>) -> HttpResponse {
+// The browser arrives here from Google, so every outcome is a redirect: this route reads its
+// query with actix's extractor, not `ApiQuery` (whose 422 would strand the user on a JSON page).
+// Nothing of it is stored: `state` is looked up by its hash, `error` is mapped to a fixed reason,
+// and `code` goes only to Google.
+pub async fn google_callback(state: web::Data<AppState>, query: web::Query<CallbackQuery>) -> HttpResponse {
     let query = query.into_inner();
     let (location, connected) =
         connect::callback(&state, Callback { code: query.code, state: query.state, error: query.error })
@@ -448,7 +452,7 @@ pub async fn sync_status(
     responses(
         (status = 200, description = "Events by start.", body = UpcomingResponse),
         (status = 400, description = "`limit` or `days` out of range.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/calendar/events/upcoming")]

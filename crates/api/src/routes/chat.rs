@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
@@ -333,7 +333,7 @@ fn sse_frame(event: &StreamEvent) -> Bytes {
     responses(
         (status = 200, description = "A page of sessions.", body = SessionList),
         (status = 400, description = "`limit` or `cursor` is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/chat/sessions")]
@@ -358,7 +358,7 @@ pub async fn list_sessions(
         (status = 200, description = "The latest messages, oldest first.", body = HistoryResponse),
         (status = 400, description = "`limit` is not valid.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not one of the caller's sessions.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/chat/{session_id}/history")]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    error::{AuthProblems, BodyProblems, ServerProblems},
+    error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
     services::knowledge,
@@ -205,7 +205,7 @@ pub async fn create_doc(
     responses(
         (status = 200, description = "Documents, best match first with `q`.", body = DocList),
         (status = 400, description = "A query parameter is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/knowledge")]

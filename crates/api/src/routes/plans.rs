@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
@@ -372,7 +372,7 @@ pub async fn create_plan(
     responses(
         (status = 200, description = "A page of plans.", body = PlanList),
         (status = 400, description = "`limit` or `cursor` is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/plans")]
@@ -459,7 +459,7 @@ pub struct DeletePlanQuery {
         (status = 404, description = "No such plan (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "With `delete_events`: the Google connection holding its events needs to be authorised again (`calendar_needs_reauth`); nothing was deleted.", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Google refused to delete an event.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[delete("/plans/{id}")]

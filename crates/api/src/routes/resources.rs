@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Problem},
-    error::{AuthProblems, BodyProblems, ServerProblems},
+    error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     extract::{ApiJson, ApiQuery, AuthUser},
     routes::PageQuery,
     services::resources,
@@ -186,7 +186,7 @@ pub async fn create_resource(
     responses(
         (status = 200, description = "A page of resources.", body = ResourceList),
         (status = 400, description = "A query parameter is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/resources")]

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    error::{AiProblems, AuthProblems, BodyProblems, ServerProblems},
+    error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiQuery, AuthUser},
     routes::{PageQuery, ai::SubtaskResponse},
@@ -285,7 +285,7 @@ pub async fn create_task(
     responses(
         (status = 200, description = "A page of tasks.", body = TaskList),
         (status = 400, description = "A query parameter is not valid.", body = Problem, content_type = "application/problem+json"),
-        AuthProblems, ServerProblems
+        AuthProblems, QueryProblems, ServerProblems
     )
 )]
 #[get("/tasks")]
