@@ -11,6 +11,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BIN="${1:-$ROOT/target/release/planwright}"
 [ -x "$BIN" ] || { echo "no server binary at $BIN (cargo build --release -p planwright)"; exit 1; }
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"   # it runs from two folders below
 
 WORK="$(mktemp -d /tmp/planwright-ts.XXXXXX)"
 SERVER_PID=""
