@@ -64,3 +64,8 @@ topology:
 # Everything CI runs
 ci:
     bash .ci/run
+
+# Generate the TypeScript client, type-check its journey (tsc --strict) and run it against a fresh release server
+client-ts:
+    cargo build --release -p planwright
+    bash clients/typescript/run.sh

@@ -419,3 +419,19 @@ async fn google_unreachable_at_start_up_is_only_a_warning() {
     .await;
     assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_chat_answer_empty_twice_is_a_502_and_both_calls_count_in_the_budget() {
+    let (app, fake) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    fake.push(Fault::Text("  ".to_owned()));
+    fake.push(Fault::Text("\u{0}".to_owned()));
+    let response = app.post_json("/api/v1/chat", &json!({"message": "Hi"}), Some(&user.access_token)).await;
+    assert_problem(response, StatusCode::BAD_GATEWAY).await;
+    assert_eq!(fake.request_count(), 2, "an empty answer is asked for once more");
+
+    let user_id = user.id.parse().unwrap();
+    let day = chrono::Utc::now().date_naive();
+    let recorded = planwright_store::repo::ai_usage::usage_on(app.db.conn(), user_id, day).await.unwrap();
+    assert!(recorded.total_tokens > 0, "the two unusable answers still cost tokens: {recorded:?}");
+}

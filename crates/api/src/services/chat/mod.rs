@@ -24,7 +24,10 @@ use uuid::Uuid;
 use self::prompt::{Retrieved, estimate_tokens, fit_history, ground};
 use crate::{
     error::{ApiError, Missing, not_found},
-    services::{ai::ChatPrompt, budget},
+    services::{
+        ai::{AiProvider, ChatPrompt},
+        budget,
+    },
     state::AppState,
 };
 
@@ -109,7 +112,14 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
 /// Answers a prepared message in one piece and stores the answer. When the model fails, the
 /// person's message stays and the error says what happened (502/503/504, or 422 when declined).
 pub async fn answer(state: &AppState, user_id: Uuid, prepared: PreparedChat) -> Result<ChatAnswer, ApiError> {
-    let generated = state.ai.chat(&prepared.prompt, &state.metrics).await.map_err(ApiError::from)?;
+    let generated = match state.ai.chat(&prepared.prompt, &state.metrics).await {
+        Ok(generated) => generated,
+        Err(error) => {
+            // Unusable answers (empty twice) cost tokens all the same.
+            budget::record(state, user_id, AiProvider::usage_of_error(&error)).await?;
+            return Err(error.into());
+        }
+    };
     let message = finish(
         state,
         user_id,
