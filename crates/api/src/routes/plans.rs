@@ -67,7 +67,7 @@ fn plan_context_schema(nullable: bool) -> utoipa::openapi::schema::Object {
         .property(
             "notes",
             ObjectBuilder::new()
-                .schema_type(Type::String)
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
                 .max_length(Some(4000))
                 .description(Some("Given to the AI with the goal: what you know, when you can work.")),
         )
