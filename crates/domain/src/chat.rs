@@ -12,13 +12,14 @@ pub const CHAT_MESSAGE_MAX: usize = 4_000;
 /// Most characters of a session's title.
 pub const CHAT_TITLE_MAX: usize = 80;
 
-/// A message from the person: 1 to 4 000 characters, not blank. Surrounding whitespace goes.
+/// A message from the person: 1 to 4 000 characters as sent (the documented `maxLength`), not
+/// blank. Surrounding whitespace goes.
 pub fn parse_chat_message(raw: &str) -> Result<String, FieldError> {
     let message = raw.trim();
     if message.is_empty() {
         return Err(FieldError::new("message", "The message must not be blank."));
     }
-    if message.chars().count() > CHAT_MESSAGE_MAX {
+    if raw.chars().count() > CHAT_MESSAGE_MAX {
         return Err(FieldError::new(
             "message",
             format!("A message has at most {CHAT_MESSAGE_MAX} characters."),
@@ -174,6 +175,9 @@ mod tests {
         assert_eq!(parse_chat_message("  hi \n"), Ok("hi".to_owned()));
         assert!(parse_chat_message(" \n\t").is_err());
         assert!(parse_chat_message(&"a".repeat(CHAT_MESSAGE_MAX)).is_ok());
+        // The limit counts what was sent, whitespace included, as the schema's maxLength does.
+        let padded = format!("hi{}", "\u{85}".repeat(CHAT_MESSAGE_MAX));
+        assert!(parse_chat_message(&padded).is_err());
         let error = parse_chat_message(&"a".repeat(CHAT_MESSAGE_MAX + 1)).unwrap_err();
         assert_eq!(error.field, "message");
     }
