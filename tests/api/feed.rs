@@ -102,28 +102,7 @@ async fn schedule(app: &TestApp, task_id: &str, start: DateTime<Utc>, end: DateT
 }
 
 fn event_data(provider_event_id: &str, title: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> EventData {
-    EventData {
-        provider_event_id: provider_event_id.to_owned(),
-        ical_uid: None,
-        title: title.to_owned(),
-        description: None,
-        location: None,
-        start,
-        end,
-        all_day: false,
-        start_date: None,
-        end_date: None,
-        time_zone: None,
-        recurrence: None,
-        recurring_event_id: None,
-        status: "confirmed".to_owned(),
-        transparent: false,
-        html_link: None,
-        etag: None,
-        provider_updated_at: None,
-        plan_task_id: None,
-        plan_id: None,
-    }
+    EventData::new(provider_event_id, title, start, end)
 }
 
 /// Puts an event on the user's built-in calendar and returns its id.

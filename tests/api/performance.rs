@@ -18,28 +18,7 @@ use crate::{
 };
 
 fn event(id: &str, title: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> EventData {
-    EventData {
-        provider_event_id: id.to_owned(),
-        ical_uid: None,
-        title: title.to_owned(),
-        description: None,
-        location: None,
-        start,
-        end,
-        all_day: false,
-        start_date: None,
-        end_date: None,
-        time_zone: None,
-        recurrence: None,
-        recurring_event_id: None,
-        status: "confirmed".to_owned(),
-        transparent: false,
-        html_link: None,
-        etag: None,
-        provider_updated_at: None,
-        plan_task_id: None,
-        plan_id: None,
-    }
+    EventData::new(id, title, start, end)
 }
 
 async fn local_calendar(app: &TestApp, user: &TestUser) -> (Uuid, Uuid) {
