@@ -15,7 +15,7 @@ use crate::{
         crypto::TokenCipher,
         rate_limit::RateLimiter,
     },
-    settings::{AiSettings, Settings},
+    settings::Settings,
 };
 
 /// Every dependency of the request handlers, in one place.
@@ -52,7 +52,7 @@ impl AppState {
         let passwords =
             PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
         let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
-        let ai = ai_provider(&settings.ai)?;
+        let ai = crate::services::ai::models::provider(&settings.ai)?;
         let encryption_key = settings.security.encryption_key.clone().ok_or_else(|| {
             anyhow::anyhow!("security.encryption_key is not set (PLANWRIGHT__SECURITY__ENCRYPTION_KEY)")
         })?;
@@ -74,9 +74,4 @@ impl AppState {
             routes: Arc::new(routes),
         })
     }
-}
-
-/// The provider `settings` ask for (see [`crate::services::ai::models::provider`]).
-fn ai_provider(settings: &AiSettings) -> anyhow::Result<AiProvider> {
-    crate::services::ai::models::provider(settings)
 }
