@@ -31,8 +31,8 @@ pub use knowledge::{
     parse_knowledge_content, parse_knowledge_tags, parse_knowledge_title,
 };
 pub use plan::{
-    DurationDays, Goal, NewPlan, Notes, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, PlanTaskEdit,
-    TokenUsage,
+    DurationDays, Goal, NewPlan, Notes, Plan, PlanChanges, PlanContent, PlanStatus, PlanTask, PlanTaskDraft,
+    PlanTaskEdit, PlanTaskFields, TokenUsage,
 };
 pub use resource::{
     NewResource, RESOURCE_CONTENT_MAX_BYTES, Resource, ResourceChanges, check_resource_content,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::FieldError;
+use crate::error::{FieldError, ValidationErrors};
 
 fn text(field: &str, raw: &str, max: usize, required: bool) -> Result<String, FieldError> {
     let value = raw.trim();
@@ -200,6 +200,67 @@ impl PlanTaskDraft {
     }
 }
 
+/// One task of a plan as it arrives, from a person's edit or from the AI, before it is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanTaskFields<'a> {
+    /// Title as sent.
+    pub title: &'a str,
+    /// Description as sent.
+    pub description: &'a str,
+    /// Day of the plan as sent.
+    pub day_offset: i64,
+    /// Minutes as sent.
+    pub duration_minutes: i64,
+}
+
+/// The rules of a plan's content — its summary and its task list — shared by every way a plan
+/// is written (a person's edit, the AI's proposal), so both are held to the same limits.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanContent;
+
+impl PlanContent {
+    /// Longest summary a plan may carry.
+    pub const SUMMARY_MAX: usize = 20_000;
+    /// Most tasks one plan may hold.
+    pub const TASKS_MAX: usize = 500;
+
+    /// Checks a summary's length (counted as sent).
+    pub fn check_summary(summary: &str) -> Result<(), FieldError> {
+        if summary.chars().count() > Self::SUMMARY_MAX {
+            return Err(FieldError::new("summary", format!("At most {} characters.", Self::SUMMARY_MAX)));
+        }
+        Ok(())
+    }
+
+    /// Checks a task list for a plan lasting `duration`: at most [`Self::TASKS_MAX`] tasks, each
+    /// by [`PlanTaskDraft::parse`] with fields named `tasks[i].title` etc. Every broken rule is
+    /// reported, not only the first; on success the drafts come back in the order given.
+    pub fn parse_tasks<'a>(
+        tasks: impl IntoIterator<Item = PlanTaskFields<'a>>,
+        duration: DurationDays,
+    ) -> Result<Vec<PlanTaskDraft>, ValidationErrors> {
+        let mut errors = Vec::new();
+        let mut drafts = Vec::new();
+        for (index, task) in tasks.into_iter().enumerate() {
+            if index == Self::TASKS_MAX {
+                errors.push(FieldError::new("tasks", format!("At most {} tasks.", Self::TASKS_MAX)));
+            }
+            match PlanTaskDraft::parse(
+                &format!("tasks[{index}]"),
+                task.title,
+                task.description,
+                task.day_offset,
+                task.duration_minutes,
+                duration,
+            ) {
+                Ok(draft) => drafts.push(draft),
+                Err(error) => errors.push(error),
+            }
+        }
+        if errors.is_empty() { Ok(drafts) } else { Err(errors.into_iter().collect()) }
+    }
+}
+
 /// A stored task of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanTask {
@@ -311,6 +372,36 @@ mod tests {
 
     fn days(n: i64) -> DurationDays {
         DurationDays::parse(n).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn fields(title: &str, day_offset: i64) -> PlanTaskFields<'_> {
+        PlanTaskFields { title, description: "", day_offset, duration_minutes: 30 }
+    }
+
+    #[test]
+    fn plan_content_reports_every_broken_task_by_index() {
+        let tasks = [fields("Read", 0), fields(" ", 0), fields("Write", 9)];
+        let errors = PlanContent::parse_tasks(tasks, days(3)).expect_err("two tasks are broken");
+        let named: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["tasks[1].title", "tasks[2].day_offset"]);
+    }
+
+    #[test]
+    fn plan_content_keeps_order_and_caps_the_list() {
+        let drafts =
+            PlanContent::parse_tasks([fields("A", 2), fields("B", 0)], days(3)).expect("valid tasks");
+        assert_eq!(drafts.iter().map(|d| d.title.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+        let too_many = vec![fields("T", 0); PlanContent::TASKS_MAX + 1];
+        let errors = PlanContent::parse_tasks(too_many, days(1)).expect_err("one task too many");
+        assert_eq!(errors.errors().iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["tasks"]);
+        assert!(PlanContent::parse_tasks(vec![fields("T", 0); PlanContent::TASKS_MAX], days(1)).is_ok());
+    }
+
+    #[test]
+    fn a_summary_is_counted_as_sent() {
+        assert!(PlanContent::check_summary(&"x".repeat(PlanContent::SUMMARY_MAX)).is_ok());
+        let padded = format!("x{}", " ".repeat(PlanContent::SUMMARY_MAX));
+        assert_eq!(PlanContent::check_summary(&padded).map_err(|e| e.field), Err("summary".to_owned()));
     }
 
     #[test]

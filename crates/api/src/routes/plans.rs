@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use planwright_domain::{
-    DurationDays, FieldError, Goal, Notes, Plan, PlanChanges, PlanTask, PlanTaskDraft, PlanTaskEdit,
-    TimeZone, TokenUsage, ValidationErrors,
+    DurationDays, FieldError, Goal, Notes, Plan, PlanChanges, PlanContent, PlanTask, PlanTaskEdit,
+    PlanTaskFields, TimeZone, TokenUsage, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +17,7 @@ use crate::{
     routes::PageQuery,
     services::{
         calendar::schedule::{self, ScheduleInput, ScheduleResult},
-        plans::{self, PlanRequest, SUMMARY_MAX},
+        plans::{self, PlanRequest},
     },
     state::AppState,
 };
@@ -80,6 +80,7 @@ fn plan_context_schema(nullable: bool) -> utoipa::openapi::schema::Object {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PlanTaskInput {
     /// An existing task to keep (its calendar event stays linked); leave out for a new task.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub id: Option<Uuid>,
     /// Title, 1–200 characters.
     #[schema(min_length = 1, max_length = 200)]
@@ -293,43 +294,34 @@ impl UpdatePlanRequest {
             errors.push(e);
             None
         });
-        let summary = match self.summary {
-            Some(summary) if summary.chars().count() > SUMMARY_MAX => {
-                errors.push(planwright_domain::FieldError::new(
-                    "summary",
-                    format!("At most {SUMMARY_MAX} characters."),
-                ));
-                None
+        if let Some(summary) = &self.summary
+            && let Err(error) = PlanContent::check_summary(summary)
+        {
+            errors.push(error);
+        }
+        let tasks = self.tasks.and_then(|tasks| {
+            let fields = tasks.iter().map(|task| PlanTaskFields {
+                title: &task.title,
+                description: &task.description,
+                day_offset: task.day_offset,
+                duration_minutes: task.duration_minutes,
+            });
+            match PlanContent::parse_tasks(fields, duration) {
+                Ok(drafts) => Some(
+                    tasks
+                        .iter()
+                        .zip(drafts)
+                        .map(|(task, draft)| PlanTaskEdit { id: task.id, draft })
+                        .collect(),
+                ),
+                Err(invalid) => {
+                    errors.extend(invalid.errors().iter().cloned());
+                    None
+                }
             }
-            other => other,
-        };
-        let tasks = self.tasks.map(|tasks| {
-            if tasks.len() > plans::TASKS_MAX {
-                errors.push(planwright_domain::FieldError::new(
-                    "tasks",
-                    format!("At most {} tasks.", plans::TASKS_MAX),
-                ));
-            }
-            tasks
-                .into_iter()
-                .enumerate()
-                .filter_map(|(index, task)| {
-                    PlanTaskDraft::parse(
-                        &format!("tasks[{index}]"),
-                        &task.title,
-                        &task.description,
-                        task.day_offset,
-                        task.duration_minutes,
-                        duration,
-                    )
-                    .map(|draft| PlanTaskEdit { id: task.id, draft })
-                    .map_err(|e| errors.push(e))
-                    .ok()
-                })
-                .collect()
         });
         if errors.is_empty() {
-            Ok(PlanChanges { goal, summary, tasks })
+            Ok(PlanChanges { goal, summary: self.summary, tasks })
         } else {
             Err(errors.into_iter().collect())
         }
@@ -488,6 +480,7 @@ pub struct ScheduleRequestBody {
     /// IANA zone to schedule in (default: the caller's).
     pub timezone: Option<String>,
     /// The calendar (default: the caller's Google calendar, else the built-in one).
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub connection_id: Option<Uuid>,
     /// Compute the placements and write nothing (default `false`).
     pub dry_run: Option<bool>,

@@ -3,7 +3,8 @@
 //! cannot be used, store the plan with its usage; then read, edit and delete it.
 
 use planwright_domain::{
-    DurationDays, Goal, NewPlan, Plan, PlanChanges, PlanTaskDraft, TokenUsage, ValidationErrors,
+    DurationDays, Goal, NewPlan, Plan, PlanChanges, PlanContent, PlanTaskDraft, PlanTaskFields, TokenUsage,
+    ValidationErrors,
 };
 use planwright_store::repo::{
     self,
@@ -20,10 +21,8 @@ use crate::{
     state::AppState,
 };
 
-/// Longest summary a plan may carry.
-pub const SUMMARY_MAX: usize = repair::SUMMARY_MAX;
 /// Most tasks one plan may hold.
-pub const TASKS_MAX: usize = 500;
+pub const TASKS_MAX: usize = PlanContent::TASKS_MAX;
 /// Most tasks a generated plan gets per day of the plan.
 pub const GENERATED_TASKS_PER_DAY: usize = 8;
 
@@ -117,26 +116,16 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
 /// The domain's own check of repaired tasks: a repair that still broke a rule is a bug of
 /// ours, answered 502 rather than stored.
 fn check(tasks: &[PlanTaskDraft], duration: DurationDays) -> Result<Vec<PlanTaskDraft>, ApiError> {
-    tasks
-        .iter()
-        .enumerate()
-        .map(|(index, task)| {
-            PlanTaskDraft::parse(
-                &format!("tasks[{index}]"),
-                &task.title,
-                &task.description,
-                i64::from(task.day_offset),
-                i64::from(task.duration_minutes),
-                duration,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| {
-            tracing::error!(%error, "a repaired plan still broke a rule");
-            ApiError::BadGateway(
-                "The AI returned a plan that could not be used. Please try again.".to_owned(),
-            )
-        })
+    let fields = tasks.iter().map(|task| PlanTaskFields {
+        title: &task.title,
+        description: &task.description,
+        day_offset: i64::from(task.day_offset),
+        duration_minutes: i64::from(task.duration_minutes),
+    });
+    PlanContent::parse_tasks(fields, duration).map_err(|error| {
+        tracing::error!(%error, "a repaired plan still broke a rule");
+        ApiError::BadGateway("The AI returned a plan that could not be used. Please try again.".to_owned())
+    })
 }
 
 /// The caller's plan.

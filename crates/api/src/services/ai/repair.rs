@@ -11,7 +11,7 @@ use planwright_domain::{PlanTaskDraft, Subtask};
 use super::{ProposedPlan, ProposedTask};
 
 /// Longest summary a plan may carry.
-pub const SUMMARY_MAX: usize = 20_000;
+pub const SUMMARY_MAX: usize = planwright_domain::PlanContent::SUMMARY_MAX;
 /// Fewest and most steps a breakdown gives.
 pub const SUBTASKS: std::ops::RangeInclusive<usize> = 2..=5;
 
