@@ -309,7 +309,7 @@ fn human_query_message(message: &str) -> String {
 
 /// A request value read under the strict date rules of [`planwright_domain::input`]: use through
 /// `#[serde(deserialize_with = "crate::extract::strict")]` (or [`strict_option`],
-/// [`strict_present`]) on every date and date-time field of a request.
+/// [`strict_present`]) on every date, date-time and id field of a request.
 pub trait StrictInput: Sized {
     /// Parses the text form, or says what the form must be.
     fn parse_strict(text: &str) -> Result<Self, &'static str>;
@@ -324,6 +324,12 @@ impl StrictInput for NaiveDate {
 impl StrictInput for DateTime<Utc> {
     fn parse_strict(text: &str) -> Result<Self, &'static str> {
         input::parse_date_time(text).map(|at| at.with_timezone(&Utc))
+    }
+}
+
+impl StrictInput for Uuid {
+    fn parse_strict(text: &str) -> Result<Self, &'static str> {
+        input::parse_uuid(text)
     }
 }
 

@@ -136,7 +136,7 @@ pub struct CalendarConnection {
 /// An event's title: 1 to 1024 characters.
 pub fn parse_event_summary(raw: &str) -> Result<String, FieldError> {
     let summary = raw.trim();
-    if summary.is_empty() || summary.chars().count() > 1024 {
+    if summary.is_empty() || raw.chars().count() > 1024 {
         return Err(FieldError::new("summary", "A summary has 1 to 1024 characters."));
     }
     Ok(summary.to_owned())
@@ -265,6 +265,13 @@ pub fn local_ical_uid(provider_event_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_summary_is_counted_as_sent() {
+        assert_eq!(parse_event_summary("  Standup  ").as_deref(), Ok("Standup"));
+        assert!(parse_event_summary(&"x".repeat(1024)).is_ok());
+        assert!(parse_event_summary(&format!("x{}", " ".repeat(1024))).is_err());
+    }
 
     #[test]
     fn names_round_trip() {

@@ -5,8 +5,11 @@
 //!   and no person types it.
 //! - A date is exactly `YYYY-MM-DD` with a four-digit year (`27-02-01` is not the year 27).
 //! - A date-time is RFC 3339 with an offset (`2026-12-01T09:00:00+01:00`, `…Z`).
+//! - An id is a UUID in its hyphenated form (`3fa85f64-5717-4562-b3fc-2c963f66afa6`), as the API
+//!   documents it: the unhyphenated, braced and URN forms are refused.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use uuid::Uuid;
 
 use crate::FieldError;
 
@@ -62,9 +65,42 @@ pub fn parse_date_time(text: &str) -> Result<DateTime<FixedOffset>, &'static str
     DateTime::parse_from_rfc3339(text).map_err(|_| DATE_TIME_MESSAGE)
 }
 
+/// What an id must look like.
+pub const UUID_MESSAGE: &str = "Must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.";
+
+/// Parses an id in the hyphenated form only (8-4-4-4-12 hex digits).
+pub fn parse_uuid(text: &str) -> Result<Uuid, &'static str> {
+    let hyphenated = text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    if !hyphenated {
+        return Err(UUID_MESSAGE);
+    }
+    Uuid::parse_str(text).map_err(|_| UUID_MESSAGE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_hyphenated_uuids_only() {
+        let id = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+        assert_eq!(parse_uuid(id).map(|u| u.to_string()), Ok(id.to_owned()));
+        assert!(parse_uuid(&id.to_uppercase()).is_ok());
+        for bad in [
+            "3fa85f6457174562b3fc2c963f66afa6",
+            "{3fa85f64-5717-4562-b3fc-2c963f66afa6}",
+            "urn:uuid:3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "3fa85f64-5717-4562-b3fc-2c963f66afaz",
+            "3fa85f645-717-4562-b3fc-2c963f66afa6",
+            "",
+        ] {
+            assert_eq!(parse_uuid(bad), Err(UUID_MESSAGE), "{bad}");
+        }
+    }
 
     #[test]
     fn nul_and_c0_controls_are_refused_but_tab_and_line_breaks_pass() {

@@ -37,9 +37,9 @@ pub fn parse_knowledge_tags(raw: &[String]) -> Result<Vec<String>, FieldError> {
         return Err(FieldError::new("tags", format!("At most {KNOWLEDGE_TAGS_MAX} tags.")));
     }
     let mut tags: Vec<String> = Vec::with_capacity(raw.len());
-    for tag in raw {
-        let tag = tag.trim().to_lowercase();
-        if tag.is_empty() || tag.chars().count() > 50 || tag.chars().any(char::is_control) {
+    for sent in raw {
+        let tag = sent.trim().to_lowercase();
+        if tag.is_empty() || sent.chars().count() > 50 || tag.chars().any(char::is_control) {
             return Err(FieldError::new("tags", "Each tag has 1 to 50 characters."));
         }
         if !tags.contains(&tag) {
@@ -104,6 +104,13 @@ pub struct KnowledgeHit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_is_counted_as_sent() {
+        assert_eq!(parse_knowledge_tags(&[" Gym ".to_owned()]), Ok(vec!["gym".to_owned()]));
+        assert!(parse_knowledge_tags(&["x".repeat(50)]).is_ok());
+        assert!(parse_knowledge_tags(&[format!("x{}", " ".repeat(50))]).is_err());
+    }
 
     #[test]
     fn tags_are_normalised_and_bounded() {

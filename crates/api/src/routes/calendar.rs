@@ -92,6 +92,7 @@ pub struct ConnectionList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SyncRequest {
     /// One connection; left out, all of the caller's.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub connection_id: Option<Uuid>,
 }
 
@@ -213,6 +214,7 @@ pub struct CreateEventRequest {
     /// IANA zone the event is shown in at Google.
     pub time_zone: Option<String>,
     /// The calendar; default: the caller's Google calendar, else the built-in one.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub connection_id: Option<Uuid>,
 }
 

@@ -31,6 +31,7 @@ pub struct ChatRequest {
     #[schema(min_length = 1, max_length = 4000)]
     pub message: String,
     /// The session to continue; left out, a new session starts. An unknown id is a 404.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub session_id: Option<Uuid>,
 }
 

@@ -72,8 +72,10 @@ pub struct CreateTaskRequest {
     #[schema(minimum = 1, maximum = 10080)]
     pub estimate_minutes: Option<i64>,
     /// Make it a sub-task of one of your tasks.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub parent_id: Option<Uuid>,
     /// Tie it to one of your plans.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub plan_id: Option<Uuid>,
 }
 
@@ -116,8 +118,10 @@ pub struct TaskListQuery {
     /// Only tasks with this status.
     pub status: Option<TaskStatusBody>,
     /// Only sub-tasks of this task.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub parent_id: Option<Uuid>,
     /// Only tasks of this plan.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub plan_id: Option<Uuid>,
     /// Items per page, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
