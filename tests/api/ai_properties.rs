@@ -104,7 +104,7 @@ async fn any_schema_valid_plan_answer_gives_a_valid_stored_plan() {
             assert_valid_plan(&plan, u64::from(days))?;
             let plan_id = plan["id"].as_str().unwrap_or_default();
             let stored: Value =
-                app.get_plan(&plan_id, &user.access_token).await.json().await.unwrap_or_default();
+                app.get_plan(plan_id, &user.access_token).await.json().await.unwrap_or_default();
             prop_assert_eq!(&stored["tasks"], &plan["tasks"], "stored as answered");
             prop_assert_eq!(&stored["summary"], &plan["summary"]);
             Ok(())
@@ -185,7 +185,7 @@ async fn any_chat_answer_is_stored_clean_or_refused_only_when_empty_twice() {
             prop_assert!(!text.trim().is_empty() && !text.contains('\u{0}'), "seed {seed}");
             let session_id = body["session_id"].as_str().unwrap_or_default();
             let history: Value =
-                app.history(&session_id, &user.access_token).await.json().await.unwrap_or_default();
+                app.history(session_id, &user.access_token).await.json().await.unwrap_or_default();
             let stored = history["messages"].as_array().and_then(|m| m.last()).cloned().unwrap_or_default();
             prop_assert_eq!(stored["content"].as_str(), Some(text), "stored as answered");
             Ok(())

@@ -89,7 +89,7 @@ async fn assert_restored(
 ) {
     let token = user.access_token.as_str();
     for id in before {
-        let response = app.get_task(&id, token).await;
+        let response = app.get_task(id, token).await;
         assert_eq!(
             response.status(),
             StatusCode::OK,

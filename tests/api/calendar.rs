@@ -71,7 +71,7 @@ async fn every_user_has_the_built_in_calendar_from_the_start() {
     );
     assert_eq!(titles(&app.upcoming_ok("days=3", token).await), ["Revise graphs"]);
 
-    let problem = assert_problem(app.disconnect_calendar(&local_id, token).await, StatusCode::CONFLICT).await;
+    let problem = assert_problem(app.disconnect_calendar(local_id, token).await, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "local_calendar");
     // Without a Google client configured, connecting is unavailable, not broken.
     let response = app.google_authorize("", token).await;
@@ -409,7 +409,10 @@ async fn events_are_created_on_google_by_default_or_on_the_local_calendar() {
         .clone();
 
     let response = app
-        .create_event(&json!({"summary": "Study block", "description": "Graphs", "start": at(20), "end": at(22), "time_zone": "Europe/Berlin"}), token)
+        .create_event(
+            &json!({"summary": "Study block", "description": "Graphs", "start": at(20), "end": at(22), "time_zone": "Europe/Berlin"}),
+            token,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let created: Value = response.json().await.unwrap();
@@ -472,7 +475,7 @@ async fn disconnecting_revokes_at_google_and_deletes_tokens_channel_and_events()
     .await;
     let refresh_token = fake.grants()[0].refresh_token.clone().unwrap();
 
-    let response = app.disconnect_calendar(&id, &user.access_token).await;
+    let response = app.disconnect_calendar(id, &user.access_token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(fake.revoked_tokens().contains(&refresh_token), "revoked at Google");
     assert!(fake.grants().iter().all(|g| g.revoked));

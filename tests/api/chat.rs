@@ -132,7 +132,7 @@ async fn chat_with_unknown_session_returns_404_and_starts_nothing() {
     assert_problem(response, StatusCode::NOT_FOUND).await;
     assert!(sessions(&app, &user.access_token).await.is_empty(), "no silent new session");
     assert_problem(app.history(&unknown.to_string(), &user.access_token).await, StatusCode::NOT_FOUND).await;
-    assert_problem(app.delete_chat(&unknown, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_chat(unknown, &user.access_token).await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
@@ -148,7 +148,7 @@ async fn another_users_session_is_404_everywhere() {
         app.chat(&json!({"message": "let me in", "session_id": session_id}), &other.access_token).await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
     assert_problem(app.history(session_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
-    let response = app.delete_chat(&session_id, &other.access_token).await;
+    let response = app.delete_chat(session_id, &other.access_token).await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
     assert!(sessions(&app, &other.access_token).await.is_empty());
 
@@ -163,7 +163,7 @@ async fn deleting_a_session_resets_it() {
     let body: Value = app.chat(&json!({"message": "first"}), token).await.json().await.unwrap();
     let session_id = body["session_id"].as_str().unwrap();
 
-    let response = app.delete_chat(&session_id, token).await;
+    let response = app.delete_chat(session_id, token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_problem(app.history(session_id, token).await, StatusCode::NOT_FOUND).await;
     assert!(sessions(&app, token).await.is_empty());
@@ -199,7 +199,10 @@ async fn answers_are_grounded_on_knowledge_resources_and_plans() {
     let user = app.signed_in_user().await;
     let token = &user.access_token;
     let doc: Value = app
-        .create_knowledge(&json!({"title": "Dijkstra's algorithm", "content": "Dijkstra finds shortest paths in graphs with non-negative weights using a priority queue."}), token)
+        .create_knowledge(
+            &json!({"title": "Dijkstra's algorithm", "content": "Dijkstra finds shortest paths in graphs with non-negative weights using a priority queue."}),
+            token,
+        )
         .await
         .json()
         .await
@@ -210,7 +213,10 @@ async fn answers_are_grounded_on_knowledge_resources_and_plans() {
     )
     .await;
     let resource: Value = app
-        .create_resource(&json!({"class_id": "cs201", "type": "syllabus", "name": "Graph algorithms syllabus", "content": {"topics": ["dijkstra", "bfs"]}}), token)
+        .create_resource(
+            &json!({"class_id": "cs201", "type": "syllabus", "name": "Graph algorithms syllabus", "content": {"topics": ["dijkstra", "bfs"]}}),
+            token,
+        )
         .await
         .json()
         .await
@@ -243,7 +249,10 @@ async fn multi_turn_history_and_sources_reach_gemini() {
     let (app, fake) = app_with_gemini(|_| {}).await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
-    app.create_knowledge(&json!({"title": "Pomodoro technique", "content": "Work for 25 minutes, then take a 5 minute break."}), token)
+    app.create_knowledge(
+        &json!({"title": "Pomodoro technique", "content": "Work for 25 minutes, then take a 5 minute break."}),
+        token,
+    )
     .await;
     let first: Value =
         app.chat(&json!({"message": "What is the pomodoro technique?"}), token).await.json().await.unwrap();

@@ -76,8 +76,7 @@ async fn plan_with_tasks(app: &TestApp, user: &TestUser, goal: &str, tasks: Valu
     assert_eq!(response.status(), StatusCode::CREATED);
     let plan: Value = response.json().await.unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    let response =
-        app.update_plan(&plan_id, &json!({"goal": goal, "tasks": tasks}), &user.access_token).await;
+    let response = app.update_plan(plan_id, &json!({"goal": goal, "tasks": tasks}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }

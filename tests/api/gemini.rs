@@ -355,10 +355,10 @@ async fn gemini_breaks_a_task_down_with_and_without_saving() {
         .unwrap();
     let task_id = task["id"].as_str().unwrap();
     let proposal: Value =
-        app.breakdown_task(&task_id, &json!({}), &user.access_token).await.json().await.unwrap();
+        app.breakdown_task(task_id, &json!({}), &user.access_token).await.json().await.unwrap();
     let steps = proposal["subtasks"].as_array().unwrap().len();
     assert!((2..=5).contains(&steps), "{proposal}");
-    let response = app.breakdown_task(&task_id, &json!({"save": true}), &user.access_token).await;
+    let response = app.breakdown_task(task_id, &json!({"save": true}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let saved: Value = response.json().await.unwrap();
     assert!(saved["tasks"].as_array().unwrap().iter().all(|t| t["parent_id"] == task["id"]));

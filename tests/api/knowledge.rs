@@ -55,7 +55,7 @@ async fn user_documents_can_be_read_changed_and_deleted() {
     assert_eq!(doc["tags"], json!(["notes"]));
     let doc_id = doc["id"].as_str().unwrap();
     let updated: Value = app
-        .update_knowledge(&doc_id, &json!({"content": "Bring your card and two pens."}), &user.access_token)
+        .update_knowledge(doc_id, &json!({"content": "Bring your card and two pens."}), &user.access_token)
         .await
         .json()
         .await
@@ -63,8 +63,8 @@ async fn user_documents_can_be_read_changed_and_deleted() {
     assert_eq!(updated["content"], "Bring your card and two pens.");
     let found: Value = app.search_knowledge("pens", &user.access_token).await.json().await.unwrap();
     assert_eq!(found["items"][0]["id"], doc["id"], "the search index follows updates");
-    assert_eq!(app.delete_knowledge(&doc_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get_knowledge(&doc_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.delete_knowledge(doc_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_problem(app.get_knowledge(doc_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
     let gone: Value = app.search_knowledge("pens", &user.access_token).await.json().await.unwrap();
     assert_eq!(gone["items"], json!([]), "the search index follows deletes");
     let problem = assert_problem(
@@ -103,14 +103,14 @@ async fn global_documents_are_loaded_from_the_folder_and_read_only() {
     let hits: Value = app.search_knowledge("library", &user.access_token).await.json().await.unwrap();
     assert_eq!(hits["items"][0]["title"], "Opening hours");
     let doc_id = spaced["id"].as_str().unwrap();
-    assert_eq!(app.get_knowledge(&doc_id, &user.access_token).await.status(), StatusCode::OK);
+    assert_eq!(app.get_knowledge(doc_id, &user.access_token).await.status(), StatusCode::OK);
     let problem = assert_problem(
-        app.update_knowledge(&doc_id, &json!({"title": "Mine now"}), &user.access_token).await,
+        app.update_knowledge(doc_id, &json!({"title": "Mine now"}), &user.access_token).await,
         StatusCode::FORBIDDEN,
     )
     .await;
     assert!(problem["detail"].as_str().unwrap().contains("read-only"));
-    assert_problem(app.delete_knowledge(&doc_id, &user.access_token).await, StatusCode::FORBIDDEN).await;
+    assert_problem(app.delete_knowledge(doc_id, &user.access_token).await, StatusCode::FORBIDDEN).await;
 }
 
 #[tokio::test]
@@ -147,13 +147,13 @@ async fn another_users_documents_are_invisible() {
     let other = app.signed_in_user().await;
     let doc = add_doc(&app, &owner.access_token, "Secret recipe", "Cardamom and saffron.").await;
     let doc_id = doc["id"].as_str().unwrap();
-    assert_problem(app.get_knowledge(&doc_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.get_knowledge(doc_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     assert_problem(
-        app.update_knowledge(&doc_id, &json!({"title": "x"}), &other.access_token).await,
+        app.update_knowledge(doc_id, &json!({"title": "x"}), &other.access_token).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(app.delete_knowledge(&doc_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_knowledge(doc_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     let search: Value = app.search_knowledge("saffron", &other.access_token).await.json().await.unwrap();
     assert_eq!(search["items"], json!([]));
     let list: Value = app.list_knowledge(&other.access_token).await.json().await.unwrap();

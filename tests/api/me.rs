@@ -16,7 +16,10 @@ async fn patch_me_updates_name_timezone_and_working_hours() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let response = app
-        .update_me(&json!({"name": "Grace", "timezone": "America/New_York", "working_hours": {"start": "10:00", "end": "18:30", "days": [1, 3]}}), &user.access_token)
+        .update_me(
+            &json!({"name": "Grace", "timezone": "America/New_York", "working_hours": {"start": "10:00", "end": "18:30", "days": [1, 3]}}),
+            &user.access_token,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
@@ -46,7 +49,10 @@ async fn patch_me_refuses_invalid_values_and_changes_nothing() {
     let user = app.signed_in_user().await;
     let before: Value = app.get_me(&user.access_token).await.json().await.unwrap();
     let response = app
-        .update_me(&json!({"name": "n".repeat(101), "timezone": "Nowhere/Land", "working_hours": {"start": "12:00", "end": "11:00", "days": [1]}}), &user.access_token)
+        .update_me(
+            &json!({"name": "n".repeat(101), "timezone": "Nowhere/Land", "working_hours": {"start": "12:00", "end": "11:00", "days": [1]}}),
+            &user.access_token,
+        )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["name", "timezone", "working_hours.end"]);

@@ -8,8 +8,12 @@ use crate::helpers::{assert_problem, error_fields, spawn_app, spawn_app_with};
 async fn the_offline_planner_turns_a_goal_into_a_stored_plan() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let response = app.create_plan(&json!({"goal": "Learn FastAPI", "duration_days": 3, "context": {"notes": "evenings only", "level": "beginner"}, "start_date": "2026-12-01"}), &user.access_token)
-    .await;
+    let response = app
+        .create_plan(
+            &json!({"goal": "Learn FastAPI", "duration_days": 3, "context": {"notes": "evenings only", "level": "beginner"}, "start_date": "2026-12-01"}),
+            &user.access_token,
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let plan: Value = response.json().await.unwrap();
     assert_eq!(plan["goal"], "Learn FastAPI");
@@ -101,10 +105,14 @@ async fn editing_a_plan_replaces_its_tasks_and_keeps_named_ones() {
     let plan_id = plan["id"].as_str().unwrap();
     let kept = plan["tasks"][0]["id"].as_str().unwrap().to_owned();
     let response = app
-        .update_plan(&plan_id, &json!({"goal": "Run 10k", "summary": "## Mine", "tasks": [
+        .update_plan(
+            plan_id,
+            &json!({"goal": "Run 10k", "summary": "## Mine", "tasks": [
                 {"title": "New warm-up", "day_offset": 1, "duration_minutes": 20},
                 {"id": kept, "title": "Long run", "description": "easy pace", "day_offset": 0, "duration_minutes": 60}
-            ]}), &user.access_token)
+            ]}),
+            &user.access_token,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let edited: Value = response.json().await.unwrap();
@@ -117,7 +125,7 @@ async fn editing_a_plan_replaces_its_tasks_and_keeps_named_ones() {
     assert_eq!(tasks[1]["id"], kept.as_str());
     assert_eq!(tasks[1]["position"], 1);
     assert_eq!(tasks[1]["description"], "easy pace");
-    let again: Value = app.get_plan(&plan_id, &user.access_token).await.json().await.unwrap();
+    let again: Value = app.get_plan(plan_id, &user.access_token).await.json().await.unwrap();
     assert_eq!(again, edited);
 }
 
@@ -134,7 +142,7 @@ async fn editing_a_plan_refuses_tasks_outside_it() {
     let plan_id = plan["id"].as_str().unwrap();
     let response = app
         .update_plan(
-            &plan_id,
+            plan_id,
             &json!({"tasks": [
                 {"title": "ok", "day_offset": 2, "duration_minutes": 20},
                 {"title": "short", "day_offset": 0, "duration_minutes": 5},
@@ -146,11 +154,15 @@ async fn editing_a_plan_refuses_tasks_outside_it() {
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["tasks[0].day_offset", "tasks[1].duration_minutes"]);
     let response = app
-        .update_plan(&plan_id, &json!({"tasks": [{"id": uuid::Uuid::new_v4(), "title": "stranger", "day_offset": 0, "duration_minutes": 30}]}), &user.access_token)
+        .update_plan(
+            plan_id,
+            &json!({"tasks": [{"id": uuid::Uuid::new_v4(), "title": "stranger", "day_offset": 0, "duration_minutes": 30}]}),
+            &user.access_token,
+        )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["tasks[0].id"]);
-    let unchanged: Value = app.get_plan(&plan_id, &user.access_token).await.json().await.unwrap();
+    let unchanged: Value = app.get_plan(plan_id, &user.access_token).await.json().await.unwrap();
     assert_eq!(unchanged, plan);
 }
 
@@ -165,9 +177,9 @@ async fn deleting_a_plan_removes_it() {
         .await
         .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(app.delete_plan(&plan_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get_plan(&plan_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
-    assert_problem(app.delete_plan(&plan_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.delete_plan(plan_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_problem(app.get_plan(plan_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_plan(plan_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
@@ -182,16 +194,16 @@ async fn another_users_plan_is_404_everywhere() {
         .await
         .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_problem(app.get_plan(&plan_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.get_plan(plan_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     assert_problem(
-        app.update_plan(&plan_id, &json!({"goal": "mine"}), &other.access_token).await,
+        app.update_plan(plan_id, &json!({"goal": "mine"}), &other.access_token).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(app.delete_plan(&plan_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_plan(plan_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     let list: Value = app.list_plans("", &other.access_token).await.json().await.unwrap();
     assert_eq!(list["items"], json!([]));
-    let still: Value = app.get_plan(&plan_id, &owner.access_token).await.json().await.unwrap();
+    let still: Value = app.get_plan(plan_id, &owner.access_token).await.json().await.unwrap();
     assert_eq!(still, plan);
     assert_problem(app.get_plan("not-a-uuid", &owner.access_token).await, StatusCode::NOT_FOUND).await;
 }

@@ -7,8 +7,12 @@ use crate::helpers::{assert_problem, error_fields, spawn_app};
 async fn resources_are_stored_as_any_json_and_filtered_by_class_and_type() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let syllabus = app.create_resource_ok(&json!({"class_id": "cs101", "type": "syllabus", "name": "Algorithms", "content": {"weeks": 12, "topics": ["graphs", "dp"]}}), &user.access_token)
-    .await;
+    let syllabus = app
+        .create_resource_ok(
+            &json!({"class_id": "cs101", "type": "syllabus", "name": "Algorithms", "content": {"weeks": 12, "topics": ["graphs", "dp"]}}),
+            &user.access_token,
+        )
+        .await;
     assert_eq!(syllabus["type"], "syllabus");
     assert_eq!(syllabus["content"], json!({"weeks": 12, "topics": ["graphs", "dp"]}));
     app.create_resource_ok(
@@ -36,7 +40,7 @@ async fn resources_are_stored_as_any_json_and_filtered_by_class_and_type() {
     assert_eq!(rest["items"][0]["name"], "Docs");
 
     let resource_id = syllabus["id"].as_str().unwrap();
-    let fetched: Value = app.get_resource(&resource_id, &user.access_token).await.json().await.unwrap();
+    let fetched: Value = app.get_resource(resource_id, &user.access_token).await.json().await.unwrap();
     assert_eq!(fetched, syllabus);
 }
 
@@ -53,7 +57,7 @@ async fn resources_can_be_updated_and_deleted() {
     let resource_id = resource["id"].as_str().unwrap();
     let updated: Value = app
         .update_resource(
-            &resource_id,
+            resource_id,
             &json!({"class_id": null, "name": "renamed", "content": {"b": 2}}),
             &user.access_token,
         )
@@ -65,8 +69,8 @@ async fn resources_can_be_updated_and_deleted() {
     assert_eq!(updated["name"], "renamed");
     assert_eq!(updated["type"], "note");
     assert_eq!(updated["content"], json!({"b": 2}));
-    assert_eq!(app.delete_resource(&resource_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get_resource(&resource_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.delete_resource(resource_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_problem(app.get_resource(resource_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
@@ -74,7 +78,10 @@ async fn invalid_resources_are_refused_naming_the_fields() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let response = app
-        .create_resource(&json!({"class_id": "", "type": " ", "name": "n".repeat(201), "content": {"text": "x".repeat(70_000)}}), &user.access_token)
+        .create_resource(
+            &json!({"class_id": "", "type": " ", "name": "n".repeat(201), "content": {"text": "x".repeat(70_000)}}),
+            &user.access_token,
+        )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["class_id", "type", "name", "content"]);
@@ -92,15 +99,15 @@ async fn another_users_resources_are_invisible() {
         .create_resource_ok(&json!({"type": "note", "name": "private", "content": {}}), &owner.access_token)
         .await;
     let resource_id = resource["id"].as_str().unwrap();
-    assert_problem(app.get_resource(&resource_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.get_resource(resource_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     assert_problem(
-        app.update_resource(&resource_id, &json!({"name": "mine"}), &other.access_token).await,
+        app.update_resource(resource_id, &json!({"name": "mine"}), &other.access_token).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(app.delete_resource(&resource_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_resource(resource_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     let listed: Value = app.list_resources("", &other.access_token).await.json().await.unwrap();
     assert_eq!(listed["items"], json!([]));
-    let still: Value = app.get_resource(&resource_id, &owner.access_token).await.json().await.unwrap();
+    let still: Value = app.get_resource(resource_id, &owner.access_token).await.json().await.unwrap();
     assert_eq!(still, resource);
 }

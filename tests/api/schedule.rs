@@ -164,7 +164,7 @@ async fn editing_the_plan_and_rescheduling_moves_and_removes_events() {
                    "day_offset": t["day_offset"], "duration_minutes": t["duration_minutes"]})
         })
         .collect();
-    let response = app.update_plan(&id, &json!({"tasks": edit}), &user.access_token).await;
+    let response = app.update_plan(id, &json!({"tasks": edit}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let result = app.schedule_ok(id, &body, &user.access_token).await;
 
@@ -334,7 +334,7 @@ async fn deleting_a_plan_with_delete_events_removes_its_events() {
     let id = plan["id"].as_str().unwrap();
     app.schedule_ok(id, &json!({"start_date": next_monday()}), &user.access_token).await;
     assert!(!live_events(&fake).is_empty());
-    let response = app.delete_plan_and_events(&id, &user.access_token).await;
+    let response = app.delete_plan_and_events(id, &user.access_token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(live_events(&fake).is_empty(), "deleted at Google");
     assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, 0);
@@ -354,12 +354,12 @@ async fn deleting_a_plan_with_delete_events_refuses_while_google_needs_reauth() 
     let body = app.sync_calendar_ok(&json!({}), token).await;
     assert!(body["results"].as_array().unwrap().iter().any(|r| r["status"] == "needs_reauth"), "{body}");
 
-    let response = app.delete_plan_and_events(&id, token).await;
+    let response = app.delete_plan_and_events(id, token).await;
     let problem = assert_problem(response, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "calendar_needs_reauth");
     assert_eq!(live_events(&fake).len(), at_google, "nothing deleted at Google");
     assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, stored, "nor here");
-    let response = app.get_plan(&id, token).await;
+    let response = app.get_plan(id, token).await;
     assert_eq!(response.status(), StatusCode::OK, "the plan is kept");
 }
 
@@ -376,16 +376,16 @@ async fn bad_schedule_requests_are_refused_naming_the_field() {
         (json!({}), "start_date"),
     ] {
         let problem = assert_problem(
-            app.schedule(&plan_id, &body, &owner.access_token).await,
+            app.schedule(plan_id, &body, &owner.access_token).await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
     let body = json!({"start_date": "2027-01-04"});
-    assert_problem(app.schedule(&plan_id, &body, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.schedule(plan_id, &body, &other.access_token).await, StatusCode::NOT_FOUND).await;
     let with_foreign = json!({"start_date": "2027-01-04", "connection_id": uuid::Uuid::new_v4()});
-    assert_problem(app.schedule(&plan_id, &with_foreign, &owner.access_token).await, StatusCode::NOT_FOUND)
+    assert_problem(app.schedule(plan_id, &with_foreign, &owner.access_token).await, StatusCode::NOT_FOUND)
         .await;
     let prefs = json!({"schedule_preferences": {"buffer_minutes": 500}});
     let problem =

@@ -24,7 +24,7 @@ async fn tasks_are_created_read_updated_and_listed_by_position() {
     let task_id = first["id"].as_str().unwrap();
     let updated: Value = app
         .update_task(
-            &task_id,
+            task_id,
             &json!({"status": "done", "estimate_minutes": null, "title": "Write the report"}),
             &user.access_token,
         )
@@ -93,13 +93,13 @@ async fn deleting_a_task_deletes_its_sub_tasks() {
         app.list_tasks(&format!("parent_id={parent_id}"), &user.access_token).await.json().await.unwrap();
     assert_eq!(children["items"].as_array().unwrap().len(), 1);
 
-    assert_eq!(app.delete_task(&parent_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.delete_task(parent_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
     for gone in [&parent, &child, &grandchild] {
         let task_id = gone["id"].as_str().unwrap();
-        assert_problem(app.get_task(&task_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
+        assert_problem(app.get_task(task_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
     }
     let task_id = other["id"].as_str().unwrap();
-    assert_eq!(app.get_task(&task_id, &user.access_token).await.status(), StatusCode::OK);
+    assert_eq!(app.get_task(task_id, &user.access_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -111,13 +111,13 @@ async fn a_task_cannot_become_its_own_descendant() {
         app.create_task_ok(&json!({"title": "B", "parent_id": parent["id"]}), &user.access_token).await;
     let task_id = parent["id"].as_str().unwrap();
     let problem = assert_problem(
-        app.update_task(&task_id, &json!({"parent_id": child["id"]}), &user.access_token).await,
+        app.update_task(task_id, &json!({"parent_id": child["id"]}), &user.access_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(error_fields(&problem), ["parent_id"]);
     let problem = assert_problem(
-        app.update_task(&task_id, &json!({"parent_id": parent["id"]}), &user.access_token).await,
+        app.update_task(task_id, &json!({"parent_id": parent["id"]}), &user.access_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -133,7 +133,7 @@ async fn breakdown_proposes_steps_and_saves_them_only_when_asked() {
         .await;
     let task_id = task["id"].as_str().unwrap();
 
-    let response = app.breakdown_task(&task_id, &json!({}), &user.access_token).await;
+    let response = app.breakdown_task(task_id, &json!({}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let proposal: Value = response.json().await.unwrap();
     let steps = proposal["subtasks"].as_array().unwrap();
@@ -143,7 +143,7 @@ async fn breakdown_proposes_steps_and_saves_them_only_when_asked() {
     let none: Value = app.list_tasks(&children, &user.access_token).await.json().await.unwrap();
     assert_eq!(none["items"], json!([]));
 
-    let response = app.breakdown_task(&task_id, &json!({"save": true}), &user.access_token).await;
+    let response = app.breakdown_task(task_id, &json!({"save": true}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let saved: Value = response.json().await.unwrap();
     let created = saved["tasks"].as_array().unwrap();
@@ -174,13 +174,13 @@ async fn another_users_tasks_are_invisible() {
     let other = app.signed_in_user().await;
     let task = app.create_task_ok(&json!({"title": "Private"}), &owner.access_token).await;
     let task_id = task["id"].as_str().unwrap();
-    assert_problem(app.get_task(&task_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.get_task(task_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     assert_problem(
-        app.update_task(&task_id, &json!({"title": "mine"}), &other.access_token).await,
+        app.update_task(task_id, &json!({"title": "mine"}), &other.access_token).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(app.delete_task(&task_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_task(task_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     let breakdown = app.breakdown_task(task_id, &json!({"save": true}), &other.access_token).await;
     assert_problem(breakdown, StatusCode::NOT_FOUND).await;
     let response =
