@@ -397,24 +397,31 @@ async fn bad_query_parameters_name_the_parameter_in_plain_words() {
         }
     }
     // The plan is still there: nothing was deleted by the refused request.
-    assert_eq!(app.get(&plan_path, Some(&user.access_token)).await.status(), StatusCode::OK);
+    assert_eq!(app.get_plan(plan["id"].as_str().unwrap(), &user.access_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_refused_text_leaves_nothing_stored() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let token = Some(user.access_token.as_str());
-    for (path, body) in [
-        ("/api/v1/chat", json!({"message": "hi\u{0}"})),
-        ("/api/v1/tasks", json!({"title": "t\u{0}"})),
-        ("/api/v1/knowledge", json!({"title": "k", "content": "c\u{0}"})),
-        ("/api/v1/plans", json!({"goal": "g", "duration_days": 1, "context": {"notes": "n\u{0}"}})),
-    ] {
-        assert_problem(app.post_json(path, &body, token).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let token = user.access_token.as_str();
+    let refused = [
+        app.chat(&json!({"message": "hi\u{0}"}), token).await,
+        app.create_task(&json!({"title": "t\u{0}"}), token).await,
+        app.create_knowledge(&json!({"title": "k", "content": "c\u{0}"}), token).await,
+        app.create_plan(&json!({"goal": "g", "duration_days": 1, "context": {"notes": "n\u{0}"}}), token)
+            .await,
+    ];
+    for response in refused {
+        assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    for list in ["/api/v1/chat/sessions", "/api/v1/tasks", "/api/v1/plans"] {
-        let page: Value = app.get(list, token).await.json().await.unwrap();
+    let lists = [
+        ("chat sessions", app.chat_sessions("", token).await),
+        ("tasks", app.list_tasks("", token).await),
+        ("plans", app.list_plans("", token).await),
+    ];
+    for (list, response) in lists {
+        let page: Value = response.json().await.unwrap();
         assert_eq!(page["items"], json!([]), "{list}: {page}");
     }
     let login = app.login("a\u{0}b@example.com", "whatever-password").await;
