@@ -367,10 +367,7 @@ async fn upcoming_events_are_ordered_bounded_and_placed_in_the_users_zone() {
     fake.insert_event(&email, timed_event("Far away", 24 * 20, 1)).unwrap();
     let location = app.consent_to_google(&token).await;
     assert!(location.ends_with("calendar=connected"));
-    poll_until(BACKGROUND, "the first sync", || async {
-        app.google_connection(&token).await["last_synced_at"].is_string()
-    })
-    .await;
+    app.wait_for_first_sync(&token).await;
     for (title, hours) in [("Third", 30), ("First", 3), ("Second", 10)] {
         let response = app
             .create_event(&json!({"summary": title, "start": at(hours), "end": at(hours + 1)}), &token)
