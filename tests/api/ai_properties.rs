@@ -96,15 +96,15 @@ async fn any_schema_valid_plan_answer_gives_a_valid_stored_plan() {
         runtime.block_on(async {
             fake.set_adversarial(seed);
             let body = json!({"goal": "Learn FastAPI", "duration_days": days});
-            let response = app.post_json("/api/v1/plans", &body, Some(&user.access_token)).await;
+            let response = app.create_plan(&body, &user.access_token).await;
             let status = response.status();
             let text = response.text().await.unwrap_or_default();
             prop_assert_eq!(status, StatusCode::CREATED, "seed {} days {}: {}", seed, days, text);
             let plan: Value = serde_json::from_str(&text).unwrap_or_default();
             assert_valid_plan(&plan, u64::from(days))?;
-            let path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap_or_default());
+            let plan_id = plan["id"].as_str().unwrap_or_default();
             let stored: Value =
-                app.get(&path, Some(&user.access_token)).await.json().await.unwrap_or_default();
+                app.get_plan(plan_id, &user.access_token).await.json().await.unwrap_or_default();
             prop_assert_eq!(&stored["tasks"], &plan["tasks"], "stored as answered");
             prop_assert_eq!(&stored["summary"], &plan["summary"]);
             Ok(())
@@ -130,19 +130,18 @@ async fn any_schema_valid_breakdown_gives_two_to_five_clean_steps() {
     let (app, fake, user) = adversarial_app().await;
     let runtime = tokio::runtime::Handle::current();
     let task: Value = app
-        .post_json("/api/v1/tasks", &json!({"title": "Write the report"}), Some(&user.access_token))
+        .create_task(&json!({"title": "Write the report"}), &user.access_token)
         .await
         .json()
         .await
         .unwrap();
-    let saved_path = format!("/api/v1/tasks/{}/breakdown", task["id"].as_str().unwrap());
+    let task_id = task["id"].as_str().unwrap().to_owned();
     check("breakdowns", (any::<u64>(), any::<bool>()), move |(seed, save)| {
         runtime.block_on(async {
             fake.set_adversarial(seed);
             if save {
                 // Stored as sub-tasks: PostgreSQL refuses U+0000, so the cleaning is tested here.
-                let response =
-                    app.post_json(&saved_path, &json!({"save": true}), Some(&user.access_token)).await;
+                let response = app.breakdown_task(&task_id, &json!({"save": true}), &user.access_token).await;
                 let status = response.status();
                 let body: Value = response.json().await.unwrap_or_default();
                 prop_assert_eq!(status, StatusCode::CREATED, "seed {}: {}", seed, body);
@@ -151,7 +150,7 @@ async fn any_schema_valid_breakdown_gives_two_to_five_clean_steps() {
                 prop_assert_eq!(children, body["subtasks"].as_array().map(Vec::len).unwrap_or_default());
             } else {
                 let body = json!({"title": "Plan a trip", "description": "Two weeks in Japan"});
-                let response = app.post_json("/api/v1/ai/breakdown", &body, Some(&user.access_token)).await;
+                let response = app.breakdown(&body, &user.access_token).await;
                 let status = response.status();
                 let body: Value = response.json().await.unwrap_or_default();
                 prop_assert_eq!(status, StatusCode::OK, "seed {}: {}", seed, body);
@@ -172,7 +171,7 @@ async fn any_chat_answer_is_stored_clean_or_refused_only_when_empty_twice() {
             fake.set_adversarial(seed);
             let before = fake.answers().len();
             let body = json!({"message": "How do I start learning FastAPI?"});
-            let response = app.post_json("/api/v1/chat", &body, Some(&user.access_token)).await;
+            let response = app.chat(&body, &user.access_token).await;
             let status = response.status();
             let body: Value = response.json().await.unwrap_or_default();
             let answers = fake.answers().split_off(before);
@@ -184,10 +183,9 @@ async fn any_chat_answer_is_stored_clean_or_refused_only_when_empty_twice() {
             prop_assert_eq!(status, StatusCode::OK, "seed {}: {}", seed, body);
             let text = body["response"].as_str().unwrap_or_default();
             prop_assert!(!text.trim().is_empty() && !text.contains('\u{0}'), "seed {seed}");
-            let history_path =
-                format!("/api/v1/chat/{}/history", body["session_id"].as_str().unwrap_or_default());
+            let session_id = body["session_id"].as_str().unwrap_or_default();
             let history: Value =
-                app.get(&history_path, Some(&user.access_token)).await.json().await.unwrap_or_default();
+                app.history(session_id, &user.access_token).await.json().await.unwrap_or_default();
             let stored = history["messages"].as_array().and_then(|m| m.last()).cloned().unwrap_or_default();
             prop_assert_eq!(stored["content"].as_str(), Some(text), "stored as answered");
             Ok(())

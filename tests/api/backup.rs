@@ -11,10 +11,7 @@ use planwright::backup;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{
-    calendar::{app_with_google, connect, sync, wait_until},
-    helpers::{TestApp, TestUser, spawn_app_with},
-};
+use crate::helpers::{BACKGROUND, TestApp, TestUser, app_with_google, poll_until, spawn_app_with};
 
 fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
@@ -58,7 +55,8 @@ impl Writes {
                 }
             }));
         }
-        wait_until("writes before the backup", || async { before.lock().unwrap().len() >= 40 }).await;
+        poll_until(BACKGROUND, "writes before the backup", || async { before.lock().unwrap().len() >= 40 })
+            .await;
         started.store(true, Ordering::SeqCst);
         Self { started, stop, before, after, writers }
     }
@@ -66,7 +64,10 @@ impl Writes {
     /// Waits for 20 writes after the backup, stops the writers and returns (before, after).
     async fn finish(self) -> (Vec<String>, Vec<String>) {
         assert!(self.started.load(Ordering::SeqCst));
-        wait_until("writes after the backup", || async { self.after.lock().unwrap().len() >= 20 }).await;
+        poll_until(BACKGROUND, "writes after the backup", || async {
+            self.after.lock().unwrap().len() >= 20
+        })
+        .await;
         self.stop.store(true, Ordering::SeqCst);
         for writer in self.writers {
             writer.await.unwrap();
@@ -88,7 +89,7 @@ async fn assert_restored(
 ) {
     let token = user.access_token.as_str();
     for id in before {
-        let response = app.get(&format!("/api/v1/tasks/{id}"), Some(token)).await;
+        let response = app.get_task(id, token).await;
         assert_eq!(
             response.status(),
             StatusCode::OK,
@@ -98,11 +99,11 @@ async fn assert_restored(
     let mut listed = 0;
     let mut cursor: Option<String> = None;
     loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/tasks?limit=200&cursor={c}"),
-            None => "/api/v1/tasks?limit=200".to_owned(),
+        let query = match &cursor {
+            Some(c) => format!("limit=200&cursor={c}"),
+            None => "limit=200".to_owned(),
         };
-        let page: Value = app.get(&path, Some(token)).await.json().await.unwrap();
+        let page: Value = app.list_tasks(&query, token).await.json().await.unwrap();
         listed += page["items"].as_array().unwrap().len();
         cursor = page["next_cursor"].as_str().map(str::to_owned);
         if cursor.is_none() {
@@ -111,7 +112,7 @@ async fn assert_restored(
     }
     assert!(listed >= before.len() && listed <= written, "{listed} tasks restored of {written} written");
     assert_eq!(app.login(&user.email, &user.password).await.status(), StatusCode::OK);
-    let synced = sync(app, token, &json!({"connection_id": connection_id})).await;
+    let synced = app.sync_calendar_ok(&json!({"connection_id": connection_id}), token).await;
     assert_eq!(synced["results"][0]["status"], "ok", "the Google tokens do not open: {synced}");
 }
 
@@ -122,7 +123,7 @@ async fn a_backup_under_concurrent_writes_restores_every_acknowledged_row_and_go
     let live_url = sqlite_url(&live);
     let (app, _fake) = app_with_google(move |s| s.database.url = live_url).await;
     let user = app.signed_in_user().await;
-    let connection_id = connect(&app, &user).await;
+    let connection_id = app.connect_google(&user).await;
 
     let copy = dir.path().join("backups/planwright-backup.db");
     std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
@@ -164,7 +165,7 @@ async fn pg_dump_under_concurrent_writes_and_pg_restore_bring_back_every_acknowl
     };
     let (app, _fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
-    let connection_id = connect(&app, &user).await;
+    let connection_id = app.connect_google(&user).await;
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("planwright.dump");
 

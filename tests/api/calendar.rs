@@ -1,112 +1,18 @@
 //! Calendars over HTTP: the built-in calendar, and Google through the fake Google (OAuth consent,
 //! encrypted tokens, refresh, sync, push, events, disconnect).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
-use planwright_tests::fake_google::{Consent, FakeGoogle, Fault, FaultRule};
+use planwright_tests::fake_google::{Consent, Fault, FaultRule};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, assert_problem, error_fields, spawn_app, spawn_app_with};
-
-const FRONTEND: &str = "http://frontend.test";
-
-pub(crate) async fn app_with_google(
-    customise: impl FnOnce(&mut planwright_api::settings::Settings),
-) -> (TestApp, FakeGoogle) {
-    let fake = FakeGoogle::start().await;
-    let urls = fake.oauth_urls();
-    let (client_id, client_secret) = (fake.client_id(), fake.client_secret());
-    let app = spawn_app_with(move |s| {
-        s.google.client_id = Some(client_id);
-        s.google.client_secret = Some(client_secret.into());
-        s.google.redirect_uri = "http://127.0.0.1:1/api/v1/calendar/google/callback".to_owned();
-        s.google.frontend_origins = vec![FRONTEND.to_owned()];
-        s.google.auth_url = urls.auth_url;
-        s.google.token_url = urls.token_url;
-        s.google.revoke_url = urls.revoke_url;
-        s.google.calendar_base_url = urls.calendar_base_url;
-        s.google.timeout_secs = 5;
-        customise(s);
-    })
-    .await;
-    (app, fake)
-}
-
-pub(crate) fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// Authorize → the fake's consent → our callback; returns where the callback sent the browser.
-pub(crate) async fn consent(app: &TestApp, token: &str) -> String {
-    let response = app
-        .get(&format!("/api/v1/calendar/google/authorize?redirect_to={FRONTEND}/settings"), Some(token))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    let url = body["authorization_url"].as_str().unwrap();
-    assert!(url.contains("code_challenge_method=S256") && url.contains("access_type=offline"), "{url}");
-    let at_google = no_redirects().get(url).send().await.unwrap();
-    assert_eq!(at_google.status(), StatusCode::FOUND, "the fake consents at once");
-    let back = reqwest::Url::parse(at_google.headers()["location"].to_str().unwrap()).unwrap();
-    let callback = app.url(&format!("/api/v1/calendar/google/callback?{}", back.query().unwrap_or_default()));
-    let response = no_redirects().get(callback).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND);
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-pub(crate) async fn connections(app: &TestApp, token: &str) -> Vec<Value> {
-    let body: Value = app.get("/api/v1/calendar/connections", Some(token)).await.json().await.unwrap();
-    body["items"].as_array().unwrap().clone()
-}
-
-pub(crate) async fn google_connection(app: &TestApp, token: &str) -> Value {
-    connections(app, token)
-        .await
-        .into_iter()
-        .find(|c| c["provider"] == "google")
-        .expect("a Google connection")
-}
-
-/// Connects Google for `user` and waits for the first (background) sync.
-pub(crate) async fn connect(app: &TestApp, user: &TestUser) -> String {
-    let location = consent(app, &user.access_token).await;
-    assert_eq!(location, format!("{FRONTEND}/settings?calendar=connected"));
-    let id = google_connection(app, &user.access_token).await["id"].as_str().unwrap().to_owned();
-    wait_until("the first sync", || async {
-        let connection = google_connection(app, &user.access_token).await;
-        connection["last_synced_at"].is_string()
-    })
-    .await;
-    id
-}
-
-pub(crate) async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-pub(crate) async fn sync(app: &TestApp, token: &str, body: &Value) -> Value {
-    let response = app.post_json("/api/v1/calendar/sync", body, Some(token)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
-pub(crate) async fn upcoming(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
-    let response = app.get(&format!("/api/v1/calendar/events/upcoming?{query}"), Some(token)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    body["events"].as_array().unwrap().clone()
-}
+use crate::helpers::{
+    BACKGROUND, FRONTEND, GOOGLE_NOTIFICATIONS, TestApp, app_with_google, assert_problem, error_fields,
+    no_redirects, poll_until, spawn_app, webhook_url,
+};
 
 pub(crate) fn titles(events: &[Value]) -> Vec<String> {
     events.iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect()
@@ -150,36 +56,27 @@ async fn every_user_has_the_built_in_calendar_from_the_start() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
-    let list = connections(&app, token).await;
+    let list = app.calendar_connections_ok(token).await;
     assert_eq!(list.len(), 1);
     assert_eq!((list[0]["provider"].as_str(), list[0]["status"].as_str()), (Some("local"), Some("active")));
     let local_id = list[0]["id"].as_str().unwrap();
 
-    let response = app
-        .post_json(
-            "/api/v1/calendar/events",
-            &json!({"summary": "Revise graphs", "start": at(30), "end": at(31)}),
-            Some(token),
-        )
-        .await;
+    let response =
+        app.create_event(&json!({"summary": "Revise graphs", "start": at(30), "end": at(31)}), token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let event: Value = response.json().await.unwrap();
     assert_eq!(
         (event["provider"].as_str(), event["connection_id"].as_str()),
         (Some("local"), Some(local_id))
     );
-    assert_eq!(titles(&upcoming(&app, token, "days=3").await), ["Revise graphs"]);
+    assert_eq!(titles(&app.upcoming_ok("days=3", token).await), ["Revise graphs"]);
 
-    let problem = assert_problem(
-        app.delete(&format!("/api/v1/calendar/connections/{local_id}"), token).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    let problem = assert_problem(app.disconnect_calendar(local_id, token).await, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "local_calendar");
     // Without a Google client configured, connecting is unavailable, not broken.
-    let response = app.get("/api/v1/calendar/google/authorize", Some(token)).await;
+    let response = app.google_authorize("", token).await;
     assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
-    let status: Value = app.get("/api/v1/calendar/sync/status", Some(token)).await.json().await.unwrap();
+    let status: Value = app.sync_status(token).await.json().await.unwrap();
     assert_eq!(status["items"].as_array().unwrap().len(), 1);
 }
 
@@ -187,8 +84,8 @@ async fn every_user_has_the_built_in_calendar_from_the_start() {
 async fn connecting_google_stores_the_tokens_encrypted() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
-    let id = connect(&app, &user).await;
-    let connection = google_connection(&app, &user.access_token).await;
+    let id = app.connect_google(&user).await;
+    let connection = app.google_connection(&user.access_token).await;
     assert_eq!(connection["account_email"], fake.account_email().as_str());
     assert_eq!(connection["status"], "active");
     assert!(connection.get("access_token").is_none() && connection.get("refresh_token").is_none());
@@ -212,34 +109,27 @@ async fn the_oauth_state_is_single_use_bound_to_the_user_and_redirects_only_to_t
     let alice = app.signed_in_user().await;
     let bob = app.signed_in_user().await;
 
-    let response = app
-        .get("/api/v1/calendar/google/authorize?redirect_to=https://evil.test/", Some(&alice.access_token))
-        .await;
+    let response = app.google_authorize("redirect_to=https://evil.test/", &alice.access_token).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["redirect_to"]);
 
-    let body: Value =
-        app.get("/api/v1/calendar/google/authorize", Some(&alice.access_token)).await.json().await.unwrap();
+    let body: Value = app.google_authorize("", &alice.access_token).await.json().await.unwrap();
     let at_google = no_redirects().get(body["authorization_url"].as_str().unwrap()).send().await.unwrap();
     let back = reqwest::Url::parse(at_google.headers()["location"].to_str().unwrap()).unwrap();
-    let callback = app.url(&format!("/api/v1/calendar/google/callback?{}", back.query().unwrap()));
-    let first = no_redirects().get(&callback).send().await.unwrap();
+    let callback = back.query().unwrap();
+    let first = app.google_callback(callback).await;
     assert_eq!(first.headers()["location"], format!("{FRONTEND}/?calendar=connected").as_str());
-    let replay = no_redirects().get(&callback).send().await.unwrap();
+    let replay = app.google_callback(callback).await;
     assert_eq!(
         replay.headers()["location"],
         format!("{FRONTEND}/?calendar=error&reason=invalid_state").as_str()
     );
-    let forged = no_redirects()
-        .get(app.url("/api/v1/calendar/google/callback?code=abc&state=forged"))
-        .send()
-        .await
-        .unwrap();
+    let forged = app.google_callback("code=abc&state=forged").await;
     assert!(forged.headers()["location"].to_str().unwrap().ends_with("reason=invalid_state"));
 
-    assert!(connections(&app, &alice.access_token).await.iter().any(|c| c["provider"] == "google"));
+    assert!(app.calendar_connections_ok(&alice.access_token).await.iter().any(|c| c["provider"] == "google"));
     assert_eq!(
-        connections(&app, &bob.access_token).await.len(),
+        app.calendar_connections_ok(&bob.access_token).await.len(),
         1,
         "the grant went to the user who started it"
     );
@@ -251,15 +141,15 @@ async fn declined_or_unticked_consent_connects_nothing() {
     let user = app.signed_in_user().await;
     fake.set_consent(Consent::Deny);
     assert_eq!(
-        consent(&app, &user.access_token).await,
+        app.consent_to_google(&user.access_token).await,
         format!("{FRONTEND}/settings?calendar=error&reason=access_denied")
     );
     fake.set_consent(Consent::Withhold(vec!["calendar.events".to_owned()]));
     assert_eq!(
-        consent(&app, &user.access_token).await,
+        app.consent_to_google(&user.access_token).await,
         format!("{FRONTEND}/settings?calendar=error&reason=scope_denied")
     );
-    assert_eq!(connections(&app, &user.access_token).await.len(), 1, "only the built-in calendar");
+    assert_eq!(app.calendar_connections_ok(&user.access_token).await.len(), 1, "only the built-in calendar");
     assert!(!fake.revoked_tokens().is_empty(), "the useless grant is given back");
 }
 
@@ -278,8 +168,8 @@ async fn full_then_incremental_sync_follows_inserts_edits_and_deletes() {
     series["start"]["timeZone"] = json!("UTC");
     series["end"]["timeZone"] = json!("UTC");
     fake.insert_event(&email, series).unwrap();
-    let id = connect(&app, &user).await;
-    let events = upcoming(&app, token, "limit=50&days=10").await;
+    let id = app.connect_google(&user).await;
+    let events = app.upcoming_ok("limit=50&days=10", token).await;
     assert_eq!(events.len(), 6, "{:?}", titles(&events));
     assert_eq!(titles(&events).iter().filter(|t| *t == "Standup").count(), 3, "instances expanded");
     assert!(events.iter().any(|e| e["id"].is_string() && e["html_link"].is_string()));
@@ -287,7 +177,7 @@ async fn full_then_incremental_sync_follows_inserts_edits_and_deletes() {
     fake.insert_event(&email, timed_event("New review", 25, 1)).unwrap();
     fake.update_event(&email, edit["id"].as_str().unwrap(), json!({"summary": "Dentist (moved)"})).unwrap();
     fake.delete_event(&email, gone["id"].as_str().unwrap()).unwrap();
-    let body = sync(&app, token, &json!({})).await;
+    let body = app.sync_calendar_ok(&json!({}), token).await;
     let google =
         body["results"].as_array().unwrap().iter().find(|r| r["connection_id"] == id.as_str()).unwrap();
     assert_eq!(google["status"], "ok");
@@ -304,7 +194,7 @@ async fn full_then_incremental_sync_follows_inserts_edits_and_deletes() {
         last_list.query_param("syncToken")
     );
 
-    let names = titles(&upcoming(&app, token, "limit=50&days=10").await);
+    let names = titles(&app.upcoming_ok("limit=50&days=10", token).await);
     assert!(names.contains(&"New review".to_owned()) && names.contains(&"Dentist (moved)".to_owned()));
     assert!(!names.contains(&"Cancelled lunch".to_owned()) && !names.contains(&"Dentist".to_owned()));
     assert!(names.contains(&keep["summary"].as_str().unwrap().to_owned()));
@@ -317,14 +207,14 @@ async fn an_expired_sync_token_recovers_with_a_full_sync() {
     let user = app.signed_in_user().await;
     let email = fake.account_email();
     fake.insert_event(&email, timed_event("Kept", 24, 1)).unwrap();
-    connect(&app, &user).await;
+    app.connect_google(&user).await;
     fake.invalidate_sync_tokens();
     fake.insert_event(&email, timed_event("Added after 410", 26, 1)).unwrap();
-    let body = sync(&app, &user.access_token, &json!({})).await;
+    let body = app.sync_calendar_ok(&json!({}), &user.access_token).await;
     assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "ok"), "{body}");
     let gone = fake.requests().iter().filter(|r| r.status == Some(410)).count();
     assert_eq!(gone, 1, "the stale token got a 410");
-    let names = titles(&upcoming(&app, &user.access_token, "limit=50&days=10").await);
+    let names = titles(&app.upcoming_ok("limit=50&days=10", &user.access_token).await);
     assert_eq!(names, ["Kept", "Added after 410"], "complete and without duplicates");
 }
 
@@ -334,8 +224,8 @@ async fn a_410_whose_full_sync_fails_keeps_the_stored_events() {
     let user = app.signed_in_user().await;
     let token = &user.access_token;
     fake.insert_event(&fake.account_email(), timed_event("Kept", 24, 1)).unwrap();
-    let id = connect(&app, &user).await;
-    assert_eq!(titles(&upcoming(&app, token, "limit=50&days=10").await), ["Kept"]);
+    let id = app.connect_google(&user).await;
+    assert_eq!(titles(&app.upcoming_ok("limit=50&days=10", token).await), ["Kept"]);
     // The incremental sync gets a 410, then the full sync that follows is refused.
     fake.push_rule(
         FaultRule::new(Fault::Error { code: 410, reason: "fullSyncRequired".into(), message: "Gone".into() })
@@ -347,11 +237,11 @@ async fn a_410_whose_full_sync_fails_keeps_the_stored_events() {
             .method("GET")
             .path("/events"),
     );
-    let body = sync(&app, token, &json!({"connection_id": id})).await;
+    let body = app.sync_calendar_ok(&json!({"connection_id": id}), token).await;
     assert_eq!(body["results"][0]["status"], "error", "{body}");
     assert!(fake.pending_faults().is_empty(), "both faults were met: {:?}", fake.pending_faults());
     assert_eq!(
-        titles(&upcoming(&app, token, "limit=50&days=10").await),
+        titles(&app.upcoming_ok("limit=50&days=10", token).await),
         ["Kept"],
         "a failed full sync leaves the stored events as they were"
     );
@@ -365,8 +255,8 @@ async fn nul_characters_in_google_text_are_stripped_before_storage() {
     event["description"] = json!("Notes\u{0} here");
     event["location"] = json!("\u{0}Room 4");
     fake.insert_event(&fake.account_email(), event).unwrap();
-    connect(&app, &user).await;
-    let events = upcoming(&app, &user.access_token, "limit=50&days=10").await;
+    app.connect_google(&user).await;
+    let events = app.upcoming_ok("limit=50&days=10", &user.access_token).await;
     assert_eq!(titles(&events), ["Standup"], "stored (PostgreSQL refuses U+0000) and cleaned");
     assert_eq!(
         (events[0]["description"].as_str(), events[0]["location"].as_str()),
@@ -378,7 +268,7 @@ async fn nul_characters_in_google_text_are_stripped_before_storage() {
 async fn an_expired_access_token_is_refreshed_once_and_persisted() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
-    let id = connect(&app, &user).await;
+    let id = app.connect_google(&user).await;
     let (before, refresh_before) = stored_tokens(&app, &id).await;
     let token_calls = fake.token_requests();
 
@@ -387,8 +277,7 @@ async fn an_expired_access_token_is_refreshed_once_and_persisted() {
     let bodies: Vec<Value> = (0..4)
         .map(|i| json!({"summary": format!("Block {i}"), "start": at(40 + i), "end": at(41 + i)}))
         .collect();
-    let creates =
-        bodies.iter().map(|body| app.post_json("/api/v1/calendar/events", body, Some(&user.access_token)));
+    let creates = bodies.iter().map(|body| app.create_event(body, &user.access_token));
     for response in futures_util::future::join_all(creates).await {
         assert_eq!(response.status(), StatusCode::CREATED);
     }
@@ -396,7 +285,7 @@ async fn an_expired_access_token_is_refreshed_once_and_persisted() {
     let (after, refresh_after) = stored_tokens(&app, &id).await;
     assert_ne!(before, after, "the new access token is stored");
     assert_eq!(refresh_before, refresh_after, "Google kept the refresh token, so do we");
-    sync(&app, &user.access_token, &json!({})).await;
+    app.sync_calendar_ok(&json!({}), &user.access_token).await;
     assert_eq!(fake.token_requests(), token_calls + 1, "the stored token is used again");
     assert_eq!(fake.events(&fake.account_email()).len(), 4);
 }
@@ -406,27 +295,21 @@ async fn invalid_grant_marks_the_connection_needs_reauth() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
-    let id = connect(&app, &user).await;
+    let id = app.connect_google(&user).await;
     fake.force_invalid_grant(true);
     fake.expire_access_tokens();
-    let body = sync(&app, token, &json!({"connection_id": id})).await;
+    let body = app.sync_calendar_ok(&json!({"connection_id": id}), token).await;
     assert_eq!(body["results"][0]["status"], "needs_reauth", "{body}");
-    assert_eq!(google_connection(&app, token).await["status"], "needs_reauth");
-    let status: Value = app.get("/api/v1/calendar/sync/status", Some(token)).await.json().await.unwrap();
+    assert_eq!(app.google_connection(token).await["status"], "needs_reauth");
+    let status: Value = app.sync_status(token).await.json().await.unwrap();
     assert!(status["items"].as_array().unwrap().iter().any(|s| s["status"] == "needs_reauth"), "{status}");
-    let response = app
-        .post_json(
-            "/api/v1/calendar/events",
-            &json!({"summary": "x", "start": at(5), "end": at(6)}),
-            Some(token),
-        )
-        .await;
+    let response = app.create_event(&json!({"summary": "x", "start": at(5), "end": at(6)}), token).await;
     let problem = assert_problem(response, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "calendar_needs_reauth");
     // Connecting again makes it active again.
     fake.force_invalid_grant(false);
-    consent(&app, token).await;
-    assert_eq!(google_connection(&app, token).await["status"], "active");
+    app.consent_to_google(token).await;
+    assert_eq!(app.google_connection(token).await["status"], "active");
 }
 
 #[tokio::test]
@@ -434,13 +317,13 @@ async fn rate_limits_and_server_errors_are_retried() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
     fake.insert_event(&fake.account_email(), timed_event("Exam", 24, 2)).unwrap();
-    connect(&app, &user).await;
+    app.connect_google(&user).await;
     fake.insert_event(&fake.account_email(), timed_event("Review", 27, 1)).unwrap();
     fake.push_many([Fault::RateLimited { retry_after: None }, Fault::RateLimitExceeded, Fault::BackendError]);
-    let body = sync(&app, &user.access_token, &json!({})).await;
+    let body = app.sync_calendar_ok(&json!({}), &user.access_token).await;
     assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "ok"), "{body}");
     assert!(fake.pending_faults().is_empty(), "every fault was met and retried");
-    assert_eq!(titles(&upcoming(&app, &user.access_token, "days=5").await), ["Exam", "Review"]);
+    assert_eq!(titles(&app.upcoming_ok("days=5", &user.access_token).await), ["Exam", "Review"]);
 }
 
 #[tokio::test]
@@ -448,33 +331,24 @@ async fn a_push_notification_triggers_an_incremental_sync() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (app, fake) = app_with_google(move |s| {
         s.server.port = port;
-        s.calendar.webhook_url =
-            Some(format!("http://127.0.0.1:{port}/api/v1/calendar/google/notifications"));
+        s.calendar.webhook_url = Some(webhook_url(port));
     })
     .await;
     let user = app.signed_in_user().await;
-    connect(&app, &user).await;
-    wait_until("a push channel", || async { !fake.channels().is_empty() }).await;
+    app.connect_google(&user).await;
+    poll_until(BACKGROUND, "a push channel", || async { !fake.channels().is_empty() }).await;
     let channel = fake.channels().remove(0);
     assert!(!channel.stopped);
-    assert!(channel.address.ends_with("/api/v1/calendar/google/notifications"));
+    assert!(channel.address.ends_with(GOOGLE_NOTIFICATIONS));
 
     fake.insert_event(&fake.account_email(), timed_event("Pushed", 24, 1)).unwrap();
-    wait_until("the pushed event", || async {
-        titles(&upcoming(&app, &user.access_token, "days=3").await).contains(&"Pushed".to_owned())
+    poll_until(BACKGROUND, "the pushed event", || async {
+        titles(&app.upcoming_ok("days=3", &user.access_token).await).contains(&"Pushed".to_owned())
     })
     .await;
     assert!(fake.notifications().iter().any(|n| n.resource_state == "exists" && n.status == Some(200)));
 
-    let forged = app
-        .client
-        .post(app.url("/api/v1/calendar/google/notifications"))
-        .header("X-Goog-Channel-ID", channel.id.as_str())
-        .header("X-Goog-Channel-Token", "not-the-token")
-        .header("X-Goog-Resource-State", "exists")
-        .send()
-        .await
-        .unwrap();
+    let forged = app.google_notification(&channel.id, "not-the-token", "exists").await;
     assert_problem(forged, StatusCode::NOT_FOUND).await;
 }
 
@@ -491,25 +365,18 @@ async fn upcoming_events_are_ordered_bounded_and_placed_in_the_users_zone() {
     let tomorrow = (Utc::now() + TimeDelta::days(2)).date_naive();
     fake.insert_event(&email, json!({"summary": "Holiday", "start": {"date": tomorrow.to_string()}, "end": {"date": (tomorrow + TimeDelta::days(1)).to_string()}})).unwrap();
     fake.insert_event(&email, timed_event("Far away", 24 * 20, 1)).unwrap();
-    let location = consent(&app, &token).await;
+    let location = app.consent_to_google(&token).await;
     assert!(location.ends_with("calendar=connected"));
-    wait_until("the first sync", || async {
-        google_connection(&app, &token).await["last_synced_at"].is_string()
-    })
-    .await;
+    app.wait_for_first_sync(&token).await;
     for (title, hours) in [("Third", 30), ("First", 3), ("Second", 10)] {
         let response = app
-            .post_json(
-                "/api/v1/calendar/events",
-                &json!({"summary": title, "start": at(hours), "end": at(hours + 1)}),
-                Some(&token),
-            )
+            .create_event(&json!({"summary": title, "start": at(hours), "end": at(hours + 1)}), &token)
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
-    let events = upcoming(&app, &token, "limit=3&days=7").await;
+    let events = app.upcoming_ok("limit=3&days=7", &token).await;
     assert_eq!(titles(&events), ["First", "Second", "Third"]);
-    let all = upcoming(&app, &token, "limit=100&days=7").await;
+    let all = app.upcoming_ok("limit=100&days=7", &token).await;
     assert!(!titles(&all).contains(&"Far away".to_owned()), "outside the window");
     let starts: Vec<&str> = all.iter().map(|e| e["start"].as_str().unwrap()).collect();
     let mut sorted = starts.clone();
@@ -520,11 +387,7 @@ async fn upcoming_events_are_ordered_bounded_and_placed_in_the_users_zone() {
     let start = chrono::DateTime::parse_from_rfc3339(holiday["start"].as_str().unwrap()).unwrap();
     assert_eq!(start.with_timezone(&chrono_tz::America::New_York).format("%H:%M").to_string(), "00:00");
     for query in ["limit=0", "limit=101", "days=0", "days=366"] {
-        assert_problem(
-            app.get(&format!("/api/v1/calendar/events/upcoming?{query}"), Some(&token)).await,
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        assert_problem(app.upcoming(query, &token).await, StatusCode::BAD_REQUEST).await;
     }
 }
 
@@ -533,15 +396,19 @@ async fn events_are_created_on_google_by_default_or_on_the_local_calendar() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
-    connect(&app, &user).await;
-    let local_id =
-        connections(&app, token).await.into_iter().find(|c| c["provider"] == "local").unwrap()["id"].clone();
+    app.connect_google(&user).await;
+    let local_id = app
+        .calendar_connections_ok(token)
+        .await
+        .into_iter()
+        .find(|c| c["provider"] == "local")
+        .unwrap()["id"]
+        .clone();
 
     let response = app
-        .post_json(
-            "/api/v1/calendar/events",
+        .create_event(
             &json!({"summary": "Study block", "description": "Graphs", "start": at(20), "end": at(22), "time_zone": "Europe/Berlin"}),
-            Some(token),
+            token,
         )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -554,10 +421,9 @@ async fn events_are_created_on_google_by_default_or_on_the_local_calendar() {
     assert_eq!(at_google["start"]["timeZone"], "Europe/Berlin");
 
     let response = app
-        .post_json(
-            "/api/v1/calendar/events",
+        .create_event(
             &json!({"summary": "Local", "start": at(5), "end": at(6), "connection_id": local_id}),
-            Some(token),
+            token,
         )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -569,22 +435,13 @@ async fn events_are_created_on_google_by_default_or_on_the_local_calendar() {
         (json!({"summary": "x", "start": at(5), "end": at(6), "time_zone": "Mars/Olympus"}), "time_zone"),
         (json!({"summary": " ", "start": at(5), "end": at(6)}), "summary"),
     ] {
-        let problem = assert_problem(
-            app.post_json("/api/v1/calendar/events", &body, Some(token)).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let problem =
+            assert_problem(app.create_event(&body, token).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
     // Google's own refusals: a 400 names the field, a 403 is a 502 with the reason.
     fake.push(Fault::Error { code: 400, reason: "invalid".into(), message: "Invalid start time.".into() });
-    let response = app
-        .post_json(
-            "/api/v1/calendar/events",
-            &json!({"summary": "x", "start": at(5), "end": at(6)}),
-            Some(token),
-        )
-        .await;
+    let response = app.create_event(&json!({"summary": "x", "start": at(5), "end": at(6)}), token).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["start"]);
     fake.push(Fault::Error {
@@ -592,13 +449,7 @@ async fn events_are_created_on_google_by_default_or_on_the_local_calendar() {
         reason: "forbiddenForNonOrganizer".into(),
         message: "Forbidden".into(),
     });
-    let response = app
-        .post_json(
-            "/api/v1/calendar/events",
-            &json!({"summary": "x", "start": at(5), "end": at(6)}),
-            Some(token),
-        )
-        .await;
+    let response = app.create_event(&json!({"summary": "x", "start": at(5), "end": at(6)}), token).await;
     let problem = assert_problem(response, StatusCode::BAD_GATEWAY).await;
     assert!(problem["detail"].as_str().unwrap().contains("forbiddenForNonOrganizer"), "{problem}");
 }
@@ -608,32 +459,31 @@ async fn disconnecting_revokes_at_google_and_deletes_tokens_channel_and_events()
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (app, fake) = app_with_google(move |s| {
         s.server.port = port;
-        s.calendar.webhook_url =
-            Some(format!("http://127.0.0.1:{port}/api/v1/calendar/google/notifications"));
+        s.calendar.webhook_url = Some(webhook_url(port));
     })
     .await;
     let user = app.signed_in_user().await;
     fake.insert_event(&fake.account_email(), timed_event("Synced", 24, 1)).unwrap();
-    let id = connect(&app, &user).await;
-    wait_until("a stored push channel", || async {
+    let id = app.connect_google(&user).await;
+    poll_until(BACKGROUND, "a stored push channel", || async {
         count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections WHERE channel_id IS NOT NULL").await
             == 1
     })
     .await;
     let refresh_token = fake.grants()[0].refresh_token.clone().unwrap();
 
-    let response = app.delete(&format!("/api/v1/calendar/connections/{id}"), &user.access_token).await;
+    let response = app.disconnect_calendar(id, &user.access_token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(fake.revoked_tokens().contains(&refresh_token), "revoked at Google");
     assert!(fake.grants().iter().all(|g| g.revoked));
     assert!(fake.channels().iter().all(|c| c.stopped), "the push channel is stopped");
-    assert_eq!(connections(&app, &user.access_token).await.len(), 1);
+    assert_eq!(app.calendar_connections_ok(&user.access_token).await.len(), 1);
     assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, 0);
     assert_eq!(
         count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections WHERE provider = 'google'").await,
         0
     );
-    assert!(upcoming(&app, &user.access_token, "days=3").await.is_empty());
+    assert!(app.upcoming_ok("days=3", &user.access_token).await.is_empty());
 }
 
 #[tokio::test]
@@ -641,31 +491,23 @@ async fn another_users_connection_is_404_everywhere() {
     let (app, _fake) = app_with_google(|_| {}).await;
     let owner = app.signed_in_user().await;
     let other = app.signed_in_user().await;
-    let id = connect(&app, &owner).await;
+    let id = app.connect_google(&owner).await;
     let token = &other.access_token;
-    assert_problem(
-        app.delete(&format!("/api/v1/calendar/connections/{id}"), token).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    assert_problem(
-        app.post_json("/api/v1/calendar/sync", &json!({"connection_id": id}), Some(token)).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    let body = json!({"summary": "x", "start": at(5), "end": at(6), "connection_id": id});
-    assert_problem(app.post_json("/api/v1/calendar/events", &body, Some(token)).await, StatusCode::NOT_FOUND)
+    assert_problem(app.disconnect_calendar(&id, token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.sync_calendar(&json!({"connection_id": id}), token).await, StatusCode::NOT_FOUND)
         .await;
-    assert!(!connections(&app, token).await.iter().any(|c| c["id"] == id.as_str()));
-    assert_eq!(google_connection(&app, &owner.access_token).await["status"], "active");
+    let body = json!({"summary": "x", "start": at(5), "end": at(6), "connection_id": id});
+    assert_problem(app.create_event(&body, token).await, StatusCode::NOT_FOUND).await;
+    assert!(!app.calendar_connections_ok(token).await.iter().any(|c| c["id"] == id.as_str()));
+    assert_eq!(app.google_connection(&owner.access_token).await["status"], "active");
 }
 
 #[tokio::test]
 async fn deleting_the_account_revokes_the_google_grant() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
-    connect(&app, &user).await;
-    assert_eq!(app.delete("/api/v1/me", &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    app.connect_google(&user).await;
+    assert_eq!(app.delete_me(&user.access_token).await.status(), StatusCode::NO_CONTENT);
     assert!(fake.grants().iter().all(|g| g.revoked), "{:?}", fake.grants());
     assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections").await, 0);
 }
@@ -675,12 +517,12 @@ async fn one_sync_per_connection_at_a_time_across_replicas() {
     let (app, fake) = app_with_google(|_| {}).await;
     let replica = crate::helpers::spawn_replica(&app).await;
     let user = app.signed_in_user().await;
-    let id = connect(&app, &user).await;
+    let id = app.connect_google(&user).await;
     fake.set_latency(Duration::from_millis(400));
     let body = json!({"connection_id": id});
     let (first, second) = tokio::join!(
-        app.post_json("/api/v1/calendar/sync", &body, Some(&user.access_token)),
-        replica.post_json("/api/v1/calendar/sync", &body, Some(&user.access_token)),
+        app.sync_calendar(&body, &user.access_token),
+        replica.sync_calendar(&body, &user.access_token),
     );
     let mut statuses: Vec<String> = Vec::new();
     for response in [first, second] {
@@ -696,15 +538,14 @@ async fn background_sync_runs_on_its_interval_and_renews_ending_channels() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (app, fake) = app_with_google(move |s| {
         s.server.port = port;
-        s.calendar.webhook_url =
-            Some(format!("http://127.0.0.1:{port}/api/v1/calendar/google/notifications"));
+        s.calendar.webhook_url = Some(webhook_url(port));
         s.calendar.sync_interval_secs = 1;
         s.calendar.sync_jitter_secs = 0;
     })
     .await;
     let user = app.signed_in_user().await;
-    connect(&app, &user).await;
-    wait_until("a stored push channel", || async {
+    app.connect_google(&user).await;
+    poll_until(BACKGROUND, "a stored push channel", || async {
         count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_connections WHERE channel_id IS NOT NULL").await
             == 1
     })
@@ -712,8 +553,9 @@ async fn background_sync_runs_on_its_interval_and_renews_ending_channels() {
     // No push for this change: only the periodic sync can bring it in.
     fake.set_push_enabled(false);
     fake.insert_event(&fake.account_email(), timed_event("Found by the timer", 24, 1)).unwrap();
-    wait_until("the periodic sync", || async {
-        titles(&upcoming(&app, &user.access_token, "days=3").await).contains(&"Found by the timer".to_owned())
+    poll_until(BACKGROUND, "the periodic sync", || async {
+        titles(&app.upcoming_ok("days=3", &user.access_token).await)
+            .contains(&"Found by the timer".to_owned())
     })
     .await;
 
@@ -727,7 +569,7 @@ async fn background_sync_runs_on_its_interval_and_renews_ending_channels() {
     ))
     .await
     .unwrap();
-    wait_until("a renewed channel with the old one stopped", || async {
+    poll_until(BACKGROUND, "a renewed channel with the old one stopped", || async {
         let channels = fake.channels();
         channels.len() == 2 && channels.iter().filter(|c| c.stopped).count() == 1
     })
@@ -741,9 +583,9 @@ async fn access_tokens_about_to_expire_are_refreshed_before_use() {
     // Shorter than the one-minute margin: every stored token counts as about to expire.
     fake.set_access_token_lifetime(Duration::from_secs(30));
     let user = app.signed_in_user().await;
-    let id = connect(&app, &user).await;
+    let id = app.connect_google(&user).await;
     let (before, _) = stored_tokens(&app, &id).await;
-    sync(&app, &user.access_token, &json!({"connection_id": id})).await;
+    app.sync_calendar_ok(&json!({"connection_id": id}), &user.access_token).await;
     let (after, _) = stored_tokens(&app, &id).await;
     assert_ne!(before, after, "refreshed ahead of expiry and stored");
     assert!(fake.token_requests() >= 3, "the code exchange, then a refresh per use");
@@ -755,17 +597,17 @@ async fn access_tokens_about_to_expire_are_refreshed_before_use() {
 async fn a_rotated_refresh_token_is_stored() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
-    let id = connect(&app, &user).await;
+    let id = app.connect_google(&user).await;
     let (_, refresh_before) = stored_tokens(&app, &id).await;
     fake.set_rotate_refresh_tokens(true);
     fake.expire_access_tokens();
-    let body = sync(&app, &user.access_token, &json!({"connection_id": id})).await;
+    let body = app.sync_calendar_ok(&json!({"connection_id": id}), &user.access_token).await;
     assert_eq!(body["results"][0]["status"], "ok", "{body}");
     let (_, refresh_after) = stored_tokens(&app, &id).await;
     assert_ne!(refresh_before, refresh_after, "Google's new refresh token replaces the old one");
     // The new one works: the next refresh succeeds.
     fake.expire_access_tokens();
-    let body = sync(&app, &user.access_token, &json!({"connection_id": id})).await;
+    let body = app.sync_calendar_ok(&json!({"connection_id": id}), &user.access_token).await;
     assert_eq!(body["results"][0]["status"], "ok", "{body}");
 }
 
@@ -773,16 +615,11 @@ async fn a_rotated_refresh_token_is_stored() {
 async fn a_401_that_survives_a_refresh_marks_the_connection_needs_reauth() {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = app.signed_in_user().await;
-    connect(&app, &user).await;
+    app.connect_google(&user).await;
     fake.push_many([Fault::Unauthorized, Fault::Unauthorized]);
-    let response = app
-        .post_json(
-            "/api/v1/calendar/events",
-            &json!({"summary": "x", "start": at(5), "end": at(6)}),
-            Some(&user.access_token),
-        )
-        .await;
+    let response =
+        app.create_event(&json!({"summary": "x", "start": at(5), "end": at(6)}), &user.access_token).await;
     let problem = assert_problem(response, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "calendar_needs_reauth");
-    assert_eq!(google_connection(&app, &user.access_token).await["status"], "needs_reauth");
+    assert_eq!(app.google_connection(&user.access_token).await["status"], "needs_reauth");
 }

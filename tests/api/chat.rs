@@ -1,33 +1,27 @@
 //! Chat sessions, grounding and streaming, offline and against the fake Gemini.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eventsource_stream::{Event, Eventsource};
 use futures_util::StreamExt;
 use planwright_tests::fake_gemini::Fault;
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, app_with_gemini, assert_problem, error_fields, spawn_app, spawn_app_with};
-
-async fn chat(app: &TestApp, token: &str, body: &Value) -> Response {
-    app.post_json("/api/v1/chat", body, Some(token)).await
-}
-
-async fn history(app: &TestApp, token: &str, session_id: &str) -> Response {
-    app.get(&format!("/api/v1/chat/{session_id}/history"), Some(token)).await
-}
+use crate::helpers::{
+    TestApp, app_with_gemini, assert_problem, error_fields, poll_until, spawn_app, spawn_app_with,
+};
 
 async fn messages(app: &TestApp, token: &str, session_id: &str) -> Vec<Value> {
-    let response = history(app, token, session_id).await;
+    let response = app.history(session_id, token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     body["messages"].as_array().unwrap().clone()
 }
 
 async fn sessions(app: &TestApp, token: &str) -> Vec<Value> {
-    let body: Value = app.get("/api/v1/chat/sessions", Some(token)).await.json().await.unwrap();
+    let body: Value = app.chat_sessions("", token).await.json().await.unwrap();
     body["items"].as_array().unwrap().clone()
 }
 
@@ -37,7 +31,7 @@ async fn open_stream(
     token: &str,
     body: &Value,
 ) -> impl futures_util::Stream<Item = Event> + Unpin + use<> {
-    let response = app.post_json("/api/v1/chat/stream", body, Some(token)).await;
+    let response = app.chat_stream(body, token).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"),
@@ -55,22 +49,13 @@ fn data(event: &Event) -> Value {
     serde_json::from_str(&event.data).unwrap()
 }
 
-async fn poll_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn chat_starts_a_titled_session_and_keeps_the_history_in_order() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
 
-    let first =
-        chat(&app, token, &json!({"message": "  How do I plan revision for my exams?\nThanks"})).await;
+    let first = app.chat(&json!({"message": "  How do I plan revision for my exams?\nThanks"}), token).await;
     assert_eq!(first.status(), StatusCode::OK);
     let first: Value = first.json().await.unwrap();
     let session_id = first["session_id"].as_str().unwrap().to_owned();
@@ -78,12 +63,12 @@ async fn chat_starts_a_titled_session_and_keeps_the_history_in_order() {
     assert_eq!(first["model"], "offline");
     assert!(first["message_id"].is_string() && first["timestamp"].is_string());
 
-    let second: Value =
-        chat(&app, token, &json!({"message": "And for the next week?", "session_id": session_id}))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let second: Value = app
+        .chat(&json!({"message": "And for the next week?", "session_id": session_id}), token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(second["session_id"], session_id.as_str());
 
     let messages = messages(&app, token, &session_id).await;
@@ -112,7 +97,8 @@ async fn sessions_list_most_recent_first_and_page() {
     let token = &user.access_token;
     let mut ids = Vec::new();
     for topic in ["graphs", "sorting", "heaps"] {
-        let body: Value = chat(&app, token, &json!({"message": format!("Tell me about {topic}")}))
+        let body: Value = app
+            .chat(&json!({"message": format!("Tell me about {topic}")}), token)
             .await
             .json()
             .await
@@ -120,19 +106,15 @@ async fn sessions_list_most_recent_first_and_page() {
         ids.push(body["session_id"].as_str().unwrap().to_owned());
     }
     // Talking in the oldest session makes it the most recent.
-    chat(&app, token, &json!({"message": "more graphs", "session_id": ids[0]})).await;
+    app.chat(&json!({"message": "more graphs", "session_id": ids[0]}), token).await;
 
-    let page: Value = app.get("/api/v1/chat/sessions?limit=2", Some(token)).await.json().await.unwrap();
+    let page: Value = app.chat_sessions("limit=2", token).await.json().await.unwrap();
     let first: Vec<&str> =
         page["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(first, [ids[0].as_str(), ids[2].as_str()]);
     let cursor = page["next_cursor"].as_str().unwrap();
-    let rest: Value = app
-        .get(&format!("/api/v1/chat/sessions?limit=2&cursor={cursor}"), Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rest: Value =
+        app.chat_sessions(&format!("limit=2&cursor={cursor}"), token).await.json().await.unwrap();
     let rest: Vec<&str> =
         rest["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(rest, [ids[1].as_str()]);
@@ -143,24 +125,14 @@ async fn chat_with_unknown_session_returns_404_and_starts_nothing() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let unknown = Uuid::new_v4();
-    let response = chat(&app, &user.access_token, &json!({"message": "hello", "session_id": unknown})).await;
+    let response = app.chat(&json!({"message": "hello", "session_id": unknown}), &user.access_token).await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
-    let response = app
-        .post_json(
-            "/api/v1/chat/stream",
-            &json!({"message": "hello", "session_id": unknown}),
-            Some(&user.access_token),
-        )
-        .await;
+    let response =
+        app.chat_stream(&json!({"message": "hello", "session_id": unknown}), &user.access_token).await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
     assert!(sessions(&app, &user.access_token).await.is_empty(), "no silent new session");
-    assert_problem(history(&app, &user.access_token, &unknown.to_string()).await, StatusCode::NOT_FOUND)
-        .await;
-    assert_problem(
-        app.delete(&format!("/api/v1/chat/{unknown}"), &user.access_token).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    assert_problem(app.history(&unknown.to_string(), &user.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_chat(unknown, &user.access_token).await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
@@ -168,18 +140,15 @@ async fn another_users_session_is_404_everywhere() {
     let app = spawn_app().await;
     let owner = app.signed_in_user().await;
     let other = app.signed_in_user().await;
-    let body: Value = chat(&app, &owner.access_token, &json!({"message": "my private question"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value =
+        app.chat(&json!({"message": "my private question"}), &owner.access_token).await.json().await.unwrap();
     let session_id = body["session_id"].as_str().unwrap();
 
     let response =
-        chat(&app, &other.access_token, &json!({"message": "let me in", "session_id": session_id})).await;
+        app.chat(&json!({"message": "let me in", "session_id": session_id}), &other.access_token).await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
-    assert_problem(history(&app, &other.access_token, session_id).await, StatusCode::NOT_FOUND).await;
-    let response = app.delete(&format!("/api/v1/chat/{session_id}"), &other.access_token).await;
+    assert_problem(app.history(session_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    let response = app.delete_chat(session_id, &other.access_token).await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
     assert!(sessions(&app, &other.access_token).await.is_empty());
 
@@ -191,14 +160,14 @@ async fn deleting_a_session_resets_it() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
-    let body: Value = chat(&app, token, &json!({"message": "first"})).await.json().await.unwrap();
+    let body: Value = app.chat(&json!({"message": "first"}), token).await.json().await.unwrap();
     let session_id = body["session_id"].as_str().unwrap();
 
-    let response = app.delete(&format!("/api/v1/chat/{session_id}"), token).await;
+    let response = app.delete_chat(session_id, token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_problem(history(&app, token, session_id).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.history(session_id, token).await, StatusCode::NOT_FOUND).await;
     assert!(sessions(&app, token).await.is_empty());
-    let response = chat(&app, token, &json!({"message": "again", "session_id": session_id})).await;
+    let response = app.chat(&json!({"message": "again", "session_id": session_id}), token).await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
 }
 
@@ -213,13 +182,13 @@ async fn bad_messages_are_422_naming_the_field() {
         (json!({}), "message"),
         (json!({"message": "hi", "session_id": "not-a-uuid"}), "session_id"),
     ] {
-        let problem = assert_problem(chat(&app, token, &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let problem = assert_problem(app.chat(&body, token).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(error_fields(&problem), [field], "{body}");
-        let response = app.post_json("/api/v1/chat/stream", &body, Some(token)).await;
+        let response = app.chat_stream(&body, token).await;
         let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
-    let response = app.get("/api/v1/chat/sessions?limit=0", Some(token)).await;
+    let response = app.chat_sessions("limit=0", token).await;
     assert_problem(response, StatusCode::BAD_REQUEST).await;
     assert!(sessions(&app, token).await.is_empty(), "nothing stored");
 }
@@ -230,47 +199,37 @@ async fn answers_are_grounded_on_knowledge_resources_and_plans() {
     let user = app.signed_in_user().await;
     let token = &user.access_token;
     let doc: Value = app
-        .post_json(
-            "/api/v1/knowledge",
+        .create_knowledge(
             &json!({"title": "Dijkstra's algorithm", "content": "Dijkstra finds shortest paths in graphs with non-negative weights using a priority queue."}),
-            Some(token),
+            token,
         )
         .await
         .json()
         .await
         .unwrap();
-    app.post_json(
-        "/api/v1/knowledge",
+    app.create_knowledge(
         &json!({"title": "Baking bread", "content": "Knead the dough and let it rise."}),
-        Some(token),
+        token,
     )
     .await;
     let resource: Value = app
-        .post_json(
-            "/api/v1/resources",
+        .create_resource(
             &json!({"class_id": "cs201", "type": "syllabus", "name": "Graph algorithms syllabus", "content": {"topics": ["dijkstra", "bfs"]}}),
-            Some(token),
+            token,
         )
         .await
         .json()
         .await
         .unwrap();
     let plan: Value = app
-        .post_json(
-            "/api/v1/plans",
-            &json!({"goal": "Master graph algorithms", "duration_days": 3}),
-            Some(token),
-        )
+        .create_plan(&json!({"goal": "Master graph algorithms", "duration_days": 3}), token)
         .await
         .json()
         .await
         .unwrap();
 
-    let answer: Value = chat(&app, token, &json!({"message": "How does Dijkstra work on graphs?"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value =
+        app.chat(&json!({"message": "How does Dijkstra work on graphs?"}), token).await.json().await.unwrap();
     let sources = answer["sources"].as_array().unwrap();
     assert_eq!(sources[0]["kind"], "knowledge", "{answer}");
     assert_eq!(sources[0]["id"], doc["id"], "the relevant document ranks first: {answer}");
@@ -290,23 +249,22 @@ async fn multi_turn_history_and_sources_reach_gemini() {
     let (app, fake) = app_with_gemini(|_| {}).await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
-    app.post_json(
-        "/api/v1/knowledge",
+    app.create_knowledge(
         &json!({"title": "Pomodoro technique", "content": "Work for 25 minutes, then take a 5 minute break."}),
-        Some(token),
+        token,
     )
     .await;
     let first: Value =
-        chat(&app, token, &json!({"message": "What is the pomodoro technique?"})).await.json().await.unwrap();
+        app.chat(&json!({"message": "What is the pomodoro technique?"}), token).await.json().await.unwrap();
     let session_id = first["session_id"].as_str().unwrap();
     assert_eq!(first["model"], "gemini-3.5-flash");
     assert!(first["usage"]["total_tokens"].as_u64().unwrap() > 0, "{first}");
-    let second: Value =
-        chat(&app, token, &json!({"message": "How long are the breaks?", "session_id": session_id}))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let second: Value = app
+        .chat(&json!({"message": "How long are the breaks?", "session_id": session_id}), token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(second["sources"][0]["title"], "Pomodoro technique", "{second}");
 
     let requests = fake.requests();
@@ -343,7 +301,8 @@ async fn the_context_budget_bounds_the_history_sent() {
     let mut session_id: Option<String> = None;
     for turn in 0..8 {
         let message = format!("Turn {turn}: {}", "tell me more about planning my week ".repeat(10));
-        let body: Value = chat(&app, token, &json!({"message": message, "session_id": session_id}))
+        let body: Value = app
+            .chat(&json!({"message": message, "session_id": session_id}), token)
             .await
             .json()
             .await
@@ -368,7 +327,7 @@ async fn model_failure_keeps_the_user_message() {
     let token = &user.access_token;
     fake.push_many([Fault::Unavailable, Fault::Unavailable, Fault::Unavailable]);
     let problem = assert_problem(
-        chat(&app, token, &json!({"message": "Will this get lost?"})).await,
+        app.chat(&json!({"message": "Will this get lost?"}), token).await,
         StatusCode::SERVICE_UNAVAILABLE,
     )
     .await;
@@ -386,10 +345,10 @@ async fn model_failure_keeps_the_user_message() {
 
     // A safety block is a 422 and also keeps the message; then the session goes on.
     fake.push(Fault::SafetyBlock);
-    let response = chat(&app, token, &json!({"message": "second try", "session_id": session_id})).await;
+    let response = app.chat(&json!({"message": "second try", "session_id": session_id}), token).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["code"], "ai_declined");
-    let response = chat(&app, token, &json!({"message": "third try", "session_id": session_id})).await;
+    let response = app.chat(&json!({"message": "third try", "session_id": session_id}), token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let roles: Vec<String> = messages(&app, token, session_id)
         .await
@@ -484,7 +443,10 @@ async fn a_client_leaving_mid_stream_drops_the_upstream_request() {
     assert_eq!(first.event, "delta", "the first chunk arrives before the rest of the answer exists");
     drop(events);
 
-    poll_until("the fake Gemini sees its stream abandoned", || fake.abandoned_streams() == 1).await;
+    poll_until(Duration::from_secs(10), "the fake Gemini to see its stream abandoned", || async {
+        fake.abandoned_streams() == 1
+    })
+    .await;
     let stored = messages(&app, token, &session_id).await;
     assert_eq!(stored.len(), 1, "no half-written answer: {stored:?}");
     assert_eq!(stored[0]["role"], "user");
@@ -500,7 +462,7 @@ async fn a_spent_budget_refuses_before_storing_anything() {
     planwright_store::repo::ai_usage::add(app.db.conn(), user_id, chrono::Utc::now().date_naive(), 5)
         .await
         .unwrap();
-    let response = chat(&app, &user.access_token, &json!({"message": "hello"})).await;
+    let response = app.chat(&json!({"message": "hello"}), &user.access_token).await;
     assert!(crate::helpers::header(&response, "retry-after").is_some());
     assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(sessions(&app, &user.access_token).await.is_empty());

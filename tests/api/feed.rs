@@ -14,7 +14,7 @@ use crate::helpers::{TestApp, TestUser, assert_problem, header, spawn_app, spawn
 
 /// Issues the user's feed and returns its URL.
 async fn issue_feed(app: &TestApp, user: &TestUser) -> String {
-    let response = app.post_json("/api/v1/calendar/feed", &json!({}), Some(&user.access_token)).await;
+    let response = app.create_feed(&user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.unwrap();
     body["url"].as_str().unwrap().to_owned()
@@ -71,17 +71,12 @@ fn hour_in(days: i64, hour: i64) -> DateTime<Utc> {
 
 /// Creates a plan whose tasks are exactly `tasks` and returns it.
 async fn plan_with_tasks(app: &TestApp, user: &TestUser, goal: &str, tasks: Value) -> Value {
-    let response = app
-        .post_json(
-            "/api/v1/plans",
-            &json!({"goal": "Placeholder", "duration_days": 2}),
-            Some(&user.access_token),
-        )
-        .await;
+    let response =
+        app.create_plan(&json!({"goal": "Placeholder", "duration_days": 2}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let plan: Value = response.json().await.unwrap();
-    let path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
-    let response = app.patch_json(&path, &json!({"goal": goal, "tasks": tasks}), &user.access_token).await;
+    let plan_id = plan["id"].as_str().unwrap();
+    let response = app.update_plan(plan_id, &json!({"goal": goal, "tasks": tasks}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -284,14 +279,8 @@ async fn unknown_and_malformed_feed_tokens_get_the_same_404_problem() {
     let last = if token.ends_with('A') { "B" } else { "A" };
     let unknown = format!("{}{last}", &token[..42]);
 
-    let unknown = assert_problem(
-        app.get(&format!("/api/v1/calendar/feed/{unknown}.ics"), None).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    let malformed =
-        assert_problem(app.get("/api/v1/calendar/feed/not-a-token.ics", None).await, StatusCode::NOT_FOUND)
-            .await;
+    let unknown = assert_problem(app.feed(&unknown).await, StatusCode::NOT_FOUND).await;
+    let malformed = assert_problem(app.feed("not-a-token").await, StatusCode::NOT_FOUND).await;
 
     assert_eq!(unknown["code"], "not_found");
     assert_eq!(unknown, malformed);

@@ -9,10 +9,9 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, app_with_gemini, assert_problem};
 
 async fn create_plan(app: &TestApp, token: &str) -> reqwest::Response {
-    app.post_json(
-        "/api/v1/plans",
+    app.create_plan(
         &json!({"goal": "Learn FastAPI", "duration_days": 2, "context": {"notes": "evenings only"}}),
-        Some(token),
+        token,
     )
     .await
 }
@@ -73,7 +72,7 @@ async fn a_persistent_503_is_a_503_problem_after_the_retries() {
         metrics.contains(r#"planwright_upstream_calls_total{outcome="unavailable",service="gemini"} 1"#),
         "{metrics}"
     );
-    let plans: Value = app.get("/api/v1/plans", Some(&user.access_token)).await.json().await.unwrap();
+    let plans: Value = app.list_plans("", &user.access_token).await.json().await.unwrap();
     assert_eq!(plans["items"], json!([]), "nothing half-made is stored");
 }
 
@@ -155,12 +154,8 @@ async fn days_past_the_plan_are_moved_into_it_and_noted_instead_of_a_502() {
             "task 2: duration_minutes 5 is outside 15–480; set to 15"
         ])
     );
-    let stored: Value = app
-        .get(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap()), Some(&user.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stored: Value =
+        app.get_plan(plan["id"].as_str().unwrap(), &user.access_token).await.json().await.unwrap();
     assert_eq!(stored["notes"], plan["notes"], "the notes are stored with the plan");
 }
 
@@ -186,9 +181,7 @@ async fn the_response_schemas_say_the_validators_bounds() {
     let (app, fake) = app_with_gemini(|_| {}).await;
     let user = app.signed_in_user().await;
     assert_eq!(create_plan(&app, &user.access_token).await.status(), StatusCode::CREATED);
-    let response = app
-        .post_json("/api/v1/ai/breakdown", &json!({"title": "Plan a trip"}), Some(&user.access_token))
-        .await;
+    let response = app.breakdown(&json!({"title": "Plan a trip"}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let requests = fake.requests();
     insta::assert_json_snapshot!("gemini_plan_schema_2_days", requests[0].response_schema());
@@ -208,8 +201,7 @@ async fn gemini_3_gets_a_thinking_level_and_2_5_a_budget_never_both() {
         .await;
         let user = app.signed_in_user().await;
         assert_eq!(create_plan(&app, &user.access_token).await.status(), StatusCode::CREATED, "{model}");
-        let response =
-            app.post_json("/api/v1/chat", &json!({"message": "Hello"}), Some(&user.access_token)).await;
+        let response = app.chat(&json!({"message": "Hello"}), &user.access_token).await;
         assert_eq!(response.status(), StatusCode::OK, "{model}");
         for request in fake.requests() {
             assert_eq!(request.model, model);
@@ -255,7 +247,7 @@ async fn a_model_google_retired_at_run_time_is_a_503_naming_the_model_and_the_ke
         metrics.contains(r#"planwright_upstream_calls_total{outcome="model_not_found",service="gemini"} 1"#),
         "{metrics}"
     );
-    let response = app.post_json("/api/v1/chat", &json!({"message": "Hi"}), Some(&user.access_token)).await;
+    let response = app.chat(&json!({"message": "Hi"}), &user.access_token).await;
     assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
 }
 
@@ -285,9 +277,7 @@ async fn too_many_steps_are_cut_to_five_and_too_few_asked_for_again() {
         Fault::Text(json!({ "subtasks": subtasks }).to_string())
     };
     fake.push(steps(7));
-    let response = app
-        .post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token))
-        .await;
+    let response = app.breakdown(&json!({"title": "Move house"}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     let titles: Vec<&str> = body.as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
@@ -295,9 +285,7 @@ async fn too_many_steps_are_cut_to_five_and_too_few_asked_for_again() {
 
     fake.reset();
     fake.push_many([steps(1), steps(1)]);
-    let response = app
-        .post_json("/api/v1/ai/breakdown", &json!({"title": "Move house"}), Some(&user.access_token))
-        .await;
+    let response = app.breakdown(&json!({"title": "Move house"}), &user.access_token).await;
     assert_problem(response, StatusCode::BAD_GATEWAY).await;
     let retry = fake.requests()[1].user_text();
     assert!(retry.contains("give 2 to 5 sub-tasks"), "{retry}");
@@ -350,8 +338,7 @@ async fn spending_the_budget_turns_the_next_call_into_a_429() {
     let (app, _fake) = app_with_gemini(|s| s.ai.daily_token_budget = 1).await;
     let user = app.signed_in_user().await;
     assert_eq!(create_plan(&app, &user.access_token).await.status(), StatusCode::CREATED);
-    let response =
-        app.post_json("/api/v1/ai/breakdown", &json!({"title": "More"}), Some(&user.access_token)).await;
+    let response = app.breakdown(&json!({"title": "More"}), &user.access_token).await;
     let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(problem["code"], "ai_budget_exhausted");
 }
@@ -361,25 +348,23 @@ async fn gemini_breaks_a_task_down_with_and_without_saving() {
     let (app, fake) = app_with_gemini(|_| {}).await;
     let user = app.signed_in_user().await;
     let task: Value = app
-        .post_json("/api/v1/tasks", &json!({"title": "Write the report"}), Some(&user.access_token))
+        .create_task(&json!({"title": "Write the report"}), &user.access_token)
         .await
         .json()
         .await
         .unwrap();
-    let path = format!("/api/v1/tasks/{}/breakdown", task["id"].as_str().unwrap());
+    let task_id = task["id"].as_str().unwrap();
     let proposal: Value =
-        app.post_json(&path, &json!({}), Some(&user.access_token)).await.json().await.unwrap();
+        app.breakdown_task(task_id, &json!({}), &user.access_token).await.json().await.unwrap();
     let steps = proposal["subtasks"].as_array().unwrap().len();
     assert!((2..=5).contains(&steps), "{proposal}");
-    let response = app.post_json(&path, &json!({"save": true}), Some(&user.access_token)).await;
+    let response = app.breakdown_task(task_id, &json!({"save": true}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let saved: Value = response.json().await.unwrap();
     assert!(saved["tasks"].as_array().unwrap().iter().all(|t| t["parent_id"] == task["id"]));
     let asked = fake.requests()[0].body["contents"][0]["parts"][0]["text"].as_str().unwrap().to_owned();
     assert!(asked.contains("Write the report"), "{asked}");
-    let stateless = app
-        .post_json("/api/v1/ai/breakdown", &json!({"title": "Plan a trip"}), Some(&user.access_token))
-        .await;
+    let stateless = app.breakdown(&json!({"title": "Plan a trip"}), &user.access_token).await;
     assert_eq!(stateless.status(), StatusCode::OK);
 }
 
@@ -426,7 +411,7 @@ async fn a_chat_answer_empty_twice_is_a_502_and_both_calls_count_in_the_budget()
     let user = app.signed_in_user().await;
     fake.push(Fault::Text("  ".to_owned()));
     fake.push(Fault::Text("\u{0}".to_owned()));
-    let response = app.post_json("/api/v1/chat", &json!({"message": "Hi"}), Some(&user.access_token)).await;
+    let response = app.chat(&json!({"message": "Hi"}), &user.access_token).await;
     assert_problem(response, StatusCode::BAD_GATEWAY).await;
     assert_eq!(fake.request_count(), 2, "an empty answer is asked for once more");
 

@@ -1,4 +1,9 @@
-//! `spawn_app()` and one helper per endpoint.
+//! `spawn_app()` and one helper per endpoint (in `endpoints`), the fake Google's OAuth dance
+//! (`google`) and `poll_until` for background work (`poll`).
+
+mod endpoints;
+mod google;
+mod poll;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -12,6 +17,9 @@ use planwright_tests::fake_gemini::FakeGemini;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+pub use google::{FRONTEND, GOOGLE_NOTIFICATIONS, app_with_google, webhook_url};
+pub use poll::{BACKGROUND, poll_until};
 
 /// A running application and a client for it.
 pub struct TestApp {
@@ -154,26 +162,6 @@ impl TestApp {
         self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request sent")
     }
 
-    pub async fn register(&self, body: &Value) -> Response {
-        self.post_json("/api/v1/auth/register", body, None).await
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post_json("/api/v1/auth/login", &json!({"email": email, "password": password}), None).await
-    }
-
-    pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh_token}), None).await
-    }
-
-    pub async fn logout(&self, refresh_token: &str, token: &str) -> Response {
-        self.post_json("/api/v1/auth/logout", &json!({"refresh_token": refresh_token}), Some(token)).await
-    }
-
-    pub async fn get_me(&self, token: &str) -> Response {
-        self.get("/api/v1/me", Some(token)).await
-    }
-
     /// Registers a fresh user and returns their session.
     pub async fn signed_in_user(&self) -> TestUser {
         let email = format!("user-{}@example.com", Uuid::new_v4().simple());
@@ -190,6 +178,11 @@ impl TestApp {
             id: body["user"]["id"].as_str().expect("id").to_owned(),
         }
     }
+}
+
+/// A client that does not follow redirects, to see where the app sends the browser.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
 /// A response header as text, if present.

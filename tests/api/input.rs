@@ -268,11 +268,7 @@ async fn nul_in_any_string_query_parameter_is_422_naming_it() {
     let failed = failures(&app, &user.access_token, &probes, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(failed.is_empty(), "{} of {} parameters:\n{}", failed.len(), probes.len(), failed.join("\n"));
     // The redirect-only callback sends the browser back with an error instead.
-    let response = crate::calendar::no_redirects()
-        .get(app.url(&format!("{REDIRECT_ONLY}?state=a%00b&code=c%00d")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.google_callback("state=a%00b&code=c%00d").await;
     assert!(
         response.status().is_redirection() || response.status().is_client_error(),
         "{}",
@@ -287,7 +283,7 @@ async fn other_control_characters_are_refused_but_tab_and_newline_pass() {
     for control in ['\u{1}', '\u{8}', '\u{1b}', '\u{1f}'] {
         let body = json!({"title": format!("Report{control}"), "description": "fine"});
         let problem = assert_problem(
-            app.post_json("/api/v1/tasks", &body, Some(&user.access_token)).await,
+            app.create_task(&body, &user.access_token).await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -295,14 +291,14 @@ async fn other_control_characters_are_refused_but_tab_and_newline_pass() {
         assert!(problem["errors"][0]["message"].as_str().unwrap().contains("U+00"), "{problem}");
     }
     let body = json!({"title": "Report", "description": "line one\nline two\r\n\tindented"});
-    let response = app.post_json("/api/v1/tasks", &body, Some(&user.access_token)).await;
+    let response = app.create_task(&body, &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let task: Value = response.json().await.unwrap();
     assert_eq!(task["description"], "line one\nline two\r\n\tindented");
     // Keys of free-form JSON are text too.
     let body = json!({"type": "note", "name": "n", "content": {"ok": {"bad\u{0}key": 1}}});
     let problem = assert_problem(
-        app.post_json("/api/v1/resources", &body, Some(&user.access_token)).await,
+        app.create_resource(&body, &user.access_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -339,11 +335,10 @@ async fn dates_without_a_four_digit_year_and_date_times_without_an_offset_are_42
 
     // The right forms still work.
     let plan = json!({"goal": "Run 5k", "duration_days": 2, "start_date": "2026-12-01"});
-    let response = app.post_json("/api/v1/plans", &plan, Some(&user.access_token)).await;
+    let response = app.create_plan(&plan, &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let task = json!({"title": "Report", "due_at": "2026-12-04T17:00:00+01:00"});
-    let created: Value =
-        app.post_json("/api/v1/tasks", &task, Some(&user.access_token)).await.json().await.unwrap();
+    let created: Value = app.create_task(&task, &user.access_token).await.json().await.unwrap();
     assert_eq!(created["due_at"], "2026-12-04T16:00:00Z");
 }
 
@@ -377,7 +372,7 @@ async fn bad_query_parameters_name_the_parameter_in_plain_words() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let plan: Value = app
-        .post_json("/api/v1/plans", &json!({"goal": "Run 5k", "duration_days": 2}), Some(&user.access_token))
+        .create_plan(&json!({"goal": "Run 5k", "duration_days": 2}), &user.access_token)
         .await
         .json()
         .await
@@ -402,24 +397,31 @@ async fn bad_query_parameters_name_the_parameter_in_plain_words() {
         }
     }
     // The plan is still there: nothing was deleted by the refused request.
-    assert_eq!(app.get(&plan_path, Some(&user.access_token)).await.status(), StatusCode::OK);
+    assert_eq!(app.get_plan(plan["id"].as_str().unwrap(), &user.access_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_refused_text_leaves_nothing_stored() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let token = Some(user.access_token.as_str());
-    for (path, body) in [
-        ("/api/v1/chat", json!({"message": "hi\u{0}"})),
-        ("/api/v1/tasks", json!({"title": "t\u{0}"})),
-        ("/api/v1/knowledge", json!({"title": "k", "content": "c\u{0}"})),
-        ("/api/v1/plans", json!({"goal": "g", "duration_days": 1, "context": {"notes": "n\u{0}"}})),
-    ] {
-        assert_problem(app.post_json(path, &body, token).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let token = user.access_token.as_str();
+    let refused = [
+        app.chat(&json!({"message": "hi\u{0}"}), token).await,
+        app.create_task(&json!({"title": "t\u{0}"}), token).await,
+        app.create_knowledge(&json!({"title": "k", "content": "c\u{0}"}), token).await,
+        app.create_plan(&json!({"goal": "g", "duration_days": 1, "context": {"notes": "n\u{0}"}}), token)
+            .await,
+    ];
+    for response in refused {
+        assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    for list in ["/api/v1/chat/sessions", "/api/v1/tasks", "/api/v1/plans"] {
-        let page: Value = app.get(list, token).await.json().await.unwrap();
+    let lists = [
+        ("chat sessions", app.chat_sessions("", token).await),
+        ("tasks", app.list_tasks("", token).await),
+        ("plans", app.list_plans("", token).await),
+    ];
+    for (list, response) in lists {
+        let page: Value = response.json().await.unwrap();
         assert_eq!(page["items"], json!([]), "{list}: {page}");
     }
     let login = app.login("a\u{0}b@example.com", "whatever-password").await;

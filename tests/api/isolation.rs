@@ -14,12 +14,11 @@ async fn one_users_token_never_reads_or_changes_anothers_data() {
     assert_eq!(alice_me["id"], alice.id.as_str());
     assert_ne!(alice_me["email"], bob_before["email"]);
 
-    app.patch_json("/api/v1/me", &json!({"name": "Alice", "timezone": "Europe/Paris"}), &alice.access_token)
-        .await;
+    app.update_me(&json!({"name": "Alice", "timezone": "Europe/Paris"}), &alice.access_token).await;
     // Alice cannot sign Bob out with his refresh token.
     assert_eq!(app.logout(&bob.refresh_token, &alice.access_token).await.status(), StatusCode::NO_CONTENT);
     // Deleting Alice leaves Bob whole.
-    assert_eq!(app.delete("/api/v1/me", &alice.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.delete_me(&alice.access_token).await.status(), StatusCode::NO_CONTENT);
 
     let bob_after: Value = app.get_me(&bob.access_token).await.json().await.unwrap();
     assert_eq!(bob_before, bob_after);

@@ -6,15 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app, spawn_app_with};
 
 async fn add_doc(app: &TestApp, token: &str, title: &str, content: &str) -> Value {
-    let response = app
-        .post_json(
-            "/api/v1/knowledge",
-            &json!({"title": title, "content": content, "tags": ["Notes"]}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+    app.create_knowledge_ok(&json!({"title": title, "content": content, "tags": ["Notes"]}), token).await
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -40,12 +32,8 @@ async fn search_ranks_the_relevant_document_first() {
     add_doc(&app, &user.access_token, "Reading list", "A novel about graphs of friendship, and other books.")
         .await;
 
-    let results: Value = app
-        .get("/api/v1/knowledge?q=shortest%20paths%20in%20graphs", Some(&user.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let results: Value =
+        app.search_knowledge("shortest paths in graphs", &user.access_token).await.json().await.unwrap();
     let items = results["items"].as_array().unwrap();
     assert!(!items.is_empty(), "{results}");
     assert_eq!(items[0]["id"], relevant["id"], "{results}");
@@ -53,11 +41,9 @@ async fn search_ranks_the_relevant_document_first() {
     assert!(items[0]["score"].as_f64().unwrap() > 0.0);
     assert!(items[0]["snippet"].as_str().unwrap().to_lowercase().contains("shortest"), "{results}");
     assert!(items.iter().all(|i| i["title"] != "Kitchen rota"), "only matching documents: {results}");
-    let none: Value =
-        app.get("/api/v1/knowledge?q=zebra", Some(&user.access_token)).await.json().await.unwrap();
+    let none: Value = app.search_knowledge("zebra", &user.access_token).await.json().await.unwrap();
     assert_eq!(none["items"], json!([]));
-    let odd: Value =
-        app.get("/api/v1/knowledge?q=%22%20OR%20*%20(", Some(&user.access_token)).await.json().await.unwrap();
+    let odd: Value = app.search_knowledge("\" OR * (", &user.access_token).await.json().await.unwrap();
     assert!(odd["items"].is_array(), "query syntax is never passed through: {odd}");
 }
 
@@ -67,25 +53,22 @@ async fn user_documents_can_be_read_changed_and_deleted() {
     let user = app.signed_in_user().await;
     let doc = add_doc(&app, &user.access_token, "Exam rules", "Bring your student card.").await;
     assert_eq!(doc["tags"], json!(["notes"]));
-    let path = format!("/api/v1/knowledge/{}", doc["id"].as_str().unwrap());
+    let doc_id = doc["id"].as_str().unwrap();
     let updated: Value = app
-        .patch_json(&path, &json!({"content": "Bring your card and two pens."}), &user.access_token)
+        .update_knowledge(doc_id, &json!({"content": "Bring your card and two pens."}), &user.access_token)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(updated["content"], "Bring your card and two pens.");
-    let found: Value =
-        app.get("/api/v1/knowledge?q=pens", Some(&user.access_token)).await.json().await.unwrap();
+    let found: Value = app.search_knowledge("pens", &user.access_token).await.json().await.unwrap();
     assert_eq!(found["items"][0]["id"], doc["id"], "the search index follows updates");
-    assert_eq!(app.delete(&path, &user.access_token).await.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get(&path, Some(&user.access_token)).await, StatusCode::NOT_FOUND).await;
-    let gone: Value =
-        app.get("/api/v1/knowledge?q=pens", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(app.delete_knowledge(doc_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_problem(app.get_knowledge(doc_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    let gone: Value = app.search_knowledge("pens", &user.access_token).await.json().await.unwrap();
     assert_eq!(gone["items"], json!([]), "the search index follows deletes");
     let problem = assert_problem(
-        app.post_json("/api/v1/knowledge", &json!({"title": "", "content": " "}), Some(&user.access_token))
-            .await,
+        app.create_knowledge(&json!({"title": "", "content": " "}), &user.access_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -110,25 +93,24 @@ async fn global_documents_are_loaded_from_the_folder_and_read_only() {
     let app = spawn_app_with(move |s| s.knowledge.dir = path).await;
     let user = app.signed_in_user().await;
 
-    let all: Value = app.get("/api/v1/knowledge", Some(&user.access_token)).await.json().await.unwrap();
+    let all: Value = app.list_knowledge(&user.access_token).await.json().await.unwrap();
     let items = all["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "the broken file is skipped: {all}");
     assert!(items.iter().all(|i| i["scope"] == "global"));
     let spaced = items.iter().find(|i| i["title"] == "Spaced repetition").unwrap();
     assert_eq!(spaced["tags"], json!(["study"]));
 
-    let hits: Value =
-        app.get("/api/v1/knowledge?q=library", Some(&user.access_token)).await.json().await.unwrap();
+    let hits: Value = app.search_knowledge("library", &user.access_token).await.json().await.unwrap();
     assert_eq!(hits["items"][0]["title"], "Opening hours");
-    let doc_path = format!("/api/v1/knowledge/{}", spaced["id"].as_str().unwrap());
-    assert_eq!(app.get(&doc_path, Some(&user.access_token)).await.status(), StatusCode::OK);
+    let doc_id = spaced["id"].as_str().unwrap();
+    assert_eq!(app.get_knowledge(doc_id, &user.access_token).await.status(), StatusCode::OK);
     let problem = assert_problem(
-        app.patch_json(&doc_path, &json!({"title": "Mine now"}), &user.access_token).await,
+        app.update_knowledge(doc_id, &json!({"title": "Mine now"}), &user.access_token).await,
         StatusCode::FORBIDDEN,
     )
     .await;
     assert!(problem["detail"].as_str().unwrap().contains("read-only"));
-    assert_problem(app.delete(&doc_path, &user.access_token).await, StatusCode::FORBIDDEN).await;
+    assert_problem(app.delete_knowledge(doc_id, &user.access_token).await, StatusCode::FORBIDDEN).await;
 }
 
 #[tokio::test]
@@ -149,13 +131,12 @@ async fn reloading_the_folder_is_idempotent_and_follows_changes() {
     assert_eq!((changed.added, changed.updated, changed.removed, changed.unchanged), (1, 1, 1, 0));
 
     let user = app.signed_in_user().await;
-    let all: Value = app.get("/api/v1/knowledge", Some(&user.access_token)).await.json().await.unwrap();
+    let all: Value = app.list_knowledge(&user.access_token).await.json().await.unwrap();
     let titles: Vec<&str> =
         all["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
     assert_eq!(titles.len(), 2);
     assert!(titles.contains(&"A") && titles.contains(&"C"), "{titles:?}");
-    let revised: Value =
-        app.get("/api/v1/knowledge?q=revised", Some(&user.access_token)).await.json().await.unwrap();
+    let revised: Value = app.search_knowledge("revised", &user.access_token).await.json().await.unwrap();
     assert_eq!(revised["items"][0]["title"], "A");
 }
 
@@ -165,18 +146,17 @@ async fn another_users_documents_are_invisible() {
     let owner = app.signed_in_user().await;
     let other = app.signed_in_user().await;
     let doc = add_doc(&app, &owner.access_token, "Secret recipe", "Cardamom and saffron.").await;
-    let path = format!("/api/v1/knowledge/{}", doc["id"].as_str().unwrap());
-    assert_problem(app.get(&path, Some(&other.access_token)).await, StatusCode::NOT_FOUND).await;
+    let doc_id = doc["id"].as_str().unwrap();
+    assert_problem(app.get_knowledge(doc_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     assert_problem(
-        app.patch_json(&path, &json!({"title": "x"}), &other.access_token).await,
+        app.update_knowledge(doc_id, &json!({"title": "x"}), &other.access_token).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(app.delete(&path, &other.access_token).await, StatusCode::NOT_FOUND).await;
-    let search: Value =
-        app.get("/api/v1/knowledge?q=saffron", Some(&other.access_token)).await.json().await.unwrap();
+    assert_problem(app.delete_knowledge(doc_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    let search: Value = app.search_knowledge("saffron", &other.access_token).await.json().await.unwrap();
     assert_eq!(search["items"], json!([]));
-    let list: Value = app.get("/api/v1/knowledge", Some(&other.access_token)).await.json().await.unwrap();
+    let list: Value = app.list_knowledge(&other.access_token).await.json().await.unwrap();
     assert_eq!(list["items"], json!([]));
 }
 
@@ -193,6 +173,6 @@ async fn replicas_loading_the_folder_together_do_not_collide() {
     let reports = [first.unwrap(), second.unwrap(), third.unwrap()];
     assert_eq!(reports.iter().map(|r| r.added).sum::<usize>(), 5, "{reports:?}");
     let user = app.signed_in_user().await;
-    let all: Value = app.get("/api/v1/knowledge", Some(&user.access_token)).await.json().await.unwrap();
+    let all: Value = app.list_knowledge(&user.access_token).await.json().await.unwrap();
     assert_eq!(all["items"].as_array().unwrap().len(), 5);
 }

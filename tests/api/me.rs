@@ -16,8 +16,7 @@ async fn patch_me_updates_name_timezone_and_working_hours() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let response = app
-        .patch_json(
-            "/api/v1/me",
+        .update_me(
             &json!({"name": "Grace", "timezone": "America/New_York", "working_hours": {"start": "10:00", "end": "18:30", "days": [1, 3]}}),
             &user.access_token,
         )
@@ -35,16 +34,11 @@ async fn patch_me_updates_name_timezone_and_working_hours() {
 async fn patch_me_leaves_absent_fields_alone_and_null_clears_the_name() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let body: Value = app
-        .patch_json("/api/v1/me", &json!({"timezone": "Asia/Tokyo"}), &user.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value =
+        app.update_me(&json!({"timezone": "Asia/Tokyo"}), &user.access_token).await.json().await.unwrap();
     assert_eq!(body["name"], "Test User");
     assert_eq!(body["timezone"], "Asia/Tokyo");
-    let body: Value =
-        app.patch_json("/api/v1/me", &json!({"name": null}), &user.access_token).await.json().await.unwrap();
+    let body: Value = app.update_me(&json!({"name": null}), &user.access_token).await.json().await.unwrap();
     assert_eq!(body["name"], Value::Null);
     assert_eq!(body["timezone"], "Asia/Tokyo");
 }
@@ -55,8 +49,7 @@ async fn patch_me_refuses_invalid_values_and_changes_nothing() {
     let user = app.signed_in_user().await;
     let before: Value = app.get_me(&user.access_token).await.json().await.unwrap();
     let response = app
-        .patch_json(
-            "/api/v1/me",
+        .update_me(
             &json!({"name": "n".repeat(101), "timezone": "Nowhere/Land", "working_hours": {"start": "12:00", "end": "11:00", "days": [1]}}),
             &user.access_token,
         )
@@ -71,10 +64,9 @@ async fn patch_me_refuses_invalid_values_and_changes_nothing() {
 async fn delete_me_removes_the_account_and_its_sessions() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let chat =
-        app.post_json("/api/v1/chat", &json!({"message": "remember me"}), Some(&user.access_token)).await;
+    let chat = app.chat(&json!({"message": "remember me"}), &user.access_token).await;
     assert_eq!(chat.status(), StatusCode::OK);
-    assert_eq!(app.delete("/api/v1/me", &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.delete_me(&user.access_token).await.status(), StatusCode::NO_CONTENT);
 
     let problem = assert_problem(app.get_me(&user.access_token).await, StatusCode::UNAUTHORIZED).await;
     assert!(problem["detail"].as_str().unwrap().contains("no longer exists"));

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    calendar::{app_with_google, connect, sync, titles, upcoming},
-    helpers::{TestApp, TestUser, spawn_app},
+    calendar::titles,
+    helpers::{TestApp, TestUser, app_with_google, spawn_app},
 };
 
 fn event(id: &str, title: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> EventData {
@@ -117,7 +117,7 @@ async fn upcoming_finds_ongoing_events_of_every_length_and_skips_ended_ones() {
     }
     repo::apply_changes(app.db.conn(), user_id, connection_id, changes).await.expect("events stored");
 
-    let mut names = titles(&upcoming(&app, &user.access_token, "limit=50&days=7").await);
+    let mut names = titles(&app.upcoming_ok("limit=50&days=7", &user.access_token).await);
     names.sort();
     assert_eq!(
         names,
@@ -130,7 +130,7 @@ async fn upcoming_finds_ongoing_events_of_every_length_and_skips_ended_ones() {
             "Three-year degree"
         ],
     );
-    let first = titles(&upcoming(&app, &user.access_token, "limit=2&days=7").await);
+    let first = titles(&app.upcoming_ok("limit=2&days=7", &user.access_token).await);
     assert_eq!(first, ["Three-year degree", "Six-week course"], "earliest start first, limit applied");
 }
 
@@ -172,7 +172,7 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
     assert!(matches!(&applied[1], Applied::Removed(e) if e.data.provider_event_id == "b"));
     assert!(matches!(&applied[3], Applied::Upserted(e, Upserted::Added) if e.data.title == "C twice"));
 
-    let mut names = titles(&upcoming(&app, &user.access_token, "limit=50&days=2").await);
+    let mut names = titles(&app.upcoming_ok("limit=50&days=2", &user.access_token).await);
     names.sort();
     assert_eq!(names, ["A moved", "C twice"]);
     let unchanged = repo::apply_changes(
@@ -200,16 +200,15 @@ async fn concurrent_writes_all_land() {
         let token = user.access_token.clone();
         async move {
             let body = json!({"title": format!("Task {i}")});
-            app.post_json("/api/v1/tasks", &body, Some(&token)).await.status()
+            app.create_task(&body, &token).await.status()
         }
     });
-    let reads =
-        (0..20).map(|_| async { app.get("/api/v1/tasks?limit=5", Some(&user.access_token)).await.status() });
+    let reads = (0..20).map(|_| async { app.list_tasks("limit=5", &user.access_token).await.status() });
     let (written, read) =
         tokio::join!(futures_util::future::join_all(writes), futures_util::future::join_all(reads));
     assert!(written.iter().all(|s| *s == StatusCode::CREATED), "{written:?}");
     assert!(read.iter().all(|s| *s == StatusCode::OK), "{read:?}");
-    let all: Value = app.get("/api/v1/tasks?limit=100", Some(&user.access_token)).await.json().await.unwrap();
+    let all: Value = app.list_tasks("limit=100", &user.access_token).await.json().await.unwrap();
     assert_eq!(all["items"].as_array().map(Vec::len), Some(60), "{all}");
 }
 
@@ -229,7 +228,7 @@ async fn an_incremental_sync_of_ten_changes_is_one_request_after_a_paged_full_sy
         });
         ids.push(fake.insert_event(&email, body).unwrap()["id"].as_str().unwrap().to_owned());
     }
-    let id = connect(&app, &user).await;
+    let id = app.connect_google(&user).await;
     let listed = |requests: &[planwright_tests::fake_google::RecordedRequest]| {
         requests.iter().filter(|r| r.path.ends_with("/events") && r.method == "GET").count()
     };
@@ -264,7 +263,7 @@ async fn an_incremental_sync_of_ten_changes_is_one_request_after_a_paged_full_sy
         .unwrap();
     }
     let before = listed(&fake.requests());
-    let body = sync(&app, &user.access_token, &json!({})).await;
+    let body = app.sync_calendar_ok(&json!({}), &user.access_token).await;
     let google =
         body["results"].as_array().unwrap().iter().find(|r| r["connection_id"] == id.as_str()).unwrap();
     assert_eq!(
@@ -273,6 +272,6 @@ async fn an_incremental_sync_of_ten_changes_is_one_request_after_a_paged_full_sy
         "{body}"
     );
     assert_eq!(listed(&fake.requests()) - before, 1, "ten changes come in one request");
-    let names = titles(&upcoming(&app, &user.access_token, "limit=3&days=1").await);
+    let names = titles(&app.upcoming_ok("limit=3&days=1", &user.access_token).await);
     assert_eq!(names, ["New", "New", "New"]);
 }

@@ -2,22 +2,18 @@ use planwright_store::ConnectionTrait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app, spawn_app_with};
-
-async fn create_plan(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
-    app.post_json("/api/v1/plans", &body, Some(token)).await
-}
+use crate::helpers::{assert_problem, error_fields, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn the_offline_planner_turns_a_goal_into_a_stored_plan() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let response = create_plan(
-        &app,
-        &user.access_token,
-        json!({"goal": "Learn FastAPI", "duration_days": 3, "context": {"notes": "evenings only", "level": "beginner"}, "start_date": "2026-12-01"}),
-    )
-    .await;
+    let response = app
+        .create_plan(
+            &json!({"goal": "Learn FastAPI", "duration_days": 3, "context": {"notes": "evenings only", "level": "beginner"}, "start_date": "2026-12-01"}),
+            &user.access_token,
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let plan: Value = response.json().await.unwrap();
     assert_eq!(plan["goal"], "Learn FastAPI");
@@ -35,12 +31,8 @@ async fn the_offline_planner_turns_a_goal_into_a_stored_plan() {
         assert!((15..=480).contains(&task["duration_minutes"].as_i64().unwrap()), "{task}");
         assert_eq!(task["scheduled_start"], Value::Null);
     }
-    let stored: Value = app
-        .get(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap()), Some(&user.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stored: Value =
+        app.get_plan(plan["id"].as_str().unwrap(), &user.access_token).await.json().await.unwrap();
     assert_eq!(stored, plan);
 }
 
@@ -48,24 +40,18 @@ async fn the_offline_planner_turns_a_goal_into_a_stored_plan() {
 async fn creating_a_plan_validates_its_fields() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let response = create_plan(
-        &app,
-        &user.access_token,
-        json!({"goal": "  ", "duration_days": 0, "context": {"notes": 7}}),
-    )
-    .await;
+    let response = app
+        .create_plan(&json!({"goal": "  ", "duration_days": 0, "context": {"notes": 7}}), &user.access_token)
+        .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["goal", "duration_days", "context.notes"]);
     let response =
-        create_plan(&app, &user.access_token, json!({"goal": "g".repeat(501), "duration_days": 366})).await;
+        app.create_plan(&json!({"goal": "g".repeat(501), "duration_days": 366}), &user.access_token).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["goal", "duration_days"]);
-    let response = create_plan(
-        &app,
-        &user.access_token,
-        json!({"goal": "x", "duration_days": 2, "start_date": "tomorrow"}),
-    )
-    .await;
+    let response = app
+        .create_plan(&json!({"goal": "x", "duration_days": 2, "start_date": "tomorrow"}), &user.access_token)
+        .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["start_date"]);
 }
@@ -76,23 +62,23 @@ async fn plans_are_listed_newest_first_in_pages() {
     let user = app.signed_in_user().await;
     let mut ids = Vec::new();
     for n in 0..5 {
-        let plan: Value =
-            create_plan(&app, &user.access_token, json!({"goal": format!("goal {n}"), "duration_days": 1}))
-                .await
-                .json()
-                .await
-                .unwrap();
+        let plan: Value = app
+            .create_plan(&json!({"goal": format!("goal {n}"), "duration_days": 1}), &user.access_token)
+            .await
+            .json()
+            .await
+            .unwrap();
         ids.push(plan["id"].as_str().unwrap().to_owned());
     }
     ids.reverse();
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..5 {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/plans?limit=2&cursor={c}"),
-            None => "/api/v1/plans?limit=2".to_owned(),
+        let query = match &cursor {
+            Some(c) => format!("limit=2&cursor={c}"),
+            None => "limit=2".to_owned(),
         };
-        let page: Value = app.get(&path, Some(&user.access_token)).await.json().await.unwrap();
+        let page: Value = app.list_plans(&query, &user.access_token).await.json().await.unwrap();
         seen.extend(page["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()));
         cursor = page["next_cursor"].as_str().map(str::to_owned);
         if cursor.is_none() {
@@ -101,7 +87,7 @@ async fn plans_are_listed_newest_first_in_pages() {
     }
     assert_eq!(seen, ids);
     for bad in ["limit=0", "limit=201", "limit=x", "cursor=garbage"] {
-        let response = app.get(&format!("/api/v1/plans?{bad}"), Some(&user.access_token)).await;
+        let response = app.list_plans(bad, &user.access_token).await;
         assert_problem(response, StatusCode::BAD_REQUEST).await;
     }
 }
@@ -110,16 +96,17 @@ async fn plans_are_listed_newest_first_in_pages() {
 async fn editing_a_plan_replaces_its_tasks_and_keeps_named_ones() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let plan: Value = create_plan(&app, &user.access_token, json!({"goal": "Run 5k", "duration_days": 2}))
+    let plan: Value = app
+        .create_plan(&json!({"goal": "Run 5k", "duration_days": 2}), &user.access_token)
         .await
         .json()
         .await
         .unwrap();
-    let path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
+    let plan_id = plan["id"].as_str().unwrap();
     let kept = plan["tasks"][0]["id"].as_str().unwrap().to_owned();
     let response = app
-        .patch_json(
-            &path,
+        .update_plan(
+            plan_id,
             &json!({"goal": "Run 10k", "summary": "## Mine", "tasks": [
                 {"title": "New warm-up", "day_offset": 1, "duration_minutes": 20},
                 {"id": kept, "title": "Long run", "description": "easy pace", "day_offset": 0, "duration_minutes": 60}
@@ -138,7 +125,7 @@ async fn editing_a_plan_replaces_its_tasks_and_keeps_named_ones() {
     assert_eq!(tasks[1]["id"], kept.as_str());
     assert_eq!(tasks[1]["position"], 1);
     assert_eq!(tasks[1]["description"], "easy pace");
-    let again: Value = app.get(&path, Some(&user.access_token)).await.json().await.unwrap();
+    let again: Value = app.get_plan(plan_id, &user.access_token).await.json().await.unwrap();
     assert_eq!(again, edited);
 }
 
@@ -146,15 +133,16 @@ async fn editing_a_plan_replaces_its_tasks_and_keeps_named_ones() {
 async fn editing_a_plan_refuses_tasks_outside_it() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let plan: Value = create_plan(&app, &user.access_token, json!({"goal": "Run 5k", "duration_days": 2}))
+    let plan: Value = app
+        .create_plan(&json!({"goal": "Run 5k", "duration_days": 2}), &user.access_token)
         .await
         .json()
         .await
         .unwrap();
-    let path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
+    let plan_id = plan["id"].as_str().unwrap();
     let response = app
-        .patch_json(
-            &path,
+        .update_plan(
+            plan_id,
             &json!({"tasks": [
                 {"title": "ok", "day_offset": 2, "duration_minutes": 20},
                 {"title": "short", "day_offset": 0, "duration_minutes": 5},
@@ -166,11 +154,15 @@ async fn editing_a_plan_refuses_tasks_outside_it() {
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["tasks[0].day_offset", "tasks[1].duration_minutes"]);
     let response = app
-        .patch_json(&path, &json!({"tasks": [{"id": uuid::Uuid::new_v4(), "title": "stranger", "day_offset": 0, "duration_minutes": 30}]}), &user.access_token)
+        .update_plan(
+            plan_id,
+            &json!({"tasks": [{"id": uuid::Uuid::new_v4(), "title": "stranger", "day_offset": 0, "duration_minutes": 30}]}),
+            &user.access_token,
+        )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["tasks[0].id"]);
-    let unchanged: Value = app.get(&path, Some(&user.access_token)).await.json().await.unwrap();
+    let unchanged: Value = app.get_plan(plan_id, &user.access_token).await.json().await.unwrap();
     assert_eq!(unchanged, plan);
 }
 
@@ -178,16 +170,16 @@ async fn editing_a_plan_refuses_tasks_outside_it() {
 async fn deleting_a_plan_removes_it() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let plan: Value =
-        create_plan(&app, &user.access_token, json!({"goal": "Bake bread", "duration_days": 1}))
-            .await
-            .json()
-            .await
-            .unwrap();
-    let path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
-    assert_eq!(app.delete(&path, &user.access_token).await.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get(&path, Some(&user.access_token)).await, StatusCode::NOT_FOUND).await;
-    assert_problem(app.delete(&path, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    let plan: Value = app
+        .create_plan(&json!({"goal": "Bake bread", "duration_days": 1}), &user.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(app.delete_plan(plan_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
+    assert_problem(app.get_plan(plan_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.delete_plan(plan_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
@@ -195,28 +187,25 @@ async fn another_users_plan_is_404_everywhere() {
     let app = spawn_app().await;
     let owner = app.signed_in_user().await;
     let other = app.signed_in_user().await;
-    let plan: Value = create_plan(&app, &owner.access_token, json!({"goal": "Secret", "duration_days": 1}))
+    let plan: Value = app
+        .create_plan(&json!({"goal": "Secret", "duration_days": 1}), &owner.access_token)
         .await
         .json()
         .await
         .unwrap();
-    let path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
-    assert_problem(app.get(&path, Some(&other.access_token)).await, StatusCode::NOT_FOUND).await;
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_problem(app.get_plan(plan_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     assert_problem(
-        app.patch_json(&path, &json!({"goal": "mine"}), &other.access_token).await,
+        app.update_plan(plan_id, &json!({"goal": "mine"}), &other.access_token).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(app.delete(&path, &other.access_token).await, StatusCode::NOT_FOUND).await;
-    let list: Value = app.get("/api/v1/plans", Some(&other.access_token)).await.json().await.unwrap();
+    assert_problem(app.delete_plan(plan_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    let list: Value = app.list_plans("", &other.access_token).await.json().await.unwrap();
     assert_eq!(list["items"], json!([]));
-    let still: Value = app.get(&path, Some(&owner.access_token)).await.json().await.unwrap();
+    let still: Value = app.get_plan(plan_id, &owner.access_token).await.json().await.unwrap();
     assert_eq!(still, plan);
-    assert_problem(
-        app.get("/api/v1/plans/not-a-uuid", Some(&owner.access_token)).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    assert_problem(app.get_plan("not-a-uuid", &owner.access_token).await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
@@ -232,7 +221,7 @@ async fn a_spent_daily_budget_is_a_429_until_midnight() {
         ))
         .await
         .unwrap();
-    let response = create_plan(&app, &user.access_token, json!({"goal": "More", "duration_days": 1})).await;
+    let response = app.create_plan(&json!({"goal": "More", "duration_days": 1}), &user.access_token).await;
     let retry_after: u64 =
         crate::helpers::header(&response, "retry-after").and_then(|v| v.parse().ok()).unwrap_or(0);
     assert!((1..=86_400).contains(&retry_after), "{retry_after}");

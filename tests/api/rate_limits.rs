@@ -122,28 +122,25 @@ async fn ai_requests_are_limited_per_user_across_ai_routes() {
     let user = app.signed_in_user().await;
     let other = app.signed_in_user().await;
     let token = &user.access_token;
-    let plan =
-        app.post_json("/api/v1/plans", &json!({"goal": "Learn Rust", "duration_days": 1}), Some(token)).await;
+    let plan = app.create_plan(&json!({"goal": "Learn Rust", "duration_days": 1}), token).await;
     assert_eq!(plan.status(), StatusCode::CREATED);
-    let chat = app.post_json("/api/v1/chat", &json!({"message": "hello"}), Some(token)).await;
+    let chat = app.chat(&json!({"message": "hello"}), token).await;
     assert_eq!(chat.status(), StatusCode::OK);
-    let steps =
-        app.post_json("/api/v1/ai/breakdown", &json!({"title": "Write the report"}), Some(token)).await;
+    let steps = app.breakdown(&json!({"title": "Write the report"}), token).await;
     assert_eq!(steps.status(), StatusCode::OK);
 
     // The fourth AI request in the window, whichever route: refused before anything is stored.
-    let response = app.post_json("/api/v1/chat", &json!({"message": "one more"}), Some(token)).await;
+    let response = app.chat(&json!({"message": "one more"}), token).await;
     assert!(header(&response, "retry-after").is_some());
     let problem = assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(problem["code"], "rate_limited");
-    let sessions: Value = app.get("/api/v1/chat/sessions", Some(token)).await.json().await.unwrap();
+    let sessions: Value = app.chat_sessions("", token).await.json().await.unwrap();
     assert_eq!(sessions["items"].as_array().unwrap().len(), 1, "the refused message started nothing");
-    let response =
-        app.post_json("/api/v1/plans", &json!({"goal": "Learn Go", "duration_days": 1}), Some(token)).await;
+    let response = app.create_plan(&json!({"goal": "Learn Go", "duration_days": 1}), token).await;
     assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
 
     // Another user has their own count, and routes without AI are not counted.
-    let response = app.post_json("/api/v1/chat", &json!({"message": "hi"}), Some(&other.access_token)).await;
+    let response = app.chat(&json!({"message": "hi"}), &other.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(app.get("/api/v1/plans", Some(token)).await.status(), StatusCode::OK);
+    assert_eq!(app.list_plans("", token).await.status(), StatusCode::OK);
 }

@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    calendar::{app_with_google, connect, count_rows, sync, upcoming},
-    helpers::{TestApp, TestUser, assert_problem, error_fields, spawn_app},
+    calendar::count_rows,
+    helpers::{TestApp, TestUser, app_with_google, assert_problem, error_fields, spawn_app},
 };
 
 /// A Monday at least a week ahead.
@@ -22,42 +22,21 @@ fn next_monday() -> NaiveDate {
 
 async fn berlin_user(app: &TestApp) -> TestUser {
     let user = app.signed_in_user().await;
-    let response =
-        app.patch_json("/api/v1/me", &json!({"timezone": "Europe/Berlin"}), &user.access_token).await;
+    let response = app.update_me(&json!({"timezone": "Europe/Berlin"}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     user
 }
 
 /// A plan from the offline planner: `days` days, a block a day plus daily check-ins.
 async fn plan(app: &TestApp, token: &str, days: u32) -> Value {
-    let response = app
-        .post_json(
-            "/api/v1/plans",
-            &json!({"goal": "Learn graph algorithms", "duration_days": days}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
-}
-
-async fn schedule(app: &TestApp, token: &str, plan_id: &str, body: &Value) -> Value {
-    let response = app.post_json(&format!("/api/v1/plans/{plan_id}/schedule"), body, Some(token)).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
-async fn get_plan(app: &TestApp, token: &str, plan_id: &str) -> Value {
-    app.get(&format!("/api/v1/plans/{plan_id}"), Some(token)).await.json().await.unwrap()
+    app.create_plan_ok(&json!({"goal": "Learn graph algorithms", "duration_days": days}), token).await
 }
 
 /// An app with the fake Google, a Berlin user who connected it, and a plan of `days` days.
 async fn connected_plan(days: u32) -> (TestApp, FakeGoogle, TestUser, Value) {
     let (app, fake) = app_with_google(|_| {}).await;
     let user = berlin_user(&app).await;
-    connect(&app, &user).await;
+    app.connect_google(&user).await;
     let plan = plan(&app, &user.access_token, days).await;
     (app, fake, user, plan)
 }
@@ -91,12 +70,12 @@ async fn a_dry_run_computes_placements_and_writes_nothing() {
     let (app, fake, user, plan) = connected_plan(2).await;
     let id = plan["id"].as_str().unwrap();
     let result =
-        schedule(&app, &user.access_token, id, &json!({"start_date": next_monday(), "dry_run": true})).await;
+        app.schedule_ok(id, &json!({"start_date": next_monday(), "dry_run": true}), &user.access_token).await;
     assert_eq!(result["dry_run"], true);
     assert_eq!(result["placements"].as_array().unwrap().len(), plan["tasks"].as_array().unwrap().len());
     assert!(result["events"].as_array().unwrap().is_empty());
     assert!(live_events(&fake).is_empty(), "nothing written to Google");
-    let stored = get_plan(&app, &user.access_token, id).await;
+    let stored = app.get_plan_ok(id, &user.access_token).await;
     assert_eq!(stored["status"], "draft");
     assert!(stored["tasks"].as_array().unwrap().iter().all(|t| t["scheduled_start"].is_null()));
     assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, 0);
@@ -112,10 +91,10 @@ async fn scheduling_places_tasks_in_free_working_time_on_google() {
     meeting["start"] = berlin(monday, 9, 0);
     meeting["end"] = berlin(monday, 11, 0);
     fake.insert_event(&fake.account_email(), meeting).unwrap();
-    connect(&app, &user).await;
+    app.connect_google(&user).await;
     let plan = plan(&app, &user.access_token, 2).await;
     let id = plan["id"].as_str().unwrap();
-    let result = schedule(&app, &user.access_token, id, &json!({"start_date": monday})).await;
+    let result = app.schedule_ok(id, &json!({"start_date": monday}), &user.access_token).await;
 
     assert!(result["unscheduled"].as_array().unwrap().is_empty(), "{result}");
     assert!(statuses(&result).iter().all(|s| s == "created"), "{result}");
@@ -145,12 +124,12 @@ async fn scheduling_places_tasks_in_free_working_time_on_google() {
         assert_eq!(event["extendedProperties"]["private"]["planwright_task_id"], task["id"]);
         assert_eq!(event["extendedProperties"]["private"]["planwright_plan_id"], plan["id"]);
     }
-    let stored = get_plan(&app, &user.access_token, id).await;
+    let stored = app.get_plan_ok(id, &user.access_token).await;
     assert_eq!(stored["status"], "scheduled");
     for task in stored["tasks"].as_array().unwrap() {
         assert!(task["scheduled_start"].is_string() && task["calendar_event_id"].is_string(), "{task}");
     }
-    let shown = upcoming(&app, &user.access_token, "limit=100&days=30").await;
+    let shown = app.upcoming_ok("limit=100&days=30", &user.access_token).await;
     assert!(shown.iter().filter(|e| e["plan_task_id"].is_string()).count() >= 3);
 }
 
@@ -159,8 +138,8 @@ async fn scheduling_twice_updates_events_instead_of_duplicating() {
     let (app, fake, user, plan) = connected_plan(3).await;
     let id = plan["id"].as_str().unwrap();
     let body = json!({"start_date": next_monday()});
-    let first = schedule(&app, &user.access_token, id, &body).await;
-    let second = schedule(&app, &user.access_token, id, &body).await;
+    let first = app.schedule_ok(id, &body, &user.access_token).await;
+    let second = app.schedule_ok(id, &body, &user.access_token).await;
     assert!(statuses(&first).iter().all(|s| s == "created"));
     assert!(statuses(&second).iter().all(|s| s == "unchanged"), "{second}");
     assert_eq!(first["placements"], second["placements"], "deterministic");
@@ -172,7 +151,7 @@ async fn editing_the_plan_and_rescheduling_moves_and_removes_events() {
     let (app, fake, user, plan) = connected_plan(3).await;
     let id = plan["id"].as_str().unwrap();
     let body = json!({"start_date": next_monday()});
-    schedule(&app, &user.access_token, id, &body).await;
+    app.schedule_ok(id, &body, &user.access_token).await;
 
     // Drop the last task and make the first one longer.
     let mut tasks: Vec<Value> = plan["tasks"].as_array().unwrap().clone();
@@ -185,10 +164,9 @@ async fn editing_the_plan_and_rescheduling_moves_and_removes_events() {
                    "day_offset": t["day_offset"], "duration_minutes": t["duration_minutes"]})
         })
         .collect();
-    let response =
-        app.patch_json(&format!("/api/v1/plans/{id}"), &json!({"tasks": edit}), &user.access_token).await;
+    let response = app.update_plan(id, &json!({"tasks": edit}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let result = schedule(&app, &user.access_token, id, &body).await;
+    let result = app.schedule_ok(id, &body, &user.access_token).await;
 
     let first = &result["events"][0];
     assert_eq!(first["task_id"], tasks[0]["id"]);
@@ -212,13 +190,9 @@ async fn rate_limits_in_the_middle_are_retried_and_the_run_completes() {
         FaultRule::new(Fault::RateLimited { retry_after: None }).times(2).method("POST").path("/events"),
     );
     fake.push_rule(FaultRule::new(Fault::RateLimitExceeded).times(1).method("POST").path("/events"));
-    let result = schedule(
-        &app,
-        &user.access_token,
-        plan["id"].as_str().unwrap(),
-        &json!({"start_date": next_monday()}),
-    )
-    .await;
+    let result = app
+        .schedule_ok(plan["id"].as_str().unwrap(), &json!({"start_date": next_monday()}), &user.access_token)
+        .await;
     assert!(statuses(&result).iter().all(|s| s == "created"), "{result}");
     assert!(fake.pending_faults().is_empty(), "the faults were met");
     assert_eq!(live_events(&fake).len(), plan["tasks"].as_array().unwrap().len());
@@ -243,20 +217,20 @@ async fn a_partial_run_then_a_rerun_completes_without_duplicates() {
             .path("/events"),
     );
     let body = json!({"start_date": next_monday()});
-    let partial = schedule(&app, &user.access_token, id, &body).await;
+    let partial = app.schedule_ok(id, &body, &user.access_token).await;
     let partial_statuses = statuses(&partial);
     assert_eq!(partial_statuses[0], "updated", "the orphan is adopted, not duplicated: {partial}");
     assert_eq!(partial_statuses.iter().filter(|s| *s == "failed").count(), 1, "{partial}");
     let failed = partial["events"].as_array().unwrap().iter().find(|e| e["status"] == "failed").unwrap();
     assert!(failed["error"].as_str().unwrap().contains("forbidden"), "{failed}");
-    assert_eq!(get_plan(&app, &user.access_token, id).await["status"], "draft", "not complete yet");
+    assert_eq!(app.get_plan_ok(id, &user.access_token).await["status"], "draft", "not complete yet");
 
-    let rerun = schedule(&app, &user.access_token, id, &body).await;
+    let rerun = app.schedule_ok(id, &body, &user.access_token).await;
     let rerun_statuses = statuses(&rerun);
     assert_eq!(rerun_statuses.iter().filter(|s| *s == "created").count(), 1, "{rerun}");
     assert!(rerun_statuses.iter().all(|s| s == "created" || s == "unchanged"), "{rerun}");
     assert_eq!(live_events(&fake).len(), tasks.len(), "complete, without duplicates");
-    assert_eq!(get_plan(&app, &user.access_token, id).await["status"], "scheduled");
+    assert_eq!(app.get_plan_ok(id, &user.access_token).await["status"], "scheduled");
 }
 
 #[tokio::test]
@@ -271,11 +245,11 @@ async fn dst_days_land_on_the_right_instants_in_two_zones() {
         let user = app.signed_in_user().await;
         let hours =
             json!({"timezone": zone, "working_hours": {"start": "09:00", "end": "17:00", "days": [7]}});
-        assert_eq!(app.patch_json("/api/v1/me", &hours, &user.access_token).await.status(), StatusCode::OK);
+        assert_eq!(app.update_me(&hours, &user.access_token).await.status(), StatusCode::OK);
         let plan = plan(&app, &user.access_token, 1).await;
-        let result =
-            schedule(&app, &user.access_token, plan["id"].as_str().unwrap(), &json!({"start_date": day}))
-                .await;
+        let result = app
+            .schedule_ok(plan["id"].as_str().unwrap(), &json!({"start_date": day}), &user.access_token)
+            .await;
         let first = &result["placements"][0];
         assert_eq!(instant(&first["start"]), instant(&json!(expected)), "{zone} {day}: {result}");
         assert_eq!(result["timezone"], zone);
@@ -290,18 +264,17 @@ async fn the_built_in_calendar_takes_the_plan_and_the_feed_shows_it() {
     let plan = plan(&app, token, 2).await;
     let id = plan["id"].as_str().unwrap();
     let body = json!({"start_date": next_monday()});
-    let first = schedule(&app, token, id, &body).await;
+    let first = app.schedule_ok(id, &body, token).await;
     assert!(statuses(&first).iter().all(|s| s == "created"), "{first}");
-    let again = schedule(&app, token, id, &body).await;
+    let again = app.schedule_ok(id, &body, token).await;
     assert!(statuses(&again).iter().all(|s| s == "unchanged"), "{again}");
-    let events = upcoming(&app, token, "limit=100&days=30").await;
+    let events = app.upcoming_ok("limit=100&days=30", token).await;
     assert_eq!(
         events.iter().filter(|e| e["provider"] == "local").count(),
         plan["tasks"].as_array().unwrap().len()
     );
 
-    let feed: Value =
-        app.post_json("/api/v1/calendar/feed", &json!({}), Some(token)).await.json().await.unwrap();
+    let feed: Value = app.create_feed(token).await.json().await.unwrap();
     let ics = app.client.get(feed["url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
     for task in plan["tasks"].as_array().unwrap() {
         assert!(ics.contains(&format!("UID:task-{}@planwright", task["id"].as_str().unwrap())), "{ics}");
@@ -317,7 +290,7 @@ async fn the_built_in_calendar_takes_the_plan_and_the_feed_shows_it() {
 async fn moves_and_deletes_at_google_flow_back_to_the_plan() {
     let (app, fake, user, plan) = connected_plan(2).await;
     let id = plan["id"].as_str().unwrap();
-    let result = schedule(&app, &user.access_token, id, &json!({"start_date": next_monday()})).await;
+    let result = app.schedule_ok(id, &json!({"start_date": next_monday()}), &user.access_token).await;
     let moved = result["events"][0]["event_id"].as_str().unwrap().to_owned();
     let deleted = result["events"][1]["event_id"].as_str().unwrap().to_owned();
     let later = next_monday() + TimeDelta::days(1);
@@ -328,9 +301,9 @@ async fn moves_and_deletes_at_google_flow_back_to_the_plan() {
     )
     .unwrap();
     fake.delete_event(&fake.account_email(), &deleted).unwrap();
-    sync(&app, &user.access_token, &json!({})).await;
+    app.sync_calendar_ok(&json!({}), &user.access_token).await;
 
-    let stored = get_plan(&app, &user.access_token, id).await;
+    let stored = app.get_plan_ok(id, &user.access_token).await;
     let task = |event_id: &str| {
         stored["tasks"]
             .as_array()
@@ -359,9 +332,9 @@ async fn moves_and_deletes_at_google_flow_back_to_the_plan() {
 async fn deleting_a_plan_with_delete_events_removes_its_events() {
     let (app, fake, user, plan) = connected_plan(2).await;
     let id = plan["id"].as_str().unwrap();
-    schedule(&app, &user.access_token, id, &json!({"start_date": next_monday()})).await;
+    app.schedule_ok(id, &json!({"start_date": next_monday()}), &user.access_token).await;
     assert!(!live_events(&fake).is_empty());
-    let response = app.delete(&format!("/api/v1/plans/{id}?delete_events=true"), &user.access_token).await;
+    let response = app.delete_plan_and_events(id, &user.access_token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(live_events(&fake).is_empty(), "deleted at Google");
     assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, 0);
@@ -372,21 +345,21 @@ async fn deleting_a_plan_with_delete_events_refuses_while_google_needs_reauth() 
     let (app, fake, user, plan) = connected_plan(2).await;
     let token = &user.access_token;
     let id = plan["id"].as_str().unwrap();
-    schedule(&app, token, id, &json!({"start_date": next_monday()})).await;
+    app.schedule_ok(id, &json!({"start_date": next_monday()}), token).await;
     let at_google = live_events(&fake).len();
     let stored = count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await;
     assert!(at_google > 0 && stored > 0);
     fake.force_invalid_grant(true);
     fake.expire_access_tokens();
-    let body = sync(&app, token, &json!({})).await;
+    let body = app.sync_calendar_ok(&json!({}), token).await;
     assert!(body["results"].as_array().unwrap().iter().any(|r| r["status"] == "needs_reauth"), "{body}");
 
-    let response = app.delete(&format!("/api/v1/plans/{id}?delete_events=true"), token).await;
+    let response = app.delete_plan_and_events(id, token).await;
     let problem = assert_problem(response, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "calendar_needs_reauth");
     assert_eq!(live_events(&fake).len(), at_google, "nothing deleted at Google");
     assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, stored, "nor here");
-    let response = app.get(&format!("/api/v1/plans/{id}"), Some(token)).await;
+    let response = app.get_plan(id, token).await;
     assert_eq!(response.status(), StatusCode::OK, "the plan is kept");
 }
 
@@ -396,32 +369,27 @@ async fn bad_schedule_requests_are_refused_naming_the_field() {
     let owner = app.signed_in_user().await;
     let other = app.signed_in_user().await;
     let plan = plan(&app, &owner.access_token, 2).await;
-    let path = format!("/api/v1/plans/{}/schedule", plan["id"].as_str().unwrap());
+    let plan_id = plan["id"].as_str().unwrap();
     for (body, field) in [
         (json!({"start_date": "2026-13-01"}), "start_date"),
         (json!({"start_date": "2027-01-04", "timezone": "Mars/Base"}), "timezone"),
         (json!({}), "start_date"),
     ] {
         let problem = assert_problem(
-            app.post_json(&path, &body, Some(&owner.access_token)).await,
+            app.schedule(plan_id, &body, &owner.access_token).await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
     let body = json!({"start_date": "2027-01-04"});
-    assert_problem(app.post_json(&path, &body, Some(&other.access_token)).await, StatusCode::NOT_FOUND).await;
+    assert_problem(app.schedule(plan_id, &body, &other.access_token).await, StatusCode::NOT_FOUND).await;
     let with_foreign = json!({"start_date": "2027-01-04", "connection_id": uuid::Uuid::new_v4()});
-    assert_problem(
-        app.post_json(&path, &with_foreign, Some(&owner.access_token)).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    assert_problem(app.schedule(plan_id, &with_foreign, &owner.access_token).await, StatusCode::NOT_FOUND)
+        .await;
     let prefs = json!({"schedule_preferences": {"buffer_minutes": 500}});
-    let problem = assert_problem(
-        app.patch_json("/api/v1/me", &prefs, &owner.access_token).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let problem =
+        assert_problem(app.update_me(&prefs, &owner.access_token).await, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
     assert_eq!(error_fields(&problem), ["schedule_preferences.buffer_minutes"]);
 }

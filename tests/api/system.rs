@@ -1,7 +1,9 @@
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, header, spawn_app};
+use crate::helpers::{assert_problem, header, poll_until, spawn_app};
 
 #[tokio::test]
 async fn health_answers_ok_and_echoes_a_request_id() {
@@ -167,14 +169,10 @@ async fn graceful_shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
         async move { handle.stop(true).await }
     });
     // New connections are refused once the server stops accepting.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while tokio::net::TcpStream::connect(&address).await.is_ok() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the server still accepts connections while stopping"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    poll_until(Duration::from_secs(5), "the stopping server to refuse new connections", || async {
+        tokio::net::TcpStream::connect(&address).await.is_err()
+    })
+    .await;
     assert!(!stopping.is_finished(), "the server stopped before its in-flight request finished");
 
     connection.write_all(rest).await.unwrap();

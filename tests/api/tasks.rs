@@ -1,35 +1,30 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
-
-async fn create_task(app: &TestApp, token: &str, body: Value) -> Value {
-    let response = app.post_json("/api/v1/tasks", &body, Some(token)).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
-}
+use crate::helpers::{assert_problem, error_fields, spawn_app};
 
 #[tokio::test]
 async fn tasks_are_created_read_updated_and_listed_by_position() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let first = create_task(
-        &app,
-        &user.access_token,
-        json!({"title": "Write report", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240}),
-    )
-    .await;
+    let first = app
+        .create_task_ok(
+            &json!({"title": "Write report", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240}),
+            &user.access_token,
+        )
+        .await;
     assert_eq!(first["status"], "todo");
     assert_eq!(first["position"], 0);
     assert_eq!(first["due_at"], "2026-12-04T17:00:00Z");
-    let second =
-        create_task(&app, &user.access_token, json!({"title": "Send report", "status": "in_progress"})).await;
+    let second = app
+        .create_task_ok(&json!({"title": "Send report", "status": "in_progress"}), &user.access_token)
+        .await;
     assert_eq!(second["position"], 1);
 
-    let path = format!("/api/v1/tasks/{}", first["id"].as_str().unwrap());
+    let task_id = first["id"].as_str().unwrap();
     let updated: Value = app
-        .patch_json(
-            &path,
+        .update_task(
+            task_id,
             &json!({"status": "done", "estimate_minutes": null, "title": "Write the report"}),
             &user.access_token,
         )
@@ -42,28 +37,19 @@ async fn tasks_are_created_read_updated_and_listed_by_position() {
     assert_eq!(updated["title"], "Write the report");
     assert_eq!(updated["due_at"], "2026-12-04T17:00:00Z", "fields left out stay");
 
-    let all: Value = app.get("/api/v1/tasks", Some(&user.access_token)).await.json().await.unwrap();
+    let all: Value = app.list_tasks("", &user.access_token).await.json().await.unwrap();
     let titles: Vec<&str> =
         all["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Write the report", "Send report"]);
-    let done: Value =
-        app.get("/api/v1/tasks?status=done", Some(&user.access_token)).await.json().await.unwrap();
+    let done: Value = app.list_tasks("status=done", &user.access_token).await.json().await.unwrap();
     assert_eq!(done["items"].as_array().unwrap().len(), 1);
-    let page: Value = app.get("/api/v1/tasks?limit=1", Some(&user.access_token)).await.json().await.unwrap();
+    let page: Value = app.list_tasks("limit=1", &user.access_token).await.json().await.unwrap();
     let cursor = page["next_cursor"].as_str().unwrap();
-    let next: Value = app
-        .get(&format!("/api/v1/tasks?limit=1&cursor={cursor}"), Some(&user.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let next: Value =
+        app.list_tasks(&format!("limit=1&cursor={cursor}"), &user.access_token).await.json().await.unwrap();
     assert_eq!(next["items"][0]["title"], "Send report");
     assert_eq!(next["next_cursor"], Value::Null);
-    assert_problem(
-        app.get("/api/v1/tasks?status=someday", Some(&user.access_token)).await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
+    assert_problem(app.list_tasks("status=someday", &user.access_token).await, StatusCode::BAD_REQUEST).await;
 }
 
 #[tokio::test]
@@ -71,26 +57,22 @@ async fn invalid_tasks_are_refused_naming_the_fields() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let response = app
-        .post_json(
-            "/api/v1/tasks",
+        .create_task(
             &json!({"title": " ", "description": "d".repeat(2001), "estimate_minutes": 0}),
-            Some(&user.access_token),
+            &user.access_token,
         )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["title", "description", "estimate_minutes"]);
     let response = app
-        .post_json(
-            "/api/v1/tasks",
+        .create_task(
             &json!({"title": "x", "parent_id": uuid::Uuid::new_v4(), "plan_id": uuid::Uuid::new_v4()}),
-            Some(&user.access_token),
+            &user.access_token,
         )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["parent_id", "plan_id"]);
-    let response = app
-        .post_json("/api/v1/tasks", &json!({"title": "x", "status": "someday"}), Some(&user.access_token))
-        .await;
+    let response = app.create_task(&json!({"title": "x", "status": "someday"}), &user.access_token).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["status"]);
 }
@@ -99,47 +81,43 @@ async fn invalid_tasks_are_refused_naming_the_fields() {
 async fn deleting_a_task_deletes_its_sub_tasks() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let parent = create_task(&app, &user.access_token, json!({"title": "Move house"})).await;
+    let parent = app.create_task_ok(&json!({"title": "Move house"}), &user.access_token).await;
     let parent_id = parent["id"].as_str().unwrap();
-    let child = create_task(&app, &user.access_token, json!({"title": "Pack", "parent_id": parent_id})).await;
-    let grandchild =
-        create_task(&app, &user.access_token, json!({"title": "Buy boxes", "parent_id": child["id"]})).await;
-    let other = create_task(&app, &user.access_token, json!({"title": "Unrelated"})).await;
-    let children: Value = app
-        .get(&format!("/api/v1/tasks?parent_id={parent_id}"), Some(&user.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let child =
+        app.create_task_ok(&json!({"title": "Pack", "parent_id": parent_id}), &user.access_token).await;
+    let grandchild = app
+        .create_task_ok(&json!({"title": "Buy boxes", "parent_id": child["id"]}), &user.access_token)
+        .await;
+    let other = app.create_task_ok(&json!({"title": "Unrelated"}), &user.access_token).await;
+    let children: Value =
+        app.list_tasks(&format!("parent_id={parent_id}"), &user.access_token).await.json().await.unwrap();
     assert_eq!(children["items"].as_array().unwrap().len(), 1);
 
-    assert_eq!(
-        app.delete(&format!("/api/v1/tasks/{parent_id}"), &user.access_token).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(app.delete_task(parent_id, &user.access_token).await.status(), StatusCode::NO_CONTENT);
     for gone in [&parent, &child, &grandchild] {
-        let path = format!("/api/v1/tasks/{}", gone["id"].as_str().unwrap());
-        assert_problem(app.get(&path, Some(&user.access_token)).await, StatusCode::NOT_FOUND).await;
+        let task_id = gone["id"].as_str().unwrap();
+        assert_problem(app.get_task(task_id, &user.access_token).await, StatusCode::NOT_FOUND).await;
     }
-    let path = format!("/api/v1/tasks/{}", other["id"].as_str().unwrap());
-    assert_eq!(app.get(&path, Some(&user.access_token)).await.status(), StatusCode::OK);
+    let task_id = other["id"].as_str().unwrap();
+    assert_eq!(app.get_task(task_id, &user.access_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_task_cannot_become_its_own_descendant() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let parent = create_task(&app, &user.access_token, json!({"title": "A"})).await;
-    let child = create_task(&app, &user.access_token, json!({"title": "B", "parent_id": parent["id"]})).await;
-    let path = format!("/api/v1/tasks/{}", parent["id"].as_str().unwrap());
+    let parent = app.create_task_ok(&json!({"title": "A"}), &user.access_token).await;
+    let child =
+        app.create_task_ok(&json!({"title": "B", "parent_id": parent["id"]}), &user.access_token).await;
+    let task_id = parent["id"].as_str().unwrap();
     let problem = assert_problem(
-        app.patch_json(&path, &json!({"parent_id": child["id"]}), &user.access_token).await,
+        app.update_task(task_id, &json!({"parent_id": child["id"]}), &user.access_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(error_fields(&problem), ["parent_id"]);
     let problem = assert_problem(
-        app.patch_json(&path, &json!({"parent_id": parent["id"]}), &user.access_token).await,
+        app.update_task(task_id, &json!({"parent_id": parent["id"]}), &user.access_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -150,28 +128,28 @@ async fn a_task_cannot_become_its_own_descendant() {
 async fn breakdown_proposes_steps_and_saves_them_only_when_asked() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let task =
-        create_task(&app, &user.access_token, json!({"title": "Write report", "description": "10 pages"}))
-            .await;
-    let path = format!("/api/v1/tasks/{}/breakdown", task["id"].as_str().unwrap());
+    let task = app
+        .create_task_ok(&json!({"title": "Write report", "description": "10 pages"}), &user.access_token)
+        .await;
+    let task_id = task["id"].as_str().unwrap();
 
-    let response = app.post_json(&path, &json!({}), Some(&user.access_token)).await;
+    let response = app.breakdown_task(task_id, &json!({}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let proposal: Value = response.json().await.unwrap();
     let steps = proposal["subtasks"].as_array().unwrap();
     assert!((2..=5).contains(&steps.len()));
     assert!(proposal.get("tasks").is_none());
-    let children = format!("/api/v1/tasks?parent_id={}", task["id"].as_str().unwrap());
-    let none: Value = app.get(&children, Some(&user.access_token)).await.json().await.unwrap();
+    let children = format!("parent_id={}", task["id"].as_str().unwrap());
+    let none: Value = app.list_tasks(&children, &user.access_token).await.json().await.unwrap();
     assert_eq!(none["items"], json!([]));
 
-    let response = app.post_json(&path, &json!({"save": true}), Some(&user.access_token)).await;
+    let response = app.breakdown_task(task_id, &json!({"save": true}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let saved: Value = response.json().await.unwrap();
     let created = saved["tasks"].as_array().unwrap();
     assert_eq!(created.len(), saved["subtasks"].as_array().unwrap().len());
     assert!(created.iter().all(|t| t["parent_id"] == task["id"]));
-    let listed: Value = app.get(&children, Some(&user.access_token)).await.json().await.unwrap();
+    let listed: Value = app.list_tasks(&children, &user.access_token).await.json().await.unwrap();
     assert_eq!(listed["items"].as_array().unwrap().len(), created.len());
 }
 
@@ -179,15 +157,12 @@ async fn breakdown_proposes_steps_and_saves_them_only_when_asked() {
 async fn stateless_breakdown_needs_a_title() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
-    let response = app
-        .post_json("/api/v1/ai/breakdown", &json!({"title": "Plan a trip"}), Some(&user.access_token))
-        .await;
+    let response = app.breakdown(&json!({"title": "Plan a trip"}), &user.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let steps: Value = response.json().await.unwrap();
     assert!((2..=5).contains(&steps.as_array().unwrap().len()));
     assert!(steps[0]["title"].as_str().unwrap().contains("Plan a trip"));
-    let response =
-        app.post_json("/api/v1/ai/breakdown", &json!({"title": ""}), Some(&user.access_token)).await;
+    let response = app.breakdown(&json!({"title": ""}), &user.access_token).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&problem), ["title"]);
 }
@@ -197,26 +172,20 @@ async fn another_users_tasks_are_invisible() {
     let app = spawn_app().await;
     let owner = app.signed_in_user().await;
     let other = app.signed_in_user().await;
-    let task = create_task(&app, &owner.access_token, json!({"title": "Private"})).await;
-    let path = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
-    assert_problem(app.get(&path, Some(&other.access_token)).await, StatusCode::NOT_FOUND).await;
+    let task = app.create_task_ok(&json!({"title": "Private"}), &owner.access_token).await;
+    let task_id = task["id"].as_str().unwrap();
+    assert_problem(app.get_task(task_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
     assert_problem(
-        app.patch_json(&path, &json!({"title": "mine"}), &other.access_token).await,
+        app.update_task(task_id, &json!({"title": "mine"}), &other.access_token).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(app.delete(&path, &other.access_token).await, StatusCode::NOT_FOUND).await;
-    let breakdown =
-        app.post_json(&format!("{path}/breakdown"), &json!({"save": true}), Some(&other.access_token)).await;
+    assert_problem(app.delete_task(task_id, &other.access_token).await, StatusCode::NOT_FOUND).await;
+    let breakdown = app.breakdown_task(task_id, &json!({"save": true}), &other.access_token).await;
     assert_problem(breakdown, StatusCode::NOT_FOUND).await;
-    let response = app
-        .post_json(
-            "/api/v1/tasks",
-            &json!({"title": "sneaky", "parent_id": task["id"]}),
-            Some(&other.access_token),
-        )
-        .await;
+    let response =
+        app.create_task(&json!({"title": "sneaky", "parent_id": task["id"]}), &other.access_token).await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let listed: Value = app.get("/api/v1/tasks", Some(&other.access_token)).await.json().await.unwrap();
+    let listed: Value = app.list_tasks("", &other.access_token).await.json().await.unwrap();
     assert_eq!(listed["items"], json!([]));
 }
