@@ -22,7 +22,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     "status": 422,
     "detail": "The request has 1 invalid field.",
     "code": "validation_failed",
-    "errors": [{"field": "password", "message": "A password needs at least 8 characters."}]
+    "errors": [{"field": "password", "message": "A password needs at least 8 characters."}],
+    "request_id": "0193a5c2-7d4e-7b61-9f0a-2c8e4d6b1a37"
 }))]
 pub struct Problem {
     /// A URI naming the kind of problem.
@@ -39,6 +40,11 @@ pub struct Problem {
     /// The fields that failed validation, when there are any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// The request's id, as in the `x-request-id` header: quote it when reporting a problem (it
+    /// finds the request's log lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "0193a5c2-7d4e-7b61-9f0a-2c8e4d6b1a37")]
+    pub request_id: Option<String>,
 }
 
 /// One invalid field of a request.
@@ -60,6 +66,8 @@ impl Problem {
             detail: detail.into(),
             code: code.to_owned(),
             errors: Vec::new(),
+            // Filled in by the request-id middleware, which knows the id.
+            request_id: None,
         }
     }
 

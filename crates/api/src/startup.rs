@@ -14,7 +14,7 @@ use actix_web::{
 use planwright_store::Database;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::{
     extract,
@@ -77,7 +77,12 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .configure(routes::configure)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            app.service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", openapi.clone())
+                    // The bearer token entered under "Authorize" survives a reload of the page.
+                    .config(Config::default().persist_authorization(true)),
+            )
                 .route(
                     "/docs",
                     web::get().to(|| async {
