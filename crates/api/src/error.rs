@@ -59,11 +59,12 @@ pub struct ProblemField {
 impl Problem {
     /// A problem with a status, a machine code and a human detail.
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        let detail = single_stops(detail.into());
         Self {
             kind: format!("urn:planwright:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail,
             code: code.to_owned(),
             errors: Vec::new(),
             // Filled in by the request-id middleware, which knows the id.
@@ -76,6 +77,21 @@ impl Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         HttpResponse::build(status).content_type(PROBLEM_JSON).json(self)
     }
+}
+
+/// `detail` with every run of full stops made one, so that a sentence built from parts that end
+/// in a stop (a field's message, an upstream reason) never reads `..`.
+fn single_stops(detail: String) -> String {
+    if !detail.contains("..") {
+        return detail;
+    }
+    let mut tidy = String::with_capacity(detail.len());
+    for c in detail.chars() {
+        if !(c == '.' && tidy.ends_with('.')) {
+            tidy.push(c);
+        }
+    }
+    tidy
 }
 
 /// Everything a handler can fail with. Each variant's doc names its status.
@@ -210,7 +226,14 @@ impl ApiError {
                 let count = errors.errors().len();
                 let detail = match errors.errors() {
                     [only] => format!("{}: {}", only.field, only.message),
-                    _ => format!("The request has {count} invalid fields: {errors}."),
+                    _ => {
+                        let fields: Vec<String> = errors
+                            .errors()
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message.trim_end_matches('.')))
+                            .collect();
+                        format!("The request has {count} invalid fields: {}.", fields.join("; "))
+                    }
                 };
                 let mut problem = Problem::new(status, "validation_failed", detail);
                 problem.errors = errors
@@ -511,6 +534,21 @@ mod tests {
                 ]
             })
         );
+    }
+
+    #[test]
+    fn details_never_read_two_full_stops() {
+        let errors = [
+            FieldError::new("title", "At most 200 characters."),
+            FieldError::new("due_at", "Use RFC 3339 with an offset."),
+        ];
+        let body = body_of(&ApiError::Validation(errors.into_iter().collect()));
+        assert_eq!(
+            body["detail"],
+            "The request has 2 invalid fields: title: At most 200 characters; due_at: Use RFC 3339 with an offset."
+        );
+        let body = body_of(&ApiError::BadGateway("The upstream said: timed out.. Try later...".into()));
+        assert_eq!(body["detail"], "The upstream said: timed out. Try later.");
     }
 
     #[test]

@@ -83,20 +83,20 @@ impl Application {
                     // The bearer token entered under "Authorize" survives a reload of the page.
                     .config(Config::default().persist_authorization(true)),
             )
-                .route(
-                    "/docs",
-                    web::get().to(|| async {
-                        HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
-                    }),
-                )
-                .default_service(web::to(routes::fallback::not_matched))
-                .wrap(cors(&state.settings.cors))
-                .wrap(from_fn(problems::catch_panic))
-                .wrap(from_fn(problems::ensure_problem_json))
-                .wrap(from_fn(metrics::record))
-                .wrap(from_fn(request_id::echo))
-                .wrap(from_fn(access_log::record))
-                .wrap(TracingLogger::<RedactingRootSpan>::new())
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+                }),
+            )
+            .default_service(web::to(routes::fallback::not_matched))
+            .wrap(cors(&state.settings.cors))
+            .wrap(from_fn(problems::catch_panic))
+            .wrap(from_fn(problems::ensure_problem_json))
+            .wrap(from_fn(metrics::record))
+            .wrap(from_fn(request_id::echo))
+            .wrap(from_fn(access_log::record))
+            .wrap(TracingLogger::<RedactingRootSpan>::new())
         })
         .workers(workers)
         .shutdown_timeout(shutdown_timeout)
