@@ -83,6 +83,10 @@ pub struct ConnectionResponse {
 
 /// The caller's connections.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [
+    {"id": "0193a5c4-8000-7a4b-9a51-3f1f2a8d9b20", "provider": "local", "account_email": null, "calendar_id": "local", "status": "active", "last_synced_at": null, "last_sync_status": null, "last_error": null, "created_at": "2026-11-21T09:30:00Z"},
+    {"id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "provider": "google", "account_email": "ada@gmail.com", "calendar_id": "primary", "status": "active", "last_synced_at": "2026-11-30T08:15:00Z", "last_sync_status": "ok", "last_error": null, "created_at": "2026-11-21T09:40:00Z"}
+], "next_cursor": null}))]
 pub struct ConnectionList {
     /// The built-in calendar first, then Google.
     pub items: Vec<ConnectionResponse>,
