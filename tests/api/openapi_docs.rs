@@ -27,6 +27,26 @@ async fn problem_bodies_carry_the_request_id_of_the_response_header() {
 }
 
 #[tokio::test]
+async fn a_problem_raised_by_middleware_carries_the_request_id_too() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.cors.allowed_origins = vec!["https://app.example.com".to_owned()];
+    })
+    .await;
+    // A refused CORS preflight fails inside the middleware stack, before any handler runs.
+    let refused = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
+        .header("Origin", "https://evil.example.net")
+        .header("Access-Control-Request-Method", "PATCH")
+        .send()
+        .await
+        .unwrap();
+    let id = header(&refused, "x-request-id").expect("x-request-id header");
+    let problem = assert_problem(refused, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["request_id"], id.as_str(), "{problem}");
+}
+
+#[tokio::test]
 async fn swagger_ui_keeps_the_bearer_token_across_reloads() {
     let app = spawn_app().await;
     let response = app.get("/docs/swagger-initializer.js", None).await;
