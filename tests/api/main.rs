@@ -16,6 +16,7 @@ mod isolation;
 mod knowledge;
 mod me;
 mod openapi;
+mod openapi_docs;
 mod performance;
 mod plans;
 mod rate_limits;

@@ -22,7 +22,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     "status": 422,
     "detail": "The request has 1 invalid field.",
     "code": "validation_failed",
-    "errors": [{"field": "password", "message": "A password needs at least 8 characters."}]
+    "errors": [{"field": "password", "message": "A password needs at least 8 characters."}],
+    "request_id": "0193a5c2-7d4e-7b61-9f0a-2c8e4d6b1a37"
 }))]
 pub struct Problem {
     /// A URI naming the kind of problem.
@@ -39,6 +40,11 @@ pub struct Problem {
     /// The fields that failed validation, when there are any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// The request's id, as in the `x-request-id` header: quote it when reporting a problem (it
+    /// finds the request's log lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "0193a5c2-7d4e-7b61-9f0a-2c8e4d6b1a37")]
+    pub request_id: Option<String>,
 }
 
 /// One invalid field of a request.
@@ -53,13 +59,16 @@ pub struct ProblemField {
 impl Problem {
     /// A problem with a status, a machine code and a human detail.
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        let detail = single_stops(detail.into());
         Self {
             kind: format!("urn:planwright:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail,
             code: code.to_owned(),
             errors: Vec::new(),
+            // Filled in by the request-id middleware, which knows the id.
+            request_id: None,
         }
     }
 
@@ -68,6 +77,21 @@ impl Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         HttpResponse::build(status).content_type(PROBLEM_JSON).json(self)
     }
+}
+
+/// `detail` with every run of full stops made one, so that a sentence built from parts that end
+/// in a stop (a field's message, an upstream reason) never reads `..`.
+fn single_stops(detail: String) -> String {
+    if !detail.contains("..") {
+        return detail;
+    }
+    let mut tidy = String::with_capacity(detail.len());
+    for c in detail.chars() {
+        if !(c == '.' && tidy.ends_with('.')) {
+            tidy.push(c);
+        }
+    }
+    tidy
 }
 
 /// Everything a handler can fail with. Each variant's doc names its status.
@@ -202,7 +226,14 @@ impl ApiError {
                 let count = errors.errors().len();
                 let detail = match errors.errors() {
                     [only] => format!("{}: {}", only.field, only.message),
-                    _ => format!("The request has {count} invalid fields: {errors}."),
+                    _ => {
+                        let fields: Vec<String> = errors
+                            .errors()
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message.trim_end_matches('.')))
+                            .collect();
+                        format!("The request has {count} invalid fields: {}.", fields.join("; "))
+                    }
                 };
                 let mut problem = Problem::new(status, "validation_failed", detail);
                 problem.errors = errors
@@ -503,6 +534,21 @@ mod tests {
                 ]
             })
         );
+    }
+
+    #[test]
+    fn details_never_read_two_full_stops() {
+        let errors = [
+            FieldError::new("title", "At most 200 characters."),
+            FieldError::new("due_at", "Use RFC 3339 with an offset."),
+        ];
+        let body = body_of(&ApiError::Validation(errors.into_iter().collect()));
+        assert_eq!(
+            body["detail"],
+            "The request has 2 invalid fields: title: At most 200 characters; due_at: Use RFC 3339 with an offset."
+        );
+        let body = body_of(&ApiError::BadGateway("The upstream said: timed out.. Try later...".into()));
+        assert_eq!(body["detail"], "The upstream said: timed out. Try later.");
     }
 
     #[test]

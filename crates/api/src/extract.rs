@@ -157,7 +157,7 @@ fn strip_position(message: &str) -> String {
 }
 
 /// Serde's words for a field's failure, rewritten for people: no Rust type names.
-fn human_serde_message(message: &str) -> String {
+pub(crate) fn human_serde_message(message: &str) -> String {
     let sentence = if message.starts_with("missing field") {
         "This field is required.".to_owned()
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
@@ -273,7 +273,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 
 /// What serde_urlencoded and the value parsers say about a parameter, in plain words that follow
 /// "The query parameter NAME …".
-fn human_query_message(message: &str) -> String {
+pub(crate) fn human_query_message(message: &str) -> String {
     let lower = message.to_ascii_lowercase();
     if lower.contains("missing field") {
         "is required.".to_owned()
@@ -476,8 +476,7 @@ pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_we
     match allowed {
         Some(allowed) => ApiError::MethodNotAllowed { method, allowed }.into(),
         None => {
-            ApiError::NotFound(format!("Nothing exists at {}: the id in the path is not valid.", req.path()))
-                .into()
+            ApiError::NotFound("Nothing exists at this path: the id in it is not valid.".to_owned()).into()
         }
     }
 }

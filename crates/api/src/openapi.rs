@@ -1,6 +1,6 @@
 //! The OpenAPI document: paths come from the registered services (utoipa-actix-web), this file
-//! adds the document's metadata and the bearer scheme (the reusable problem responses live next
-//! to `ApiError`, in `crate::error`).
+//! adds the document's metadata and the bearer scheme, and `examples` gives every answer an example
+//! of its own (the reusable problem responses live next to `ApiError`, in `crate::error`).
 
 use actix_web::App;
 use utoipa::{
@@ -10,6 +10,8 @@ use utoipa::{
 use utoipa_actix_web::AppExt;
 
 use crate::error::{Problem, ProblemField};
+
+mod examples;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -62,5 +64,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
+    let mut openapi = openapi;
+    examples::add(&mut openapi);
     openapi
 }

@@ -14,7 +14,7 @@ use actix_web::{
 use planwright_store::Database;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::{
     extract,
@@ -77,21 +77,26 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .configure(routes::configure)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-                .route(
-                    "/docs",
-                    web::get().to(|| async {
-                        HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
-                    }),
-                )
-                .default_service(web::to(routes::fallback::not_matched))
-                .wrap(cors(&state.settings.cors))
-                .wrap(from_fn(problems::catch_panic))
-                .wrap(from_fn(problems::ensure_problem_json))
-                .wrap(from_fn(metrics::record))
-                .wrap(from_fn(request_id::echo))
-                .wrap(from_fn(access_log::record))
-                .wrap(TracingLogger::<RedactingRootSpan>::new())
+            app.service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", openapi.clone())
+                    // The bearer token entered under "Authorize" survives a reload of the page.
+                    .config(Config::default().persist_authorization(true)),
+            )
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+                }),
+            )
+            .default_service(web::to(routes::fallback::not_matched))
+            .wrap(cors(&state.settings.cors))
+            .wrap(from_fn(problems::catch_panic))
+            .wrap(from_fn(problems::ensure_problem_json))
+            .wrap(from_fn(metrics::record))
+            .wrap(from_fn(request_id::echo))
+            .wrap(from_fn(access_log::record))
+            .wrap(TracingLogger::<RedactingRootSpan>::new())
         })
         .workers(workers)
         .shutdown_timeout(shutdown_timeout)

@@ -28,6 +28,7 @@ pub struct BreakdownRequest {
 
 /// One proposed step.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"title": "Outline the report", "description": "List the sections and the one point each must make."}))]
 pub struct SubtaskResponse {
     /// Short title.
     pub title: String,
@@ -42,12 +43,18 @@ impl From<planwright_domain::Subtask> for SubtaskResponse {
 }
 
 /// Break a title and description into 2–5 steps. Nothing is stored.
+///
+/// A stateless helper for forms that have no task yet: send a `title` (and optionally a
+/// `description`) and get 2 to 5 ordered steps, each with a title and a description. The AI calls
+/// count against the caller's rate limit and daily token budget (429 with `Retry-After`); an
+/// unusable AI answer is a 502, a slow one a 504.
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
     request_body = BreakdownRequest,
     responses(
-        (status = 200, description = "2 to 5 steps, in order.", body = Vec<SubtaskResponse>),
+        (status = 200, description = "2 to 5 steps, in order.", body = Vec<SubtaskResponse>,
+            example = json!([{"title": "Outline the report", "description": "List the sections and the one point each must make."}, {"title": "Write the draft", "description": "Two pages a day, following the outline."}, {"title": "Revise and submit", "description": "Read it aloud, fix the weak passages, export to PDF."}])),
         AuthProblems, BodyProblems, AiProblems, ServerProblems
     )
 )]

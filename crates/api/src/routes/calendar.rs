@@ -35,6 +35,7 @@ pub struct AuthorizeQuery {
 
 /// Google's consent screen.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"authorization_url": "https://accounts.google.com/o/oauth2/v2/auth?client_id=1234-abc.apps.googleusercontent.com&response_type=code&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcalendar&access_type=offline&prompt=consent&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=k3J9x0QeZ1m8Yw2v"}))]
 pub struct AuthorizeResponse {
     /// Send the browser here.
     pub authorization_url: String,
@@ -56,6 +57,7 @@ pub struct CallbackQuery {
 
 /// A calendar connection (tokens are never returned).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "provider": "google", "account_email": "ada@gmail.com", "calendar_id": "primary", "status": "active", "last_synced_at": "2026-11-30T08:15:00Z", "last_sync_status": "ok", "last_error": null, "created_at": "2026-11-21T09:40:00Z"}))]
 pub struct ConnectionResponse {
     /// Id.
     pub id: Uuid,
@@ -81,6 +83,10 @@ pub struct ConnectionResponse {
 
 /// The caller's connections.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [
+    {"id": "0193a5c4-8000-7a4b-9a51-3f1f2a8d9b20", "provider": "local", "account_email": null, "calendar_id": "local", "status": "active", "last_synced_at": null, "last_sync_status": null, "last_error": null, "created_at": "2026-11-21T09:30:00Z"},
+    {"id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "provider": "google", "account_email": "ada@gmail.com", "calendar_id": "primary", "status": "active", "last_synced_at": "2026-11-30T08:15:00Z", "last_sync_status": "ok", "last_error": null, "created_at": "2026-11-21T09:40:00Z"}
+], "next_cursor": null}))]
 pub struct ConnectionList {
     /// The built-in calendar first, then Google.
     pub items: Vec<ConnectionResponse>,
@@ -98,6 +104,7 @@ pub struct SyncRequest {
 
 /// How syncing one connection went.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"connection_id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "status": "ok", "added": 3, "updated": 1, "removed": 0, "error": null}))]
 pub struct SyncResultResponse {
     /// The connection.
     pub connection_id: Uuid,
@@ -160,6 +167,7 @@ pub struct UpcomingQuery {
 
 /// An event on one of the caller's calendars.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a636-7f80-7192-8d34-1e2f3a4b5c61", "connection_id": "0193a5c4-8000-7a4b-9a51-3f1f2a8d9b20", "provider": "local", "provider_event_id": "pl069qbk0s5dv4v2kgbdm7r3kv08", "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "start": "2026-12-01T08:00:00Z", "end": "2026-12-01T09:30:00Z", "all_day": false, "location": null, "html_link": null, "plan_task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02"}))]
 pub struct EventResponse {
     /// Our id.
     pub id: Uuid,
@@ -354,6 +362,10 @@ pub async fn google_callback(state: web::Data<AppState>, query: web::Query<Callb
 }
 
 /// The caller's calendar connections (tokens are never returned).
+///
+/// Every account has the built-in `local` calendar from the start, so the list is never empty;
+/// connected Google accounts follow, with their `status` (`needs_reauth` means the person must
+/// connect Google again) and when they last synced.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -372,6 +384,10 @@ pub async fn list_connections(
 }
 
 /// Disconnect a calendar: revoke the grant at Google, delete the tokens, channel and events.
+///
+/// The grant is revoked at Google (best effort: a connection Google already forgot is still
+/// removed), its push channel stopped and the synced events deleted here; the events stay in the
+/// person's Google Calendar. The built-in calendar cannot be removed (409 `local_calendar`).
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -394,6 +410,11 @@ pub async fn delete_connection(
 }
 
 /// Sync now: one connection, or all of the caller's.
+///
+/// Pulls the changes since the last sync from Google (incrementally, with Google's sync token) and
+/// answers with what was added, updated and removed per connection. Without `connection_id` every
+/// connection of the caller is synced, each with its own `status` (`ok`, `in_progress` when another
+/// sync is running, `needs_reauth` or `error`). Background sync runs on its own; this is the "refresh" button.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -415,6 +436,10 @@ pub async fn sync_now(
 }
 
 /// The sync state of each of the caller's connections.
+///
+/// One item per connection: the outcome of its last sync (`never` before the first one, or
+/// `needs_reauth`/`revoked` when Google no longer accepts it), when it happened and the error, if
+/// any. Cheap: nothing is asked of Google.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -447,6 +472,11 @@ pub async fn sync_status(
 }
 
 /// The next events across the caller's calendars, by start.
+///
+/// Events from every connection (the built-in calendar and Google) that have not ended yet, within
+/// the next `days` days (1–365, default 7), at most `limit` of them (1–100, default 10), ordered by
+/// start. An event placed by plan scheduling carries its `plan_task_id`. Reads the synced copy:
+/// nothing is asked of Google.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),

@@ -37,6 +37,7 @@ pub struct ChatRequest {
 
 /// Material an answer was grounded on.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "knowledge", "id": "0193a5f2-3b4c-7d5e-8f60-7a8b9c0d1e21", "title": "Exam rules"}))]
 pub struct SourceResponse {
     /// `knowledge`, `resource` or `plan`.
     pub kind: SourceKindName,
@@ -60,6 +61,7 @@ pub enum SourceKindName {
 
 /// Tokens an answer cost.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"prompt_tokens": 1210, "output_tokens": 86, "total_tokens": 1296}))]
 pub struct UsageResponse {
     /// Tokens in the prompt.
     pub prompt_tokens: u32,
@@ -71,6 +73,7 @@ pub struct UsageResponse {
 
 /// The assistant's answer.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"response": "Bring your student card; phones are not allowed in the exam room.", "session_id": "0193a614-5d6e-7f70-8b12-9c0d1e2f3a41", "message_id": "0193a614-5d6e-7f70-8b12-9c0d1e2f3a43", "timestamp": "2026-11-30T10:00:04Z", "sources": [{"kind": "knowledge", "id": "0193a5f2-3b4c-7d5e-8f60-7a8b9c0d1e21", "title": "Exam rules"}], "usage": {"prompt_tokens": 1210, "output_tokens": 86, "total_tokens": 1296}, "model": "gemini-3.5-flash"}))]
 pub struct ChatResponse {
     /// The answer, in Markdown.
     pub response: String,
@@ -90,6 +93,7 @@ pub struct ChatResponse {
 
 /// A chat session.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a614-5d6e-7f70-8b12-9c0d1e2f3a41", "title": "What do I need to bring to the exam?", "created_at": "2026-11-30T10:00:00Z", "updated_at": "2026-11-30T10:00:04Z", "message_count": 2}))]
 pub struct SessionResponse {
     /// Id.
     pub id: Uuid,
@@ -114,6 +118,7 @@ pub struct SessionList {
 
 /// One message of a session.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a614-5d6e-7f70-8b12-9c0d1e2f3a42", "role": "user", "content": "What do I need to bring to the exam?", "timestamp": "2026-11-30T10:00:00Z", "sources": []}))]
 pub struct MessageResponse {
     /// Id.
     pub id: Uuid,
@@ -130,6 +135,7 @@ pub struct MessageResponse {
 
 /// One server-sent event of `POST /chat/stream`, as an SSE parser reads it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"event": "delta", "data": "{\"text\":\"Start with\"}"}))]
 pub struct ChatStreamEvent {
     /// `session` (first), `delta` (a piece of the answer), then `done` or `error` (last).
     pub event: ChatStreamEventName,
@@ -155,6 +161,14 @@ pub enum ChatStreamEventName {
 
 /// A session's messages, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "session_id": "0193a614-5d6e-7f70-8b12-9c0d1e2f3a41",
+    "messages": [
+        {"id": "0193a614-5d6e-7f70-8b12-9c0d1e2f3a42", "role": "user", "content": "What do I need to bring to the exam?", "timestamp": "2026-11-30T10:00:00Z", "sources": []},
+        {"id": "0193a614-5d6e-7f70-8b12-9c0d1e2f3a43", "role": "assistant", "content": "Bring your student card; phones are not allowed in the exam room.", "timestamp": "2026-11-30T10:00:04Z", "sources": [{"kind": "knowledge", "id": "0193a5f2-3b4c-7d5e-8f60-7a8b9c0d1e21", "title": "Exam rules"}]}
+    ],
+    "has_more": false
+}))]
 pub struct HistoryResponse {
     /// The session.
     pub session_id: Uuid,
@@ -327,6 +341,10 @@ fn sse_frame(event: &StreamEvent) -> Bytes {
 }
 
 /// The caller's chat sessions, most recently active first.
+///
+/// Each session has the title of its first message and a `message_count`. Pages hold `limit`
+/// sessions (1–200, default 50); pass `next_cursor` as `cursor` for the next page, until it is
+/// `null`.
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
@@ -351,6 +369,10 @@ pub async fn list_sessions(
 }
 
 /// A session's messages, oldest first.
+///
+/// Both sides of the conversation (`role` `user` or `assistant`), oldest first, with the `sources`
+/// each answer was grounded on. `limit` (1–1000, default 200) keeps the most recent messages. An
+/// unknown session, or another user's, answers 404.
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
@@ -380,6 +402,9 @@ pub async fn get_chat_history(
 }
 
 /// Reset: delete a session and all its messages.
+///
+/// What a "new conversation" button calls. The session's id answers 404 afterwards; another user's
+/// session answers 404 and is left alone.
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),

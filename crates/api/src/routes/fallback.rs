@@ -10,9 +10,9 @@ pub async fn not_matched(req: HttpRequest, state: web::Data<AppState>) -> Result
     let method = req.method().as_str().to_owned();
     Err(match state.routes.allowed(req.path()) {
         Some(allowed) => ApiError::MethodNotAllowed { method, allowed },
+        // The path is not echoed: it is the caller's text (`..`, encoded bytes), not ours.
         None => ApiError::NotFound(format!(
-            "No route matches {method} {}. The API is described at /docs.",
-            req.path()
+            "No route answers {method} at this path. The API is described at /docs."
         )),
     })
 }

@@ -72,7 +72,8 @@ pub async fn create_calendar_feed(
             headers(
                 ("ETag" = String, description = "Validator for `If-None-Match`."),
                 ("Cache-Control" = String, description = "`private, max-age=300`.")
-            )),
+            ),
+            example = json!("BEGIN:VCALENDAR\r\nPRODID:-//Planwright//Planwright Calendar Feed//EN\r\nVERSION:2.0\r\nCALSCALE:GREGORIAN\r\nX-WR-CALNAME:Planwright\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\nX-PUBLISHED-TTL:PT1H\r\nBEGIN:VEVENT\r\nUID:task-0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02@planwright\r\nDTSTAMP:20261130T090000Z\r\nLAST-MODIFIED:20261130T090000Z\r\nDTSTART:20261201T080000Z\r\nDTEND:20261201T093000Z\r\nSUMMARY:Read the FastAPI tutorial\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, description = "No live feed has this token (unknown, replaced or malformed).", body = Problem, content_type = "application/problem+json"),
         ServerProblems

@@ -75,6 +75,7 @@ pub struct KnowledgeQuery {
 
 /// A document.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5f2-3b4c-7d5e-8f60-7a8b9c0d1e21", "title": "Exam rules", "content": "Bring your student card. No phones in the exam room.", "tags": ["exams"], "scope": "user", "created_at": "2026-11-22T14:05:00Z", "updated_at": "2026-11-22T14:05:00Z"}))]
 pub struct DocResponse {
     /// Id.
     pub id: Uuid,
@@ -94,6 +95,7 @@ pub struct DocResponse {
 
 /// A document in a list or a search result.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5f2-3b4c-7d5e-8f60-7a8b9c0d1e21", "title": "Exam rules", "snippet": "Bring your student card. No phones in the exam room.", "tags": ["exams"], "scope": "user", "score": 2.71}))]
 pub struct DocSummary {
     /// Id.
     pub id: Uuid,
@@ -176,6 +178,10 @@ impl UpdateDocRequest {
 }
 
 /// Add a document of your own to the knowledge base.
+///
+/// The document is private to the caller: it is searched together with the global documents and can
+/// ground the caller's chat answers (it appears in their `sources`). Markdown or plain text, up to
+/// 100 000 characters, with up to 20 tags.
 #[utoipa::path(
     tag = "knowledge",
     security(("bearer" = [])),
@@ -248,6 +254,9 @@ pub async fn list_docs(
 }
 
 /// One document: yours, or a global one.
+///
+/// The whole document with its content. Global documents (loaded by the server, `scope: global`)
+/// are readable by everyone; another user's document answers 404.
 #[utoipa::path(
     tag = "knowledge",
     security(("bearer" = [])),
@@ -268,6 +277,9 @@ pub async fn get_doc(
 }
 
 /// Change one of your documents (global documents are read-only: 403).
+///
+/// Fields left out stay as they are; `tags` replaces the whole tag list. Another user's document
+/// answers 404.
 #[utoipa::path(
     tag = "knowledge",
     security(("bearer" = [])),
@@ -292,6 +304,9 @@ pub async fn update_doc(
 }
 
 /// Delete one of your documents (global documents are read-only: 403).
+///
+/// The document leaves the search results at once. Another user's document answers 404 and is left
+/// alone.
 #[utoipa::path(
     tag = "knowledge",
     security(("bearer" = [])),

@@ -99,6 +99,7 @@ impl From<SchedulePreferences> for SchedulePreferencesBody {
     "name": "Ada",
     "timezone": "Europe/Berlin",
     "working_hours": {"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]},
+    "schedule_preferences": {"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60},
     "created_at": "2026-11-21T09:30:00Z"
 }))]
 pub struct UserResponse {
@@ -177,6 +178,10 @@ impl UpdateMeRequest {
 }
 
 /// The caller's profile.
+///
+/// Who the access token belongs to: email, name, the IANA time zone every date is computed in and
+/// the working hours scheduling keeps to. Frontends call it after login to greet the person and to
+/// show times in their zone. Never contains the password hash or any token.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),

@@ -114,6 +114,7 @@ pub struct UpdatePlanRequest {
 
 /// A task of a plan.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null}))]
 pub struct PlanTaskResponse {
     /// Id.
     pub id: Uuid,
@@ -157,6 +158,25 @@ pub struct UsageResponse {
 
 /// A plan.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f01",
+    "goal": "Learn FastAPI",
+    "duration_days": 2,
+    "context": {"notes": "I know Python; evenings only"},
+    "start_date": "2026-12-01",
+    "summary": "## Learn FastAPI in 2 days\n\nDay 1: the tutorial. Day 2: a small API of your own.",
+    "tasks": [
+        {"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null},
+        {"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "position": 1, "title": "Build a to-do API", "description": "CRUD routes with Pydantic models and tests.", "day_offset": 1, "duration_minutes": 120, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null}
+    ],
+    "status": "draft",
+    "model": "gemini-3.5-flash",
+    "model_version": "gemini-3.5-flash-001",
+    "notes": [],
+    "usage": {"prompt_tokens": 412, "output_tokens": 935, "total_tokens": 1347, "thoughts_tokens": 120, "cached_tokens": 0},
+    "created_at": "2026-11-30T09:00:00Z",
+    "updated_at": "2026-11-30T09:00:00Z"
+}))]
 pub struct PlanResponse {
     /// Id.
     pub id: Uuid,
@@ -357,6 +377,9 @@ pub async fn create_plan(
 }
 
 /// The caller's plans, newest first.
+///
+/// Each plan comes whole, with its tasks. Pages hold `limit` plans (1–200, default 50); pass the
+/// answer's `next_cursor` as `cursor` for the next page, until it is `null`.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -381,6 +404,10 @@ pub async fn list_plans(
 }
 
 /// One of the caller's plans.
+///
+/// The plan with its tasks in order; once scheduled, each task carries its `scheduled_start`,
+/// `scheduled_end` and `calendar_event_id`. Another user's plan answers 404, exactly as a plan that
+/// does not exist.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -437,10 +464,12 @@ pub struct DeletePlanQuery {
     pub delete_events: Option<bool>,
 }
 
-/// Delete a plan and its tasks. Tasks of the task manager that pointed at it are kept, detached.
-/// With `delete_events=true` its calendar events go too (at Google and on the built-in calendar);
-/// when a calendar holding them cannot be written (Google needs a new consent: 409
-/// `calendar_needs_reauth`; Google is not configured: 503), nothing is deleted, the plan included.
+/// Delete a plan and its tasks.
+///
+/// Tasks of the task manager that pointed at it are kept, detached. With `delete_events=true` its
+/// calendar events go too (at Google and on the built-in calendar); when a calendar holding them
+/// cannot be written (Google needs a new consent: 409 `calendar_needs_reauth`; Google is not
+/// configured: 503), nothing is deleted, the plan included.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -488,6 +517,7 @@ pub struct ScheduleRequestBody {
 
 /// Where a task goes.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "start": "2026-12-01T08:00:00Z", "end": "2026-12-01T09:30:00Z"}))]
 pub struct PlacementResponse {
     /// The plan task.
     pub task_id: Uuid,
@@ -499,6 +529,7 @@ pub struct PlacementResponse {
 
 /// A task that could not be placed.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "reason": "no_free_slot_within_horizon", "detail": "No free 120-minute slot inside working hours within 60 days of the task's day."}))]
 pub struct UnscheduledResponse {
     /// The plan task.
     pub task_id: Uuid,
@@ -512,6 +543,7 @@ pub struct UnscheduledResponse {
 
 /// A task's calendar event after the run.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "event_id": "pl069qbk0s5dv4v2kgbdm7r3kv08", "html_link": "https://www.google.com/calendar/event?eid=cGwwNjlxYmswczVkdjR2Mmtn", "status": "created", "error": null}))]
 pub struct ScheduledEventResponse {
     /// The plan task.
     pub task_id: Uuid,
@@ -529,6 +561,7 @@ pub struct ScheduledEventResponse {
 
 /// An event removed because its task is gone or could not be placed.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"event_id": "pl069qbk0s5dv4v2kgbdm7r3kv14", "task_id": null}))]
 pub struct RemovedEventResponse {
     /// The task it held, when it still exists.
     pub task_id: Option<Uuid>,
@@ -538,6 +571,21 @@ pub struct RemovedEventResponse {
 
 /// The result of scheduling a plan.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "placements": [
+        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "start": "2026-12-01T08:00:00Z", "end": "2026-12-01T09:30:00Z"},
+        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "start": "2026-12-02T08:00:00Z", "end": "2026-12-02T10:00:00Z"}
+    ],
+    "unscheduled": [],
+    "events": [
+        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "event_id": "pl069qbk0s5dv4v2kgbdm7r3kv08", "html_link": "https://www.google.com/calendar/event?eid=cGwwNjlxYmswczVkdjR2Mmtn", "status": "created", "error": null},
+        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "event_id": "pl069qbk0s5dv4v2kgbdm7r3kv0c", "html_link": "https://www.google.com/calendar/event?eid=cGwwNjlxYmswczVkdjR2Mmth", "status": "created", "error": null}
+    ],
+    "removed_events": [],
+    "dry_run": false,
+    "connection_id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51",
+    "timezone": "Europe/Berlin"
+}))]
 pub struct ScheduleResponse {
     /// Where each task goes.
     pub placements: Vec<PlacementResponse>,

@@ -78,6 +78,7 @@ pub struct ResourceListQuery {
 
 /// A resource.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a603-4c5d-7e6f-9a01-8b9c0d1e2f31", "class_id": "algorithms-101", "type": "syllabus", "name": "Algorithms syllabus", "content": {"weeks": [{"week": 1, "topic": "Sorting"}, {"week": 2, "topic": "Graphs"}]}, "created_at": "2026-11-23T16:20:00Z", "updated_at": "2026-11-23T16:20:00Z"}))]
 pub struct ResourceResponse {
     /// Id.
     pub id: Uuid,
@@ -159,6 +160,10 @@ impl UpdateResourceRequest {
 }
 
 /// Store a resource.
+///
+/// A resource is any JSON the caller wants the assistant to know about (a timetable, a syllabus,
+/// notes), labelled with a `type`, a `name` and optionally a `class_id` to group it. The chat
+/// grounds answers on the caller's resources and cites them in `sources`.
 #[utoipa::path(
     tag = "resources",
     security(("bearer" = [])),
@@ -179,6 +184,10 @@ pub async fn create_resource(
 }
 
 /// The caller's resources; filter by `class_id` and `type`.
+///
+/// Filters combine. Pages hold `limit` resources (1–200, default 50); pass the answer's
+/// `next_cursor` as `cursor` for the next page, until it is `null`. Only the caller's own resources
+/// are listed.
 #[utoipa::path(
     tag = "resources",
     security(("bearer" = [])),
@@ -206,6 +215,9 @@ pub async fn list_resources(
 }
 
 /// One of the caller's resources.
+///
+/// The resource with its JSON `content` exactly as stored. Another user's resource answers 404,
+/// exactly as one that does not exist.
 #[utoipa::path(
     tag = "resources",
     security(("bearer" = [])),
@@ -226,6 +238,9 @@ pub async fn get_resource(
 }
 
 /// Change a resource's class, type, name or content.
+///
+/// Fields left out stay as they are; `content` is replaced whole. Another user's resource answers
+/// 404.
 #[utoipa::path(
     tag = "resources",
     security(("bearer" = [])),
@@ -249,6 +264,9 @@ pub async fn update_resource(
 }
 
 /// Delete a resource.
+///
+/// It is no longer used to ground chat answers. Another user's resource answers 404 and is left
+/// alone.
 #[utoipa::path(
     tag = "resources",
     security(("bearer" = [])),

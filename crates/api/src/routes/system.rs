@@ -28,6 +28,10 @@ pub struct ReadyResponse {
 }
 
 /// Liveness: the process is up. Touches nothing else.
+///
+/// For load balancers and container health checks (public). Answers 200 `{"status": "ok"}` as long
+/// as the process serves requests, even when the database is down: use `/ready` to know whether
+/// requests can succeed.
 #[utoipa::path(
     tag = "system",
     responses((status = 200, description = "The server is running.", body = HealthResponse))
@@ -38,6 +42,9 @@ pub async fn health() -> web::Json<HealthResponse> {
 }
 
 /// Readiness: 200 when the database answers within a second, else 503.
+///
+/// For orchestrators deciding whether to route traffic here (public). Says which database backend
+/// is in use.
 #[utoipa::path(
     tag = "system",
     responses(
@@ -63,10 +70,15 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<ReadyResponse
 }
 
 /// Prometheus metrics in the text exposition format.
+///
+/// For Prometheus to scrape (public; keep it off the internet at the proxy). Request counts and
+/// latency histograms by route template, method and status, and upstream calls by service and
+/// outcome.
 #[utoipa::path(
     tag = "system",
     responses(
-        (status = 200, description = "Request counts and latency by route template, method and status.", body = String, content_type = "text/plain"),
+        (status = 200, description = "Request counts and latency by route template, method and status.", body = String, content_type = "text/plain",
+            example = json!("# HELP planwright_http_requests_total HTTP requests answered, by route template, method and status.\n# TYPE planwright_http_requests_total counter\nplanwright_http_requests_total{method=\"GET\",route=\"/api/v1/plans\",status=\"200\"} 42\n")),
         (status = 500, description = "The metrics could not be encoded.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

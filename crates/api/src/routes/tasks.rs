@@ -141,6 +141,7 @@ pub struct BreakdownTaskRequest {
 
 /// A task.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "title": "Write the project report", "description": "Ten pages on the scheduling algorithm.", "status": "todo", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240, "parent_id": null, "plan_id": null, "position": 0, "created_at": "2026-11-30T09:00:00Z", "updated_at": "2026-11-30T09:00:00Z"}))]
 pub struct TaskResponse {
     /// Id.
     pub id: Uuid,
@@ -177,6 +178,7 @@ pub struct TaskList {
 
 /// Proposed steps, and the sub-tasks made of them when saved.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"subtasks": [{"title": "Outline the report", "description": "List the sections and the one point each must make."}, {"title": "Write the draft", "description": "Two pages a day, following the outline."}, {"title": "Revise and submit", "description": "Read it aloud, fix the weak passages, export to PDF."}]}))]
 pub struct BreakdownResponse {
     /// 2 to 5 steps, in order.
     pub subtasks: Vec<SubtaskResponse>,
@@ -262,6 +264,10 @@ impl UpdateTaskRequest {
 }
 
 /// Create a task (or, with `parent_id`, a sub-task), last among its siblings.
+///
+/// Only `title` is required; the task starts as `todo` unless `status` says otherwise. `parent_id`
+/// must be one of the caller's tasks and `plan_id` one of the caller's plans (else a 422 naming the
+/// field). `due_at` is RFC 3339 with an offset and is returned in UTC.
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
@@ -282,6 +288,10 @@ pub async fn create_task(
 }
 
 /// The caller's tasks, by position; filter by `status`, `parent_id` or `plan_id`.
+///
+/// Filters combine (`?status=todo&plan_id=…`). Pages hold `limit` items (1–200, default 50); pass
+/// the answer's `next_cursor` as `cursor` to get the next page, until it is `null`. Only the
+/// caller's own tasks are ever listed.
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
@@ -313,6 +323,9 @@ pub async fn list_tasks(
 }
 
 /// One of the caller's tasks.
+///
+/// Another user's task answers 404, exactly as a task that does not exist (its existence is never
+/// revealed).
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
@@ -333,6 +346,10 @@ pub async fn get_task(
 }
 
 /// Change any field of a task.
+///
+/// Fields left out stay as they are; `null` clears `due_at`, `estimate_minutes`, `parent_id` or
+/// `plan_id`. Setting `status` to `done` is how a frontend ticks a task off. Nothing changes unless
+/// every given field is valid (a 422 names each bad one).
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
@@ -356,6 +373,8 @@ pub async fn update_task(
 }
 
 /// Delete a task and all its sub-tasks.
+///
+/// The sub-tasks go with it, at every depth. Another user's task answers 404 and is left alone.
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
@@ -377,6 +396,12 @@ pub async fn delete_task(
 }
 
 /// Break a task into 2–5 steps; with `save` they become its sub-tasks.
+///
+/// The AI (Gemini, or the built-in `offline` provider) reads the task's title and description and
+/// proposes 2 to 5 ordered steps. Without `save` (or with `save: false`) nothing is stored and the
+/// answer is 200; with `save: true` the steps are stored as sub-tasks of this task and the answer
+/// is 201 with them in `tasks`. AI calls count against the caller's rate limit and daily token
+/// budget (429 with `Retry-After`).
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
@@ -384,7 +409,8 @@ pub async fn delete_task(
     request_body = BreakdownTaskRequest,
     responses(
         (status = 200, description = "The proposed steps (nothing stored).", body = BreakdownResponse),
-        (status = 201, description = "The steps, stored as sub-tasks (`tasks`).", body = BreakdownResponse),
+        (status = 201, description = "The steps, stored as sub-tasks (`tasks`).", body = BreakdownResponse,
+            example = json!({"subtasks": [{"title": "Outline the report", "description": "List the sections and the one point each must make."}, {"title": "Write the draft", "description": "Two pages a day, following the outline."}, {"title": "Revise and submit", "description": "Read it aloud, fix the weak passages, export to PDF."}], "tasks": [{"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e12", "title": "Outline the report", "description": "List the sections and the one point each must make.", "status": "todo", "due_at": null, "estimate_minutes": null, "parent_id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "plan_id": null, "position": 0, "created_at": "2026-11-30T09:05:00Z", "updated_at": "2026-11-30T09:05:00Z"}, {"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e13", "title": "Write the draft", "description": "Two pages a day, following the outline.", "status": "todo", "due_at": null, "estimate_minutes": null, "parent_id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "plan_id": null, "position": 1, "created_at": "2026-11-30T09:05:00Z", "updated_at": "2026-11-30T09:05:00Z"}, {"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e14", "title": "Revise and submit", "description": "Read it aloud, fix the weak passages, export to PDF.", "status": "todo", "due_at": null, "estimate_minutes": null, "parent_id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "plan_id": null, "position": 2, "created_at": "2026-11-30T09:05:00Z", "updated_at": "2026-11-30T09:05:00Z"}]})),
         (status = 404, description = "No such task (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
         AuthProblems, BodyProblems, AiProblems, ServerProblems
     )
