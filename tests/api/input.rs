@@ -343,6 +343,32 @@ async fn dates_without_a_four_digit_year_and_date_times_without_an_offset_are_42
 }
 
 #[tokio::test]
+async fn ids_in_any_other_form_than_the_hyphenated_uuid_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let document = document(&app).await;
+    let id = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    let mut probes = Vec::new();
+    for (method, path, leaf) in body_leaves(&document) {
+        if leaf.schema["format"].as_str() != Some("uuid") {
+            continue;
+        }
+        for form in [id.replace('-', ""), format!("{{{id}}}"), format!("urn:uuid:{id}")] {
+            probes.push(Probe {
+                method: method.clone(),
+                path: path.clone(),
+                body: Some(in_example(&leaf, Value::from(form))),
+                field: leaf.field.clone(),
+                query: None,
+            });
+        }
+    }
+    assert!(probes.len() >= 15, "the walk found only {} id fields: {probes:?}", probes.len());
+    let failed = failures(&app, &user.access_token, &probes, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(failed.is_empty(), "{} of {} ids:\n{}", failed.len(), probes.len(), failed.join("\n"));
+}
+
+#[tokio::test]
 async fn a_value_of_the_wrong_type_is_422_naming_the_field() {
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
@@ -383,6 +409,7 @@ async fn bad_query_parameters_name_the_parameter_in_plain_words() {
         (Method::GET, "/api/v1/tasks?limit=1.5".to_owned(), "limit", "whole number"),
         (Method::GET, "/api/v1/tasks?status=archived".to_owned(), "status", "todo, in_progress, done"),
         (Method::GET, "/api/v1/tasks?parent_id=not-a-uuid".to_owned(), "parent_id", "UUID"),
+        (Method::GET, "/api/v1/tasks?plan_id=3fa85f6457174562b3fc2c963f66afa6".to_owned(), "plan_id", "UUID"),
         (Method::DELETE, format!("{plan_path}?delete_events=maybe"), "delete_events", "true or false"),
     ];
     for (method, path, name, words) in cases {

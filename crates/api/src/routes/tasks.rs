@@ -100,11 +100,11 @@ pub struct UpdateTaskRequest {
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 10080)]
     pub estimate_minutes: Option<Option<i64>>,
     /// New parent; `null` makes it a top-level task.
-    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[serde(default, deserialize_with = "crate::extract::strict_present")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
     /// New plan; `null` detaches it.
-    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[serde(default, deserialize_with = "crate::extract::strict_present")]
     #[schema(value_type = Option<Uuid>)]
     pub plan_id: Option<Option<Uuid>>,
     /// New position among its siblings.
