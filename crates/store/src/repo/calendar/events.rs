@@ -328,7 +328,7 @@ pub async fn events_between(
         events::Entity::find().from_raw_sql(db.get_database_backend().build(&query)).all(db).await?;
     // Each term comes back in index order; merging the few terms here costs less than a sort
     // in the database over their union.
-    rows.sort_unstable_by(|a, b| (a.start_at, a.id).cmp(&(b.start_at, b.id)));
+    rows.sort_unstable_by_key(|row| (row.start_at, row.id));
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     rows.into_iter().map(to_event).collect()
 }
