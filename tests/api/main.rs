@@ -11,6 +11,8 @@ mod errors;
 mod feed;
 mod gemini;
 mod helpers;
+mod http_conventions;
+mod idempotency;
 mod input;
 mod isolation;
 mod knowledge;

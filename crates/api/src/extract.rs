@@ -17,7 +17,14 @@ use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use url::form_urlencoded;
 use uuid::Uuid;
 
-use crate::{error::ApiError, services::credentials::TokenError, state::AppState};
+use crate::{
+    error::ApiError,
+    services::{
+        credentials::TokenError,
+        idempotency::{self, IdempotencyKey},
+    },
+    state::AppState,
+};
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -416,6 +423,25 @@ impl FromRequest for AuthUser {
             }
             Ok(AuthUser { user_id: claims.sub })
         })
+    }
+}
+
+/// The `Idempotency-Key` header, when sent; a malformed one is a 422 naming the header. See
+/// [`crate::services::idempotency`].
+#[derive(Debug, Clone)]
+pub struct IdempotencyHeader(pub Option<IdempotencyKey>);
+
+impl FromRequest for IdempotencyHeader {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = req
+            .headers()
+            .get(idempotency::HEADER)
+            .map(|value| IdempotencyKey::parse(value.as_bytes()))
+            .transpose();
+        std::future::ready(key.map(IdempotencyHeader))
     }
 }
 

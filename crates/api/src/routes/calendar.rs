@@ -16,6 +16,7 @@ use crate::{
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     extract::{ApiJson, ApiQuery, AuthUser},
     jobs::calendar_sync,
+    routes::created,
     services::calendar::{
         self as calendar,
         connect::{self, Callback},
@@ -482,7 +483,9 @@ pub async fn upcoming_events(
     security(("bearer" = [])),
     request_body = CreateEventRequest,
     responses(
-        (status = 201, description = "The event as stored.", body = EventResponse),
+        (status = 201, description = "The event as stored.", body = EventResponse, headers(
+            ("Location" = String, description = "The event's path: `/api/v1/calendar/events/{id}`.")
+        )),
         (status = 404, description = "`connection_id` is not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The Google connection needs to be authorised again.", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Google refused or answered badly.", body = Problem, content_type = "application/problem+json"),
@@ -498,7 +501,27 @@ pub async fn create_event(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse()?;
     let placed = events::create(&state, auth.user_id, new).await?;
-    Ok(HttpResponse::Created().json(EventResponse::from(placed)))
+    Ok(created(format!("/api/v1/calendar/events/{}", placed.event.id), &EventResponse::from(placed)))
+}
+
+/// One of the caller's stored events (from any of their calendars), as its creation returned it.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The event's id.")),
+    responses(
+        (status = 200, description = "The event.", body = EventResponse),
+        (status = 404, description = "No such event (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/calendar/events/{id}")]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<EventResponse>, ApiError> {
+    Ok(web::Json(events::get(&state, auth.user_id, id.into_inner()).await?.into()))
 }
 
 /// Google's push notification for a watched calendar (public; checked by channel id and token).

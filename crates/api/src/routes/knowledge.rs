@@ -14,7 +14,7 @@ use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     extract::{ApiJson, ApiQuery, AuthUser},
-    routes::PageQuery,
+    routes::{PageQuery, created},
     services::knowledge,
     state::AppState,
 };
@@ -181,7 +181,9 @@ impl UpdateDocRequest {
     security(("bearer" = [])),
     request_body = CreateDocRequest,
     responses(
-        (status = 201, description = "The document.", body = DocResponse),
+        (status = 201, description = "The document.", body = DocResponse, headers(
+            ("Location" = String, description = "The document's path: `/api/v1/knowledge/{id}`.")
+        )),
         AuthProblems, BodyProblems, ServerProblems
     )
 )]
@@ -192,7 +194,7 @@ pub async fn create_doc(
     ApiJson(body): ApiJson<CreateDocRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let doc = knowledge::create_doc(&state, auth.user_id, body.parse()?).await?;
-    Ok(HttpResponse::Created().json(DocResponse::from(doc)))
+    Ok(created(format!("/api/v1/knowledge/{}", doc.id), &DocResponse::from(doc)))
 }
 
 /// Search the knowledge base (`?q=`, ranked), or list every document you can read.

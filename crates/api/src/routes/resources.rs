@@ -15,7 +15,7 @@ use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     extract::{ApiJson, ApiQuery, AuthUser},
-    routes::PageQuery,
+    routes::{PageQuery, created},
     services::resources,
     state::AppState,
 };
@@ -164,7 +164,9 @@ impl UpdateResourceRequest {
     security(("bearer" = [])),
     request_body = CreateResourceRequest,
     responses(
-        (status = 201, description = "The resource.", body = ResourceResponse),
+        (status = 201, description = "The resource.", body = ResourceResponse, headers(
+            ("Location" = String, description = "The resource's path: `/api/v1/resources/{id}`.")
+        )),
         AuthProblems, BodyProblems, ServerProblems
     )
 )]
@@ -175,7 +177,7 @@ pub async fn create_resource(
     ApiJson(body): ApiJson<CreateResourceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let resource = resources::create_resource(&state, auth.user_id, body.parse()?).await?;
-    Ok(HttpResponse::Created().json(ResourceResponse::from(resource)))
+    Ok(created(format!("/api/v1/resources/{}", resource.id), &ResourceResponse::from(resource)))
 }
 
 /// The caller's resources; filter by `class_id` and `type`.

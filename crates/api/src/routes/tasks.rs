@@ -15,7 +15,7 @@ use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiQuery, AuthUser},
-    routes::{PageQuery, ai::SubtaskResponse},
+    routes::{PageQuery, ai::SubtaskResponse, created},
     services::tasks,
     state::AppState,
 };
@@ -263,7 +263,9 @@ impl UpdateTaskRequest {
     security(("bearer" = [])),
     request_body = CreateTaskRequest,
     responses(
-        (status = 201, description = "The task.", body = TaskResponse),
+        (status = 201, description = "The task.", body = TaskResponse, headers(
+            ("Location" = String, description = "The task's path: `/api/v1/tasks/{id}`.")
+        )),
         AuthProblems, BodyProblems, ServerProblems
     )
 )]
@@ -274,7 +276,7 @@ pub async fn create_task(
     ApiJson(body): ApiJson<CreateTaskRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let task = tasks::create_task(&state, auth.user_id, body.parse()?).await?;
-    Ok(HttpResponse::Created().json(TaskResponse::from(task)))
+    Ok(created(format!("/api/v1/tasks/{}", task.id), &TaskResponse::from(task)))
 }
 
 /// The caller's tasks, by position; filter by `status`, `parent_id` or `plan_id`.
@@ -380,7 +382,9 @@ pub async fn delete_task(
     request_body = BreakdownTaskRequest,
     responses(
         (status = 200, description = "The proposed steps (nothing stored).", body = BreakdownResponse),
-        (status = 201, description = "The steps, stored as sub-tasks (`tasks`).", body = BreakdownResponse),
+        (status = 201, description = "The steps, stored as sub-tasks (`tasks`).", body = BreakdownResponse, headers(
+            ("Location" = String, description = "The task's sub-tasks: `/api/v1/tasks?parent_id={id}`.")
+        )),
         (status = 404, description = "No such task (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
         AuthProblems, BodyProblems, AiProblems, ServerProblems
     )
@@ -392,11 +396,14 @@ pub async fn break_down_task(
     id: web::Path<Uuid>,
     ApiJson(body): ApiJson<BreakdownTaskRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (steps, created) = tasks::break_down_task(&state, auth.user_id, id.into_inner(), body.save).await?;
+    let id = id.into_inner();
+    let (steps, saved) = tasks::break_down_task(&state, auth.user_id, id, body.save).await?;
     let subtasks = steps.into_iter().map(Into::into).collect();
-    Ok(match created {
-        Some(created) => HttpResponse::Created()
-            .json(BreakdownResponse { subtasks, tasks: Some(created.into_iter().map(Into::into).collect()) }),
+    Ok(match saved {
+        Some(saved) => created(
+            format!("/api/v1/tasks?parent_id={id}"),
+            &BreakdownResponse { subtasks, tasks: Some(saved.into_iter().map(Into::into).collect()) },
+        ),
         None => HttpResponse::Ok().json(BreakdownResponse { subtasks, tasks: None }),
     })
 }

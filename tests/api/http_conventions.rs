@@ -1,0 +1,107 @@
+//! HTTP conventions every route keeps: `Location` on a 201.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, header, spawn_app};
+
+/// Every `(METHOD, path)` of the document that answers 201.
+fn operations_with_201() -> BTreeSet<String> {
+    let document = serde_json::to_value(planwright_api::openapi::document()).unwrap();
+    let mut found = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if let Some(created) = operation["responses"].get("201") {
+                assert!(
+                    created["headers"].get("Location").is_some(),
+                    "{method} {path}: its 201 does not document Location"
+                );
+                found.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    found
+}
+
+/// POSTs `body` to `path`, checks the 201 and its `Location`, and returns both.
+async fn create(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> (String, Value) {
+    let response = app.post_json(path, &body, token).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "POST {path}");
+    let location = header(&response, "location").unwrap_or_else(|| panic!("POST {path}: no Location"));
+    assert!(location.starts_with("/api/v1/"), "POST {path}: Location {location} is not an absolute path");
+    (location, response.json().await.unwrap())
+}
+
+async fn read(app: &TestApp, location: &str, token: &str) -> Value {
+    let response = app.get(location, Some(token)).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {location}");
+    response.json().await.unwrap()
+}
+
+#[test]
+fn every_201_documents_its_location() {
+    assert!(operations_with_201().len() >= 8);
+}
+
+#[tokio::test]
+async fn every_201_has_a_location_that_reads_back_what_was_created() {
+    let app = spawn_app().await;
+    let mut checked = BTreeSet::new();
+
+    let register = "/api/v1/auth/register";
+    let (location, session) = create(
+        &app,
+        register,
+        json!({"email": "location@example.com", "password": "correct horse battery staple"}),
+        None,
+    )
+    .await;
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(read(&app, &location, &token).await, session["user"]);
+    checked.insert(format!("POST {register}"));
+
+    for (path, body) in [
+        ("/api/v1/plans", json!({"goal": "Learn Rust", "duration_days": 2})),
+        ("/api/v1/tasks", json!({"title": "Write the report"})),
+        ("/api/v1/knowledge", json!({"title": "Graphs", "content": "BFS visits by layers."})),
+        ("/api/v1/resources", json!({"type": "note", "name": "Syllabus", "content": {"weeks": 12}})),
+        (
+            "/api/v1/calendar/events",
+            json!({"summary": "Revise", "start": "2031-03-03T10:00:00Z", "end": "2031-03-03T11:00:00Z"}),
+        ),
+    ] {
+        let (location, created) = create(&app, path, body, Some(&token)).await;
+        assert!(location.ends_with(created["id"].as_str().unwrap()), "{path}: {location}");
+        assert_eq!(read(&app, &location, &token).await, created, "GET {location}");
+        checked.insert(format!("POST {path}"));
+    }
+
+    let task: Value = app
+        .post_json("/api/v1/tasks", &json!({"title": "Prepare the talk"}), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let breakdown = "/api/v1/tasks/{id}/breakdown";
+    let path = breakdown.replace("{id}", task["id"].as_str().unwrap());
+    let (location, created) = create(&app, &path, json!({"save": true}), Some(&token)).await;
+    let listed = read(&app, &location, &token).await;
+    let ids = |tasks: &Value| -> BTreeSet<String> {
+        tasks.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(!ids(&created["tasks"]).is_empty());
+    assert_eq!(ids(&listed["items"]), ids(&created["tasks"]), "GET {location} lists the new sub-tasks");
+    checked.insert(format!("POST {breakdown}"));
+
+    let feed = "/api/v1/calendar/feed";
+    let (location, created) = create(&app, feed, json!({}), Some(&token)).await;
+    assert!(created["url"].as_str().unwrap().ends_with(&location));
+    let response = app.get(&location, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(header(&response, "content-type").unwrap().starts_with("text/calendar"));
+    checked.insert(format!("POST {feed}"));
+
+    assert_eq!(checked, operations_with_201(), "every operation with a 201 is checked here");
+}
