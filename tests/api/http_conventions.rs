@@ -105,3 +105,97 @@ async fn every_201_has_a_location_that_reads_back_what_was_created() {
 
     assert_eq!(checked, operations_with_201(), "every operation with a 201 is checked here");
 }
+
+/// Every `(METHOD, path)` of the document whose JSON body is optional (no field required).
+fn operations_with_optional_bodies() -> BTreeSet<(String, String)> {
+    let document = serde_json::to_value(planwright_api::openapi::document()).unwrap();
+    let mut found = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if let Some(body) = operation.get("requestBody") {
+                if body["required"] != json!(true) {
+                    found.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_optional_body_may_be_left_out() {
+    let optional = operations_with_optional_bodies();
+    assert!(optional.contains(&("POST".to_owned(), "/api/v1/tasks/{id}/breakdown".to_owned())));
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let token = user.access_token.as_str();
+    let id_of = |value: Value| value["id"].as_str().unwrap().to_owned();
+    let plan =
+        app.post_json("/api/v1/plans", &json!({"goal": "Learn Go", "duration_days": 2}), Some(token)).await;
+    let plan = id_of(plan.json().await.unwrap());
+    let task = app.post_json("/api/v1/tasks", &json!({"title": "Prepare"}), Some(token)).await;
+    let task = id_of(task.json().await.unwrap());
+    let doc = app.post_json("/api/v1/knowledge", &json!({"title": "T", "content": "C"}), Some(token)).await;
+    let doc = id_of(doc.json().await.unwrap());
+    let resource = app
+        .post_json("/api/v1/resources", &json!({"type": "note", "name": "N", "content": 1}), Some(token))
+        .await;
+    let resource = id_of(resource.json().await.unwrap());
+    for (method, template) in &optional {
+        let id = match template.split('/').nth(3) {
+            Some("plans") => &plan,
+            Some("tasks") => &task,
+            Some("knowledge") => &doc,
+            Some("resources") => &resource,
+            _ => "",
+        };
+        let path = template.replace("{id}", id);
+        assert!(!path.contains('{'), "{method} {template}: no fixture for its path");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        // No body and no Content-Type, then an empty body declared as JSON.
+        let bare =
+            app.client.request(method.clone(), app.url(&path)).bearer_auth(token).send().await.unwrap();
+        assert!(bare.status().is_success(), "{method} {path} without a body: {}", bare.status());
+        let empty = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert!(empty.status().is_success(), "{method} {path} with an empty JSON body: {}", empty.status());
+    }
+}
+
+#[tokio::test]
+async fn a_task_breaks_down_without_a_body_but_not_with_a_body_of_another_type() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let task: Value = app
+        .post_json("/api/v1/tasks", &json!({"title": "Prepare the talk"}), Some(&user.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = app.url(&format!("/api/v1/tasks/{}/breakdown", task["id"].as_str().unwrap()));
+    let response = app.client.post(&url).bearer_auth(&user.access_token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "no body is `{{}}`: steps, nothing saved");
+    let steps: Value = response.json().await.unwrap();
+    assert!(steps["subtasks"].as_array().unwrap().len() >= 2);
+    assert_eq!(steps["tasks"], Value::Null);
+    let typed = app
+        .client
+        .post(&url)
+        .bearer_auth(&user.access_token)
+        .header("content-type", "text/plain")
+        .body("save")
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_problem(typed, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    // A route whose body has required fields still wants one.
+    let bare =
+        app.client.post(app.url("/api/v1/tasks")).bearer_auth(&user.access_token).send().await.unwrap();
+    crate::helpers::assert_problem(bare, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+}

@@ -46,6 +46,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload, false);
+        Box::pin(async move { body.await.map(ApiJson) })
+    }
+}
+
+/// A JSON body whose every field is optional, so that no body at all means `{}`: an absent or
+/// empty body (whatever its `Content-Type`, or none) reads as an empty object. A body with
+/// content is read as [`ApiJson`] reads it (415 when it is not declared as JSON).
+///
+/// The OpenAPI document marks such bodies as not required (`crate::openapi`), from their
+/// schemas; a test checks that every operation documented so accepts an empty body.
+#[derive(Debug)]
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJsonOrEmpty<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload, true);
+        Box::pin(async move { body.await.map(ApiJsonOrEmpty) })
+    }
+}
+
+/// Reads and parses a JSON body (see [`ApiJson`]); with `empty_is_object`, an empty body is `{}`.
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    empty_is_object: bool,
+) -> LocalBoxFuture<Result<T, ApiError>> {
+    {
         let limit = app_state(req).map(|s| s.settings.server.json_body_limit_bytes);
         let is_json = req
             .mime_type()
@@ -60,7 +91,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let limit = limit?;
-            if !is_json {
+            // An absent body has no type to check; only one with content must be JSON.
+            if !is_json && !empty_is_object {
                 return Err(ApiError::UnsupportedMediaType);
             }
             if declared_len.is_some_and(|len| len > limit) {
@@ -76,7 +108,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(ApiJson)
+            if empty_is_object && body.iter().all(u8::is_ascii_whitespace) {
+                return parse_json(b"{}");
+            }
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            parse_json(&body)
         })
     }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
-    extract::{ApiJson, ApiQuery, AuthUser},
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
     jobs::calendar_sync,
     routes::created,
     services::calendar::{
@@ -407,7 +407,7 @@ pub async fn delete_connection(
 pub async fn sync_now(
     state: web::Data<AppState>,
     auth: AuthUser,
-    ApiJson(body): ApiJson<SyncRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<SyncRequest>,
 ) -> Result<web::Json<SyncResponse>, ApiError> {
     let reports = sync::sync_user(&state, auth.user_id, body.connection_id).await?;
     Ok(web::Json(SyncResponse { results: reports.into_iter().map(Into::into).collect() }))

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
-    extract::{ApiJson, ApiQuery, AuthUser},
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
     routes::{PageQuery, created},
     services::knowledge,
     state::AppState,
@@ -287,7 +287,7 @@ pub async fn update_doc(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdateDocRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdateDocRequest>,
 ) -> Result<web::Json<DocResponse>, ApiError> {
     let doc = knowledge::update_doc(&state, auth.user_id, id.into_inner(), body.parse()?).await?;
     Ok(web::Json(doc.into()))

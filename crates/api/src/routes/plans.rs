@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyHeader},
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser, IdempotencyHeader},
     routes::{PageQuery, created_once},
     services::{
         calendar::schedule::{self, ScheduleInput, ScheduleResult},
@@ -454,7 +454,7 @@ pub async fn update_plan(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdatePlanRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdatePlanRequest>,
 ) -> Result<web::Json<PlanResponse>, ApiError> {
     let plan_id = id.into_inner();
     let current = plans::get_plan(&state, auth.user_id, plan_id).await?;

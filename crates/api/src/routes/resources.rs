@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
-    extract::{ApiJson, ApiQuery, AuthUser},
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
     routes::{PageQuery, created},
     services::resources,
     state::AppState,
@@ -244,7 +244,7 @@ pub async fn update_resource(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdateResourceRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdateResourceRequest>,
 ) -> Result<web::Json<ResourceResponse>, ApiError> {
     let resource = resources::update_resource(&state, auth.user_id, id.into_inner(), body.parse()?).await?;
     Ok(web::Json(resource.into()))

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiQuery, AuthUser},
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
     routes::{PageQuery, ai::SubtaskResponse, created},
     services::tasks,
     state::AppState,
@@ -347,7 +347,7 @@ pub async fn update_task(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdateTaskRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdateTaskRequest>,
 ) -> Result<web::Json<TaskResponse>, ApiError> {
     let task = tasks::update_task(&state, auth.user_id, id.into_inner(), body.parse()?).await?;
     Ok(web::Json(task.into()))
@@ -394,7 +394,7 @@ pub async fn break_down_task(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<BreakdownTaskRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<BreakdownTaskRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let (steps, saved) = tasks::break_down_task(&state, auth.user_id, id, body.save).await?;
