@@ -199,3 +199,66 @@ async fn a_task_breaks_down_without_a_body_but_not_with_a_body_of_another_type()
         app.client.post(app.url("/api/v1/tasks")).bearer_auth(&user.access_token).send().await.unwrap();
     crate::helpers::assert_problem(bare, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 }
+
+/// GETs and HEADs `path`; checks that HEAD has GET's status and headers and no body.
+async fn assert_head_like_get(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+    let request = |method: reqwest::Method| {
+        let builder = app.client.request(method, app.url(path));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    };
+    let get = request(reqwest::Method::GET).send().await.unwrap();
+    let head = request(reqwest::Method::HEAD).send().await.unwrap();
+    assert_eq!(head.status(), get.status(), "HEAD {path}");
+    for name in ["content-type", "etag", "cache-control"] {
+        assert_eq!(header(&head, name), header(&get, name), "HEAD {path}: {name}");
+    }
+    let get_length = header(&get, "content-length");
+    let head = {
+        let length = header(&head, "content-length");
+        // Metrics count the requests themselves, so their length moves between two calls.
+        if let (Some(head_length), Some(get_length), false) = (&length, &get_length, path == "/metrics") {
+            assert_eq!(head_length, get_length, "HEAD {path}: content-length");
+        }
+        head
+    };
+    let (head_status, body) = (head.status(), head.bytes().await.unwrap());
+    assert!(body.is_empty(), "HEAD {path} sent a body");
+    assert_eq!(head_status, StatusCode::OK, "HEAD {path}");
+    get
+}
+
+#[tokio::test]
+async fn head_is_answered_wherever_get_is() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    for path in ["/health", "/ready", "/metrics", "/openapi.json"] {
+        assert_head_like_get(&app, path, None).await;
+    }
+    assert_head_like_get(&app, "/api/v1/me", Some(&user.access_token)).await;
+    assert_head_like_get(&app, "/api/v1/plans", Some(&user.access_token)).await;
+    let health = app.client.head(app.url("/health")).send().await.unwrap();
+    assert_eq!(
+        header(&health, "content-length").as_deref(),
+        Some(r#"{"status":"ok"}"#.len().to_string().as_str())
+    );
+
+    let feed: Value = app
+        .post_json("/api/v1/calendar/feed", &json!({}), Some(&user.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = feed["url"].as_str().unwrap().trim_start_matches(&app.address).to_owned();
+    let get = assert_head_like_get(&app, &path, None).await;
+    assert!(header(&get, "etag").is_some(), "the feed has an ETag, and HEAD gives the same");
+
+    // HEAD keeps its own answers where GET has none.
+    let response = app.client.head(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = app.client.head(app.url("/api/v1/auth/login")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(&response, "allow").as_deref(), Some("POST"));
+}

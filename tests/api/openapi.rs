@@ -73,6 +73,7 @@ fn api_summary_matches_the_document() {
          planwright-tests api_summary`); do not edit by hand. The full contract, with schemas and \
          examples, is `/openapi.json` on a running server, browsable at `/docs`.\n\n\
          Conventions: every 201 carries `Location`, the absolute path of what was created. \
+         `HEAD` is answered wherever `GET` is, with the same status and headers and no body. \
          A request body whose fields are all optional (documented as not required) may be left \
          out, with or without a `Content-Type`: no body reads as `{{}}`. \
          `POST /api/v1/plans` accepts an `Idempotency-Key` header (1–255 visible ASCII characters): \
