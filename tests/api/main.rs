@@ -17,6 +17,7 @@ mod input;
 mod isolation;
 mod knowledge;
 mod me;
+mod metrics;
 mod openapi;
 mod performance;
 mod plans;

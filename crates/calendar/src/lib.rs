@@ -37,6 +37,7 @@ mod config;
 mod error;
 mod event_id;
 mod oauth;
+mod observe;
 mod params;
 mod refreshing;
 mod retry;
@@ -53,6 +54,7 @@ pub use oauth::{
     ApplicationSecret, AuthorizationRequest, AuthorizationUrl, DEFAULT_AUTH_URL, DEFAULT_OAUTH_TIMEOUT,
     DEFAULT_REVOKE_URL, DEFAULT_TOKEN_URL, OAuthClient, OAuthConfig, TokenResponse,
 };
+pub use observe::{Api, CallObserver, CallReport};
 pub use params::{CalendarListParams, EventListParams, OrderBy, SendUpdates, WriteParams};
 pub use refreshing::{RefreshCallback, RefreshingTokenSource};
 pub use retry::RetryPolicy;
