@@ -494,17 +494,23 @@ impl FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trust = app_state(req).map(|s| s.settings.server.trust_proxy_headers).unwrap_or(false);
-        let forwarded = trust
-            .then(|| {
-                req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect::<Vec<_>>()
-            })
-            .and_then(|values| last_hop(&values.join(",")).map(str::to_owned));
-        let ip = forwarded
-            .or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
-            .unwrap_or_else(|| "unknown".to_owned());
-        std::future::ready(Ok(ClientIp(ip)))
+        std::future::ready(Ok(ClientIp(client_ip(req))))
     }
+}
+
+/// The client's address as [`ClientIp`] reads it (also the request span's `http.client_ip`).
+pub fn client_ip(req: &HttpRequest) -> String {
+    let trust = app_state(req).map(|s| s.settings.server.trust_proxy_headers).unwrap_or(false);
+    let forwarded: Vec<&str> =
+        req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    client_ip_of(req.peer_addr(), &forwarded, trust)
+}
+
+/// The last `X-Forwarded-For` hop when proxy headers are trusted and there is one, else the peer.
+fn client_ip_of(peer: Option<std::net::SocketAddr>, forwarded_for: &[&str], trust: bool) -> String {
+    let forwarded =
+        trust.then(|| forwarded_for.join(",")).and_then(|list| last_hop(&list).map(str::to_owned));
+    forwarded.or_else(|| peer.map(|addr| addr.ip().to_string())).unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The rightmost address of an `X-Forwarded-For` list, without a port.
@@ -551,6 +557,16 @@ pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) 
 mod tests {
     use super::*;
     use actix_web::ResponseError;
+
+    #[test]
+    fn the_client_ip_is_the_peer_unless_proxy_headers_are_trusted() {
+        let peer = Some("10.0.0.5:41000".parse().expect("address"));
+        let hops = ["203.0.113.9, 198.51.100.7", "192.0.2.44:5000"];
+        assert_eq!(client_ip_of(peer, &hops, false), "10.0.0.5", "a client-written header is ignored");
+        assert_eq!(client_ip_of(peer, &hops, true), "192.0.2.44", "the hop our proxy added");
+        assert_eq!(client_ip_of(peer, &[], true), "10.0.0.5", "no header: the peer");
+        assert_eq!(client_ip_of(None, &[], false), "unknown");
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]
