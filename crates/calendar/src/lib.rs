@@ -69,6 +69,16 @@ pub use types::{
 /// Re-exported so callers can name token types without depending on `secrecy` themselves.
 pub use secrecy::{ExposeSecret, SecretString};
 
+/// Re-exported because event times are `chrono` types ([`EventDateTime`]).
+pub use chrono;
+
+/// Re-exported for [`Client::with_http_client`] and [`OAuthClient::with_http_client`], which take a
+/// `reqwest::Client` of this version.
+pub use reqwest;
+
+/// Re-exported for the free-form JSON of the public types (their `extra` maps).
+pub use serde_json;
+
 /// Compiles the README's example as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
