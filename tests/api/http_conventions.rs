@@ -112,10 +112,10 @@ fn operations_with_optional_bodies() -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
-            if let Some(body) = operation.get("requestBody") {
-                if body["required"] != json!(true) {
-                    found.insert((method.to_uppercase(), path.clone()));
-                }
+            if let Some(body) = operation.get("requestBody")
+                && body["required"] != json!(true)
+            {
+                found.insert((method.to_uppercase(), path.clone()));
             }
         }
     }
