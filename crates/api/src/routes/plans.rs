@@ -32,7 +32,13 @@ pub struct IdempotencyKeyParam {
     /// `Idempotent-Replayed: true`) instead of creating a second plan; the same key with another
     /// body is a 422 naming the header; while the first request is still running, a 409
     /// `idempotency_in_progress`. A failed request does not use up its key.
-    #[param(rename = "Idempotency-Key", nullable = false, min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")]
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[\\x21-\\x7E]+$"
+    )]
     pub idempotency_key: Option<String>,
 }
 
