@@ -169,3 +169,77 @@ pub async fn prune(db: &impl ConnectionTrait, now_unix: i64) -> Result<u64, Stor
     );
     Ok(db.execute_raw(statement).await?.rows_affected())
 }
+
+#[cfg(test)]
+mod tests {
+    use migration::{Migrator, MigratorTrait};
+    use planwright_domain::{Email, NewUser, TimeZone, WorkingHours};
+
+    use super::*;
+    use crate::{Database, repo::users};
+
+    async fn database_and_user() -> (Database, Uuid) {
+        let db =
+            Database::connect("sqlite::memory:", 1, std::time::Duration::from_secs(5)).await.expect("sqlite");
+        Migrator::up(db.writer(), None).await.expect("migrations");
+        let user = users::create(
+            db.conn(),
+            NewUser {
+                email: Email::parse("keys@example.com").expect("email"),
+                password_hash: "x".to_owned(),
+                name: None,
+                timezone: TimeZone::default(),
+                working_hours: WorkingHours::default(),
+            },
+        )
+        .await
+        .expect("user");
+        (db, user.id)
+    }
+
+    fn key(user_id: Uuid, fingerprint: &str, now: i64) -> NewKey<'_> {
+        NewKey {
+            user_id,
+            key: "k1",
+            operation: "create_plan",
+            fingerprint,
+            now,
+            expires_at: now + 100,
+            stale_before: now - 50,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_is_claimed_once_then_replayed_once_complete() {
+        let (db, user) = database_and_user().await;
+        assert_eq!(claim(db.conn(), &key(user, "f", 1_000)).await.expect("claim"), Claim::Claimed);
+        let Claim::Taken(running) = claim(db.conn(), &key(user, "f", 1_001)).await.expect("claim") else {
+            panic!("the key is taken");
+        };
+        assert_eq!(running.response, None, "in progress");
+        let response =
+            StoredResponse { status: 201, location: Some("/p/1".to_owned()), body: "{}".to_owned() };
+        complete(db.conn(), user, "k1", &response).await.expect("complete");
+        let Claim::Taken(done) = claim(db.conn(), &key(user, "other", 1_002)).await.expect("claim") else {
+            panic!("the key is taken");
+        };
+        assert_eq!(done.fingerprint, "f");
+        assert_eq!(done.response, Some(response));
+    }
+
+    #[tokio::test]
+    async fn a_released_expired_or_abandoned_key_may_be_claimed_again() {
+        let (db, user) = database_and_user().await;
+        claim(db.conn(), &key(user, "f", 1_000)).await.expect("claim");
+        release(db.conn(), user, "k1").await.expect("release");
+        assert_eq!(claim(db.conn(), &key(user, "f", 1_001)).await.expect("claim"), Claim::Claimed);
+        // Still at work 60 s later: past `stale_before`, so taken to be abandoned.
+        assert_eq!(claim(db.conn(), &key(user, "f", 1_061)).await.expect("claim"), Claim::Claimed);
+        let response = StoredResponse { status: 201, location: None, body: "{}".to_owned() };
+        complete(db.conn(), user, "k1", &response).await.expect("complete");
+        assert!(matches!(claim(db.conn(), &key(user, "f", 1_100)).await.expect("claim"), Claim::Taken(_)));
+        // Past its expiry (1_061 + 100), the finished key is forgotten.
+        assert_eq!(claim(db.conn(), &key(user, "g", 1_200)).await.expect("claim"), Claim::Claimed);
+        assert_eq!(prune(db.conn(), 1_400).await.expect("prune"), 1);
+    }
+}
