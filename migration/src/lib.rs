@@ -15,7 +15,7 @@ mod m20261121_000009_create_calendar;
 mod m20261121_000010_add_schedule_links;
 mod m20261130_000010_add_plan_generation;
 mod m20261130_000011_add_event_span_index;
-mod m20261130_000012_create_idempotency_keys;
+mod m20261201_000002_create_idempotency_keys;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -37,7 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_add_schedule_links::Migration),
             Box::new(m20261130_000010_add_plan_generation::Migration),
             Box::new(m20261130_000011_add_event_span_index::Migration),
-            Box::new(m20261130_000012_create_idempotency_keys::Migration),
+            Box::new(m20261201_000002_create_idempotency_keys::Migration),
         ]
     }
 }
