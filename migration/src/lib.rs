@@ -16,6 +16,7 @@ mod m20261121_000010_add_schedule_links;
 mod m20261130_000010_add_plan_generation;
 mod m20261130_000011_add_event_span_index;
 mod m20261201_000001_order_window_index_by_id;
+mod m20261201_000002_create_idempotency_keys;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_add_plan_generation::Migration),
             Box::new(m20261130_000011_add_event_span_index::Migration),
             Box::new(m20261201_000001_order_window_index_by_id::Migration),
+            Box::new(m20261201_000002_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -106,7 +106,7 @@ async fn an_unknown_route_is_a_404_problem() {
 async fn a_wrong_method_is_a_405_problem_listing_the_allowed_ones() {
     let app = spawn_app().await;
     let response = app.client.put(app.url("/api/v1/me")).send().await.unwrap();
-    assert_eq!(header(&response, "allow").as_deref(), Some("DELETE, GET, PATCH"));
+    assert_eq!(header(&response, "allow").as_deref(), Some("DELETE, GET, HEAD, PATCH"));
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
     let response = app.client.get(app.url("/api/v1/auth/login")).send().await.unwrap();
     assert_eq!(header(&response, "allow").as_deref(), Some("POST"));

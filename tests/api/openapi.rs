@@ -72,6 +72,15 @@ fn api_summary_matches_the_document() {
          Generated from the OpenAPI document by `tests/api/openapi.rs` (`UPDATE_DOCS=1 cargo test -p \
          planwright-tests api_summary`); do not edit by hand. The full contract, with schemas and \
          examples, is `/openapi.json` on a running server, browsable at `/docs`.\n\n\
+         Conventions: every 201 carries `Location`, the absolute path of what was created. \
+         `HEAD` is answered wherever `GET` is, with the same status and headers and no body. \
+         A request body whose fields are all optional (documented as not required) may be left \
+         out, with or without a `Content-Type`: no body reads as `{{}}`. \
+         `POST /api/v1/plans` accepts an `Idempotency-Key` header (1–255 visible ASCII characters): \
+         a retry with the same key and body within 24 hours answers the first response again, with \
+         `Idempotent-Replayed: true`, instead of making a second plan; the same key with another \
+         body is a 422 naming the header, and a retry while the first request still runs is a 409 \
+         `idempotency_in_progress`.\n\n\
          | operation | access | summary | statuses |\n| --- | --- | --- | --- |\n{}\n",
         rows.join("\n")
     );

@@ -362,6 +362,8 @@ pub enum Missing {
     Document,
     /// A calendar connection.
     CalendarConnection,
+    /// A calendar event.
+    Event,
 }
 
 impl Missing {
@@ -374,6 +376,7 @@ impl Missing {
             Self::Resource => "No resource with this id.",
             Self::Document => "No document with this id.",
             Self::CalendarConnection => "There is no calendar connection with this id.",
+            Self::Event => "No calendar event with this id.",
         }
     }
 }

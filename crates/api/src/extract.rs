@@ -17,7 +17,14 @@ use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use url::form_urlencoded;
 use uuid::Uuid;
 
-use crate::{error::ApiError, services::credentials::TokenError, state::AppState};
+use crate::{
+    error::ApiError,
+    services::{
+        credentials::TokenError,
+        idempotency::{self, IdempotencyKey},
+    },
+    state::AppState,
+};
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -39,6 +46,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload, false);
+        Box::pin(async move { body.await.map(ApiJson) })
+    }
+}
+
+/// A JSON body whose every field is optional, so that no body at all means `{}`: an absent or
+/// empty body (whatever its `Content-Type`, or none) reads as an empty object. A body with
+/// content is read as [`ApiJson`] reads it (415 when it is not declared as JSON).
+///
+/// The OpenAPI document marks such bodies as not required (`crate::openapi`), from their
+/// schemas; a test checks that every operation documented so accepts an empty body.
+#[derive(Debug)]
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJsonOrEmpty<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload, true);
+        Box::pin(async move { body.await.map(ApiJsonOrEmpty) })
+    }
+}
+
+/// Reads and parses a JSON body (see [`ApiJson`]); with `empty_is_object`, an empty body is `{}`.
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    empty_is_object: bool,
+) -> LocalBoxFuture<Result<T, ApiError>> {
+    {
         let limit = app_state(req).map(|s| s.settings.server.json_body_limit_bytes);
         let is_json = req
             .mime_type()
@@ -53,7 +91,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let limit = limit?;
-            if !is_json {
+            // An absent body has no type to check; only one with content must be JSON.
+            if !is_json && !empty_is_object {
                 return Err(ApiError::UnsupportedMediaType);
             }
             if declared_len.is_some_and(|len| len > limit) {
@@ -69,7 +108,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(ApiJson)
+            if empty_is_object && body.iter().all(u8::is_ascii_whitespace) {
+                return parse_json(b"{}");
+            }
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            parse_json(&body)
         })
     }
 }
@@ -425,6 +470,25 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The `Idempotency-Key` header, when sent; a malformed one is a 422 naming the header. See
+/// [`crate::services::idempotency`].
+#[derive(Debug, Clone)]
+pub struct IdempotencyHeader(pub Option<IdempotencyKey>);
+
+impl FromRequest for IdempotencyHeader {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = req
+            .headers()
+            .get(idempotency::HEADER)
+            .map(|value| IdempotencyKey::parse(value.as_bytes()))
+            .transpose();
+        std::future::ready(key.map(IdempotencyHeader))
+    }
+}
+
 /// The client's address: the peer, or — when `server.trust_proxy_headers` is on — the last
 /// `X-Forwarded-For` hop, which is the address our own proxy saw. Earlier hops (and `Forwarded`)
 /// are written by the client and would let it pick the address its limits are counted against.
@@ -436,17 +500,23 @@ impl FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trust = app_state(req).map(|s| s.settings.server.trust_proxy_headers).unwrap_or(false);
-        let forwarded = trust
-            .then(|| {
-                req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect::<Vec<_>>()
-            })
-            .and_then(|values| last_hop(&values.join(",")).map(str::to_owned));
-        let ip = forwarded
-            .or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
-            .unwrap_or_else(|| "unknown".to_owned());
-        std::future::ready(Ok(ClientIp(ip)))
+        std::future::ready(Ok(ClientIp(client_ip(req))))
     }
+}
+
+/// The client's address as [`ClientIp`] reads it (also the request span's `http.client_ip`).
+pub fn client_ip(req: &HttpRequest) -> String {
+    let trust = app_state(req).map(|s| s.settings.server.trust_proxy_headers).unwrap_or(false);
+    let forwarded: Vec<&str> =
+        req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    client_ip_of(req.peer_addr(), &forwarded, trust)
+}
+
+/// The last `X-Forwarded-For` hop when proxy headers are trusted and there is one, else the peer.
+fn client_ip_of(peer: Option<std::net::SocketAddr>, forwarded_for: &[&str], trust: bool) -> String {
+    let forwarded =
+        trust.then(|| forwarded_for.join(",")).and_then(|list| last_hop(&list).map(str::to_owned));
+    forwarded.or_else(|| peer.map(|addr| addr.ip().to_string())).unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The rightmost address of an `X-Forwarded-For` list, without a port.
@@ -492,6 +562,16 @@ pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) 
 mod tests {
     use super::*;
     use actix_web::ResponseError;
+
+    #[test]
+    fn the_client_ip_is_the_peer_unless_proxy_headers_are_trusted() {
+        let peer = Some("10.0.0.5:41000".parse().expect("address"));
+        let hops = ["203.0.113.9, 198.51.100.7", "192.0.2.44:5000"];
+        assert_eq!(client_ip_of(peer, &hops, false), "10.0.0.5", "a client-written header is ignored");
+        assert_eq!(client_ip_of(peer, &hops, true), "192.0.2.44", "the hop our proxy added");
+        assert_eq!(client_ip_of(peer, &[], true), "10.0.0.5", "no header: the peer");
+        assert_eq!(client_ip_of(None, &[], false), "unknown");
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]

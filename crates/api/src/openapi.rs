@@ -64,7 +64,30 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
-    let mut openapi = openapi;
+    let mut openapi = optional_bodies(openapi);
     examples::add(&mut openapi);
+    openapi
+}
+
+/// Marks as not required every JSON request body whose schema requires no field: those routes
+/// read it with `ApiJsonOrEmpty`, so no body at all means `{}`.
+fn optional_bodies(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{RefOr, Required, schema::Schema};
+    let schemas = openapi.components.as_ref().map(|c| c.schemas.clone()).unwrap_or_default();
+    let requires_nothing = |body: &utoipa::openapi::request_body::RequestBody| {
+        let Some(RefOr::T(content)) = body.content.get("application/json") else { return false };
+        let Some(RefOr::Ref(reference)) = &content.schema else { return false };
+        let name = reference.ref_location.rsplit('/').next().unwrap_or_default();
+        matches!(schemas.get(name), Some(RefOr::T(Schema::Object(object))) if object.required.is_empty())
+    };
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
+            if let Some(RefOr::T(body)) = operation.request_body.as_mut()
+                && requires_nothing(body)
+            {
+                body.required = Some(Required::False);
+            }
+        }
+    }
     openapi
 }

@@ -41,6 +41,10 @@ impl RouteTable {
     }
 
     fn add(&mut self, template: &str, mut methods: Vec<String>) {
+        // `middleware::head` answers HEAD wherever GET is answered.
+        if methods.iter().any(|m| m == "GET") && !methods.iter().any(|m| m == "HEAD") {
+            methods.push("HEAD".to_owned());
+        }
         methods.sort();
         let segments = split(template)
             .map(|s| match s {
@@ -107,10 +111,16 @@ mod tests {
 
     #[test]
     fn known_paths_list_their_methods() {
-        assert_eq!(table().allowed("/api/v1/me"), Some(vec!["DELETE".into(), "GET".into(), "PATCH".into()]));
-        assert_eq!(table().allowed("/api/v1/me/"), Some(vec!["DELETE".into(), "GET".into(), "PATCH".into()]));
-        assert_eq!(table().allowed("/api/v1/tasks/42"), Some(vec!["GET".into()]));
-        assert_eq!(table().allowed("/docs/swagger-ui.css"), Some(vec!["GET".into()]));
+        assert_eq!(
+            table().allowed("/api/v1/me"),
+            Some(vec!["DELETE".into(), "GET".into(), "HEAD".into(), "PATCH".into()])
+        );
+        assert_eq!(
+            table().allowed("/api/v1/me/"),
+            Some(vec!["DELETE".into(), "GET".into(), "HEAD".into(), "PATCH".into()])
+        );
+        assert_eq!(table().allowed("/api/v1/tasks/42"), Some(vec!["GET".into(), "HEAD".into()]));
+        assert_eq!(table().allowed("/docs/swagger-ui.css"), Some(vec!["GET".into(), "HEAD".into()]));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::{
     extract,
-    middleware::{access_log, metrics, problems, request_id, root_span::RedactingRootSpan},
+    middleware::{access_log, head, metrics, problems, request_id, root_span::RedactingRootSpan},
     routes,
     settings::{CorsSettings, Settings},
     state::AppState,
@@ -90,6 +90,7 @@ impl Application {
                 }),
             )
             .default_service(web::to(routes::fallback::not_matched))
+            .wrap(from_fn(head::as_get))
             .wrap(cors(&state.settings.cors))
             .wrap(from_fn(problems::catch_panic))
             .wrap(from_fn(problems::ensure_problem_json))

@@ -57,7 +57,8 @@ impl AppState {
             anyhow::anyhow!("security.encryption_key is not set (PLANWRIGHT__SECURITY__ENCRYPTION_KEY)")
         })?;
         let cipher = TokenCipher::new(&encryption_key, &settings.security.previous_encryption_keys)?;
-        let google = GoogleCalendar::from_settings(&settings)?.map(Arc::new);
+        let metrics = Metrics::new()?;
+        let google = GoogleCalendar::from_settings(&settings, metrics.google_observer())?.map(Arc::new);
         let routes = RouteTable::new(
             openapi,
             &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])],
@@ -70,7 +71,7 @@ impl AppState {
             rate_limiter,
             ai,
             calendar: CalendarServices { google, cipher },
-            metrics: Metrics::new()?,
+            metrics,
             routes: Arc::new(routes),
         })
     }

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::config::Config;
 use crate::error::Error;
 use crate::event_id::validate_event_id;
+use crate::observe::{Api, CallReport};
 use crate::params::{CalendarListParams, EventListParams, WriteParams};
 use crate::token::{AccessToken, TokenSource};
 use crate::types::{
@@ -185,8 +186,25 @@ impl Client {
         })
     }
 
-    /// Sends `call` until it succeeds or fails for good (see the type's docs for the rules).
+    /// Sends `call` until it succeeds or fails for good (see the type's docs for the rules), and
+    /// tells the configured observer how it went.
     async fn execute(&self, call: &Call) -> Result<Bytes, Failure> {
+        let started = Instant::now();
+        let mut attempts = 0;
+        let result = self.retrying(call, &mut attempts).await;
+        if let Some(observer) = &self.config.observer {
+            observer.call_finished(&CallReport {
+                api: Api::Calendar,
+                method: call.name,
+                error: result.as_ref().err().map(|failure| &failure.error),
+                attempts,
+                elapsed: started.elapsed(),
+            });
+        }
+        result
+    }
+
+    async fn retrying(&self, call: &Call, attempts: &mut u32) -> Result<Bytes, Failure> {
         let policy = &self.config.retry_policy;
         let mut retry = 0;
         let mut attempt = 0;
@@ -194,6 +212,7 @@ impl Client {
         let mut ambiguous = false;
         loop {
             attempt += 1;
+            *attempts = attempt;
             let token = match &self.config.token_source {
                 Some(source) => Some(source.token().await.map_err(|error| Failure { error, ambiguous })?),
                 None => None,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{
+    observe::CallObserver,
     retry::RetryPolicy,
     token::{AccessToken, StaticToken, TokenSource},
 };
@@ -30,6 +31,8 @@ pub struct Config {
     pub timeout: Option<Duration>,
     /// When and how often to retry.
     pub retry_policy: RetryPolicy,
+    /// Told of every finished call (for metrics); `None` tells no one.
+    pub observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl fmt::Debug for Config {
@@ -39,6 +42,7 @@ impl fmt::Debug for Config {
             .field("token_source", &self.token_source.as_ref().map(|_| "<dyn TokenSource>"))
             .field("timeout", &self.timeout)
             .field("retry_policy", &self.retry_policy)
+            .field("observer", &self.observer)
             .finish()
     }
 }
@@ -50,6 +54,7 @@ impl Default for Config {
             token_source: None,
             timeout: Some(DEFAULT_TIMEOUT),
             retry_policy: RetryPolicy::default(),
+            observer: None,
         }
     }
 }
@@ -99,6 +104,12 @@ impl Config {
     /// Sets the retry policy.
     pub fn with_retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
         self.retry_policy = retry_policy;
+        self
+    }
+
+    /// Sets who is told of every finished call (see [`CallObserver`]).
+    pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 }

@@ -166,6 +166,32 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A short, stable name for the kind of failure, fit for a metric label: `unauthorized`,
+    /// `forbidden`, `not_found`, `conflict`, `gone`, `rate_limited`, `api_error`, `timeout`,
+    /// `transport`, `decode`, `invalid_request`, `invalid_grant`, `oauth_error`, `config`,
+    /// `token_source`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict { .. } => "conflict",
+            Self::Gone { .. } => "gone",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Api { .. } => "api_error",
+            Self::Timeout => "timeout",
+            Self::Transport(_) => "transport",
+            Self::Decode { .. } => "decode",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::InvalidGrant { .. } => "invalid_grant",
+            Self::OAuth { .. } => "oauth_error",
+            Self::Config { .. } => "config",
+            Self::TokenSource { .. } => "token_source",
+        }
+    }
+}
+
 fn description_suffix(description: &Option<String>) -> String {
     description.as_deref().map(|text| format!(": {text}")).unwrap_or_default()
 }

@@ -37,6 +37,7 @@ mod config;
 mod error;
 mod event_id;
 mod oauth;
+mod observe;
 mod params;
 mod refreshing;
 mod retry;
@@ -53,6 +54,7 @@ pub use oauth::{
     ApplicationSecret, AuthorizationRequest, AuthorizationUrl, DEFAULT_AUTH_URL, DEFAULT_OAUTH_TIMEOUT,
     DEFAULT_REVOKE_URL, DEFAULT_TOKEN_URL, OAuthClient, OAuthConfig, TokenResponse,
 };
+pub use observe::{Api, CallObserver, CallReport};
 pub use params::{CalendarListParams, EventListParams, OrderBy, SendUpdates, WriteParams};
 pub use refreshing::{RefreshCallback, RefreshingTokenSource};
 pub use retry::RetryPolicy;
@@ -66,6 +68,16 @@ pub use types::{
 
 /// Re-exported so callers can name token types without depending on `secrecy` themselves.
 pub use secrecy::{ExposeSecret, SecretString};
+
+/// Re-exported because event times are `chrono` types ([`EventDateTime`]).
+pub use chrono;
+
+/// Re-exported for [`Client::with_http_client`] and [`OAuthClient::with_http_client`], which take a
+/// `reqwest::Client` of this version.
+pub use reqwest;
+
+/// Re-exported for the free-form JSON of the public types (their `extra` maps).
+pub use serde_json;
 
 /// Compiles the README's example as a doctest.
 #[cfg(doctest)]

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -20,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::observe::{Api, CallObserver, CallReport};
 use crate::retry::RetryPolicy;
 use crate::token::AccessToken;
 
@@ -61,6 +63,8 @@ pub struct OAuthConfig {
     /// When to retry token and revocation requests. A code exchange is retried only when the
     /// request provably did not reach Google (a code is single-use).
     pub retry_policy: RetryPolicy,
+    /// Told of every finished token or revocation request (for metrics).
+    pub observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl OAuthConfig {
@@ -75,6 +79,7 @@ impl OAuthConfig {
             revoke_url: DEFAULT_REVOKE_URL.to_owned(),
             timeout: Some(DEFAULT_OAUTH_TIMEOUT),
             retry_policy: RetryPolicy::default(),
+            observer: None,
         }
     }
 
@@ -145,6 +150,12 @@ impl OAuthConfig {
     /// Sets the retry policy.
     pub fn with_retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
         self.retry_policy = retry_policy;
+        self
+    }
+
+    /// Sets who is told of every finished request (see [`CallObserver`]).
+    pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 }
@@ -367,7 +378,7 @@ impl OAuthClient {
     ) -> Result<TokenResponse, Error> {
         let transport = self.transport();
         let response = self
-            .with_retries(false, || async {
+            .with_retries("token.exchange_code", false, || async {
                 self.oauth
                     .exchange_code(AuthorizationCode::new(code.to_owned()))
                     .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.expose_secret().to_owned()))
@@ -391,7 +402,7 @@ impl OAuthClient {
         let transport = self.transport();
         let refresh_token = RefreshToken::new(refresh_token.expose_secret().to_owned());
         let response = self
-            .with_retries(true, || async {
+            .with_retries("token.refresh", true, || async {
                 self.oauth
                     .exchange_refresh_token(&refresh_token)
                     .request_async(&transport)
@@ -418,7 +429,7 @@ impl OAuthClient {
         let body = oauth2::url::form_urlencoded::Serializer::new(String::new())
             .append_pair("token", token.expose_secret())
             .finish();
-        self.with_retries(true, || async {
+        self.with_retries("token.revoke", true, || async {
             let request = self
                 .http
                 .post(self.revoke_url.clone())
@@ -446,7 +457,32 @@ impl OAuthClient {
 
     /// Runs `call` until it succeeds or fails for good. `idempotent` requests are retried on
     /// anything transient; others only when the failure proves the request had no effect.
-    async fn with_retries<T, F, Fut>(&self, idempotent: bool, mut call: F) -> Result<T, Error>
+    async fn with_retries<T, F, Fut>(
+        &self,
+        method: &'static str,
+        idempotent: bool,
+        call: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let started = Instant::now();
+        let mut attempts = 0;
+        let result = self.retrying(idempotent, &mut attempts, call).await;
+        if let Some(observer) = &self.config.observer {
+            observer.call_finished(&CallReport {
+                api: Api::OAuth,
+                method,
+                error: result.as_ref().err(),
+                attempts,
+                elapsed: started.elapsed(),
+            });
+        }
+        result
+    }
+
+    async fn retrying<T, F, Fut>(&self, idempotent: bool, attempts: &mut u32, mut call: F) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -455,6 +491,7 @@ impl OAuthClient {
         let mut retry = 0;
         loop {
             let started = Instant::now();
+            *attempts += 1;
             let error = match call().await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,

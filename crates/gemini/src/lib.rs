@@ -43,6 +43,16 @@ pub use types::{
 /// Re-exported so callers can name the key type without depending on `secrecy` themselves.
 pub use secrecy::SecretString;
 
+/// Re-exported because the public API speaks in its types: derive `schemars::JsonSchema` on the
+/// type given to [`Client::generate_json`] (and [`response_schema_for`]) with this very version.
+pub use schemars;
+
+/// Re-exported for [`Client::with_http_client`], which takes a `reqwest::Client` of this version.
+pub use reqwest;
+
+/// Re-exported for the free-form JSON of the public types (`extra`, response schemas).
+pub use serde_json;
+
 /// Compiles the README's example as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

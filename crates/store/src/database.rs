@@ -27,6 +27,20 @@ impl std::fmt::Display for Backend {
     }
 }
 
+/// How busy one connection pool is, as plain numbers (for a metrics gauge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Which pool: `main` (PostgreSQL, or an in-memory SQLite database), or on SQLite `read`
+    /// (the readers) and `write` (the one writer).
+    pub pool: &'static str,
+    /// Connections open now, idle or in use.
+    pub size: u32,
+    /// Of those, the idle ones.
+    pub idle: u32,
+    /// The most it may open.
+    pub max: u32,
+}
+
 /// The database, shared by every request and job.
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -45,6 +59,8 @@ pub struct Database {
 pub struct Conn {
     read: DatabaseConnection,
     write: DatabaseConnection,
+    /// `read` and `write` are the same pool (PostgreSQL, in-memory SQLite, a wrapped connection).
+    shared: bool,
 }
 
 impl Conn {
@@ -72,7 +88,7 @@ impl Database {
         let sqlite = DatabaseBackend::Sqlite.is_prefix_of(url);
         if !sqlite {
             let pool = sea_orm::Database::connect(options(url, max_connections, connect_timeout)).await?;
-            return Ok(Self { conn: Conn { read: pool.clone(), write: pool } });
+            return Ok(Self { conn: Conn { read: pool.clone(), write: pool, shared: true } });
         }
         // The writer opens (and creates) the file first and switches it to WAL; the readers then
         // share it. An in-memory database exists once per connection, so it gets the writer alone.
@@ -80,17 +96,17 @@ impl Database {
         write_options.map_sqlx_sqlite_opts(|o| sqlite_options(o).journal_mode(SqliteJournalMode::Wal));
         let write = sea_orm::Database::connect(write_options).await?;
         if url.contains(":memory:") || url.contains("mode=memory") {
-            return Ok(Self { conn: Conn { read: write.clone(), write } });
+            return Ok(Self { conn: Conn { read: write.clone(), write, shared: true } });
         }
         let mut read_options = options(url, max_connections.max(1), connect_timeout);
         read_options.map_sqlx_sqlite_opts(|o| sqlite_options(o).pragma("query_only", "ON"));
         let read = sea_orm::Database::connect(read_options).await?;
-        Ok(Self { conn: Conn { read, write } })
+        Ok(Self { conn: Conn { read, write, shared: false } })
     }
 
     /// Wraps an existing connection (tests, tools): it both reads and writes.
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Self { conn: Conn { read: conn.clone(), write: conn } }
+        Self { conn: Conn { read: conn.clone(), write: conn, shared: true } }
     }
 
     /// The connection for repositories and transactions.
@@ -112,6 +128,15 @@ impl Database {
         }
     }
 
+    /// The state of each connection pool, read without touching the database.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        if self.conn.shared {
+            vec![pool_stats("main", &self.conn.write)]
+        } else {
+            vec![pool_stats("read", &self.conn.read), pool_stats("write", &self.conn.write)]
+        }
+    }
+
     /// Answers whether the database responds to a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.conn.read.ping().await.map_err(StoreError::from)
@@ -122,6 +147,20 @@ impl Database {
         self.conn.read.close_by_ref().await?;
         self.conn.write.close_by_ref().await.map_err(StoreError::from)
     }
+}
+
+fn pool_stats(pool: &'static str, conn: &DatabaseConnection) -> PoolStats {
+    let (size, idle, max) = match conn.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let p = conn.get_postgres_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+        _ => {
+            let p = conn.get_sqlite_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+    };
+    PoolStats { pool, size, idle: u32::try_from(idle).unwrap_or(u32::MAX), max }
 }
 
 fn options(url: &str, max_connections: u32, connect_timeout: Duration) -> ConnectOptions {

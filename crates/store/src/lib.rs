@@ -10,6 +10,6 @@ mod entities;
 mod error;
 pub mod repo;
 
-pub use database::{Backend, Conn, Database};
+pub use database::{Backend, Conn, Database, PoolStats};
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection};

@@ -1,6 +1,7 @@
 //! The root span of each request, as `tracing-actix-web`'s default but with a target that holds
 //! no secret: the query string is left out (an OAuth callback carries the authorization code
-//! there) and the token of a feed URL is masked.
+//! there) and the token of a feed URL is masked. `http.client_ip` is the address the rate limits
+//! count (`extract::ClientIp`): the peer, or the last `X-Forwarded-For` hop behind a trusted proxy.
 
 use actix_web::{
     Error, HttpMessage,
@@ -23,6 +24,7 @@ impl RootSpanBuilder for RedactingRootSpan {
             http.method = %request.method(),
             http.route = %route,
             http.target = %safe_target(request.path()),
+            http.client_ip = %crate::extract::client_ip(request.request()),
             http.status_code = Empty,
             otel.name = %format!("{} {route}", request.method()),
             otel.kind = "server",

@@ -9,7 +9,10 @@ use crate::{
     error::ApiError,
     error::{AuthProblems, BodyProblems, RateLimitProblems, ServerProblems},
     extract::{ApiJson, AuthUser, ClientIp},
-    routes::me::{UserResponse, WorkingHoursBody},
+    routes::{
+        created,
+        me::{UserResponse, WorkingHoursBody},
+    },
     services::accounts::{self, Registration, Session},
     state::AppState,
 };
@@ -125,7 +128,9 @@ impl From<Session> for TokenResponse {
     tag = "accounts",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Account created; the session is ready to use.", body = TokenResponse),
+        (status = 201, description = "Account created; the session is ready to use.", body = TokenResponse, headers(
+            ("Location" = String, description = "`/api/v1/me`: the new account, read with the returned access token.")
+        )),
         (status = 409, description = "An account with this email exists.", body = crate::error::Problem, content_type = "application/problem+json"),
         BodyProblems, RateLimitProblems, ServerProblems
     )
@@ -138,7 +143,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let registration = body.parse()?;
     let session = accounts::register(&state, registration, &ip.0).await?;
-    Ok(HttpResponse::Created().json(TokenResponse::from(session)))
+    Ok(created("/api/v1/me".to_owned(), &TokenResponse::from(session)))
 }
 
 /// Sign in with email and password (public).

@@ -14,8 +14,9 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
-    extract::{ApiJson, ApiQuery, AuthUser},
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
     jobs::calendar_sync,
+    routes::created,
     services::calendar::{
         self as calendar,
         connect::{self, Callback},
@@ -429,7 +430,7 @@ pub async fn delete_connection(
 pub async fn sync_now(
     state: web::Data<AppState>,
     auth: AuthUser,
-    ApiJson(body): ApiJson<SyncRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<SyncRequest>,
 ) -> Result<web::Json<SyncResponse>, ApiError> {
     let reports = sync::sync_user(&state, auth.user_id, body.connection_id).await?;
     Ok(web::Json(SyncResponse { results: reports.into_iter().map(Into::into).collect() }))
@@ -514,7 +515,9 @@ pub async fn upcoming_events(
     security(("bearer" = [])),
     request_body = CreateEventRequest,
     responses(
-        (status = 201, description = "The event as stored.", body = EventResponse),
+        (status = 201, description = "The event as stored.", body = EventResponse, headers(
+            ("Location" = String, description = "The event's path: `/api/v1/calendar/events/{id}`.")
+        )),
         (status = 404, description = "`connection_id` is not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The Google connection needs to be authorised again.", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Google refused or answered badly.", body = Problem, content_type = "application/problem+json"),
@@ -530,7 +533,32 @@ pub async fn create_event(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse()?;
     let placed = events::create(&state, auth.user_id, new).await?;
-    Ok(HttpResponse::Created().json(EventResponse::from(placed)))
+    Ok(created(format!("/api/v1/calendar/events/{}", placed.event.id), &EventResponse::from(placed)))
+}
+
+/// One of the caller's stored events (from any of their calendars), as its creation returned it.
+///
+/// This is where the `Location` of `POST /calendar/events` points. It reads the stored copy: a
+/// Google event shows as of the last sync (or as written by Planwright), with its start and end
+/// in UTC and an all-day event at midnight in the caller's time zone. Someone else's event, or one
+/// removed since, is a 404.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The event's id.")),
+    responses(
+        (status = 200, description = "The event.", body = EventResponse),
+        (status = 404, description = "No such event (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, ServerProblems
+    )
+)]
+#[get("/calendar/events/{id}")]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<EventResponse>, ApiError> {
+    Ok(web::Json(events::get(&state, auth.user_id, id.into_inner()).await?.into()))
 }
 
 /// Google's push notification for a watched calendar (public; checked by channel id and token).

@@ -41,7 +41,9 @@ pub struct FeedResponse {
     tag = "calendar",
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The new feed URL; the previous one no longer works.", body = FeedResponse),
+        (status = 201, description = "The new feed URL; the previous one no longer works.", body = FeedResponse, headers(
+            ("Location" = String, description = "The feed's path: `/api/v1/calendar/feed/{token}.ics`.")
+        )),
         AuthProblems, ServerProblems
     )
 )]
@@ -55,6 +57,7 @@ pub async fn create_calendar_feed(
     let url = format!("{}{FEED_PATH}{token}.ics", base_url(&req, &state.settings));
     Ok(HttpResponse::Created()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::LOCATION, format!("{FEED_PATH}{token}.ics")))
         .json(FeedResponse { url, token }))
 }
 

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
-    extract::{ApiJson, ApiQuery, AuthUser},
-    routes::PageQuery,
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
+    routes::{PageQuery, created},
     services::knowledge,
     state::AppState,
 };
@@ -187,7 +187,9 @@ impl UpdateDocRequest {
     security(("bearer" = [])),
     request_body = CreateDocRequest,
     responses(
-        (status = 201, description = "The document.", body = DocResponse),
+        (status = 201, description = "The document.", body = DocResponse, headers(
+            ("Location" = String, description = "The document's path: `/api/v1/knowledge/{id}`.")
+        )),
         AuthProblems, BodyProblems, ServerProblems
     )
 )]
@@ -198,7 +200,7 @@ pub async fn create_doc(
     ApiJson(body): ApiJson<CreateDocRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let doc = knowledge::create_doc(&state, auth.user_id, body.parse()?).await?;
-    Ok(HttpResponse::Created().json(DocResponse::from(doc)))
+    Ok(created(format!("/api/v1/knowledge/{}", doc.id), &DocResponse::from(doc)))
 }
 
 /// Search the knowledge base (`?q=`, ranked), or list every document you can read.
@@ -297,7 +299,7 @@ pub async fn update_doc(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdateDocRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdateDocRequest>,
 ) -> Result<web::Json<DocResponse>, ApiError> {
     let doc = knowledge::update_doc(&state, auth.user_id, id.into_inner(), body.parse()?).await?;
     Ok(web::Json(doc.into()))

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     error::ApiError,
     error::{AuthProblems, BodyProblems, ServerProblems},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJsonOrEmpty, AuthUser},
     services::accounts,
     state::AppState,
 };
@@ -210,7 +210,7 @@ pub async fn get_me(state: web::Data<AppState>, auth: AuthUser) -> Result<web::J
 pub async fn update_me(
     state: web::Data<AppState>,
     auth: AuthUser,
-    ApiJson(body): ApiJson<UpdateMeRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdateMeRequest>,
 ) -> Result<web::Json<UserResponse>, ApiError> {
     let changes = body.parse()?;
     let user = accounts::update_profile(&state, auth.user_id, changes).await?;

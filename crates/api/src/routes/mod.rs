@@ -13,12 +13,16 @@ pub mod resources;
 pub mod system;
 pub mod tasks;
 
+use actix_web::{HttpResponse, http::header};
 use planwright_store::repo::page::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use crate::error::ApiError;
+use crate::{
+    error::ApiError,
+    services::idempotency::{Created, REPLAYED_HEADER},
+};
 
 /// For `#[serde(default, deserialize_with = "present")]` on PATCH fields: tells a field sent as
 /// `null` (`Some(None)`, clear it) from one left out (`None`, keep it).
@@ -28,6 +32,22 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A 201 whose `Location` is `location` (the absolute path of the created resource).
+pub(crate) fn created(location: String, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Created().insert_header((header::LOCATION, location)).json(body)
+}
+
+/// A 201 for a [`Created`], replayed or fresh: `Location`, and `Idempotent-Replayed: true` when
+/// it is the stored response of an earlier request.
+pub(crate) fn created_once(created: Created) -> HttpResponse {
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, created.location)).content_type("application/json");
+    if created.replayed {
+        response.insert_header((REPLAYED_HEADER, "true"));
+    }
+    response.body(created.body)
 }
 
 /// `?limit=` and `?cursor=` of every list route.
@@ -108,6 +128,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(calendar::sync_status)
             .service(calendar::upcoming_events)
             .service(calendar::create_event)
+            .service(calendar::get_event)
             .service(feed::create_calendar_feed)
             .service(feed::get_calendar_feed)
             .service(calendar::google_notification),

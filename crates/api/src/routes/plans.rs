@@ -13,17 +13,37 @@ use uuid::Uuid;
 use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiQuery, AuthUser},
-    routes::PageQuery,
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser, IdempotencyHeader},
+    routes::{PageQuery, created_once},
     services::{
         calendar::schedule::{self, ScheduleInput, ScheduleResult},
+        idempotency::{self, Created},
         plans::{self, PlanRequest},
     },
     state::AppState,
 };
 
+/// The `Idempotency-Key` header of plan creation.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyParam {
+    /// Any unique string of 1–255 visible ASCII characters (a UUID is a good choice). A retry
+    /// with the same key and body within 24 hours returns the first response (marked
+    /// `Idempotent-Replayed: true`) instead of creating a second plan; the same key with another
+    /// body is a 422 naming the header; while the first request is still running, a 409
+    /// `idempotency_in_progress`. A failed request does not use up its key.
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[\\x21-\\x7E]+$"
+    )]
+    pub idempotency_key: Option<String>,
+}
+
 /// A goal to plan for.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"goal": "Learn FastAPI", "duration_days": 2, "context": {"notes": "I know Python; evenings only"}}))]
 pub struct CreatePlanRequest {
     /// What to achieve, 1–500 characters.
@@ -359,9 +379,14 @@ impl UpdatePlanRequest {
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
+    params(IdempotencyKeyParam),
     request_body = CreatePlanRequest,
     responses(
-        (status = 201, description = "The plan, stored as a draft.", body = PlanResponse),
+        (status = 201, description = "The plan, stored as a draft.", body = PlanResponse, headers(
+            ("Location" = String, description = "The plan's path: `/api/v1/plans/{id}`."),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request with the same `Idempotency-Key`.")
+        )),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being processed (`idempotency_in_progress`).", body = Problem, content_type = "application/problem+json"),
         AuthProblems, BodyProblems, AiProblems, ServerProblems
     )
 )]
@@ -369,11 +394,18 @@ impl UpdatePlanRequest {
 pub async fn create_plan(
     state: web::Data<AppState>,
     auth: AuthUser,
+    IdempotencyHeader(key): IdempotencyHeader,
     ApiJson(body): ApiJson<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let fingerprint = idempotency::fingerprint(&body);
     let request = body.parse()?;
-    let plan = plans::create_plan(&state, auth.user_id, request).await?;
-    Ok(HttpResponse::Created().json(PlanResponse::from(plan)))
+    let created =
+        idempotency::create_once(&state, auth.user_id, key.as_ref(), "create_plan", &fingerprint, || async {
+            let plan = plans::create_plan(&state, auth.user_id, request).await?;
+            Created::new(format!("/api/v1/plans/{}", plan.id), &PlanResponse::from(plan))
+        })
+        .await?;
+    Ok(created_once(created))
 }
 
 /// The caller's plans, newest first.
@@ -447,7 +479,7 @@ pub async fn update_plan(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdatePlanRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdatePlanRequest>,
 ) -> Result<web::Json<PlanResponse>, ApiError> {
     let plan_id = id.into_inner();
     let current = plans::get_plan(&state, auth.user_id, plan_id).await?;

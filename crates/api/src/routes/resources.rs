@@ -14,8 +14,8 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, Problem},
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
-    extract::{ApiJson, ApiQuery, AuthUser},
-    routes::PageQuery,
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
+    routes::{PageQuery, created},
     services::resources,
     state::AppState,
 };
@@ -169,7 +169,9 @@ impl UpdateResourceRequest {
     security(("bearer" = [])),
     request_body = CreateResourceRequest,
     responses(
-        (status = 201, description = "The resource.", body = ResourceResponse),
+        (status = 201, description = "The resource.", body = ResourceResponse, headers(
+            ("Location" = String, description = "The resource's path: `/api/v1/resources/{id}`.")
+        )),
         AuthProblems, BodyProblems, ServerProblems
     )
 )]
@@ -180,7 +182,7 @@ pub async fn create_resource(
     ApiJson(body): ApiJson<CreateResourceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let resource = resources::create_resource(&state, auth.user_id, body.parse()?).await?;
-    Ok(HttpResponse::Created().json(ResourceResponse::from(resource)))
+    Ok(created(format!("/api/v1/resources/{}", resource.id), &ResourceResponse::from(resource)))
 }
 
 /// The caller's resources; filter by `class_id` and `type`.
@@ -257,7 +259,7 @@ pub async fn update_resource(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdateResourceRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdateResourceRequest>,
 ) -> Result<web::Json<ResourceResponse>, ApiError> {
     let resource = resources::update_resource(&state, auth.user_id, id.into_inner(), body.parse()?).await?;
     Ok(web::Json(resource.into()))

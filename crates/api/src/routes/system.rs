@@ -84,6 +84,6 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<ReadyResponse
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let text = state.metrics.render().map_err(ApiError::internal)?;
+    let text = state.metrics.render(&state.db.pool_stats()).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

@@ -14,8 +14,8 @@ use uuid::Uuid;
 use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
-    extract::{ApiJson, ApiQuery, AuthUser},
-    routes::{PageQuery, ai::SubtaskResponse},
+    extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
+    routes::{PageQuery, ai::SubtaskResponse, created},
     services::tasks,
     state::AppState,
 };
@@ -273,7 +273,9 @@ impl UpdateTaskRequest {
     security(("bearer" = [])),
     request_body = CreateTaskRequest,
     responses(
-        (status = 201, description = "The task.", body = TaskResponse),
+        (status = 201, description = "The task.", body = TaskResponse, headers(
+            ("Location" = String, description = "The task's path: `/api/v1/tasks/{id}`.")
+        )),
         AuthProblems, BodyProblems, ServerProblems
     )
 )]
@@ -284,7 +286,7 @@ pub async fn create_task(
     ApiJson(body): ApiJson<CreateTaskRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let task = tasks::create_task(&state, auth.user_id, body.parse()?).await?;
-    Ok(HttpResponse::Created().json(TaskResponse::from(task)))
+    Ok(created(format!("/api/v1/tasks/{}", task.id), &TaskResponse::from(task)))
 }
 
 /// The caller's tasks, by position; filter by `status`, `parent_id` or `plan_id`.
@@ -366,7 +368,7 @@ pub async fn update_task(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<UpdateTaskRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<UpdateTaskRequest>,
 ) -> Result<web::Json<TaskResponse>, ApiError> {
     let task = tasks::update_task(&state, auth.user_id, id.into_inner(), body.parse()?).await?;
     Ok(web::Json(task.into()))
@@ -410,6 +412,7 @@ pub async fn delete_task(
     responses(
         (status = 200, description = "The proposed steps (nothing stored).", body = BreakdownResponse),
         (status = 201, description = "The steps, stored as sub-tasks (`tasks`).", body = BreakdownResponse,
+            headers(("Location" = String, description = "The task's sub-tasks: `/api/v1/tasks?parent_id={id}`.")),
             example = json!({"subtasks": [{"title": "Outline the report", "description": "List the sections and the one point each must make."}, {"title": "Write the draft", "description": "Two pages a day, following the outline."}, {"title": "Revise and submit", "description": "Read it aloud, fix the weak passages, export to PDF."}], "tasks": [{"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e12", "title": "Outline the report", "description": "List the sections and the one point each must make.", "status": "todo", "due_at": null, "estimate_minutes": null, "parent_id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "plan_id": null, "position": 0, "created_at": "2026-11-30T09:05:00Z", "updated_at": "2026-11-30T09:05:00Z"}, {"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e13", "title": "Write the draft", "description": "Two pages a day, following the outline.", "status": "todo", "due_at": null, "estimate_minutes": null, "parent_id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "plan_id": null, "position": 1, "created_at": "2026-11-30T09:05:00Z", "updated_at": "2026-11-30T09:05:00Z"}, {"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e14", "title": "Revise and submit", "description": "Read it aloud, fix the weak passages, export to PDF.", "status": "todo", "due_at": null, "estimate_minutes": null, "parent_id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "plan_id": null, "position": 2, "created_at": "2026-11-30T09:05:00Z", "updated_at": "2026-11-30T09:05:00Z"}]})),
         (status = 404, description = "No such task (or it is someone else's).", body = Problem, content_type = "application/problem+json"),
         AuthProblems, BodyProblems, AiProblems, ServerProblems
@@ -420,13 +423,16 @@ pub async fn break_down_task(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<BreakdownTaskRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<BreakdownTaskRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (steps, created) = tasks::break_down_task(&state, auth.user_id, id.into_inner(), body.save).await?;
+    let id = id.into_inner();
+    let (steps, saved) = tasks::break_down_task(&state, auth.user_id, id, body.save).await?;
     let subtasks = steps.into_iter().map(Into::into).collect();
-    Ok(match created {
-        Some(created) => HttpResponse::Created()
-            .json(BreakdownResponse { subtasks, tasks: Some(created.into_iter().map(Into::into).collect()) }),
+    Ok(match saved {
+        Some(saved) => created(
+            format!("/api/v1/tasks?parent_id={id}"),
+            &BreakdownResponse { subtasks, tasks: Some(saved.into_iter().map(Into::into).collect()) },
+        ),
         None => HttpResponse::Ok().json(BreakdownResponse { subtasks, tasks: None }),
     })
 }

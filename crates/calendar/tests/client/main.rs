@@ -11,6 +11,7 @@ mod events;
 mod free_busy;
 mod helpers;
 mod oauth;
+mod observe;
 mod retries;
 mod service_account;
 mod sync;

@@ -5,6 +5,7 @@ pub mod ai_usage;
 pub mod calendar;
 pub mod chat;
 pub mod feeds;
+pub mod idempotency;
 pub mod knowledge;
 pub mod leases;
 mod matching;

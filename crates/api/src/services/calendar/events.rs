@@ -124,6 +124,18 @@ pub async fn create(state: &AppState, user_id: Uuid, new: NewEvent) -> Result<Pl
     Ok(PlacedEvent { event, provider: connection.provider, start, end })
 }
 
+/// One of the user's stored events (404 when not theirs), as `create` returned it.
+pub async fn get(state: &AppState, user_id: Uuid, id: Uuid) -> Result<PlacedEvent, ApiError> {
+    let event =
+        repo::find_user_event(state.db.conn(), user_id, id).await.map_err(not_found(Missing::Event))?;
+    let connection = repo::find_connection(state.db.conn(), user_id, event.connection_id)
+        .await
+        .map_err(not_found(Missing::Event))?;
+    let zone = users::find(state.db.conn(), user_id).await?.timezone;
+    let (start, end) = placed_times(&event.data, &zone);
+    Ok(PlacedEvent { event, provider: connection.provider, start, end })
+}
+
 /// The connection named (404 when not the caller's), or the default: the caller's Google
 /// connection when they have one, else the built-in calendar.
 pub async fn target_connection(

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use planwright_calendar::{Client, Config, OAuthClient, OAuthConfig, RetryPolicy};
+use planwright_calendar::{CallObserver, Client, Config, OAuthClient, OAuthConfig, RetryPolicy};
 use planwright_store::Database;
 use uuid::Uuid;
 
@@ -24,7 +24,11 @@ pub struct GoogleCalendar {
 
 impl GoogleCalendar {
     /// Google Calendar from `settings`, or `None` when no OAuth client is configured.
-    pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
+    /// Every call to Google (Calendar and OAuth) is told to `observer`, which counts it.
+    pub fn from_settings(
+        settings: &Settings,
+        observer: Arc<dyn CallObserver>,
+    ) -> anyhow::Result<Option<Self>> {
         use secrecy::ExposeSecret;
         let google = &settings.google;
         let secret = google.client_secret.clone().filter(|s| !s.expose_secret().trim().is_empty());
@@ -48,13 +52,15 @@ impl GoogleCalendar {
                 .with_token_url(google.token_url.clone())
                 .with_revoke_url(google.revoke_url.clone())
                 .with_timeout(timeout)
-                .with_retry_policy(retries.clone()),
+                .with_retry_policy(retries.clone())
+                .with_observer(observer.clone()),
         )?;
         let client = Client::new(
             Config::new()
                 .with_base_url(google.calendar_base_url.clone())
                 .with_timeout(timeout)
-                .with_retry_policy(retries),
+                .with_retry_policy(retries)
+                .with_observer(observer),
         )?;
         Ok(Some(Self { oauth, client, settings: google.clone() }))
     }

@@ -220,6 +220,20 @@ pub async fn delete_event(
     to_event(row).map(Some)
 }
 
+/// One of the user's stored events, by its id.
+pub async fn find_user_event(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<CalendarEvent, StoreError> {
+    let row = events::Entity::find_by_id(id)
+        .filter(events::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    to_event(row)
+}
+
 /// A connection's event by its provider id.
 pub async fn find_event(
     db: &impl ConnectionTrait,
