@@ -392,6 +392,23 @@ async fn start_up_with_a_retired_model_in_development_answers_offline() {
 }
 
 #[tokio::test]
+async fn with_the_start_up_check_off_nothing_is_asked_and_gemini_stays_the_ai() {
+    let (app, fake) = app_with_gemini(|s| {
+        s.ai.model = "gemini-1.5-flash".to_owned();
+        s.ai.require_model = true;
+        s.ai.check_model = false;
+    })
+    .await;
+    assert_eq!(fake.request_count(), 0, "start-up asked Google nothing");
+    let user = app.signed_in_user().await;
+    let response = create_plan(&app, &user.access_token).await;
+    // The retired model is now met on the first real call: a 503 naming it, not the offline planner.
+    let problem = assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(problem["detail"].as_str().unwrap_or_default().contains("gemini-1.5-flash"), "{problem}");
+    assert!(fake.request_count() >= 1);
+}
+
+#[tokio::test]
 async fn google_unreachable_at_start_up_is_only_a_warning() {
     let app = crate::helpers::spawn_app_with(|s| {
         s.ai.provider = planwright_api::settings::AiProviderKind::Gemini;

@@ -161,6 +161,14 @@ pub struct AiSettings {
     /// of falling back to the offline planner with a warning.
     #[serde(default)]
     pub require_model: bool,
+    /// Whether start-up asks Google about `model` (`models.get`) at all. Off only for stand-ins
+    /// that serve `generateContent` alone (the benchmark's fake Gemini).
+    #[serde(default = "default_true")]
+    pub check_model: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_thinking_level() -> String {

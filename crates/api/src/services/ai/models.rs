@@ -51,11 +51,14 @@ fn thinking_level(raw: &str) -> anyhow::Result<ThinkingLevel> {
 /// Checks, when Gemini would answer, that Google knows `ai.model` (`models.get`). An unknown or
 /// retired model (404) stops start-up when `ai.require_model` is set (production) and otherwise
 /// turns the AI to the offline planner with one warning; Google unreachable is a warning, and
-/// start-up goes on. Returns the settings to start with.
+/// start-up goes on; with `ai.check_model` off nothing is asked. Returns the settings to start with.
 ///
 /// # Errors
 /// With `ai.require_model`, when Google says the model does not exist; and as [`provider`].
 pub async fn check_at_startup(mut settings: Settings) -> anyhow::Result<Settings> {
+    if !settings.ai.check_model {
+        return Ok(settings);
+    }
     let AiProvider::Gemini(planner) = provider(&settings.ai)? else { return Ok(settings) };
     let Some(client) = planner.client() else { return Ok(settings) };
     let model = settings.ai.model.clone();
