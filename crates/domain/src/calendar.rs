@@ -150,6 +150,25 @@ pub fn parse_event_description(raw: &str) -> Result<String, FieldError> {
     Ok(raw.trim().to_owned())
 }
 
+/// The part of a stored event that busy time needs: when it is, and whether it blocks time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpan {
+    /// The provider's id (tells a plan's own events apart).
+    pub provider_event_id: String,
+    /// Start (all-day events: UTC midnight of `start_date`).
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+    /// A whole-day event.
+    pub all_day: bool,
+    /// First day, for all-day events.
+    pub start_date: Option<NaiveDate>,
+    /// Day after the last, for all-day events.
+    pub end_date: Option<NaiveDate>,
+    /// Shown as free: it does not block time.
+    pub transparent: bool,
+}
+
 /// An event as kept from a calendar (or written to the local one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarEvent {

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use planwright_domain::{
-    CalendarConnection, CalendarEvent, CalendarProvider, EventData, FieldError, TimeZone, ValidationErrors,
-    start_of_day,
+    CalendarConnection, CalendarEvent, CalendarProvider, EventData, EventSpan, FieldError, TimeZone,
+    ValidationErrors, start_of_day,
 };
 use planwright_store::repo::{calendar as repo, users};
 use uuid::Uuid;
@@ -67,9 +67,23 @@ pub async fn upcoming(
 
 /// An event's start and end as instants, all-day events placed at midnight in `zone`.
 pub fn placed_times(data: &EventData, zone: &TimeZone) -> (DateTime<Utc>, DateTime<Utc>) {
-    match (data.start_date, data.end_date) {
-        (Some(start), Some(end)) if data.all_day => (start_of_day(start, zone), start_of_day(end, zone)),
-        _ => (data.start, data.end),
+    placed(data.all_day, (data.start_date, data.end_date), (data.start, data.end), zone)
+}
+
+/// [`placed_times`] for the lean read of busy time.
+pub fn span_times(span: &EventSpan, zone: &TimeZone) -> (DateTime<Utc>, DateTime<Utc>) {
+    placed(span.all_day, (span.start_date, span.end_date), (span.start, span.end), zone)
+}
+
+fn placed(
+    all_day: bool,
+    dates: (Option<NaiveDate>, Option<NaiveDate>),
+    instants: (DateTime<Utc>, DateTime<Utc>),
+    zone: &TimeZone,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    match dates {
+        (Some(start), Some(end)) if all_day => (start_of_day(start, zone), start_of_day(end, zone)),
+        _ => instants,
     }
 }
 

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 pub use super::target::WriteStatus;
 use super::{
-    events::{placed_times, target_connection},
+    events::{span_times, target_connection},
     google_error,
     mapping::ScheduledTask,
     target::{CalendarTarget, TargetError, stored_plan_events},
@@ -177,7 +177,7 @@ async fn busy_time(
 ) -> Result<Vec<BusyInterval>, ApiError> {
     let connection = target.connection();
     let own: HashSet<String> = plan.tasks.iter().map(|task| event_id_for_task(task.id)).collect();
-    let stored = calendar_repo::events_between(
+    let stored = calendar_repo::spans_between(
         state.db.conn(),
         connection.user_id,
         Some(connection.id),
@@ -187,12 +187,12 @@ async fn busy_time(
     )
     .await?;
     let (mine, others): (Vec<_>, Vec<_>) =
-        stored.into_iter().partition(|event| own.contains(&event.data.provider_event_id));
+        stored.into_iter().partition(|event| own.contains(&event.provider_event_id));
     let mut busy: Vec<BusyInterval> = others
         .iter()
-        .filter(|event| !event.data.transparent)
+        .filter(|event| !event.transparent)
         .map(|event| {
-            let (start, end) = placed_times(&event.data, zone);
+            let (start, end) = span_times(event, zone);
             BusyInterval { start, end }
         })
         .collect();
@@ -200,7 +200,7 @@ async fn busy_time(
         // Free/busy also sees what the last sync has not brought in yet. It cannot tell this
         // plan's own events apart, so their stored times are cut out of its blocks.
         let own_times: Vec<(DateTime<Utc>, DateTime<Utc>)> =
-            mine.iter().map(|event| (event.data.start, event.data.end)).collect();
+            mine.iter().map(|event| (event.start, event.end)).collect();
         let mut start = from;
         while start < to {
             let end = (start + FREE_BUSY_CHUNK).min(to);

@@ -4,12 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, TimeDelta, Utc};
-use planwright_domain::{CalendarEvent, EventData};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use planwright_domain::{CalendarEvent, EventData, EventSpan};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Alias, Asterisk, Order, Query, SelectStatement, UnionType},
 };
 use uuid::Uuid;
@@ -337,7 +338,7 @@ pub async fn events_between(
     to: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<CalendarEvent>, StoreError> {
-    let query = window_query(user_id, connection_id, from, to, limit);
+    let query = window_query(user_id, connection_id, from, to, limit, &[]);
     let mut rows =
         events::Entity::find().from_raw_sql(db.get_database_backend().build(&query)).all(db).await?;
     // Each term comes back in index order; merging the few terms here costs less than a sort
@@ -345,6 +346,61 @@ pub async fn events_between(
     rows.sort_unstable_by_key(|row| (row.start_at, row.id));
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     rows.into_iter().map(to_event).collect()
+}
+
+/// What [`spans_between`] reads of each event.
+#[derive(Debug, FromQueryResult)]
+struct SpanRow {
+    provider_event_id: String,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    all_day: bool,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    transparent: bool,
+}
+
+/// As [`events_between`] (the same window and index, at most `limit`, by start), but only the
+/// columns busy time needs: a scheduling horizon holds thousands of events, and their titles,
+/// descriptions and links were most of what the read carried and kept in memory.
+pub async fn spans_between(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    connection_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<EventSpan>, StoreError> {
+    use events::Column as C;
+    let columns = [
+        C::Id,
+        C::ProviderEventId,
+        C::StartAt,
+        C::EndAt,
+        C::AllDay,
+        C::StartDate,
+        C::EndDate,
+        C::Transparent,
+    ];
+    let query = window_query(user_id, connection_id, from, to, limit, &columns);
+    let mut rows: Vec<(Uuid, SpanRow)> = Vec::new();
+    for row in db.query_all_raw(db.get_database_backend().build(&query)).await? {
+        rows.push((row.try_get("", "id")?, SpanRow::from_query_result(&row, "")?));
+    }
+    rows.sort_unstable_by_key(|(id, row)| (row.start_at, *id));
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(rows
+        .into_iter()
+        .map(|(_, row)| EventSpan {
+            provider_event_id: row.provider_event_id,
+            start: row.start_at,
+            end: row.end_at,
+            all_day: row.all_day,
+            start_date: row.start_date,
+            end_date: row.end_date,
+            transparent: row.transparent,
+        })
+        .collect())
 }
 
 /// The database's plan for [`events_between`] (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on
@@ -357,7 +413,7 @@ pub async fn explain_events_between(
     limit: u64,
 ) -> Result<Vec<String>, StoreError> {
     let backend = db.get_database_backend();
-    let mut statement = backend.build(&window_query(user_id, None, from, to, limit));
+    let mut statement = backend.build(&window_query(user_id, None, from, to, limit, &[]));
     let (prefix, column) = match backend {
         DatabaseBackend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
         _ => ("EXPLAIN QUERY PLAN ", "detail"),
@@ -378,14 +434,19 @@ pub(crate) fn window_query(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     limit: u64,
+    columns: &[events::Column],
 ) -> SelectStatement {
     let mut terms = Vec::with_capacity(2 * (SPAN_CLASS_LIMITS_SECS.len() + 1));
     for all_day in [false, true] {
         let (from, to) = if all_day { (from - ALL_DAY_SLACK, to + ALL_DAY_SLACK) } else { (from, to) };
         for class in 0..=UNBOUNDED_CLASS {
             let mut term = Query::select();
-            term.column(Asterisk)
-                .from(events::Entity)
+            if columns.is_empty() {
+                term.column(Asterisk);
+            } else {
+                term.columns(columns.iter().copied());
+            }
+            term.from(events::Entity)
                 .and_where(events::Column::UserId.eq(user_id))
                 .and_where(events::Column::AllDay.eq(all_day))
                 .and_where(events::Column::SpanClass.eq(class));
