@@ -88,7 +88,8 @@ async fn schedule(app: &TestApp, task_id: &str, start: DateTime<Utc>, end: DateT
         .conn()
         .execute_raw(sea_orm::Statement::from_sql_and_values(
             app.db.conn().get_database_backend(),
-            "UPDATE plan_tasks SET scheduled_start = $1, scheduled_end = $2 WHERE id = $3",
+            "INSERT INTO task_blocks (task_id, chunk, user_id, start_at, end_at) \
+             SELECT id, 0, user_id, $1, $2 FROM tasks WHERE id = $3",
             [start.into(), end.into(), Uuid::parse_str(task_id).unwrap().into()],
         ))
         .await

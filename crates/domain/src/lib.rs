@@ -32,7 +32,7 @@ pub use knowledge::{
 };
 pub use plan::{
     DurationDays, Goal, NewPlan, Notes, Plan, PlanChanges, PlanContent, PlanStatus, PlanTask, PlanTaskDraft,
-    PlanTaskEdit, PlanTaskFields, TokenUsage,
+    PlanTaskEdit, PlanTaskEditFields, PlanTaskFields, PlanTaskPatch, TokenUsage,
 };
 pub use resource::{
     NewResource, RESOURCE_CONTENT_MAX_BYTES, Resource, ResourceChanges, check_resource_content,
@@ -43,7 +43,8 @@ pub use schedule::{
     UnscheduledReason, event_id_for_task, schedule, start_of_day,
 };
 pub use task::{
-    NewTask, Subtask, Task, TaskChanges, TaskStatus, parse_description, parse_estimate, parse_title,
+    DEFAULT_MIN_CHUNK_MINUTES, NewTask, Priority, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,
+    parse_description, parse_estimate, parse_min_chunk, parse_title,
 };
 pub use user::{
     DisplayName, Email, NewUser, Password, RefreshTokenRecord, TimeZone, User, UserChanges, WorkingHours,

@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{FieldError, ValidationErrors};
+use crate::{
+    Priority, ScheduledBlock, Task, TaskStatus,
+    error::{FieldError, ValidationErrors},
+};
 
 fn text(field: &str, raw: &str, max: usize, required: bool) -> Result<String, FieldError> {
     let value = raw.trim();
@@ -175,28 +178,41 @@ impl PlanTaskDraft {
         duration_minutes: i64,
         duration: DurationDays,
     ) -> Result<Self, FieldError> {
-        let title = text(&format!("{prefix}.title"), title, Self::TITLE_MAX, true)?;
-        let description = text(&format!("{prefix}.description"), description, Self::DESCRIPTION_MAX, false)?;
-        let day_offset = u16::try_from(day_offset).ok().filter(|d| *d < duration.get()).ok_or_else(|| {
+        Ok(Self {
+            title: Self::parse_title(prefix, title)?,
+            description: Self::parse_description(prefix, description)?,
+            day_offset: Self::parse_day_offset(prefix, day_offset, duration)?,
+            duration_minutes: Self::parse_minutes(prefix, duration_minutes)?,
+        })
+    }
+
+    fn parse_title(prefix: &str, raw: &str) -> Result<String, FieldError> {
+        text(&format!("{prefix}.title"), raw, Self::TITLE_MAX, true)
+    }
+
+    fn parse_description(prefix: &str, raw: &str) -> Result<String, FieldError> {
+        text(&format!("{prefix}.description"), raw, Self::DESCRIPTION_MAX, false)
+    }
+
+    fn parse_day_offset(prefix: &str, raw: i64, duration: DurationDays) -> Result<u16, FieldError> {
+        u16::try_from(raw).ok().filter(|d| *d < duration.get()).ok_or_else(|| {
             FieldError::new(
                 format!("{prefix}.day_offset"),
-                format!("{day_offset} is not a day of this plan: use 0 to {}.", duration.get() - 1),
+                format!("{raw} is not a day of this plan: use 0 to {}.", duration.get() - 1),
             )
-        })?;
-        let duration_minutes = u16::try_from(duration_minutes)
+        })
+    }
+
+    fn parse_minutes(prefix: &str, raw: i64) -> Result<u16, FieldError> {
+        u16::try_from(raw)
             .ok()
             .filter(|m| (Self::MIN_MINUTES..=Self::MAX_MINUTES).contains(&i64::from(*m)))
             .ok_or_else(|| {
                 FieldError::new(
                     format!("{prefix}.duration_minutes"),
-                    format!(
-                        "{duration_minutes} minutes is outside {}–{} minutes.",
-                        Self::MIN_MINUTES,
-                        Self::MAX_MINUTES
-                    ),
+                    format!("{raw} minutes is outside {}–{} minutes.", Self::MIN_MINUTES, Self::MAX_MINUTES),
                 )
-            })?;
-        Ok(Self { title, description, day_offset, duration_minutes })
+            })
     }
 }
 
@@ -259,12 +275,117 @@ impl PlanContent {
         }
         if errors.is_empty() { Ok(drafts) } else { Err(errors.into_iter().collect()) }
     }
+
+    /// Checks an edited task list: a task with an `id` keeps every field it leaves out, a task
+    /// without one is new and needs `title`, `day_offset` and `duration_minutes`. Fields are named
+    /// `tasks[i].title` etc.; every broken rule is reported.
+    pub fn parse_edits<'a>(
+        tasks: impl IntoIterator<Item = PlanTaskEditFields<'a>>,
+        duration: DurationDays,
+    ) -> Result<Vec<PlanTaskEdit>, ValidationErrors> {
+        let mut errors = Vec::new();
+        let mut edits = Vec::new();
+        for (index, task) in tasks.into_iter().enumerate() {
+            if index == Self::TASKS_MAX {
+                errors.push(FieldError::new("tasks", format!("At most {} tasks.", Self::TASKS_MAX)));
+            }
+            let prefix = format!("tasks[{index}]");
+            match task.parse(&prefix, duration) {
+                Ok(edit) => edits.push(edit),
+                Err(broken) => errors.extend(broken),
+            }
+        }
+        if errors.is_empty() { Ok(edits) } else { Err(errors.into_iter().collect()) }
+    }
 }
 
-/// A stored task of a plan.
+/// The value of a checked optional field, or `None` with its error kept.
+fn collect_error<T>(checked: Result<Option<T>, FieldError>, errors: &mut Vec<FieldError>) -> Option<T> {
+    checked.unwrap_or_else(|error| {
+        errors.push(error);
+        None
+    })
+}
+
+/// One task of an edited plan as it arrives: fields the person left out are `None`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanTaskEditFields<'a> {
+    /// The existing task to keep, if any.
+    pub id: Option<Uuid>,
+    /// Title as sent.
+    pub title: Option<&'a str>,
+    /// Description as sent.
+    pub description: Option<&'a str>,
+    /// Day of the plan as sent.
+    pub day_offset: Option<i64>,
+    /// Minutes as sent.
+    pub duration_minutes: Option<i64>,
+}
+
+impl PlanTaskEditFields<'_> {
+    fn parse(self, prefix: &str, duration: DurationDays) -> Result<PlanTaskEdit, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = self.title.map(|raw| PlanTaskDraft::parse_title(prefix, raw)).transpose();
+        let description =
+            self.description.map(|raw| PlanTaskDraft::parse_description(prefix, raw)).transpose();
+        let day_offset =
+            self.day_offset.map(|raw| PlanTaskDraft::parse_day_offset(prefix, raw, duration)).transpose();
+        let minutes = self.duration_minutes.map(|raw| PlanTaskDraft::parse_minutes(prefix, raw)).transpose();
+        let changes = PlanTaskPatch {
+            title: collect_error(title, &mut errors),
+            description: collect_error(description, &mut errors),
+            day_offset: collect_error(day_offset, &mut errors),
+            duration_minutes: collect_error(minutes, &mut errors),
+        };
+        let edit = match self.id {
+            Some(id) => Some(PlanTaskEdit::Keep { id, changes }),
+            None => {
+                let missing = |field: &str, present: bool, sent: bool| {
+                    (!present && !sent).then(|| {
+                        FieldError::new(
+                            format!("{prefix}.{field}"),
+                            "A new task (one without an `id`) needs this field.",
+                        )
+                    })
+                };
+                let absent = [
+                    missing("title", changes.title.is_some(), self.title.is_some()),
+                    missing("day_offset", changes.day_offset.is_some(), self.day_offset.is_some()),
+                    missing(
+                        "duration_minutes",
+                        changes.duration_minutes.is_some(),
+                        self.duration_minutes.is_some(),
+                    ),
+                ];
+                errors.extend(absent.into_iter().flatten());
+                match changes {
+                    PlanTaskPatch {
+                        title: Some(title),
+                        description,
+                        day_offset: Some(day_offset),
+                        duration_minutes: Some(duration_minutes),
+                    } => Some(PlanTaskEdit::New(PlanTaskDraft {
+                        title,
+                        description: description.unwrap_or_default(),
+                        day_offset,
+                        duration_minutes,
+                    })),
+                    _ => None,
+                }
+            }
+        };
+        match edit {
+            Some(edit) if errors.is_empty() => Ok(edit),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A task of a plan, as a plan shows it: the plan's view of a [`Task`] with `plan_id` and no
+/// parent (sub-tasks of a plan's task belong to the plan but are not listed in it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanTask {
-    /// Stable id.
+    /// Stable id (the same as the task's).
     pub id: Uuid,
     /// Order within the plan, from 0.
     pub position: u32,
@@ -274,14 +395,52 @@ pub struct PlanTask {
     pub description: String,
     /// Day of the plan, from 0.
     pub day_offset: u16,
-    /// Minutes of work.
+    /// Minutes of work (the task's estimate; 0 when it has none).
     pub duration_minutes: u16,
-    /// Start on the calendar, once scheduled.
-    pub scheduled_start: Option<DateTime<Utc>>,
-    /// End on the calendar, once scheduled.
-    pub scheduled_end: Option<DateTime<Utc>>,
-    /// The calendar event holding it, once scheduled.
-    pub calendar_event_id: Option<String>,
+    /// Where it stands.
+    pub status: TaskStatus,
+    /// How much it matters.
+    pub priority: Priority,
+    /// When it is due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Shortest chunk the scheduler may split it into; `None`: never split.
+    pub min_chunk_minutes: Option<u16>,
+    /// Where it sits on the calendar, chunk by chunk.
+    pub blocks: Vec<ScheduledBlock>,
+}
+
+impl PlanTask {
+    /// The plan's view of one of its tasks, at `position` in the plan.
+    pub fn from_task(task: Task, position: u32) -> Self {
+        Self {
+            id: task.id,
+            position,
+            title: task.title,
+            description: task.description,
+            day_offset: task.day_offset.unwrap_or(0),
+            duration_minutes: task.estimate_minutes.map_or(0, |m| u16::try_from(m).unwrap_or(u16::MAX)),
+            status: task.status,
+            priority: task.priority,
+            due_at: task.due_at,
+            min_chunk_minutes: task.min_chunk_minutes,
+            blocks: task.blocks,
+        }
+    }
+
+    /// Start of its first block on the calendar, once scheduled.
+    pub fn scheduled_start(&self) -> Option<DateTime<Utc>> {
+        self.blocks.first().map(|block| block.start)
+    }
+
+    /// End of its last block on the calendar, once scheduled.
+    pub fn scheduled_end(&self) -> Option<DateTime<Utc>> {
+        self.blocks.last().map(|block| block.end)
+    }
+
+    /// The calendar event of its first block, once scheduled.
+    pub fn calendar_event_id(&self) -> Option<&str> {
+        self.blocks.first().and_then(|block| block.event_id.as_deref())
+    }
 }
 
 /// A plan as stored, with its tasks in order.
@@ -344,14 +503,32 @@ pub struct NewPlan {
     pub tasks: Vec<PlanTaskDraft>,
 }
 
-/// One task of an edited plan: `id` names an existing task to keep (with its calendar binding),
-/// `None` a new one.
+/// One task of an edited plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanTaskEdit {
-    /// The existing task this replaces, if any.
-    pub id: Option<Uuid>,
-    /// Its new content.
-    pub draft: PlanTaskDraft,
+pub enum PlanTaskEdit {
+    /// An existing task of the plan, kept with its id, calendar blocks, sub-tasks and every field
+    /// the edit leaves out.
+    Keep {
+        /// The task.
+        id: Uuid,
+        /// The fields that change.
+        changes: PlanTaskPatch,
+    },
+    /// A new task.
+    New(PlanTaskDraft),
+}
+
+/// The fields of a kept plan task that an edit changes; `None` keeps the stored value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanTaskPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New day of the plan.
+    pub day_offset: Option<u16>,
+    /// New minutes of work.
+    pub duration_minutes: Option<u16>,
 }
 
 /// An edit of a plan: `None` leaves a field alone; `tasks` replaces the whole list (tasks left
@@ -395,6 +572,43 @@ mod tests {
         let errors = PlanContent::parse_tasks(too_many, days(1)).expect_err("one task too many");
         assert_eq!(errors.errors().iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["tasks"]);
         assert!(PlanContent::parse_tasks(vec![fields("T", 0); PlanContent::TASKS_MAX], days(1)).is_ok());
+    }
+
+    #[test]
+    fn an_edit_keeps_what_it_leaves_out_and_a_new_task_needs_its_fields() {
+        let kept = Uuid::from_u128(7);
+        let edits = [
+            PlanTaskEditFields { id: Some(kept), title: Some("Renamed"), ..Default::default() },
+            PlanTaskEditFields {
+                title: Some("New"),
+                day_offset: Some(1),
+                duration_minutes: Some(45),
+                ..Default::default()
+            },
+        ];
+        let parsed = PlanContent::parse_edits(edits, days(3)).expect("valid edits");
+        assert_eq!(
+            parsed,
+            [
+                PlanTaskEdit::Keep {
+                    id: kept,
+                    changes: PlanTaskPatch { title: Some("Renamed".to_owned()), ..Default::default() }
+                },
+                PlanTaskEdit::New(PlanTaskDraft {
+                    title: "New".to_owned(),
+                    description: String::new(),
+                    day_offset: 1,
+                    duration_minutes: 45
+                }),
+            ]
+        );
+        let broken = [
+            PlanTaskEditFields { title: Some("No day"), duration_minutes: Some(30), ..Default::default() },
+            PlanTaskEditFields { id: Some(kept), day_offset: Some(5), ..Default::default() },
+        ];
+        let errors = PlanContent::parse_edits(broken, days(3)).expect_err("two broken edits");
+        let named: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["tasks[0].day_offset", "tasks[1].day_offset"]);
     }
 
     #[test]

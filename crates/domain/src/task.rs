@@ -39,6 +39,71 @@ impl TaskStatus {
     }
 }
 
+/// How much a task matters when time is short; the scheduler places `urgent` work first, then by
+/// deadline, then `high` before `normal` before `low`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Before everything else, deadlines included.
+    Urgent,
+    /// Before normal work with the same deadline.
+    High,
+    /// The default.
+    #[default]
+    Normal,
+    /// After everything else with the same deadline.
+    Low,
+}
+
+impl Priority {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Urgent => "urgent",
+            Self::High => "high",
+            Self::Normal => "normal",
+            Self::Low => "low",
+        }
+    }
+
+    /// Parses a name; the error names `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "urgent" => Ok(Self::Urgent),
+            "high" => Ok(Self::High),
+            "normal" => Ok(Self::Normal),
+            "low" => Ok(Self::Low),
+            other => {
+                Err(FieldError::new(field, format!("'{other}' is not one of urgent, high, normal, low.")))
+            }
+        }
+    }
+}
+
+/// Where one chunk of a task sits on the calendar, `[start, end)`: a task the scheduler split has
+/// several, numbered from 0 in time order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledBlock {
+    /// Which chunk, from 0.
+    pub chunk: u16,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+    /// The calendar event holding it.
+    pub event_id: Option<String>,
+}
+
+/// Shortest chunk a task is split into when none is given, in minutes.
+pub const DEFAULT_MIN_CHUNK_MINUTES: u16 = 30;
+
+/// The shortest chunk a task may be split into: 15 to 480 minutes.
+pub fn parse_min_chunk(raw: i64) -> Result<u16, FieldError> {
+    u16::try_from(raw).ok().filter(|m| (15..=480).contains(m)).ok_or_else(|| {
+        FieldError::new("min_chunk_minutes", format!("{raw} is not between 15 and 480 minutes."))
+    })
+}
+
 /// A task's title: 1 to 200 characters after trimming.
 pub fn parse_title(raw: &str) -> Result<String, FieldError> {
     let title = raw.trim();
@@ -91,14 +156,31 @@ pub struct Task {
     pub status: TaskStatus,
     /// When it is due.
     pub due_at: Option<DateTime<Utc>>,
-    /// Estimated minutes.
+    /// Estimated minutes (for a plan's task, its `duration_minutes`).
     pub estimate_minutes: Option<u32>,
-    /// Order among its siblings.
+    /// How much it matters.
+    pub priority: Priority,
+    /// Shortest chunk the scheduler may split it into; `None`: never split.
+    pub min_chunk_minutes: Option<u16>,
+    /// Nothing of it is placed before this.
+    pub earliest_start: Option<DateTime<Utc>>,
+    /// For a task of a plan: its day of the plan, from 0.
+    pub day_offset: Option<u16>,
+    /// Order among its siblings (the tasks of a plan are siblings of one another).
     pub position: i64,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Where it sits on the calendar, chunk by chunk (empty until scheduled).
+    pub blocks: Vec<ScheduledBlock>,
+}
+
+impl Task {
+    /// Whether it is finished.
+    pub fn is_done(&self) -> bool {
+        self.status == TaskStatus::Done
+    }
 }
 
 /// A task ready to be stored (its position is given by the store: last among its siblings).
@@ -118,6 +200,12 @@ pub struct NewTask {
     pub due_at: Option<DateTime<Utc>>,
     /// Estimate.
     pub estimate_minutes: Option<u32>,
+    /// Priority.
+    pub priority: Priority,
+    /// Shortest chunk; `None`: never split.
+    pub min_chunk_minutes: Option<u16>,
+    /// Nothing of it is placed before this.
+    pub earliest_start: Option<DateTime<Utc>>,
 }
 
 /// A partial update: `None` leaves a field alone, `Some(None)` clears an optional one.
@@ -139,6 +227,12 @@ pub struct TaskChanges {
     pub plan_id: Option<Option<Uuid>>,
     /// New position among siblings.
     pub position: Option<i64>,
+    /// New priority.
+    pub priority: Option<Priority>,
+    /// New shortest chunk, or never split.
+    pub min_chunk_minutes: Option<Option<u16>>,
+    /// New earliest start, or none.
+    pub earliest_start: Option<Option<DateTime<Utc>>>,
 }
 
 /// A step an AI proposes for a task.
@@ -160,6 +254,26 @@ mod tests {
             assert_eq!(TaskStatus::parse("status", status.as_str()), Ok(status));
         }
         assert_eq!(TaskStatus::parse("status", "later").map_err(|e| e.field), Err("status".to_owned()));
+    }
+
+    #[test]
+    fn priority_round_trips_through_its_name_and_orders_urgent_first() {
+        for priority in [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low] {
+            assert_eq!(Priority::parse("priority", priority.as_str()), Ok(priority));
+        }
+        assert!(Priority::Urgent < Priority::High && Priority::High < Priority::Normal);
+        assert!(Priority::Normal < Priority::Low);
+        assert_eq!(Priority::default(), Priority::Normal);
+        assert_eq!(Priority::parse("priority", "asap").map_err(|e| e.field), Err("priority".to_owned()));
+    }
+
+    #[test]
+    fn min_chunk_is_15_to_480_minutes() {
+        assert_eq!(parse_min_chunk(15), Ok(15));
+        assert_eq!(parse_min_chunk(480), Ok(480));
+        assert!(parse_min_chunk(14).is_err());
+        assert!(parse_min_chunk(481).is_err());
+        assert!(parse_min_chunk(-1).is_err());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use planwright_domain::{
-    DurationDays, FieldError, Goal, Notes, Plan, PlanChanges, PlanContent, PlanTask, PlanTaskEdit,
-    PlanTaskFields, TimeZone, TokenUsage, ValidationErrors,
+    DurationDays, FieldError, Goal, Notes, Plan, PlanChanges, PlanContent, PlanTask, PlanTaskEditFields,
+    TimeZone, TokenUsage, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,7 +14,10 @@ use crate::{
     error::{AiProblems, AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     error::{ApiError, Problem},
     extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser, IdempotencyHeader},
-    routes::{PageQuery, created_once},
+    routes::{
+        PageQuery, created_once,
+        tasks::{BlockResponse, PriorityBody, TaskStatusBody},
+    },
     services::{
         calendar::schedule::{self, ScheduleInput, ScheduleResult},
         idempotency::{self, Created},
@@ -96,25 +99,27 @@ fn plan_context_schema(nullable: bool) -> utoipa::openapi::schema::Object {
         .build()
 }
 
-/// One task of an edited plan.
+/// One task of an edited plan. With `id`, an existing task of the plan is kept — its calendar
+/// blocks, sub-tasks, status, priority and due time stay, and so does every field left out here.
+/// Without `id` it is a new task and `title`, `day_offset` and `duration_minutes` are required.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "title": "Read the whole FastAPI tutorial"}))]
 pub struct PlanTaskInput {
-    /// An existing task to keep (its calendar event stays linked); leave out for a new task.
+    /// An existing task to keep; leave out for a new task.
     #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub id: Option<Uuid>,
-    /// Title, 1–200 characters.
+    /// Title, 1–200 characters (required for a new task).
     #[schema(min_length = 1, max_length = 200)]
-    pub title: String,
-    /// What to do, up to 2000 characters.
-    #[serde(default)]
+    pub title: Option<String>,
+    /// What to do, up to 2000 characters (a new task without it has none).
     #[schema(max_length = 2000)]
-    pub description: String,
-    /// Day of the plan, from 0, below `duration_days`.
+    pub description: Option<String>,
+    /// Day of the plan, from 0, below `duration_days` (required for a new task).
     #[schema(minimum = 0)]
-    pub day_offset: i64,
-    /// Minutes of work, 15–480.
+    pub day_offset: Option<i64>,
+    /// Minutes of work, 15–480 (required for a new task).
     #[schema(minimum = 15, maximum = 480)]
-    pub duration_minutes: i64,
+    pub duration_minutes: Option<i64>,
 }
 
 /// An edit of a plan; fields left out stay as they are.
@@ -132,9 +137,10 @@ pub struct UpdatePlanRequest {
     pub tasks: Option<Vec<PlanTaskInput>>,
 }
 
-/// A task of a plan.
+/// A task of a plan. It is also a task of the task manager (`/api/v1/tasks/{id}`, same id): tick
+/// it off, give it a due time or a priority, or break it down there.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null}))]
+#[schema(example = json!({"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "status": "todo", "priority": "normal", "due_at": null, "min_chunk_minutes": 30, "scheduled_start": "2026-12-07T09:00:00Z", "scheduled_end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0", "blocks": [{"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0"}]}))]
 pub struct PlanTaskResponse {
     /// Id.
     pub id: Uuid,
@@ -146,14 +152,24 @@ pub struct PlanTaskResponse {
     pub description: String,
     /// Day of the plan, from 0.
     pub day_offset: u16,
-    /// Minutes of work.
+    /// Minutes of work (the task's `estimate_minutes`; 0 when it has none).
     pub duration_minutes: u16,
-    /// Start on the calendar, once scheduled.
+    /// Where it stands; `done` tasks are never scheduled.
+    pub status: TaskStatusBody,
+    /// How much it matters to the scheduler.
+    pub priority: PriorityBody,
+    /// When it is due; the scheduler places it before then whenever it can.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Shortest chunk the scheduler may split it into; `null`: never split.
+    pub min_chunk_minutes: Option<u16>,
+    /// Start of its first block on the calendar, once scheduled.
     pub scheduled_start: Option<DateTime<Utc>>,
-    /// End on the calendar, once scheduled.
+    /// End of its last block on the calendar, once scheduled.
     pub scheduled_end: Option<DateTime<Utc>>,
-    /// The calendar event, once scheduled.
+    /// The calendar event of its first block, once scheduled.
     pub calendar_event_id: Option<String>,
+    /// Every block on the calendar, in time order (several when the scheduler split it).
+    pub blocks: Vec<BlockResponse>,
 }
 
 /// Tokens the AI spent on a plan, from Gemini's `usageMetadata`, summed over every call that
@@ -249,6 +265,8 @@ pub struct PlanList {
 
 impl From<PlanTask> for PlanTaskResponse {
     fn from(task: PlanTask) -> Self {
+        let (scheduled_start, scheduled_end) = (task.scheduled_start(), task.scheduled_end());
+        let calendar_event_id = task.calendar_event_id().map(str::to_owned);
         Self {
             id: task.id,
             position: task.position,
@@ -256,9 +274,14 @@ impl From<PlanTask> for PlanTaskResponse {
             description: task.description,
             day_offset: task.day_offset,
             duration_minutes: task.duration_minutes,
-            scheduled_start: task.scheduled_start,
-            scheduled_end: task.scheduled_end,
-            calendar_event_id: task.calendar_event_id,
+            status: task.status.into(),
+            priority: task.priority.into(),
+            due_at: task.due_at,
+            min_chunk_minutes: task.min_chunk_minutes,
+            scheduled_start,
+            scheduled_end,
+            calendar_event_id,
+            blocks: task.blocks.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -340,20 +363,15 @@ impl UpdatePlanRequest {
             errors.push(error);
         }
         let tasks = self.tasks.and_then(|tasks| {
-            let fields = tasks.iter().map(|task| PlanTaskFields {
-                title: &task.title,
-                description: &task.description,
+            let fields = tasks.iter().map(|task| PlanTaskEditFields {
+                id: task.id,
+                title: task.title.as_deref(),
+                description: task.description.as_deref(),
                 day_offset: task.day_offset,
                 duration_minutes: task.duration_minutes,
             });
-            match PlanContent::parse_tasks(fields, duration) {
-                Ok(drafts) => Some(
-                    tasks
-                        .iter()
-                        .zip(drafts)
-                        .map(|(task, draft)| PlanTaskEdit { id: task.id, draft })
-                        .collect(),
-                ),
+            match PlanContent::parse_edits(fields, duration) {
+                Ok(edits) => Some(edits),
                 Err(invalid) => {
                     errors.extend(invalid.errors().iter().cloned());
                     None

@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use planwright_domain::{
-    FieldError, NewTask, Task, TaskChanges, TaskStatus, ValidationErrors, parse_description, parse_estimate,
-    parse_title,
+    DEFAULT_MIN_CHUNK_MINUTES, FieldError, NewTask, Priority, ScheduledBlock, Task, TaskChanges, TaskStatus,
+    ValidationErrors, parse_description, parse_estimate, parse_min_chunk, parse_title,
 };
 use planwright_store::repo::tasks::TaskFilter;
 use serde::{Deserialize, Serialize};
@@ -52,6 +52,63 @@ impl From<TaskStatus> for TaskStatusBody {
     }
 }
 
+/// How much a task matters to the scheduler: `urgent` work goes first, then the earliest deadline,
+/// then `high` before `normal` before `low`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorityBody {
+    /// Before everything else, deadlines included.
+    Urgent,
+    /// Before normal work due at the same time.
+    High,
+    /// The default.
+    Normal,
+    /// After everything else due at the same time.
+    Low,
+}
+
+impl From<PriorityBody> for Priority {
+    fn from(priority: PriorityBody) -> Self {
+        match priority {
+            PriorityBody::Urgent => Self::Urgent,
+            PriorityBody::High => Self::High,
+            PriorityBody::Normal => Self::Normal,
+            PriorityBody::Low => Self::Low,
+        }
+    }
+}
+
+impl From<Priority> for PriorityBody {
+    fn from(priority: Priority) -> Self {
+        match priority {
+            Priority::Urgent => Self::Urgent,
+            Priority::High => Self::High,
+            Priority::Normal => Self::Normal,
+            Priority::Low => Self::Low,
+        }
+    }
+}
+
+/// One block of a task on the calendar: a chunk of its work, `[start, end)`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0"}))]
+pub struct BlockResponse {
+    /// Which chunk of the task, from 0 in time order.
+    pub chunk: u16,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+    /// The calendar event holding it.
+    pub calendar_event_id: Option<String>,
+}
+
+impl From<ScheduledBlock> for BlockResponse {
+    fn from(block: ScheduledBlock) -> Self {
+        Self { chunk: block.chunk, start: block.start, end: block.end, calendar_event_id: block.event_id }
+    }
+}
+
 /// A new task.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Write the project report", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240}))]
@@ -74,9 +131,19 @@ pub struct CreateTaskRequest {
     /// Make it a sub-task of one of your tasks.
     #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub parent_id: Option<Uuid>,
-    /// Tie it to one of your plans.
+    /// Tie it to one of your plans (it joins the end of the plan's task list).
     #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub plan_id: Option<Uuid>,
+    /// How much it matters (default `normal`).
+    pub priority: Option<PriorityBody>,
+    /// Shortest chunk the scheduler may split it into, 15–480 minutes (default 30); `null`: never
+    /// split.
+    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[schema(value_type = Option<i64>, minimum = 15, maximum = 480)]
+    pub min_chunk_minutes: Option<Option<i64>>,
+    /// Nothing of it is scheduled before this (RFC 3339 with an offset).
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
+    pub earliest_start: Option<DateTime<Utc>>,
 }
 
 /// A partial update; fields left out stay as they are, `null` clears an optional one.
@@ -109,6 +176,16 @@ pub struct UpdateTaskRequest {
     pub plan_id: Option<Option<Uuid>>,
     /// New position among its siblings.
     pub position: Option<i64>,
+    /// New priority.
+    pub priority: Option<PriorityBody>,
+    /// New shortest chunk, 15–480 minutes; `null`: never split.
+    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[schema(value_type = Option<i64>, minimum = 15, maximum = 480)]
+    pub min_chunk_minutes: Option<Option<i64>>,
+    /// New earliest start; `null` clears it.
+    #[serde(default, deserialize_with = "crate::extract::strict_present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub earliest_start: Option<Option<DateTime<Utc>>>,
 }
 
 /// Filters and paging of the task list.
@@ -141,7 +218,7 @@ pub struct BreakdownTaskRequest {
 
 /// A task.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "title": "Write the project report", "description": "Ten pages on the scheduling algorithm.", "status": "todo", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240, "parent_id": null, "plan_id": null, "position": 0, "created_at": "2026-11-30T09:00:00Z", "updated_at": "2026-11-30T09:00:00Z"}))]
+#[schema(example = json!({"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "title": "Write the project report", "description": "Ten pages on the scheduling algorithm.", "status": "todo", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240, "priority": "high", "min_chunk_minutes": 60, "earliest_start": null, "day_offset": null, "parent_id": null, "plan_id": null, "position": 0, "blocks": [{"chunk": 0, "start": "2026-12-02T09:00:00Z", "end": "2026-12-02T11:00:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0"}, {"chunk": 1, "start": "2026-12-02T13:00:00Z", "end": "2026-12-02T15:00:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0c1"}], "created_at": "2026-11-30T09:00:00Z", "updated_at": "2026-11-30T09:00:00Z"}))]
 pub struct TaskResponse {
     /// Id.
     pub id: Uuid,
@@ -153,14 +230,25 @@ pub struct TaskResponse {
     pub status: TaskStatusBody,
     /// When it is due.
     pub due_at: Option<DateTime<Utc>>,
-    /// Estimated minutes.
+    /// Estimated minutes (for a plan's task, its `duration_minutes`); only tasks with an estimate
+    /// are scheduled.
     pub estimate_minutes: Option<u32>,
+    /// How much it matters to the scheduler.
+    pub priority: PriorityBody,
+    /// Shortest chunk the scheduler may split it into; `null`: never split.
+    pub min_chunk_minutes: Option<u16>,
+    /// Nothing of it is scheduled before this.
+    pub earliest_start: Option<DateTime<Utc>>,
+    /// For a task of a plan: its day of the plan, from 0 (the scheduler starts it no earlier).
+    pub day_offset: Option<u16>,
     /// The task it is a step of.
     pub parent_id: Option<Uuid>,
     /// The plan it belongs to.
     pub plan_id: Option<Uuid>,
-    /// Order among its siblings.
+    /// Order among its siblings (a plan's tasks are ordered within the plan).
     pub position: i64,
+    /// Where it sits on the calendar, block by block (empty until scheduled).
+    pub blocks: Vec<BlockResponse>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -196,9 +284,14 @@ impl From<Task> for TaskResponse {
             status: task.status.into(),
             due_at: task.due_at,
             estimate_minutes: task.estimate_minutes,
+            priority: task.priority.into(),
+            min_chunk_minutes: task.min_chunk_minutes,
+            earliest_start: task.earliest_start,
+            day_offset: task.day_offset,
             parent_id: task.parent_id,
             plan_id: task.plan_id,
             position: task.position,
+            blocks: task.blocks.into_iter().map(Into::into).collect(),
             created_at: task.created_at,
             updated_at: task.updated_at,
         }
@@ -210,8 +303,13 @@ impl CreateTaskRequest {
         let title = parse_title(&self.title);
         let description = parse_description(&self.description);
         let estimate = self.estimate_minutes.map(parse_estimate).transpose();
-        match (title, description, estimate) {
-            (Ok(title), Ok(description), Ok(estimate_minutes)) => Ok(NewTask {
+        let min_chunk = match self.min_chunk_minutes {
+            None => Ok(Some(DEFAULT_MIN_CHUNK_MINUTES)),
+            Some(None) => Ok(None),
+            Some(Some(minutes)) => parse_min_chunk(minutes).map(Some),
+        };
+        match (title, description, estimate, min_chunk) {
+            (Ok(title), Ok(description), Ok(estimate_minutes), Ok(min_chunk_minutes)) => Ok(NewTask {
                 parent_id: self.parent_id,
                 plan_id: self.plan_id,
                 title,
@@ -219,9 +317,15 @@ impl CreateTaskRequest {
                 status: self.status.map_or(TaskStatus::Todo, Into::into),
                 due_at: self.due_at,
                 estimate_minutes,
+                priority: self.priority.map_or(Priority::Normal, Into::into),
+                min_chunk_minutes,
+                earliest_start: self.earliest_start,
             }),
-            (title, description, estimate) => {
-                Err([title.err(), description.err(), estimate.err()].into_iter().flatten().collect())
+            (title, description, estimate, min_chunk) => {
+                Err([title.err(), description.err(), estimate.err(), min_chunk.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect())
             }
         }
     }
@@ -242,19 +346,29 @@ impl UpdateTaskRequest {
             }
             other => Ok(other),
         };
-        match (title, description, estimate, position) {
-            (Ok(title), Ok(description), Ok(estimate_minutes), Ok(position)) => Ok(TaskChanges {
-                title,
-                description,
-                status: self.status.map(Into::into),
-                due_at: self.due_at,
-                estimate_minutes,
-                parent_id: self.parent_id,
-                plan_id: self.plan_id,
-                position,
-            }),
-            (title, description, estimate, position) => {
-                Err([title.err(), description.err(), estimate.err(), position.err()]
+        let min_chunk = match self.min_chunk_minutes {
+            Some(Some(minutes)) => parse_min_chunk(minutes).map(|m| Some(Some(m))),
+            Some(None) => Ok(Some(None)),
+            None => Ok(None),
+        };
+        match (title, description, estimate, position, min_chunk) {
+            (Ok(title), Ok(description), Ok(estimate_minutes), Ok(position), Ok(min_chunk_minutes)) => {
+                Ok(TaskChanges {
+                    title,
+                    description,
+                    status: self.status.map(Into::into),
+                    due_at: self.due_at,
+                    estimate_minutes,
+                    parent_id: self.parent_id,
+                    plan_id: self.plan_id,
+                    position,
+                    priority: self.priority.map(Into::into),
+                    min_chunk_minutes,
+                    earliest_start: self.earliest_start,
+                })
+            }
+            (title, description, estimate, position, min_chunk) => {
+                Err([title.err(), description.err(), estimate.err(), position.err(), min_chunk.err()]
                     .into_iter()
                     .flatten()
                     .collect())

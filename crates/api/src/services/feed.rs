@@ -6,7 +6,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use planwright_domain::{CalendarEvent, CalendarProvider};
-use planwright_store::repo::{self, feeds::ScheduledPlanTask};
+use planwright_store::repo::{self, feeds::ScheduledTaskBlock};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -53,7 +53,7 @@ pub async fn render_feed(state: &AppState, token: &str) -> Result<Feed, ApiError
     let now = Utc::now();
     let (from, to) = (now - Duration::days(PAST_DAYS), now + Duration::days(FUTURE_DAYS));
     let limit = MAX_ITEMS as u64;
-    let tasks = repo::feeds::scheduled_tasks(db, user_id, from, to, limit).await?;
+    let tasks = repo::feeds::scheduled_blocks(db, user_id, from, to, limit).await?;
     let local = repo::calendar::list_connections(db, user_id)
         .await?
         .into_iter()
@@ -101,16 +101,23 @@ struct Item {
     transparent: bool,
 }
 
-impl From<&ScheduledPlanTask> for Item {
-    fn from(task: &ScheduledPlanTask) -> Self {
-        let description = match task.description.trim() {
-            "" => format!("Plan: {}", task.goal),
-            text => format!("{text}\n\nPlan: {}", task.goal),
+impl From<&ScheduledTaskBlock> for Item {
+    /// A task's block; its first keeps the uid it had before tasks were split into chunks.
+    fn from(task: &ScheduledTaskBlock) -> Self {
+        let description = match (task.description.trim(), &task.goal) {
+            ("", Some(goal)) => Some(format!("Plan: {goal}")),
+            (text, Some(goal)) => Some(format!("{text}\n\nPlan: {goal}")),
+            ("", None) => None,
+            (text, None) => Some(text.to_owned()),
+        };
+        let uid = match task.chunk {
+            0 => format!("task-{}@planwright", task.task_id),
+            chunk => format!("task-{}-{chunk}@planwright", task.task_id),
         };
         Self {
-            uid: format!("task-{}@planwright", task.id),
+            uid,
             summary: task.title.clone(),
-            description: Some(description),
+            description,
             location: None,
             when: When::Timed(task.start, task.end),
             start: task.start,
@@ -157,14 +164,16 @@ impl Item {
 }
 
 /// The iCalendar document of `tasks` and built-in calendar `events`, by start, at most
-/// [`MAX_ITEMS`]. An event written for a plan task that is itself in the feed is left out, so the
-/// task shows once.
-fn render_calendar(tasks: &[ScheduledPlanTask], events: &[CalendarEvent]) -> String {
+/// [`MAX_ITEMS`]. An event written for a task that is itself in the feed is left out, so the task
+/// shows once.
+fn render_calendar(tasks: &[ScheduledTaskBlock], events: &[CalendarEvent]) -> String {
     let mut items: Vec<Item> = tasks.iter().map(Item::from).collect();
     items.extend(
         events
             .iter()
-            .filter(|event| event.data.plan_task_id.is_none_or(|id| !tasks.iter().any(|task| task.id == id)))
+            .filter(|event| {
+                event.data.plan_task_id.is_none_or(|id| !tasks.iter().any(|task| task.task_id == id))
+            })
             .filter_map(Item::from_event),
     );
     items.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
@@ -176,7 +185,7 @@ fn render_calendar(tasks: &[ScheduledPlanTask], events: &[CalendarEvent]) -> Str
     ics.line("VERSION:2.0");
     ics.line("CALSCALE:GREGORIAN");
     ics.text("X-WR-CALNAME", "Planwright");
-    ics.text("X-WR-CALDESC", "Your scheduled plan tasks and built-in calendar events from Planwright.");
+    ics.text("X-WR-CALDESC", "Your scheduled tasks and built-in calendar events from Planwright.");
     ics.line("REFRESH-INTERVAL;VALUE=DURATION:PT1H");
     ics.line("X-PUBLISHED-TTL:PT1H");
     for item in &items {
@@ -350,11 +359,12 @@ mod tests {
         assert_eq!(unfold(&out).trim_end_matches("\r\n"), line);
     }
 
-    fn task() -> ScheduledPlanTask {
-        ScheduledPlanTask {
-            id: Uuid::nil(),
-            plan_id: Uuid::nil(),
-            goal: "Learn Rust, fast".to_owned(),
+    fn task() -> ScheduledTaskBlock {
+        ScheduledTaskBlock {
+            task_id: Uuid::nil(),
+            chunk: 0,
+            plan_id: Some(Uuid::nil()),
+            goal: Some("Learn Rust, fast".to_owned()),
             title: "Read; then write".to_owned(),
             description: "Chapter 1\nChapter 2".to_owned(),
             start: at(9, 0),

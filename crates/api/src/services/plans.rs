@@ -3,8 +3,8 @@
 //! cannot be used, store the plan with its usage; then read, edit and delete it.
 
 use planwright_domain::{
-    DurationDays, Goal, NewPlan, Plan, PlanChanges, PlanContent, PlanTaskDraft, PlanTaskFields, TokenUsage,
-    ValidationErrors,
+    DurationDays, Goal, NewPlan, Plan, PlanChanges, PlanContent, PlanTaskDraft, PlanTaskEdit, PlanTaskFields,
+    TokenUsage, ValidationErrors,
 };
 use planwright_store::repo::{
     self,
@@ -150,7 +150,10 @@ pub async fn update_plan(
         let errors: ValidationErrors = tasks
             .iter()
             .enumerate()
-            .filter(|(_, edit)| edit.id.is_some_and(|id| !current.tasks.iter().any(|t| t.id == id)))
+            .filter(|(_, edit)| match edit {
+                PlanTaskEdit::Keep { id, .. } => !current.tasks.iter().any(|task| task.id == *id),
+                PlanTaskEdit::New(_) => false,
+            })
             .map(|(index, _)| {
                 planwright_domain::FieldError::new(
                     format!("tasks[{index}].id"),

@@ -16,6 +16,10 @@ pub struct Model {
     pub position: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub day_offset: Option<i32>,
+    pub priority: String,
+    pub min_chunk_minutes: Option<i32>,
+    pub earliest_start: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

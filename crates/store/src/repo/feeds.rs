@@ -1,5 +1,5 @@
-//! Secret ICS feeds: one live token per user, stored only as its SHA-256, and the scheduled plan
-//! tasks a feed shows. (The feed's local-calendar events come from [`super::calendar`].)
+//! Secret ICS feeds: one live token per user, stored only as its SHA-256, and the scheduled task
+//! blocks a feed shows. (The feed's local-calendar events come from [`super::calendar`].)
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -10,18 +10,20 @@ use uuid::Uuid;
 
 use crate::{
     StoreError,
-    entities::{calendar_feeds as feeds, plan_tasks, plans},
+    entities::{calendar_feeds as feeds, plans, task_blocks, tasks},
 };
 
-/// A plan task with a place on the calendar, with what the feed says about its plan.
+/// One block of a task on the calendar, with what the feed says about the task and its plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScheduledPlanTask {
+pub struct ScheduledTaskBlock {
     /// The task's id.
-    pub id: Uuid,
-    /// The plan it belongs to.
-    pub plan_id: Uuid,
-    /// The plan's goal.
-    pub goal: String,
+    pub task_id: Uuid,
+    /// Which chunk of the task, from 0.
+    pub chunk: u16,
+    /// The plan it belongs to, if any.
+    pub plan_id: Option<Uuid>,
+    /// The plan's goal, if any.
+    pub goal: Option<String>,
     /// The task's title.
     pub title: String,
     /// The task's description.
@@ -30,7 +32,7 @@ pub struct ScheduledPlanTask {
     pub start: DateTime<Utc>,
     /// Where it was placed: end (exclusive).
     pub end: DateTime<Utc>,
-    /// When the plan last changed (tasks have no time of their own).
+    /// When the task (or its plan) last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -63,70 +65,82 @@ pub async fn find_user(db: &impl ConnectionTrait, token_hash: &str) -> Result<Op
 }
 
 #[derive(Debug, FromQueryResult)]
-struct TaskRow {
-    id: Uuid,
-    plan_id: Uuid,
+struct BlockRow {
+    task_id: Uuid,
+    chunk: i32,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    plan_id: Option<Uuid>,
     title: String,
     description: String,
-    scheduled_start: Option<DateTime<Utc>>,
-    scheduled_end: Option<DateTime<Utc>>,
-    goal: String,
-    plan_updated_at: DateTime<Utc>,
+    task_updated_at: DateTime<Utc>,
+    goal: Option<String>,
+    plan_updated_at: Option<DateTime<Utc>>,
 }
 
-/// The user's plan tasks placed so that they overlap `[from, to)`, by start, at most `limit`.
-pub async fn scheduled_tasks(
+/// The user's task blocks placed so that they overlap `[from, to)`, by start, at most `limit`.
+pub async fn scheduled_blocks(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     limit: u64,
-) -> Result<Vec<ScheduledPlanTask>, StoreError> {
-    let rows = plan_tasks::Entity::find()
+) -> Result<Vec<ScheduledTaskBlock>, StoreError> {
+    let rows = task_blocks::Entity::find()
         .select_only()
         .columns([
-            plan_tasks::Column::Id,
-            plan_tasks::Column::PlanId,
-            plan_tasks::Column::Title,
-            plan_tasks::Column::Description,
-            plan_tasks::Column::ScheduledStart,
-            plan_tasks::Column::ScheduledEnd,
+            task_blocks::Column::TaskId,
+            task_blocks::Column::Chunk,
+            task_blocks::Column::StartAt,
+            task_blocks::Column::EndAt,
         ])
+        .column(tasks::Column::PlanId)
+        .column(tasks::Column::Title)
+        .column(tasks::Column::Description)
+        .column_as(tasks::Column::UpdatedAt, "task_updated_at")
         .column_as(plans::Column::Goal, "goal")
         .column_as(plans::Column::UpdatedAt, "plan_updated_at")
-        .join(JoinType::InnerJoin, task_to_plan())
-        .filter(plans::Column::UserId.eq(user_id))
-        .filter(plan_tasks::Column::ScheduledStart.is_not_null())
-        .filter(plan_tasks::Column::ScheduledEnd.is_not_null())
-        .filter(plan_tasks::Column::ScheduledEnd.gt(from))
-        .filter(plan_tasks::Column::ScheduledStart.lt(to))
-        .order_by_asc(plan_tasks::Column::ScheduledStart)
-        .order_by_asc(plan_tasks::Column::Id)
+        .join(JoinType::InnerJoin, block_to_task())
+        .join(JoinType::LeftJoin, task_to_plan())
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .filter(task_blocks::Column::EndAt.gt(from))
+        .filter(task_blocks::Column::StartAt.lt(to))
+        .order_by_asc(task_blocks::Column::StartAt)
+        .order_by_asc(task_blocks::Column::TaskId)
+        .order_by_asc(task_blocks::Column::Chunk)
         .limit(limit)
-        .into_model::<TaskRow>()
+        .into_model::<BlockRow>()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
-            Some(ScheduledPlanTask {
-                id: row.id,
+            Some(ScheduledTaskBlock {
+                task_id: row.task_id,
+                chunk: u16::try_from(row.chunk).ok()?,
                 plan_id: row.plan_id,
                 goal: row.goal,
                 title: row.title,
                 description: row.description,
-                start: row.scheduled_start?,
-                end: row.scheduled_end?,
-                updated_at: row.plan_updated_at,
+                start: row.start_at,
+                end: row.end_at,
+                updated_at: row
+                    .plan_updated_at
+                    .map_or(row.task_updated_at, |plan| plan.max(row.task_updated_at)),
             })
         })
         .collect())
 }
 
-/// `plan_tasks.plan_id → plans.id`, for the join (the entities declare no relations).
-fn task_to_plan() -> RelationDef {
-    plan_tasks::Entity::belongs_to(plans::Entity)
-        .from(plan_tasks::Column::PlanId)
-        .to(plans::Column::Id)
+/// `task_blocks.task_id → tasks.id`, for the join (the entities declare no relations).
+fn block_to_task() -> RelationDef {
+    task_blocks::Entity::belongs_to(tasks::Entity)
+        .from(task_blocks::Column::TaskId)
+        .to(tasks::Column::Id)
         .into()
+}
+
+/// `tasks.plan_id → plans.id`, for the join.
+fn task_to_plan() -> RelationDef {
+    tasks::Entity::belongs_to(plans::Entity).from(tasks::Column::PlanId).to(plans::Column::Id).into()
 }

@@ -1,9 +1,13 @@
-//! Plans and their tasks, always read and written together.
+//! Plans and their tasks, always read and written together. A plan's tasks are rows of `tasks`
+//! with its `plan_id` and no parent, in `position` order (see `repo::tasks`).
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use planwright_domain::{NewPlan, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft, TokenUsage};
+use chrono::{NaiveDate, Utc};
+use planwright_domain::{
+    DEFAULT_MIN_CHUNK_MINUTES, NewPlan, NewTask, Plan, PlanChanges, PlanStatus, PlanTask, PlanTaskDraft,
+    PlanTaskEdit, Priority, Task, TaskStatus, TokenUsage,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
@@ -12,10 +16,11 @@ use uuid::Uuid;
 
 use crate::{
     StoreError,
-    entities::{plan_tasks, plans},
+    entities::{plans, tasks},
     repo::{
         matching,
         page::{self, Page, PageRequest},
+        tasks as task_repo,
     },
 };
 
@@ -45,7 +50,8 @@ pub async fn create(db: &crate::Conn, user_id: Uuid, plan: NewPlan) -> Result<Pl
     }
     .insert(&txn)
     .await?;
-    let tasks = insert_tasks(&txn, id, plan.tasks.into_iter().map(|draft| (None, draft)).collect()).await?;
+    insert_tasks(&txn, user_id, id, plan.tasks.into_iter().enumerate().collect()).await?;
+    let tasks = task_repo::of_plans(&txn, user_id, &[id]).await?;
     txn.commit().await?;
     to_plan(row, tasks)
 }
@@ -57,11 +63,7 @@ pub async fn find(db: &impl ConnectionTrait, user_id: Uuid, plan_id: Uuid) -> Re
         .one(db)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let tasks = plan_tasks::Entity::find()
-        .filter(plan_tasks::Column::PlanId.eq(plan_id))
-        .order_by_asc(plan_tasks::Column::Position)
-        .all(db)
-        .await?;
+    let tasks = task_repo::of_plans(db, user_id, &[plan_id]).await?;
     to_plan(row, tasks)
 }
 
@@ -79,15 +81,10 @@ pub async fn list(
     }
     let rows = query.order_by_desc(plans::Column::Id).limit(request.limit + 1).all(db).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let mut tasks_by_plan: HashMap<Uuid, Vec<plan_tasks::Model>> = HashMap::new();
-    if !ids.is_empty() {
-        let tasks = plan_tasks::Entity::find()
-            .filter(plan_tasks::Column::PlanId.is_in(ids))
-            .order_by_asc(plan_tasks::Column::Position)
-            .all(db)
-            .await?;
-        for task in tasks {
-            tasks_by_plan.entry(task.plan_id).or_default().push(task);
+    let mut tasks_by_plan: HashMap<Uuid, Vec<Task>> = HashMap::new();
+    for task in task_repo::of_plans(db, user_id, &ids).await? {
+        if let Some(plan_id) = task.plan_id {
+            tasks_by_plan.entry(plan_id).or_default().push(task);
         }
     }
     let plans = rows
@@ -117,7 +114,8 @@ pub async fn search(
     let (clause, mut values) = matching::any_like(backend, &["p.goal", "p.summary", "t.title"], &terms, 2);
     values.insert(0, user_id.into());
     let sql = format!(
-        "SELECT DISTINCT p.id FROM plans p LEFT JOIN plan_tasks t ON t.plan_id = p.id \
+        "SELECT DISTINCT p.id FROM plans p \
+         LEFT JOIN tasks t ON t.plan_id = p.id AND t.parent_id IS NULL \
          WHERE p.user_id = $1 AND {clause} ORDER BY p.id DESC LIMIT 20"
     );
     let ids: Vec<Uuid> = db
@@ -177,49 +175,26 @@ pub async fn update(
     active.updated_at = Set(Utc::now());
     let row = active.update(&txn).await?;
     if let Some(edits) = changes.tasks {
-        let existing: HashMap<Uuid, plan_tasks::Model> = plan_tasks::Entity::find()
-            .filter(plan_tasks::Column::PlanId.eq(plan_id))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|task| (task.id, task))
-            .collect();
-        let kept: Vec<Uuid> = edits.iter().filter_map(|edit| edit.id).collect();
-        if kept.iter().any(|id| !existing.contains_key(id)) {
-            return Err(StoreError::NotFound);
-        }
-        plan_tasks::Entity::delete_many().filter(plan_tasks::Column::PlanId.eq(plan_id)).exec(&txn).await?;
-        let rows =
-            edits.into_iter().map(|edit| (edit.id.and_then(|id| existing.get(&id)), edit.draft)).collect();
-        insert_tasks(&txn, plan_id, rows).await?;
+        replace_tasks(&txn, user_id, plan_id, edits).await?;
     }
     let plan = find(&txn, user_id, row.id).await?;
     txn.commit().await?;
     Ok(plan)
 }
 
-/// Records where a task of the caller's plan sits on the calendar (`None` clears it).
-pub async fn set_task_schedule(
+/// Remembers the first day the caller's plan was scheduled from (later runs default to it).
+pub async fn set_start_date(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    task_id: Uuid,
-    placement: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    event_ref: Option<String>,
+    plan_id: Uuid,
+    start_date: NaiveDate,
 ) -> Result<(), StoreError> {
-    let task = plan_tasks::Entity::find_by_id(task_id).one(db).await?.ok_or(StoreError::NotFound)?;
-    let owned = plans::Entity::find_by_id(task.plan_id)
+    plans::Entity::update_many()
+        .col_expr(plans::Column::StartDate, start_date.into())
+        .filter(plans::Column::Id.eq(plan_id))
         .filter(plans::Column::UserId.eq(user_id))
-        .one(db)
-        .await?
-        .is_some();
-    if !owned {
-        return Err(StoreError::NotFound);
-    }
-    let mut active: plan_tasks::ActiveModel = task.into();
-    active.scheduled_start = Set(placement.map(|(start, _)| start));
-    active.scheduled_end = Set(placement.map(|(_, end)| end));
-    active.calendar_event_ref = Set(event_ref);
-    active.update(db).await?;
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -240,47 +215,120 @@ pub async fn set_status(
     if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-/// Deletes the caller's plan and its tasks.
+/// Deletes the caller's plan and its tasks, sub-tasks included.
 #[tracing::instrument(skip(db))]
-pub async fn delete(db: &impl ConnectionTrait, user_id: Uuid, plan_id: Uuid) -> Result<(), StoreError> {
+pub async fn delete(db: &crate::Conn, user_id: Uuid, plan_id: Uuid) -> Result<(), StoreError> {
+    let txn = crate::database::begin_write(db).await?;
+    tasks::Entity::delete_many()
+        .filter(tasks::Column::PlanId.eq(plan_id))
+        .filter(tasks::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
     let result = plans::Entity::delete_many()
         .filter(plans::Column::Id.eq(plan_id))
         .filter(plans::Column::UserId.eq(user_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if result.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
-/// Stores a plan's tasks in order with one multi-row insert. A task that replaces an earlier one
-/// (`previous`) keeps its id and calendar binding: the scheduler moves the event, and its
-/// placement stays a record of the last scheduling run.
-async fn insert_tasks(
+/// Replaces a plan's task list: kept tasks (by id, which must be the plan's top-level tasks) keep
+/// their id, blocks, sub-tasks and every field the edit leaves out; the rest are deleted with their
+/// sub-tasks; new ones are added. Positions become the list's order.
+async fn replace_tasks(
     db: &impl ConnectionTrait,
+    user_id: Uuid,
     plan_id: Uuid,
-    tasks: Vec<(Option<&plan_tasks::Model>, PlanTaskDraft)>,
-) -> Result<Vec<plan_tasks::Model>, StoreError> {
-    let rows: Vec<plan_tasks::Model> = tasks
+    edits: Vec<PlanTaskEdit>,
+) -> Result<(), StoreError> {
+    let existing: HashMap<Uuid, tasks::Model> = tasks::Entity::find()
+        .filter(tasks::Column::UserId.eq(user_id))
+        .filter(tasks::Column::PlanId.eq(plan_id))
+        .filter(tasks::Column::ParentId.is_null())
+        .all(db)
+        .await?
         .into_iter()
-        .enumerate()
-        .map(|(position, (previous, draft))| plan_tasks::Model {
-            id: previous.map_or_else(Uuid::now_v7, |p| p.id),
-            plan_id,
-            position: i32::try_from(position).unwrap_or(i32::MAX),
-            title: draft.title,
-            description: draft.description,
-            day_offset: i32::from(draft.day_offset),
-            duration_minutes: i32::from(draft.duration_minutes),
-            scheduled_start: previous.and_then(|p| p.scheduled_start),
-            scheduled_end: previous.and_then(|p| p.scheduled_end),
-            calendar_event_ref: previous.and_then(|p| p.calendar_event_ref.clone()),
+        .map(|task| (task.id, task))
+        .collect();
+    let kept: Vec<Uuid> = edits
+        .iter()
+        .filter_map(|edit| match edit {
+            PlanTaskEdit::Keep { id, .. } => Some(*id),
+            PlanTaskEdit::New(_) => None,
         })
         .collect();
-    // Bound the statement's parameter count (10 per row) well under every engine's limit.
-    for chunk in rows.chunks(500) {
-        let models = chunk.iter().cloned().map(plan_tasks::ActiveModel::from);
-        plan_tasks::Entity::insert_many(models).exec_without_returning(db).await?;
+    if kept.iter().any(|id| !existing.contains_key(id)) {
+        return Err(StoreError::NotFound);
     }
-    Ok(rows)
+    let gone: Vec<Uuid> = existing.keys().filter(|id| !kept.contains(id)).copied().collect();
+    for ids in gone.chunks(500) {
+        tasks::Entity::delete_many().filter(tasks::Column::Id.is_in(ids.iter().copied())).exec(db).await?;
+    }
+    let mut new = Vec::new();
+    for (position, edit) in edits.into_iter().enumerate() {
+        match edit {
+            PlanTaskEdit::New(draft) => new.push((position, draft)),
+            PlanTaskEdit::Keep { id, changes } => {
+                let Some(row) = existing.get(&id) else { continue };
+                let mut active: tasks::ActiveModel = row.clone().into();
+                if let Some(title) = changes.title {
+                    active.title = Set(title);
+                }
+                if let Some(description) = changes.description {
+                    active.description = Set(description);
+                }
+                if let Some(day_offset) = changes.day_offset {
+                    active.day_offset = Set(Some(i32::from(day_offset)));
+                }
+                if let Some(minutes) = changes.duration_minutes {
+                    active.estimate_minutes = Set(Some(i32::from(minutes)));
+                }
+                active.position = Set(i64::try_from(position).unwrap_or(i64::MAX));
+                active.updated_at = Set(Utc::now());
+                active.update(db).await?;
+            }
+        }
+    }
+    insert_tasks(db, user_id, plan_id, new).await
+}
+
+/// Stores new tasks of a plan, each at its position, with multi-row inserts.
+async fn insert_tasks(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    plan_id: Uuid,
+    drafts: Vec<(usize, PlanTaskDraft)>,
+) -> Result<(), StoreError> {
+    let rows: Vec<tasks::ActiveModel> = drafts
+        .into_iter()
+        .map(|(position, draft)| {
+            let task = NewTask {
+                parent_id: None,
+                plan_id: Some(plan_id),
+                title: draft.title,
+                description: draft.description,
+                status: TaskStatus::Todo,
+                due_at: None,
+                estimate_minutes: Some(u32::from(draft.duration_minutes)),
+                priority: Priority::Normal,
+                min_chunk_minutes: Some(DEFAULT_MIN_CHUNK_MINUTES),
+                earliest_start: None,
+            };
+            let position = i64::try_from(position).unwrap_or(i64::MAX);
+            task_repo::new_row(user_id, task, position, Some(draft.day_offset))
+        })
+        .collect();
+    // Bound the statement's parameter count (16 per row) well under every engine's limit.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<tasks::ActiveModel> = rows.by_ref().take(500).collect();
+        tasks::Entity::insert_many(chunk).exec_without_returning(db).await?;
+    }
+    Ok(())
 }
 
 fn usage_json(usage: TokenUsage) -> Result<serde_json::Value, StoreError> {
@@ -291,27 +339,11 @@ fn corrupt(message: String) -> StoreError {
     StoreError::Corrupt { table: TABLE, message }
 }
 
-fn to_plan(row: plans::Model, tasks: Vec<plan_tasks::Model>) -> Result<Plan, StoreError> {
+fn to_plan(row: plans::Model, tasks: Vec<Task>) -> Result<Plan, StoreError> {
     let number = |value: i32, what: &str| {
         u16::try_from(value).map_err(|_| corrupt(format!("{what} {value} out of range")))
     };
-    let tasks = tasks
-        .into_iter()
-        .map(|task| {
-            Ok(PlanTask {
-                id: task.id,
-                position: u32::try_from(task.position)
-                    .map_err(|_| corrupt("negative position".to_owned()))?,
-                title: task.title,
-                description: task.description,
-                day_offset: number(task.day_offset, "day_offset")?,
-                duration_minutes: number(task.duration_minutes, "duration_minutes")?,
-                scheduled_start: task.scheduled_start,
-                scheduled_end: task.scheduled_end,
-                calendar_event_id: task.calendar_event_ref,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let tasks = (0u32..).zip(tasks).map(|(position, task)| PlanTask::from_task(task, position)).collect();
     Ok(Plan {
         id: row.id,
         user_id: row.user_id,

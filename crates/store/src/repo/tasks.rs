@@ -1,7 +1,13 @@
-//! Tasks and sub-tasks. A task's children go when it goes (the foreign key cascades).
+//! Tasks and sub-tasks, and where each sits on the calendar (its blocks). A plan's tasks are tasks
+//! with `plan_id` and no parent. A task's children and blocks go when it goes (the foreign keys
+//! cascade).
+
+use std::collections::HashMap;
 
 use chrono::Utc;
-use planwright_domain::{NewTask, Subtask, Task, TaskChanges, TaskStatus};
+use planwright_domain::{
+    DEFAULT_MIN_CHUNK_MINUTES, NewTask, Priority, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -10,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     StoreError,
-    entities::tasks,
+    entities::{task_blocks, tasks},
     repo::page::{self, Page, PageRequest},
 };
 
@@ -30,7 +36,7 @@ pub struct TaskFilter {
 /// Stores a task last among its siblings.
 #[tracing::instrument(skip(db, task))]
 pub async fn create(db: &impl ConnectionTrait, user_id: Uuid, task: NewTask) -> Result<Task, StoreError> {
-    let position = next_position(db, user_id, task.parent_id).await?;
+    let position = next_position(db, user_id, task.parent_id, task.plan_id).await?;
     insert(db, user_id, task, position).await
 }
 
@@ -43,7 +49,7 @@ pub async fn create_children(
     subtasks: Vec<Subtask>,
 ) -> Result<Vec<Task>, StoreError> {
     let txn = crate::database::begin_write(db).await?;
-    let first = next_position(&txn, user_id, Some(parent.id)).await?;
+    let first = next_position(&txn, user_id, Some(parent.id), parent.plan_id).await?;
     let mut created = Vec::with_capacity(subtasks.len());
     for (offset, subtask) in (0i64..).zip(subtasks) {
         let task = NewTask {
@@ -54,6 +60,9 @@ pub async fn create_children(
             status: TaskStatus::Todo,
             due_at: parent.due_at,
             estimate_minutes: None,
+            priority: parent.priority,
+            min_chunk_minutes: Some(DEFAULT_MIN_CHUNK_MINUTES),
+            earliest_start: parent.earliest_start,
         };
         created.push(insert(&txn, user_id, task, first + offset).await?);
     }
@@ -68,7 +77,113 @@ pub async fn find(db: &impl ConnectionTrait, user_id: Uuid, task_id: Uuid) -> Re
         .one(db)
         .await?
         .ok_or(StoreError::NotFound)?;
-    to_task(row)
+    let mut blocks = blocks_of(db, &[row.id]).await?;
+    to_task(row, &mut blocks)
+}
+
+/// The top-level tasks of the caller's plans `plan_ids`, each plan's in order.
+pub async fn of_plans(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    plan_ids: &[Uuid],
+) -> Result<Vec<Task>, StoreError> {
+    if plan_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = tasks::Entity::find()
+        .filter(tasks::Column::UserId.eq(user_id))
+        .filter(tasks::Column::PlanId.is_in(plan_ids.iter().copied()))
+        .filter(tasks::Column::ParentId.is_null())
+        .order_by_asc(tasks::Column::Position)
+        .order_by_asc(tasks::Column::Id)
+        .all(db)
+        .await?;
+    with_blocks(db, rows).await
+}
+
+/// The caller's tasks the scheduler may place: not done, with an estimate; all of them, or those
+/// among `ids`. In position order.
+pub async fn schedulable(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    ids: Option<&[Uuid]>,
+) -> Result<Vec<Task>, StoreError> {
+    let mut query = tasks::Entity::find()
+        .filter(tasks::Column::UserId.eq(user_id))
+        .filter(tasks::Column::Status.ne(TaskStatus::Done.as_str()))
+        .filter(tasks::Column::EstimateMinutes.is_not_null());
+    if let Some(ids) = ids {
+        query = query.filter(tasks::Column::Id.is_in(ids.iter().copied()));
+    }
+    let rows = query.order_by_asc(tasks::Column::Position).order_by_asc(tasks::Column::Id).all(db).await?;
+    with_blocks(db, rows).await
+}
+
+/// Replaces where the caller's task sits on the calendar (an empty list: nowhere).
+pub async fn set_blocks(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    task_id: Uuid,
+    blocks: &[ScheduledBlock],
+) -> Result<(), StoreError> {
+    let owned = tasks::Entity::find_by_id(task_id)
+        .filter(tasks::Column::UserId.eq(user_id))
+        .select_only()
+        .column(tasks::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    if owned.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    task_blocks::Entity::delete_many().filter(task_blocks::Column::TaskId.eq(task_id)).exec(db).await?;
+    if blocks.is_empty() {
+        return Ok(());
+    }
+    let rows = blocks.iter().map(|block| task_blocks::ActiveModel {
+        task_id: Set(task_id),
+        chunk: Set(i32::from(block.chunk)),
+        user_id: Set(user_id),
+        start_at: Set(block.start),
+        end_at: Set(block.end),
+        event_ref: Set(block.event_id.clone()),
+    });
+    task_blocks::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// Makes the caller's task's block held by event `event_ref` follow its event: moved to `times`,
+/// or gone with `None` (the person moved or deleted the event in their calendar).
+pub async fn follow_block(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    task_id: Uuid,
+    event_ref: &str,
+    times: Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)>,
+) -> Result<(), StoreError> {
+    let block = task_blocks::Entity::find()
+        .filter(task_blocks::Column::TaskId.eq(task_id))
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .filter(task_blocks::Column::EventRef.eq(event_ref))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    match times {
+        Some((start, end)) => {
+            let mut active: task_blocks::ActiveModel = block.into();
+            active.start_at = Set(start);
+            active.end_at = Set(end);
+            active.update(db).await?;
+        }
+        None => {
+            task_blocks::Entity::delete_many()
+                .filter(task_blocks::Column::TaskId.eq(task_id))
+                .filter(task_blocks::Column::Chunk.eq(block.chunk))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The caller's tasks matching `filter`, by position then creation.
@@ -101,7 +216,7 @@ pub async fn list(
         .limit(request.limit + 1)
         .all(db)
         .await?;
-    let tasks = rows.into_iter().map(to_task).collect::<Result<Vec<_>, _>>()?;
+    let tasks = with_blocks(db, rows).await?;
     Ok(Page::from_rows(tasks, request.limit, |task| (task.position, task.id)))
 }
 
@@ -143,8 +258,19 @@ pub async fn update(
     if let Some(position) = changes.position {
         active.position = Set(position);
     }
+    if let Some(priority) = changes.priority {
+        active.priority = Set(priority.as_str().to_owned());
+    }
+    if let Some(min_chunk) = changes.min_chunk_minutes {
+        active.min_chunk_minutes = Set(min_chunk.map(i32::from));
+    }
+    if let Some(earliest_start) = changes.earliest_start {
+        active.earliest_start = Set(earliest_start);
+    }
     active.updated_at = Set(Utc::now());
-    to_task(active.update(db).await?)
+    let row = active.update(db).await?;
+    let mut blocks = blocks_of(db, &[row.id]).await?;
+    to_task(row, &mut blocks)
 }
 
 /// Deletes the caller's task and, through the foreign key, all its descendants.
@@ -176,15 +302,23 @@ pub async fn ancestry(
     Ok(chain)
 }
 
-async fn next_position(
+/// The position after the last sibling: sub-tasks are siblings under their parent; top-level
+/// tasks under their plan (or, without one, among the other top-level tasks without a plan).
+pub(crate) async fn next_position(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     parent_id: Option<Uuid>,
+    plan_id: Option<Uuid>,
 ) -> Result<i64, StoreError> {
     let mut query = tasks::Entity::find().filter(tasks::Column::UserId.eq(user_id));
-    query = match parent_id {
-        Some(parent_id) => query.filter(tasks::Column::ParentId.eq(parent_id)),
-        None => query.filter(tasks::Column::ParentId.is_null()),
+    query = match (parent_id, plan_id) {
+        (Some(parent_id), _) => query.filter(tasks::Column::ParentId.eq(parent_id)),
+        (None, Some(plan_id)) => {
+            query.filter(tasks::Column::ParentId.is_null()).filter(tasks::Column::PlanId.eq(plan_id))
+        }
+        (None, None) => {
+            query.filter(tasks::Column::ParentId.is_null()).filter(tasks::Column::PlanId.is_null())
+        }
     };
     let last = query.order_by_desc(tasks::Column::Position).one(db).await?;
     Ok(last.map_or(0, |task| task.position + 1))
@@ -196,8 +330,19 @@ async fn insert(
     task: NewTask,
     position: i64,
 ) -> Result<Task, StoreError> {
+    let row = new_row(user_id, task, position, None).insert(db).await?;
+    to_task(row, &mut HashMap::new())
+}
+
+/// The row of a new task (`day_offset` for a task of a plan).
+pub(crate) fn new_row(
+    user_id: Uuid,
+    task: NewTask,
+    position: i64,
+    day_offset: Option<u16>,
+) -> tasks::ActiveModel {
     let now = Utc::now();
-    let row = tasks::ActiveModel {
+    tasks::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
         parent_id: Set(task.parent_id),
@@ -210,15 +355,69 @@ async fn insert(
         position: Set(position),
         created_at: Set(now),
         updated_at: Set(now),
+        day_offset: Set(day_offset.map(i32::from)),
+        priority: Set(task.priority.as_str().to_owned()),
+        min_chunk_minutes: Set(task.min_chunk_minutes.map(i32::from)),
+        earliest_start: Set(task.earliest_start),
     }
-    .insert(db)
-    .await?;
-    to_task(row)
 }
 
-fn to_task(row: tasks::Model) -> Result<Task, StoreError> {
+/// Tasks with their blocks.
+pub(crate) async fn with_blocks(
+    db: &impl ConnectionTrait,
+    rows: Vec<tasks::Model>,
+) -> Result<Vec<Task>, StoreError> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut blocks = blocks_of(db, &ids).await?;
+    rows.into_iter().map(|row| to_task(row, &mut blocks)).collect()
+}
+
+/// The blocks of `task_ids`, by task, in chunk order.
+async fn blocks_of(
+    db: &impl ConnectionTrait,
+    task_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<ScheduledBlock>>, StoreError> {
+    let mut by_task: HashMap<Uuid, Vec<ScheduledBlock>> = HashMap::new();
+    // Bound the statement's parameter count well under every engine's limit.
+    for ids in task_ids.chunks(500) {
+        let rows = task_blocks::Entity::find()
+            .filter(task_blocks::Column::TaskId.is_in(ids.iter().copied()))
+            .order_by_asc(task_blocks::Column::TaskId)
+            .order_by_asc(task_blocks::Column::Chunk)
+            .all(db)
+            .await?;
+        for row in rows {
+            let task_id = row.task_id;
+            by_task.entry(task_id).or_default().push(to_block(row)?);
+        }
+    }
+    Ok(by_task)
+}
+
+fn to_block(row: task_blocks::Model) -> Result<ScheduledBlock, StoreError> {
+    Ok(ScheduledBlock {
+        chunk: u16::try_from(row.chunk).map_err(|_| StoreError::Corrupt {
+            table: "task_blocks",
+            message: format!("chunk {}", row.chunk),
+        })?,
+        start: row.start_at,
+        end: row.end_at,
+        event_id: row.event_ref,
+    })
+}
+
+pub(crate) fn to_task(
+    row: tasks::Model,
+    blocks: &mut HashMap<Uuid, Vec<ScheduledBlock>>,
+) -> Result<Task, StoreError> {
     let corrupt = |message: String| StoreError::Corrupt { table: TABLE, message };
+    let small = |value: i32, what: &str| u16::try_from(value).map_err(|_| corrupt(format!("{what} {value}")));
     Ok(Task {
+        blocks: blocks.remove(&row.id).unwrap_or_default(),
+        priority: Priority::parse("priority", &row.priority).map_err(|e| corrupt(e.message))?,
+        min_chunk_minutes: row.min_chunk_minutes.map(|m| small(m, "min_chunk_minutes")).transpose()?,
+        earliest_start: row.earliest_start,
+        day_offset: row.day_offset.map(|d| small(d, "day_offset")).transpose()?,
         id: row.id,
         user_id: row.user_id,
         parent_id: row.parent_id,

@@ -12,10 +12,10 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use futures_util::StreamExt;
 use planwright_calendar::FreeBusyRequest;
 use planwright_domain::{
-    BusyInterval, EventData, Plan, PlanStatus, PlanTask, ScheduleOutcome, ScheduleRequest, TaskToPlace,
-    TimeZone, event_id_for_task, schedule, start_of_day,
+    BusyInterval, EventData, Plan, PlanStatus, PlanTask, ScheduleOutcome, ScheduleRequest, ScheduledBlock,
+    TaskToPlace, TimeZone, event_id_for_task, schedule, start_of_day,
 };
-use planwright_store::repo::{calendar as calendar_repo, plans as plan_repo, users};
+use planwright_store::repo::{calendar as calendar_repo, plans as plan_repo, tasks as task_repo, users};
 use uuid::Uuid;
 
 pub use super::target::WriteStatus;
@@ -280,7 +280,7 @@ async fn write(
         }
         target.delete(&event_id).await?;
         if let Some(task_id) = task_id.filter(|id| tasks.contains_key(id)) {
-            plan_repo::set_task_schedule(state.db.conn(), user_id, task_id, None, None).await?;
+            task_repo::set_blocks(state.db.conn(), user_id, task_id, &[]).await?;
         }
         result.removed.push(RemovedEvent { task_id, event_id });
     }
@@ -321,9 +321,13 @@ async fn write_task(
     let html_link = data.html_link.clone();
     let connection_id = target.connection().id;
     let stored = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await;
-    let times = Some((scheduled.start, scheduled.end));
-    let scheduled =
-        plan_repo::set_task_schedule(state.db.conn(), user_id, task.id, times, Some(event_id.clone())).await;
+    let block = ScheduledBlock {
+        chunk: 0,
+        start: scheduled.start,
+        end: scheduled.end,
+        event_id: Some(event_id.clone()),
+    };
+    let scheduled = task_repo::set_blocks(state.db.conn(), user_id, task.id, &[block]).await;
     if let Err(error) = stored.map(|_| ()).and(scheduled) {
         tracing::error!(error = %error, "could not record a scheduled event");
         return failed(

@@ -283,14 +283,14 @@ async fn store_pages(
     Ok(())
 }
 
-/// Counts what a change did; a plan task follows its event (moved, or unscheduled when deleted
+/// Counts what a change did; a task's block follows its event (moved, or unscheduled when deleted
 /// at Google).
 async fn follow(state: &AppState, connection: &CalendarConnection, applied: Applied, counts: &mut Counts) {
     match applied {
         Applied::Removed(removed) => {
             counts.removed += 1;
             if let Some(task_id) = removed.data.plan_task_id {
-                follow_task(state, connection.user_id, task_id, None).await;
+                follow_task(state, connection.user_id, task_id, &removed.data.provider_event_id, None).await;
             }
         }
         Applied::Upserted(stored, change) => {
@@ -300,33 +300,24 @@ async fn follow(state: &AppState, connection: &CalendarConnection, applied: Appl
                 Upserted::Unchanged => return,
             }
             if let Some(task_id) = stored.data.plan_task_id {
-                let placement = Some((stored.data.start, stored.data.end, stored.data.provider_event_id));
-                follow_task(state, connection.user_id, task_id, placement).await;
+                let times = Some((stored.data.start, stored.data.end));
+                follow_task(state, connection.user_id, task_id, &stored.data.provider_event_id, times).await;
             }
         }
         Applied::Absent => {}
     }
 }
 
-/// Two-way binding: a plan task's schedule follows its event (moved, or cleared when deleted).
+/// Two-way binding: a task's block follows its event (moved, or gone when deleted).
 async fn follow_task(
     state: &AppState,
     user_id: Uuid,
     task_id: Uuid,
-    placement: Option<(DateTime<Utc>, DateTime<Utc>, String)>,
+    event_id: &str,
+    times: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) {
-    let (times, event_ref) = match placement {
-        Some((start, end, event_id)) => (Some((start, end)), Some(event_id)),
-        None => (None, None),
-    };
-    match planwright_store::repo::plans::set_task_schedule(
-        state.db.conn(),
-        user_id,
-        task_id,
-        times,
-        event_ref,
-    )
-    .await
+    match planwright_store::repo::tasks::follow_block(state.db.conn(), user_id, task_id, event_id, times)
+        .await
     {
         Ok(()) | Err(planwright_store::StoreError::NotFound) => {}
         Err(error) => {

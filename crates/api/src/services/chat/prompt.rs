@@ -63,7 +63,7 @@ pub fn ground(
             .take(40)
             .map(|task| {
                 let when = task
-                    .scheduled_start
+                    .scheduled_start()
                     .map(|start| format!(", scheduled {}", start.format("%Y-%m-%d %H:%M UTC")))
                     .unwrap_or_default();
                 format!("- day {}: {} ({} min{when})", task.day_offset + 1, task.title, task.duration_minutes)
