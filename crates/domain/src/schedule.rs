@@ -503,7 +503,8 @@ pub fn schedule(request: &ScheduleRequest) -> ScheduleOutcome {
                 free.book(&chunks);
                 let count = u16::try_from(chunks.len()).unwrap_or(u16::MAX);
                 for (n, chunk) in chunks.iter().enumerate() {
-                    *loads.entry(free.date(chunk)).or_default() += chunk.minutes;
+                    let load = loads.entry(free.date(chunk)).or_default();
+                    *load = load.saturating_add(chunk.minutes);
                     pieces.push(Placement {
                         task_id: task.id,
                         chunk: u16::try_from(n).unwrap_or(u16::MAX),
