@@ -39,8 +39,9 @@ pub use resource::{
     parse_class_id, parse_resource_name, parse_resource_type,
 };
 pub use schedule::{
-    BusyInterval, Placement, ScheduleOutcome, SchedulePreferences, ScheduleRequest, TaskToPlace, Unscheduled,
-    UnscheduledReason, event_id_for_task, schedule, start_of_day,
+    AtRisk, BusyInterval, OvercommittedDay, Placement, Priority, ScheduleOutcome, SchedulePreferences,
+    ScheduleRequest, TaskToPlace, Unscheduled, UnscheduledReason, event_id_for_chunk, event_id_for_task,
+    schedule, start_of_day,
 };
 pub use task::{
     DEFAULT_MIN_CHUNK_MINUTES, NewTask, Priority, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,
