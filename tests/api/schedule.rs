@@ -373,7 +373,8 @@ async fn bad_schedule_requests_are_refused_naming_the_field() {
     for (body, field) in [
         (json!({"start_date": "2026-13-01"}), "start_date"),
         (json!({"start_date": "2027-01-04", "timezone": "Mars/Base"}), "timezone"),
-        (json!({}), "start_date"),
+        (json!({"start_date": "2020-01-06"}), "start_date"),
+        (json!({"start_date": 20270104}), "start_date"),
     ] {
         let problem = assert_problem(
             app.schedule(plan_id, &body, &owner.access_token).await,

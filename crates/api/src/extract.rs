@@ -405,6 +405,14 @@ pub fn strict_option<'de, D: Deserializer<'de>, T: StrictInput>(
     Option::<Strict<T>>::deserialize(deserializer).map(|value| value.map(|v| v.0))
 }
 
+/// An optional list of dates, date-times or ids under the strict rules (with `#[serde(default)]`).
+pub fn strict_list<'de, D: Deserializer<'de>, T: StrictInput>(
+    deserializer: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Option::<Vec<Strict<T>>>::deserialize(deserializer)
+        .map(|list| list.map(|items| items.into_iter().map(|item| item.0).collect()))
+}
+
 /// A PATCH date or date-time field (with `#[serde(default)]`): left out is `None`, `null` is
 /// `Some(None)` (clear it).
 pub fn strict_present<'de, D: Deserializer<'de>, T: StrictInput>(

@@ -44,7 +44,7 @@ pub use schedule::{
     schedule, start_of_day,
 };
 pub use task::{
-    DEFAULT_MIN_CHUNK_MINUTES, NewTask, Priority, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,
+    DEFAULT_MIN_CHUNK_MINUTES, NewTask, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,
     parse_description, parse_estimate, parse_min_chunk, parse_title,
 };
 pub use user::{

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::Priority;
 use crate::{error::FieldError, plan::PlanTaskDraft};
 
 /// Where a task stands.
@@ -39,47 +40,6 @@ impl TaskStatus {
     }
 }
 
-/// How much a task matters when time is short; the scheduler places `urgent` work first, then by
-/// deadline, then `high` before `normal` before `low`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// Before everything else, deadlines included.
-    Urgent,
-    /// Before normal work with the same deadline.
-    High,
-    /// The default.
-    #[default]
-    Normal,
-    /// After everything else with the same deadline.
-    Low,
-}
-
-impl Priority {
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Urgent => "urgent",
-            Self::High => "high",
-            Self::Normal => "normal",
-            Self::Low => "low",
-        }
-    }
-
-    /// Parses a name; the error names `field`.
-    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        match raw {
-            "urgent" => Ok(Self::Urgent),
-            "high" => Ok(Self::High),
-            "normal" => Ok(Self::Normal),
-            "low" => Ok(Self::Low),
-            other => {
-                Err(FieldError::new(field, format!("'{other}' is not one of urgent, high, normal, low.")))
-            }
-        }
-    }
-}
-
 /// Where one chunk of a task sits on the calendar, `[start, end)`: a task the scheduler split has
 /// several, numbered from 0 in time order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +55,7 @@ pub struct ScheduledBlock {
 }
 
 /// Shortest chunk a task is split into when none is given, in minutes.
-pub const DEFAULT_MIN_CHUNK_MINUTES: u16 = 30;
+pub const DEFAULT_MIN_CHUNK_MINUTES: u16 = crate::TaskToPlace::DEFAULT_MIN_CHUNK_MINUTES;
 
 /// The shortest chunk a task may be split into: 15 to 480 minutes.
 pub fn parse_min_chunk(raw: i64) -> Result<u16, FieldError> {
@@ -254,17 +214,6 @@ mod tests {
             assert_eq!(TaskStatus::parse("status", status.as_str()), Ok(status));
         }
         assert_eq!(TaskStatus::parse("status", "later").map_err(|e| e.field), Err("status".to_owned()));
-    }
-
-    #[test]
-    fn priority_round_trips_through_its_name_and_orders_urgent_first() {
-        for priority in [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low] {
-            assert_eq!(Priority::parse("priority", priority.as_str()), Ok(priority));
-        }
-        assert!(Priority::Urgent < Priority::High && Priority::High < Priority::Normal);
-        assert!(Priority::Normal < Priority::Low);
-        assert_eq!(Priority::default(), Priority::Normal);
-        assert_eq!(Priority::parse("priority", "asap").map_err(|e| e.field), Err("priority".to_owned()));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod knowledge;
 pub mod me;
 pub mod plans;
 pub mod resources;
+pub mod schedule;
 pub mod system;
 pub mod tasks;
 
@@ -98,6 +99,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(plans::update_plan)
             .service(plans::delete_plan)
             .service(plans::schedule_plan)
+            .service(schedule::schedule_tasks)
             .service(tasks::create_task)
             .service(tasks::list_tasks)
             .service(tasks::get_task)

@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use planwright_domain::{
-    DurationDays, FieldError, Goal, Notes, Plan, PlanChanges, PlanContent, PlanTask, PlanTaskEditFields,
-    TimeZone, TokenUsage, ValidationErrors,
+    DurationDays, Goal, Notes, Plan, PlanChanges, PlanContent, PlanTask, PlanTaskEditFields, TokenUsage,
+    ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,10 +16,11 @@ use crate::{
     extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser, IdempotencyHeader},
     routes::{
         PageQuery, created_once,
+        schedule::{ScheduleResponse, parse_timezone},
         tasks::{BlockResponse, PriorityBody, TaskStatusBody},
     },
     services::{
-        calendar::schedule::{self, ScheduleInput, ScheduleResult},
+        calendar::schedule::{self, ScheduleInput, ScheduleScope},
         idempotency::{self, Created},
         plans::{self, PlanRequest},
     },
@@ -551,11 +552,12 @@ pub async fn delete_plan(
 
 /// When and where to schedule a plan.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"start_date": "2026-12-01", "timezone": "Europe/Berlin", "dry_run": true}))]
+#[schema(example = json!({"start_date": "2026-12-07", "timezone": "Europe/Berlin", "dry_run": true}))]
 pub struct ScheduleRequestBody {
-    /// The plan's first day (`YYYY-MM-DD`, in the time zone).
-    #[serde(deserialize_with = "crate::extract::strict")]
-    pub start_date: NaiveDate,
+    /// The plan's first day (`YYYY-MM-DD`, in the time zone; today or later). Default: the day it
+    /// was last scheduled from, else today.
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
+    pub start_date: Option<NaiveDate>,
     /// IANA zone to schedule in (default: the caller's).
     pub timezone: Option<String>,
     /// The calendar (default: the caller's Google calendar, else the built-in one).
@@ -565,144 +567,18 @@ pub struct ScheduleRequestBody {
     pub dry_run: Option<bool>,
 }
 
-/// Where a task goes.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "start": "2026-12-01T08:00:00Z", "end": "2026-12-01T09:30:00Z"}))]
-pub struct PlacementResponse {
-    /// The plan task.
-    pub task_id: Uuid,
-    /// Start.
-    pub start: DateTime<Utc>,
-    /// End.
-    pub end: DateTime<Utc>,
-}
-
-/// A task that could not be placed.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "reason": "no_free_slot_within_horizon", "detail": "No free 120-minute slot inside working hours within 60 days of the task's day."}))]
-pub struct UnscheduledResponse {
-    /// The plan task.
-    pub task_id: Uuid,
-    /// `no_duration`, `longer_than_working_day`, `longer_than_daily_cap` or
-    /// `no_free_slot_within_horizon`.
-    #[schema(example = "no_free_slot_within_horizon")]
-    pub reason: String,
-    /// The reason for people.
-    pub detail: String,
-}
-
-/// A task's calendar event after the run.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "event_id": "pl069qbk0s5dv4v2kgbdm7r3kv08", "html_link": "https://www.google.com/calendar/event?eid=cGwwNjlxYmswczVkdjR2Mmtn", "status": "created", "error": null}))]
-pub struct ScheduledEventResponse {
-    /// The plan task.
-    pub task_id: Uuid,
-    /// The event's id at the provider (the same on every run).
-    pub event_id: String,
-    /// Link to the event.
-    pub html_link: Option<String>,
-    /// `created`, `updated`, `unchanged` or `failed`.
-    #[schema(example = "created")]
-    pub status: String,
-    /// Why it failed; running the schedule again finishes the job.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// An event removed because its task is gone or could not be placed.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"event_id": "pl069qbk0s5dv4v2kgbdm7r3kv14", "task_id": null}))]
-pub struct RemovedEventResponse {
-    /// The task it held, when it still exists.
-    pub task_id: Option<Uuid>,
-    /// The event's id at the provider.
-    pub event_id: String,
-}
-
-/// The result of scheduling a plan.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "placements": [
-        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "start": "2026-12-01T08:00:00Z", "end": "2026-12-01T09:30:00Z"},
-        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "start": "2026-12-02T08:00:00Z", "end": "2026-12-02T10:00:00Z"}
-    ],
-    "unscheduled": [],
-    "events": [
-        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "event_id": "pl069qbk0s5dv4v2kgbdm7r3kv08", "html_link": "https://www.google.com/calendar/event?eid=cGwwNjlxYmswczVkdjR2Mmtn", "status": "created", "error": null},
-        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "event_id": "pl069qbk0s5dv4v2kgbdm7r3kv0c", "html_link": "https://www.google.com/calendar/event?eid=cGwwNjlxYmswczVkdjR2Mmth", "status": "created", "error": null}
-    ],
-    "removed_events": [],
-    "dry_run": false,
-    "connection_id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51",
-    "timezone": "Europe/Berlin"
-}))]
-pub struct ScheduleResponse {
-    /// Where each task goes.
-    pub placements: Vec<PlacementResponse>,
-    /// Tasks that could not be placed, with the reason.
-    pub unscheduled: Vec<UnscheduledResponse>,
-    /// One entry per placed task (empty on a dry run).
-    pub events: Vec<ScheduledEventResponse>,
-    /// Events deleted (empty on a dry run).
-    pub removed_events: Vec<RemovedEventResponse>,
-    /// Whether nothing was written.
-    pub dry_run: bool,
-    /// The calendar used.
-    pub connection_id: Uuid,
-    /// The time zone used.
-    pub timezone: String,
-}
-
-impl From<ScheduleResult> for ScheduleResponse {
-    fn from(result: ScheduleResult) -> Self {
-        Self {
-            placements: result
-                .outcome
-                .placements
-                .iter()
-                .map(|p| PlacementResponse { task_id: p.task_id, start: p.start, end: p.end })
-                .collect(),
-            unscheduled: result
-                .outcome
-                .unscheduled
-                .iter()
-                .map(|u| UnscheduledResponse {
-                    task_id: u.task_id,
-                    reason: u.reason.as_str().to_owned(),
-                    detail: u.reason.message().to_owned(),
-                })
-                .collect(),
-            events: result
-                .events
-                .into_iter()
-                .map(|e| ScheduledEventResponse {
-                    task_id: e.task_id,
-                    event_id: e.event_id,
-                    html_link: e.html_link,
-                    status: e.status.as_str().to_owned(),
-                    error: e.error,
-                })
-                .collect(),
-            removed_events: result
-                .removed
-                .into_iter()
-                .map(|r| RemovedEventResponse { task_id: r.task_id, event_id: r.event_id })
-                .collect(),
-            dry_run: result.dry_run,
-            connection_id: result.connection_id,
-            timezone: result.time_zone.name().to_owned(),
-        }
-    }
-}
-
 /// Put a plan on a calendar.
 ///
-/// Each task lands on its day (or the nearest later working day), in order, inside the caller's
-/// working hours and time zone, never over busy time on the chosen calendar, with the caller's
-/// buffer and daily focus cap. With `dry_run` nothing is written. Otherwise each task's event is
-/// created or updated under an id derived from the task, so running it again after an edit moves
-/// the same events, leaves unchanged ones alone and deletes those of removed tasks: never a
-/// duplicate. A failed write is reported per task; running it again finishes the job.
+/// The same engine as `POST /api/v1/schedule`, restricted to this plan's tasks: each task starts
+/// no earlier than its day of the plan and after the task before it, inside the caller's working
+/// hours and time zone, never over busy time on the chosen calendar, with the caller's buffer and
+/// daily focus cap; urgent and earliest-deadline work first, long tasks split into chunks of at
+/// least their `min_chunk_minutes`, done tasks never placed. A task that cannot finish before its
+/// `due_at` is placed as early as possible and listed in `at_risk`. With `dry_run` nothing is
+/// written. Otherwise each chunk's event is created or updated under an id derived from the task
+/// and chunk, so running it again after an edit moves the same events, leaves unchanged ones alone
+/// and deletes those of removed tasks and dropped chunks: never a duplicate. A failed write is
+/// reported per chunk; running it again finishes the job. `start_date` is remembered as the plan's.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -722,17 +598,14 @@ pub async fn schedule_plan(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    ApiJson(body): ApiJson<ScheduleRequestBody>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<ScheduleRequestBody>,
 ) -> Result<web::Json<ScheduleResponse>, ApiError> {
-    let time_zone = body.timezone.as_deref().map(TimeZone::parse).transpose().map_err(|error| {
-        ApiError::Validation(ValidationErrors::from_iter([FieldError::new("timezone", error.message)]))
-    })?;
     let input = ScheduleInput {
-        start_date: body.start_date,
-        time_zone,
+        scope: ScheduleScope::Plan { plan_id: id.into_inner(), start_date: body.start_date },
+        time_zone: parse_timezone(body.timezone.as_deref())?,
         connection_id: body.connection_id,
         dry_run: body.dry_run.unwrap_or(false),
     };
-    let result = schedule::schedule_plan(&state, auth.user_id, id.into_inner(), input).await?;
+    let result = schedule::schedule_tasks(&state, auth.user_id, input).await?;
     Ok(web::Json(result.into()))
 }

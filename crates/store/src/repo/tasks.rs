@@ -101,21 +101,43 @@ pub async fn of_plans(
     with_blocks(db, rows).await
 }
 
-/// The caller's tasks the scheduler may place: not done, with an estimate; all of them, or those
-/// among `ids`. In position order.
+/// The caller's tasks among `ids`, in position order (ids that are not theirs are left out).
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Task>, StoreError> {
+    let mut rows = Vec::with_capacity(ids.len());
+    // Bound the statement's parameter count well under every engine's limit.
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            tasks::Entity::find()
+                .filter(tasks::Column::UserId.eq(user_id))
+                .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    rows.sort_by_key(|row| (row.position, row.id));
+    with_blocks(db, rows).await
+}
+
+/// The caller's tasks the scheduler may place: not done, with an estimate, in position order; at
+/// most `limit`.
 pub async fn schedulable(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    ids: Option<&[Uuid]>,
+    limit: u64,
 ) -> Result<Vec<Task>, StoreError> {
-    let mut query = tasks::Entity::find()
+    let rows = tasks::Entity::find()
         .filter(tasks::Column::UserId.eq(user_id))
         .filter(tasks::Column::Status.ne(TaskStatus::Done.as_str()))
-        .filter(tasks::Column::EstimateMinutes.is_not_null());
-    if let Some(ids) = ids {
-        query = query.filter(tasks::Column::Id.is_in(ids.iter().copied()));
-    }
-    let rows = query.order_by_asc(tasks::Column::Position).order_by_asc(tasks::Column::Id).all(db).await?;
+        .filter(tasks::Column::EstimateMinutes.is_not_null())
+        .order_by_asc(tasks::Column::Position)
+        .order_by_asc(tasks::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
     with_blocks(db, rows).await
 }
 

@@ -5,21 +5,28 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use planwright_calendar::{Event, EventDateTime, EventStatus};
-use planwright_domain::{EventData, Plan, PlanTask, TimeZone, event_id_for_task};
+use planwright_domain::{EventData, Task, TimeZone, event_id_for_chunk};
 use uuid::Uuid;
 
 /// The private extended property linking an event to the plan task it was scheduled for.
 pub const TASK_PROPERTY: &str = "planwright_task_id";
 /// The private extended property linking an event to its plan.
 pub const PLAN_PROPERTY: &str = "planwright_plan_id";
+/// The private extended property naming the user an event was scheduled for (found again by a
+/// run over tasks of no single plan).
+pub const USER_PROPERTY: &str = "planwright_user_id";
 
-/// One placed task of a plan: everything its calendar event follows from.
+/// One placed chunk of a task: everything its calendar event follows from.
 #[derive(Debug, Clone, Copy)]
 pub struct ScheduledTask<'a> {
-    /// The plan.
-    pub plan: &'a Plan,
     /// The task.
-    pub task: &'a PlanTask,
+    pub task: &'a Task,
+    /// Its plan's goal, when it belongs to a plan.
+    pub goal: Option<&'a str>,
+    /// Which chunk, from 0.
+    pub chunk: u16,
+    /// How many chunks the task has in this run.
+    pub chunks: u16,
     /// Where the scheduler placed it.
     pub start: DateTime<Utc>,
     /// Its end.
@@ -29,17 +36,27 @@ pub struct ScheduledTask<'a> {
 }
 
 impl ScheduledTask<'_> {
-    /// The event's id: derived from the task, so a re-run finds the same event.
+    /// The event's id: derived from the task and chunk, so a re-run finds the same event.
     pub fn event_id(&self) -> String {
-        event_id_for_task(self.task.id)
+        event_id_for_chunk(self.task.id, self.chunk)
+    }
+
+    /// The event's title: the task's, with the part (`(2/3)`) when it was split.
+    pub fn title(&self) -> String {
+        match self.chunks {
+            0 | 1 => self.task.title.clone(),
+            chunks => format!("{} ({}/{chunks})", self.task.title, self.chunk + 1),
+        }
     }
 
     /// The event's description: the task's, then which plan it belongs to.
     pub fn description(&self) -> String {
-        let goal = self.plan.goal.as_str();
-        match self.task.description.trim() {
-            "" => format!("Part of the plan \"{goal}\"."),
-            own => format!("{own}\n\nPart of the plan \"{goal}\"."),
+        let own = self.task.description.trim();
+        match (own, self.goal) {
+            ("", Some(goal)) => format!("Part of the plan \"{goal}\"."),
+            (own, Some(goal)) => format!("{own}\n\nPart of the plan \"{goal}\"."),
+            ("", None) => "Scheduled by Planwright.".to_owned(),
+            (own, None) => format!("{own}\n\nScheduled by Planwright."),
         }
     }
 
@@ -48,13 +65,17 @@ impl ScheduledTask<'_> {
         let at = |instant: DateTime<Utc>| {
             EventDateTime::at(instant.with_timezone(&self.zone.tz())).with_time_zone(self.zone.name())
         };
-        Event::default()
+        let event = Event::default()
             .with_id(self.event_id())
-            .with_summary(self.task.title.clone())
+            .with_summary(self.title())
             .with_description(self.description())
             .with_times(at(self.start), at(self.end))
             .with_private_property(TASK_PROPERTY, self.task.id.to_string())
-            .with_private_property(PLAN_PROPERTY, self.plan.id.to_string())
+            .with_private_property(USER_PROPERTY, self.task.user_id.to_string());
+        match self.task.plan_id {
+            Some(plan_id) => event.with_private_property(PLAN_PROPERTY, plan_id.to_string()),
+            None => event,
+        }
     }
 
     /// The event as the built-in calendar should hold it.
@@ -62,7 +83,8 @@ impl ScheduledTask<'_> {
         EventData {
             description: Some(self.description()),
             plan_task_id: Some(self.task.id),
-            ..EventData::local(self.event_id(), self.task.title.clone(), self.start, self.end)
+            plan_id: self.task.plan_id,
+            ..EventData::local(self.event_id(), self.title(), self.start, self.end)
         }
     }
 }

@@ -1,10 +1,13 @@
-//! Putting a plan on a calendar: busy time from the chosen connection (its synced events and,
-//! for Google, `freeBusy`), the pure scheduler from `planwright-domain`, then idempotent writes.
+//! Putting tasks on a calendar: busy time from the chosen connection (its synced events and, for
+//! Google, `freeBusy`), the pure scheduler from `planwright-domain`, then idempotent writes. One
+//! engine serves both routes: a plan's tasks (`POST /plans/{id}/schedule`) and any of the
+//! person's tasks (`POST /schedule`).
 //!
-//! Every task's event has a deterministic id (`event_id_for_task`) and carries the plan and task
-//! in `extendedProperties.private` (see `mapping`), so running the schedule again updates, leaves
-//! alone or deletes the same events and never duplicates one, even after a run that died half-way.
-//! Writes go through one [`CalendarTarget`] per run.
+//! Every chunk's event has a deterministic id (`event_id_for_chunk`: task id and chunk) and
+//! carries the task, its plan and its owner in `extendedProperties.private` (see `mapping`), so
+//! running the schedule again updates, leaves alone or deletes the same events and never
+//! duplicates one, even after a run that died half-way. Writes go through one [`CalendarTarget`]
+//! per run.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,10 +15,13 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use futures_util::StreamExt;
 use planwright_calendar::FreeBusyRequest;
 use planwright_domain::{
-    BusyInterval, EventData, Plan, PlanStatus, PlanTask, ScheduleOutcome, ScheduleRequest, ScheduledBlock,
-    TaskToPlace, TimeZone, event_id_for_task, schedule, start_of_day,
+    BusyInterval, EventData, FieldError, PlanStatus, ScheduleOutcome, ScheduleRequest, ScheduledBlock, Task,
+    TaskToPlace, TimeZone, User, event_id_for_task, schedule, start_of_day,
 };
-use planwright_store::repo::{calendar as calendar_repo, plans as plan_repo, tasks as task_repo, users};
+use planwright_store::{
+    StoreError,
+    repo::{calendar as calendar_repo, plans as plan_repo, tasks as task_repo, users},
+};
 use uuid::Uuid;
 
 pub use super::target::WriteStatus;
@@ -23,7 +29,7 @@ use super::{
     events::{span_times, target_connection},
     google_error,
     mapping::ScheduledTask,
-    target::{CalendarTarget, TargetError, stored_plan_events},
+    target::{CalendarTarget, EventScope, TargetError, stored_events},
 };
 use crate::{
     error::{ApiError, Missing, not_found},
@@ -34,12 +40,37 @@ use crate::{
 const WRITE_CONCURRENCY: usize = 4;
 /// Google's free/busy query covers at most this much per request.
 const FREE_BUSY_CHUNK: TimeDelta = TimeDelta::days(60);
+/// Most tasks one run places.
+pub const MAX_TASKS: usize = 500;
+/// Longest window one run over tasks may cover, in days.
+pub const MAX_WINDOW_DAYS: i64 = 366;
+
+/// Which tasks to schedule, and within what.
+#[derive(Debug, Clone)]
+pub enum ScheduleScope {
+    /// One plan's tasks, each from its day of the plan.
+    Plan {
+        /// The plan.
+        plan_id: Uuid,
+        /// Its first day in the time zone (default: the one it was last scheduled from, else today).
+        start_date: Option<NaiveDate>,
+    },
+    /// Any of the person's tasks.
+    Tasks {
+        /// These tasks (default: every open task with an estimate).
+        task_ids: Option<Vec<Uuid>>,
+        /// Nothing starts before this (default and at the earliest: now).
+        from: Option<DateTime<Utc>>,
+        /// Nothing ends after this (default: `from` plus the horizon).
+        until: Option<DateTime<Utc>>,
+    },
+}
 
 /// What to schedule.
 #[derive(Debug, Clone)]
 pub struct ScheduleInput {
-    /// The plan's first day, in the time zone.
-    pub start_date: NaiveDate,
+    /// Which tasks.
+    pub scope: ScheduleScope,
     /// The zone to schedule in (default: the user's).
     pub time_zone: Option<TimeZone>,
     /// The calendar (default: the user's Google calendar, else the built-in one).
@@ -48,11 +79,13 @@ pub struct ScheduleInput {
     pub dry_run: bool,
 }
 
-/// One task's event after the run.
+/// One chunk's event after the run.
 #[derive(Debug, Clone)]
 pub struct EventWrite {
     /// The task.
     pub task_id: Uuid,
+    /// Which chunk of it.
+    pub chunk: u16,
     /// The event's id at the provider (deterministic).
     pub event_id: String,
     /// Link to it.
@@ -63,7 +96,7 @@ pub struct EventWrite {
     pub error: Option<String>,
 }
 
-/// An event removed because its task is gone or could not be placed.
+/// An event removed because its task is gone, could not be placed, or has fewer chunks now.
 #[derive(Debug, Clone)]
 pub struct RemovedEvent {
     /// The task it held.
@@ -75,7 +108,7 @@ pub struct RemovedEvent {
 /// The result of a scheduling run.
 #[derive(Debug, Clone)]
 pub struct ScheduleResult {
-    /// Where each task goes, and what could not be placed.
+    /// Where each chunk goes, what could not be placed, what is at risk.
     pub outcome: ScheduleOutcome,
     /// The events written (empty on a dry run).
     pub events: Vec<EventWrite>,
@@ -87,37 +120,53 @@ pub struct ScheduleResult {
     pub connection_id: Uuid,
     /// The zone used.
     pub time_zone: TimeZone,
+    /// The plan's first day, for a plan.
+    pub start_date: Option<NaiveDate>,
 }
 
-/// Schedules the caller's plan (404 when it is not theirs).
+/// The tasks of one run, ready for the scheduler and the writes.
+struct Run {
+    tasks: Vec<Task>,
+    /// Plan goals by plan id (event descriptions).
+    goals: HashMap<Uuid, String>,
+    /// Plan start dates by plan id (a plan task's earliest start is its day).
+    starts: HashMap<Uuid, NaiveDate>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    scope_plan: Option<Uuid>,
+    start_date: Option<NaiveDate>,
+}
+
+/// Schedules the caller's tasks: a plan's (404 when it is not theirs) or any of theirs.
 #[tracing::instrument(skip(state, input), fields(dry_run = input.dry_run))]
-pub async fn schedule_plan(
+pub async fn schedule_tasks(
     state: &AppState,
     user_id: Uuid,
-    plan_id: Uuid,
     input: ScheduleInput,
 ) -> Result<ScheduleResult, ApiError> {
     let db = state.db.conn();
-    let plan = plan_repo::find(db, user_id, plan_id).await.map_err(not_found(Missing::Plan))?;
     let user = users::find(db, user_id).await?;
     let zone = input.time_zone.unwrap_or(user.timezone);
+    let now = Utc::now();
+    let run = match &input.scope {
+        ScheduleScope::Plan { plan_id, start_date } => {
+            plan_run(state, &user, &zone, *plan_id, *start_date, now).await?
+        }
+        ScheduleScope::Tasks { task_ids, from, until } => {
+            tasks_run(state, &user, task_ids.as_deref(), (*from, *until), now).await?
+        }
+    };
     let connection = target_connection(state, user_id, input.connection_id).await?;
     let target = CalendarTarget::open(state, &connection)?;
-    let now = Utc::now();
-    let from = start_of_day(input.start_date, &zone).max(now);
-    let last_day = input.start_date + TimeDelta::days(i64::from(plan.duration_days));
-    let to = start_of_day(last_day, &zone)
-        + TimeDelta::days(i64::from(user.schedule_preferences.horizon_days()) + 2);
-    let window = (from, to.max(from + TimeDelta::days(1)));
-    let busy = busy_time(state, &target, &plan, &zone, window).await?;
+    let run_ids: HashSet<Uuid> = run.tasks.iter().map(|task| task.id).collect();
+    let busy = busy_time(state, &target, &run_ids, &zone, run.window).await?;
     let request = ScheduleRequest {
-        tasks: plan.tasks.iter().map(TaskToPlace::from).collect(),
-        start_date: input.start_date,
+        tasks: run.tasks.iter().map(|task| to_place(task, &run.starts, &zone)).collect(),
         time_zone: zone,
         working_hours: user.working_hours.clone(),
         busy,
         preferences: user.schedule_preferences,
-        not_before: Some(now),
+        from: run.window.0,
+        until: run.window.1,
     };
     let outcome = schedule(&request);
     let mut result = ScheduleResult {
@@ -127,12 +176,145 @@ pub async fn schedule_plan(
         dry_run: input.dry_run,
         connection_id: connection.id,
         time_zone: zone,
+        start_date: run.start_date,
     };
     if input.dry_run {
         return Ok(result);
     }
-    write(state, user_id, &target, &plan, &mut result).await?;
+    write(state, user_id, &target, &run, &run_ids, &mut result).await?;
+    if let (Some(plan_id), Some(start_date)) = (run.scope_plan, run.start_date) {
+        plan_repo::set_start_date(db, user_id, plan_id, start_date).await?;
+        let failed = result.events.iter().any(|write| write.status == WriteStatus::Failed);
+        if !failed && !result.outcome.placements.is_empty() {
+            plan_repo::set_status(db, user_id, plan_id, PlanStatus::Scheduled).await?;
+        }
+    }
     Ok(result)
+}
+
+/// A plan's run: its top-level tasks, from its start date (a date in the past is a 422) to the
+/// horizon after its last day.
+async fn plan_run(
+    state: &AppState,
+    user: &User,
+    zone: &TimeZone,
+    plan_id: Uuid,
+    start_date: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Run, ApiError> {
+    let db = state.db.conn();
+    let plan = plan_repo::find(db, user.id, plan_id).await.map_err(not_found(Missing::Plan))?;
+    let today = now.with_timezone(&zone.tz()).date_naive();
+    let start_date = match start_date {
+        Some(date) if date < today => {
+            return Err(FieldError::new(
+                "start_date",
+                format!("{date} is in the past in {}; use {today} or later.", zone.name()),
+            )
+            .into());
+        }
+        Some(date) => date,
+        None => plan.start_date.filter(|date| *date >= today).unwrap_or(today),
+    };
+    let tasks = task_repo::of_plans(db, user.id, &[plan_id]).await?;
+    let last_offset = tasks.iter().filter_map(|task| task.day_offset).max().unwrap_or(0);
+    let last_day = start_date
+        + TimeDelta::days(i64::from(last_offset) + i64::from(user.schedule_preferences.horizon_days()) + 1);
+    let from = start_of_day(start_date, zone).max(now);
+    let until = start_of_day(last_day, zone).max(from + TimeDelta::days(1));
+    Ok(Run {
+        tasks,
+        goals: HashMap::from([(plan.id, plan.goal)]),
+        starts: HashMap::from([(plan.id, start_date)]),
+        window: (from, until),
+        scope_plan: Some(plan.id),
+        start_date: Some(start_date),
+    })
+}
+
+/// A run over any of the person's tasks, within `[from, until)`.
+async fn tasks_run(
+    state: &AppState,
+    user: &User,
+    task_ids: Option<&[Uuid]>,
+    (from, until): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    now: DateTime<Utc>,
+) -> Result<Run, ApiError> {
+    let db = state.db.conn();
+    let from = from.map_or(now, |from| from.max(now));
+    let horizon = TimeDelta::days(i64::from(user.schedule_preferences.horizon_days().max(1)));
+    let until = until.unwrap_or(from + horizon);
+    if until <= from {
+        return Err(FieldError::new("until", "`until` must be later than `from` and than now.").into());
+    }
+    if until - from > TimeDelta::days(MAX_WINDOW_DAYS) {
+        return Err(FieldError::new("until", format!("A run covers at most {MAX_WINDOW_DAYS} days.")).into());
+    }
+    let tasks = match task_ids {
+        Some(ids) => {
+            let found = task_repo::find_many(db, user.id, ids).await?;
+            let known: HashSet<Uuid> = found.iter().map(|task| task.id).collect();
+            let unknown: Vec<FieldError> = ids
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| !known.contains(id))
+                .map(|(index, _)| {
+                    FieldError::new(format!("task_ids[{index}]"), "You have no task with this id.")
+                })
+                .collect();
+            if !unknown.is_empty() {
+                return Err(ApiError::Validation(unknown.into_iter().collect()));
+            }
+            found
+        }
+        None => task_repo::schedulable(db, user.id, MAX_TASKS as u64 + 1).await?,
+    };
+    if tasks.len() > MAX_TASKS {
+        return Err(FieldError::new(
+            "task_ids",
+            format!("One run places at most {MAX_TASKS} tasks; name the ones to schedule in `task_ids`."),
+        )
+        .into());
+    }
+    let mut goals = HashMap::new();
+    let mut starts = HashMap::new();
+    for plan_id in tasks.iter().filter_map(|task| task.plan_id).collect::<HashSet<_>>() {
+        match plan_repo::find(db, user.id, plan_id).await {
+            Ok(plan) => {
+                if let Some(start) = plan.start_date {
+                    starts.insert(plan.id, start);
+                }
+                goals.insert(plan.id, plan.goal);
+            }
+            Err(StoreError::NotFound) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(Run { tasks, goals, starts, window: (from, until), scope_plan: None, start_date: None })
+}
+
+/// What the scheduler knows about a task. A plan's task starts no earlier than its day of the
+/// plan (when the plan has a start date) and keeps its place in the plan's order.
+fn to_place(task: &Task, starts: &HashMap<Uuid, NaiveDate>, zone: &TimeZone) -> TaskToPlace {
+    let plan_day = match (task.plan_id.and_then(|plan| starts.get(&plan)), task.day_offset) {
+        (Some(start), Some(offset)) if task.parent_id.is_none() => {
+            start.checked_add_days(chrono::Days::new(u64::from(offset))).map(|day| start_of_day(day, zone))
+        }
+        _ => None,
+    };
+    TaskToPlace {
+        id: task.id,
+        estimate_minutes: task.estimate_minutes.unwrap_or(0),
+        due_at: task.due_at,
+        priority: task.priority,
+        earliest_start: plan_day.max(task.earliest_start),
+        min_chunk_minutes: task.min_chunk_minutes,
+        done: task.is_done(),
+        sequence: task
+            .plan_id
+            .filter(|_| task.parent_id.is_none())
+            .map(|plan| (plan, u32::try_from(task.position).unwrap_or(u32::MAX))),
+    }
 }
 
 /// Deletes the caller's plan with its calendar events on all their calendars
@@ -144,20 +326,21 @@ pub async fn delete_plan_with_events(state: &AppState, user_id: Uuid, plan_id: U
     let db = state.db.conn();
     plan_repo::find(db, user_id, plan_id).await.map_err(not_found(Missing::Plan))?;
     let connections = super::list_connections(state, user_id).await?;
+    let scope = EventScope::Plan(plan_id);
     let mut targets = Vec::with_capacity(connections.len());
     for connection in &connections {
         match CalendarTarget::open(state, connection) {
             Ok(target) => targets.push(target),
             // A calendar that cannot be written blocks the deletion only if it holds the plan's events.
             Err(refused) => {
-                if !stored_plan_events(state, connection, user_id, plan_id).await?.is_empty() {
+                if !stored_events(state, connection, user_id, &scope).await?.is_empty() {
                     return Err(refused);
                 }
             }
         }
     }
     for target in &targets {
-        for (event_id, _) in target.plan_events(user_id, plan_id).await? {
+        for (event_id, _) in target.owned_events(user_id, &scope).await? {
             target.delete(&event_id).await?;
         }
     }
@@ -166,17 +349,20 @@ pub async fn delete_plan_with_events(state: &AppState, user_id: Uuid, plan_id: U
 
 // ---- busy time ------------------------------------------------------------------------------
 
-/// Busy time on the target's calendar in `(from, to)`: its stored events (this plan's own left
-/// out) and, for Google, `freeBusy`.
+/// Busy time on the target's calendar in `(from, to)`: its stored events (the run's own tasks'
+/// events left out: they are about to move) and, for Google, `freeBusy`.
 async fn busy_time(
     state: &AppState,
     target: &CalendarTarget<'_>,
-    plan: &Plan,
+    run_ids: &HashSet<Uuid>,
     zone: &TimeZone,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<Vec<BusyInterval>, ApiError> {
     let connection = target.connection();
-    let own: HashSet<String> = plan.tasks.iter().map(|task| event_id_for_task(task.id)).collect();
+    // Every chunk's event id starts with the task's first-chunk id.
+    let own: HashSet<String> = run_ids.iter().map(|id| event_id_for_task(*id)).collect();
+    let first_chunk_len = event_id_for_task(Uuid::nil()).len();
+    let is_own = |event_id: &str| event_id.get(..first_chunk_len).is_some_and(|prefix| own.contains(prefix));
     let stored = calendar_repo::spans_between(
         state.db.conn(),
         connection.user_id,
@@ -187,7 +373,7 @@ async fn busy_time(
     )
     .await?;
     let (mine, others): (Vec<_>, Vec<_>) =
-        stored.into_iter().partition(|event| own.contains(&event.provider_event_id));
+        stored.into_iter().partition(|event| is_own(&event.provider_event_id));
     let mut busy: Vec<BusyInterval> = others
         .iter()
         .filter(|event| !event.transparent)
@@ -197,8 +383,8 @@ async fn busy_time(
         })
         .collect();
     if let Some(client) = target.google() {
-        // Free/busy also sees what the last sync has not brought in yet. It cannot tell this
-        // plan's own events apart, so their stored times are cut out of its blocks.
+        // Free/busy also sees what the last sync has not brought in yet. It cannot tell the run's
+        // own events apart, so their stored times are cut out of its blocks.
         let own_times: Vec<(DateTime<Utc>, DateTime<Utc>)> =
             mine.iter().map(|event| (event.start, event.end)).collect();
         let mut start = from;
@@ -255,52 +441,81 @@ async fn write(
     state: &AppState,
     user_id: Uuid,
     target: &CalendarTarget<'_>,
-    plan: &Plan,
+    run: &Run,
+    run_ids: &HashSet<Uuid>,
     result: &mut ScheduleResult,
 ) -> Result<(), ApiError> {
-    let tasks: HashMap<Uuid, &PlanTask> = plan.tasks.iter().map(|task| (task.id, task)).collect();
+    let tasks: HashMap<Uuid, &Task> = run.tasks.iter().map(|task| (task.id, task)).collect();
     let zone = result.time_zone;
     let writes = futures_util::stream::iter(result.outcome.placements.iter().filter_map(|placement| {
         let task = *tasks.get(&placement.task_id)?;
-        let scheduled = ScheduledTask { plan, task, start: placement.start, end: placement.end, zone: &zone };
-        Some(write_task(state, user_id, target, scheduled))
+        let scheduled = ScheduledTask {
+            task,
+            goal: task.plan_id.and_then(|plan| run.goals.get(&plan)).map(String::as_str),
+            chunk: placement.chunk,
+            chunks: placement.chunks,
+            start: placement.start,
+            end: placement.end,
+            zone: &zone,
+        };
+        Some(write_chunk(state, user_id, target, scheduled))
     }))
     .buffer_unordered(WRITE_CONCURRENCY)
-    .collect::<Vec<EventWrite>>()
+    .collect::<Vec<(EventWrite, Option<ScheduledBlock>)>>()
     .await;
-    let order: HashMap<Uuid, usize> = plan.tasks.iter().enumerate().map(|(i, task)| (task.id, i)).collect();
-    result.events = writes;
-    result.events.sort_by_key(|write| order.get(&write.task_id).copied().unwrap_or(usize::MAX));
+    let order: HashMap<Uuid, usize> = run.tasks.iter().enumerate().map(|(i, task)| (task.id, i)).collect();
+    let mut blocks: HashMap<Uuid, Vec<ScheduledBlock>> = HashMap::new();
+    for (write, block) in writes {
+        if let Some(block) = block {
+            blocks.entry(write.task_id).or_default().push(block);
+        }
+        result.events.push(write);
+    }
+    result
+        .events
+        .sort_by_key(|write| (order.get(&write.task_id).copied().unwrap_or(usize::MAX), write.chunk));
 
-    // Events of tasks that are gone, or that could not be placed this time, are removed.
-    let placed: HashSet<Uuid> = result.outcome.placements.iter().map(|p| p.task_id).collect();
-    for (event_id, task_id) in target.plan_events(user_id, plan.id).await? {
-        if task_id.is_some_and(|id| placed.contains(&id)) {
+    // Each task's blocks become what this run wrote; a done task keeps its record.
+    for task in &run.tasks {
+        if task.is_done() {
+            continue;
+        }
+        let mut placed = blocks.remove(&task.id).unwrap_or_default();
+        placed.sort_by_key(|block| block.chunk);
+        task_repo::set_blocks(state.db.conn(), user_id, task.id, &placed).await?;
+    }
+
+    // Events of the scope that this run did not write are removed: tasks that are gone, could
+    // not be placed this time, or have fewer chunks now. A done task's events stay.
+    let written: HashSet<&str> = result.events.iter().map(|write| write.event_id.as_str()).collect();
+    let scope = match run.scope_plan {
+        Some(plan_id) => EventScope::Plan(plan_id),
+        None => EventScope::Tasks(run_ids),
+    };
+    let mut removed = Vec::new();
+    for (event_id, task_id) in target.owned_events(user_id, &scope).await? {
+        let done = task_id.and_then(|id| tasks.get(&id)).is_some_and(|task| task.is_done());
+        if written.contains(event_id.as_str()) || done {
             continue;
         }
         target.delete(&event_id).await?;
-        if let Some(task_id) = task_id.filter(|id| tasks.contains_key(id)) {
-            task_repo::set_blocks(state.db.conn(), user_id, task_id, &[]).await?;
-        }
-        result.removed.push(RemovedEvent { task_id, event_id });
+        removed.push(RemovedEvent { task_id, event_id });
     }
-    let failed = result.events.iter().any(|write| write.status == WriteStatus::Failed);
-    if !failed && !result.outcome.placements.is_empty() {
-        plan_repo::set_status(state.db.conn(), user_id, plan.id, PlanStatus::Scheduled).await?;
-    }
+    result.removed = removed;
     Ok(())
 }
 
-/// Writes one task's event and records it (the local copy, the task's schedule).
-async fn write_task(
+/// Writes one chunk's event and records its local copy; the block to record when it was written.
+async fn write_chunk(
     state: &AppState,
     user_id: Uuid,
     target: &CalendarTarget<'_>,
     scheduled: ScheduledTask<'_>,
-) -> EventWrite {
+) -> (EventWrite, Option<ScheduledBlock>) {
     let (task, event_id) = (scheduled.task, scheduled.event_id());
     let failed = |html_link, detail: String| EventWrite {
         task_id: task.id,
+        chunk: scheduled.chunk,
         event_id: event_id.clone(),
         html_link,
         status: WriteStatus::Failed,
@@ -310,32 +525,35 @@ async fn write_task(
         Ok(written) => written,
         Err(TargetError::Google(error)) => {
             let detail = google_error(state, target.connection().id, error).await.problem().detail;
-            return failed(None, detail);
+            return (failed(None, detail), None);
         }
         Err(TargetError::Store(error)) => {
             tracing::error!(error = %error, "could not store a scheduled event");
-            return failed(None, "The event could not be stored.".to_owned());
+            return (failed(None, "The event could not be stored.".to_owned()), None);
         }
     };
-    let data = EventData { plan_task_id: Some(task.id), plan_id: Some(scheduled.plan.id), ..data };
+    let data = EventData { plan_task_id: Some(task.id), plan_id: task.plan_id, ..data };
     let html_link = data.html_link.clone();
     let connection_id = target.connection().id;
-    let stored = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await;
+    if let Err(error) = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await {
+        tracing::error!(error = %error, "could not record a scheduled event");
+        return (
+            failed(
+                html_link,
+                "The event was written but could not be recorded here; run the schedule again.".to_owned(),
+            ),
+            None,
+        );
+    }
     let block = ScheduledBlock {
-        chunk: 0,
+        chunk: scheduled.chunk,
         start: scheduled.start,
         end: scheduled.end,
         event_id: Some(event_id.clone()),
     };
-    let scheduled = task_repo::set_blocks(state.db.conn(), user_id, task.id, &[block]).await;
-    if let Err(error) = stored.map(|_| ()).and(scheduled) {
-        tracing::error!(error = %error, "could not record a scheduled event");
-        return failed(
-            html_link,
-            "The event was written but could not be recorded here; run the schedule again.".to_owned(),
-        );
-    }
-    EventWrite { task_id: task.id, event_id, html_link, status, error: None }
+    let write =
+        EventWrite { task_id: task.id, chunk: scheduled.chunk, event_id, html_link, status, error: None };
+    (write, Some(block))
 }
 
 #[cfg(test)]

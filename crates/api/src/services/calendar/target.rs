@@ -2,7 +2,7 @@
 //! (one Calendar client, built once, and the calendar id) or the built-in calendar. Every write
 //! keeps the local copy in step, so nothing above this module asks "Google or built-in?".
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use planwright_calendar::{Client, Error as GoogleError, Event, EventListParams, WriteParams};
 use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus, EventData};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     google_error,
-    mapping::{self, PLAN_PROPERTY, ScheduledTask, TASK_PROPERTY},
+    mapping::{self, PLAN_PROPERTY, ScheduledTask, TASK_PROPERTY, USER_PROPERTY},
     require_google,
 };
 use crate::{error::ApiError, state::AppState};
@@ -151,7 +151,7 @@ impl<'a> CalendarTarget<'a> {
         Ok((status, data))
     }
 
-    /// Writes a new event that is not part of a plan (`POST /calendar/events`); the local copy is
+    /// Writes a new event that is not a task's (`POST /calendar/events`); the local copy is
     /// the caller's to store.
     pub async fn insert(&self, event: NewEventData) -> Result<EventData, ApiError> {
         let data = match &self.google {
@@ -202,19 +202,24 @@ impl<'a> CalendarTarget<'a> {
         Ok(())
     }
 
-    /// The events of plan `plan_id` on this calendar, with the task each holds, by event id: the
-    /// stored copies, and for Google also what Google lists for the plan (an event written by a
-    /// run that died before storing its copy is found too).
-    pub async fn plan_events(
+    /// The events Planwright wrote for `scope` on this calendar, with the task each holds, by
+    /// event id: the stored copies, and for Google also what Google lists by the private
+    /// properties (an event written by a run that died before storing its copy is found too).
+    pub async fn owned_events(
         &self,
         user_id: Uuid,
-        plan_id: Uuid,
+        scope: &EventScope<'_>,
     ) -> Result<Vec<(String, Option<Uuid>)>, ApiError> {
         let mut found: HashMap<String, Option<Uuid>> =
-            stored_plan_events(self.state, self.connection, user_id, plan_id).await?.into_iter().collect();
+            stored_events(self.state, self.connection, user_id, scope).await?.into_iter().collect();
         if let Some(client) = &self.google {
-            let params = EventListParams::new()
-                .with_private_extended_property(PLAN_PROPERTY, plan_id.to_string())
+            let params =
+                match scope {
+                    EventScope::Plan(plan_id) => EventListParams::new()
+                        .with_private_extended_property(PLAN_PROPERTY, plan_id.to_string()),
+                    EventScope::Tasks(_) => EventListParams::new()
+                        .with_private_extended_property(USER_PROPERTY, user_id.to_string()),
+                }
                 .with_max_results(250);
             let listed = match client.events().sync(&self.connection.calendar_id, &params).await {
                 Ok(listed) => listed,
@@ -222,7 +227,7 @@ impl<'a> CalendarTarget<'a> {
             };
             for event in listed.items.into_iter().filter(|event| !event.is_cancelled()) {
                 let task_id = mapping::private_id(&event, TASK_PROPERTY);
-                if let Some(id) = event.id {
+                if let Some(id) = event.id.filter(|_| scope.holds(task_id)) {
                     found.entry(id).or_insert(task_id);
                 }
             }
@@ -256,15 +261,41 @@ pub struct NewEventData {
     pub time_zone: Option<planwright_domain::TimeZone>,
 }
 
-/// The stored copies of plan `plan_id`'s events on `connection`, by event id with their task.
-pub async fn stored_plan_events(
+/// Whose events a scheduling run owns: a whole plan's, or those of some tasks.
+#[derive(Debug, Clone, Copy)]
+pub enum EventScope<'a> {
+    /// Every event written for the plan, whatever its task.
+    Plan(Uuid),
+    /// The events of these tasks.
+    Tasks(&'a HashSet<Uuid>),
+}
+
+impl EventScope<'_> {
+    /// Whether an event holding `task_id` belongs to the scope (for a plan, the listing already
+    /// chose).
+    fn holds(&self, task_id: Option<Uuid>) -> bool {
+        match self {
+            Self::Plan(_) => true,
+            Self::Tasks(tasks) => task_id.is_some_and(|id| tasks.contains(&id)),
+        }
+    }
+}
+
+/// The stored copies of the scope's events on `connection`, by event id with their task.
+pub async fn stored_events(
     state: &AppState,
     connection: &CalendarConnection,
     user_id: Uuid,
-    plan_id: Uuid,
+    scope: &EventScope<'_>,
 ) -> Result<Vec<(String, Option<Uuid>)>, ApiError> {
-    Ok(repo::events_of_plan(state.db.conn(), user_id, plan_id)
-        .await?
+    let events = match scope {
+        EventScope::Plan(plan_id) => repo::events_of_plan(state.db.conn(), user_id, *plan_id).await?,
+        EventScope::Tasks(tasks) => {
+            let ids: Vec<Uuid> = tasks.iter().copied().collect();
+            repo::events_of_tasks(state.db.conn(), user_id, &ids).await?
+        }
+    };
+    Ok(events
         .into_iter()
         .filter(|event| event.connection_id == connection.id)
         .map(|event| (event.data.provider_event_id, event.data.plan_task_id))

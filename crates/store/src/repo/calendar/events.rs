@@ -267,6 +267,28 @@ pub async fn events_of_plan(
         .collect()
 }
 
+/// The user's stored events scheduled for any of `task_ids`, on any connection.
+pub async fn events_of_tasks(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    task_ids: &[Uuid],
+) -> Result<Vec<CalendarEvent>, StoreError> {
+    let mut found = Vec::new();
+    // Bound the statement's parameter count well under every engine's limit.
+    for ids in task_ids.chunks(500) {
+        let rows = events::Entity::find()
+            .filter(events::Column::UserId.eq(user_id))
+            .filter(events::Column::PlanTaskId.is_in(ids.iter().copied()))
+            .order_by_asc(events::Column::StartAt)
+            .all(db)
+            .await?;
+        for row in rows {
+            found.push(to_event(row)?);
+        }
+    }
+    Ok(found)
+}
+
 /// Removes a connection's events whose provider ids are not in `keep` (after a full sync);
 /// returns how many went.
 pub async fn delete_events_except(
