@@ -23,6 +23,17 @@
 //! current models; retired or unknown ones get Google's 404 on every route. The
 //! `planwright-fakes` binary runs the same fake on a fixed port and exposes the controls as
 //! `/_fake/*` HTTP endpoints.
+//!
+//! Function calling: when a request declares `tools` and the tool config mode is not `NONE`, the
+//! model calls every declared function whose name (`get_weather`, or "get weather") appears in
+//! the last user message, in that order; "use all tools" calls them all, "use a tool" the first,
+//! and mode `ANY` forces a call of the first (allowed) function when nothing else matched. Each
+//! call has an `id` and arguments generated from its parameter schema; the first call part
+//! carries a `thoughtSignature` the fake remembers. A later request must send it back unchanged
+//! on that part (Gemini 3 models), else Google's 400 `INVALID_ARGUMENT` ("Function call is
+//! missing a thought_signature ...", or "Corrupted thought signature."); the number of
+//! `functionResponse` parts must match the calls. After the responses the model answers in
+//! text quoting each function's name and response.
 
 mod adversarial;
 mod fault;
@@ -30,6 +41,7 @@ mod handlers;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -305,6 +317,8 @@ struct FakeState {
     answers: Mutex<Vec<String>>,
     /// Models retired on top of [`RETIRED_MODELS`].
     retired: Mutex<BTreeSet<String>>,
+    /// The thought signatures handed out with function calls.
+    signatures: Mutex<tools::Signatures>,
 }
 
 impl FakeState {
@@ -318,6 +332,7 @@ impl FakeState {
             mode: Mutex::new((Mode::Friendly, 0)),
             answers: Mutex::new(Vec::new()),
             retired: Mutex::new(BTreeSet::new()),
+            signatures: Mutex::new(tools::Signatures::default()),
         }
     }
 
@@ -359,6 +374,7 @@ impl FakeState {
         self.set_mode(Mode::Friendly);
         lock(&self.answers).clear();
         lock(&self.retired).clear();
+        *lock(&self.signatures) = tools::Signatures::default();
     }
 }
 

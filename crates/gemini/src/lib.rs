@@ -1,10 +1,11 @@
 //! An async client for Google's Gemini REST API (`v1beta` generativelanguage): `generateContent`,
-//! `streamGenerateContent` over SSE, `countTokens`, `models.get`, and typed structured output from a Rust type's
-//! JSON Schema. It retries transient failures itself (jittered exponential backoff that honours
+//! `streamGenerateContent` over SSE, `countTokens`, `models.get`, typed structured output from a Rust type's
+//! JSON Schema, and function calling (tools declared from Rust types, thought signatures kept).
+//! It retries transient failures itself (jittered exponential backoff that honours
 //! `RetryInfo` and `Retry-After`, never a 400 or an exhausted daily quota), turns safety blocks
 //! and `MAX_TOKENS` into errors you can match on, keeps the raw body of anything it cannot decode,
 //! and sends the API key only in the `x-goog-api-key` header. It is not a Vertex AI client, has no
-//! OAuth, and does not (yet) model tools/function calling, caching, files or the Live API; unknown
+//! OAuth, and does not (yet) model caching, files or the Live API; unknown
 //! response fields are ignored and unknown part kinds are kept verbatim in [`Part::extra`].
 //!
 //! ```no_run
@@ -27,12 +28,17 @@ mod config;
 mod error;
 mod schema;
 mod sse;
+mod tools;
 mod types;
 
 pub use client::{Client, ContentStream};
 pub use config::{Config, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT, RetryPolicy};
 pub use error::Error;
 pub use schema::response_schema_for;
+pub use tools::{
+    FunctionCall, FunctionCallingConfig, FunctionCallingMode, FunctionDeclaration, FunctionResponse, Tool,
+    ToolConfig,
+};
 pub use types::{
     Blob, BlockReason, Candidate, Content, CountTokensRequest, CountTokensResponse, FileData, FinishReason,
     GenerateContentRequest, GenerateContentResponse, GenerationConfig, HarmBlockThreshold, HarmCategory,

@@ -65,6 +65,7 @@ macro_rules! wire_enum {
         }
     };
 }
+pub(crate) use wire_enum;
 
 wire_enum! {
     /// Who produced a [`Content`]: the person (`user`) or the model (`model`).
@@ -215,9 +216,9 @@ pub struct FileData {
     pub file_uri: String,
 }
 
-/// One piece of a [`Content`]: text, inline data, a file reference, or a kind this crate does not
-/// model (function calls, code execution, ...), which is kept in [`Part::extra`] so a model turn
-/// can be sent back unchanged.
+/// One piece of a [`Content`]: text, inline data, a file reference, a function call or response,
+/// or a kind this crate does not model (code execution, ...), which is kept in [`Part::extra`] so
+/// a model turn can be sent back unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
@@ -237,7 +238,13 @@ pub struct Part {
     /// A reference to an uploaded file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_data: Option<FileData>,
-    /// Every other field of the part, verbatim (e.g. `functionCall`, `executableCode`).
+    /// A call the model asks you to run (see [`crate::FunctionCall`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_call: Option<crate::FunctionCall>,
+    /// The result of a call, sent back to the model (see [`crate::FunctionResponse`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_response: Option<crate::FunctionResponse>,
+    /// Every other field of the part, verbatim (e.g. `executableCode`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -513,6 +520,12 @@ pub struct GenerateContentRequest {
     /// Safety filter settings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub safety_settings: Vec<SafetySetting>,
+    /// Tools (function declarations) the model may call; see [`crate::Tool`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<crate::Tool>,
+    /// How the model may use `tools`; see [`crate::ToolConfig`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<crate::ToolConfig>,
 }
 
 impl GenerateContentRequest {
@@ -816,7 +829,7 @@ mod tests {
         let raw = json!({
             "candidates": [{
                 "content": {"role": "model", "parts": [
-                    {"functionCall": {"name": "f", "args": {}}},
+                    {"executableCode": {"language": "PYTHON", "code": "print(1)"}},
                     {"text": "ok"}
                 ]},
                 "finishReason": "SOMETHING_NEW"
@@ -825,9 +838,9 @@ mod tests {
         let response: GenerateContentResponse = serde_json::from_value(raw).unwrap();
         assert_eq!(response.finish_reason(), Some(&FinishReason::Unknown("SOMETHING_NEW".into())));
         let parts = &response.candidates[0].content.as_ref().unwrap().parts;
-        assert!(parts[0].extra.contains_key("functionCall"));
+        assert!(parts[0].extra.contains_key("executableCode"));
         let back = serde_json::to_value(&response.candidates[0].content).unwrap();
-        assert_eq!(back["parts"][0]["functionCall"]["name"], "f");
+        assert_eq!(back["parts"][0]["executableCode"]["code"], "print(1)");
     }
 
     #[test]

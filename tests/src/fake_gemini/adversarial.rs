@@ -29,6 +29,11 @@ pub(super) fn answer(schema: &Value, rng: &mut StdRng) -> String {
     }
 }
 
+/// A random schema-valid value (function-call arguments, which are JSON, not text).
+pub(super) fn value(schema: &Value, rng: &mut StdRng) -> Value {
+    Generator { root: schema }.value(schema, rng, 0)
+}
+
 /// A random plain-text answer (no schema): any length from empty, any characters.
 pub(super) fn text(rng: &mut StdRng) -> String {
     let len = edge_or_between(rng, 0, 400);

@@ -19,7 +19,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::fault::{api_key_invalid, google_error};
-use super::{FAKE_API_KEY, FakeState, Fault, KNOWN_MODELS, Mode, RecordedRequest, adversarial, lock, schema};
+use super::{
+    FAKE_API_KEY, FakeState, Fault, KNOWN_MODELS, Mode, RecordedRequest, adversarial, lock, schema, tools,
+};
 
 const GENERATE: &str = "generateContent";
 const STREAM: &str = "streamGenerateContent";
@@ -142,7 +144,21 @@ async fn call_model(
     if let Some(problem) = thinking_problem(model, &body) {
         return google_error(StatusCode::BAD_REQUEST, problem, "INVALID_ARGUMENT", None);
     }
-    let answer = Answer::new(model, &body, fault.as_ref(), state.next_seed());
+    if let Some(problem) = tools::check(model, &body, &lock(&state.signatures)) {
+        return problem;
+    }
+    let seed = state.next_seed();
+    let mut answer = Answer::new(model, &body, fault.as_ref(), seed);
+    if matches!(fault, None | Some(Fault::Latency(_) | Fault::SlowStream(_))) {
+        match tools::reply(&body, seed, &mut lock(&state.signatures)) {
+            Some(tools::Reply::Calls(parts)) => {
+                answer.text = tools::describe_calls(&parts);
+                answer.calls = parts;
+            }
+            Some(tools::Reply::Text(text)) => answer.text = text,
+            None => {}
+        }
+    }
     lock(&state.answers).push(answer.sent_text(fault.as_ref()));
     if action == STREAM {
         let sse = request.query_string().split('&').any(|pair| pair == "alt=sse");
@@ -341,6 +357,8 @@ struct Answer {
     text: String,
     prompt_tokens: u64,
     thoughts_tokens: u64,
+    /// `functionCall` parts answered instead of `text` (see `tools`); empty for a text answer.
+    calls: Vec<Value>,
 }
 
 impl Answer {
@@ -364,6 +382,7 @@ impl Answer {
             text,
             prompt_tokens: prompt_tokens(request),
             thoughts_tokens: thoughts_tokens(model, request),
+            calls: Vec::new(),
         }
     }
 
@@ -448,6 +467,10 @@ impl Answer {
         match fault {
             Some(Fault::SafetyBlock) => self.blocked(),
             Some(Fault::PromptBlocked) => self.prompt_blocked(),
+            _ if !self.calls.is_empty() => self.envelope(
+                Some(json!([tools::candidate(&self.calls, Some("STOP"))])),
+                Some(self.usage(Some(self.text.chars().count()))),
+            ),
             _ => {
                 let text = self.sent_text(fault);
                 let reason = if fault == Some(&Fault::MaxTokens) { "MAX_TOKENS" } else { "STOP" };
@@ -464,6 +487,24 @@ impl Answer {
     fn chunks(&self, fault: Option<&Fault>) -> Vec<Value> {
         if fault == Some(&Fault::PromptBlocked) {
             return vec![self.prompt_blocked()];
+        }
+        if !self.calls.is_empty() {
+            // One call per chunk, the last chunk carrying the finish reason and usage.
+            let last = self.calls.len() - 1;
+            return self
+                .calls
+                .iter()
+                .enumerate()
+                .map(|(index, call)| {
+                    let parts = std::slice::from_ref(call);
+                    if index == last {
+                        let usage = self.usage(Some(self.text.chars().count()));
+                        self.envelope(Some(json!([tools::candidate(parts, Some("STOP"))])), Some(usage))
+                    } else {
+                        self.envelope(Some(json!([tools::candidate(parts, None)])), None)
+                    }
+                })
+                .collect();
         }
         let text = self.sent_text(fault);
         // A slow stream comes word by word, so a client that hangs up has many chunks left.
@@ -728,6 +769,7 @@ async fn usage() -> HttpResponse {
          GET  /_fake/latency\n\
          POST /_fake/reset\n\
          GET  /_fake/requests\n\
+         Tools: declared functions named in the prompt are called (mode ANY forces one); thought signatures are checked.\n\
          Faults: latency, rate_limited, daily_quota, unavailable, server_error, malformed_json, invalid_plan,\n\
          safety_block, prompt_blocked, max_tokens, truncated_stream, bad_key, slow_stream (ms), text (text)\n",
     ))

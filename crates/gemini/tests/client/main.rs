@@ -11,3 +11,4 @@ mod models;
 mod retries;
 mod stream;
 mod structured;
+mod tools;
