@@ -1,6 +1,7 @@
 //! An async client for Google's Gemini REST API (`v1beta` generativelanguage): `generateContent`,
-//! `streamGenerateContent` over SSE, `countTokens`, `models.get`, and typed structured output from a Rust type's
-//! JSON Schema. It retries transient failures itself (jittered exponential backoff that honours
+//! `streamGenerateContent` over SSE, `countTokens`, `models.get`, `embedContent` and
+//! `batchEmbedContents` (with normalisation and cosine helpers), and typed structured output from
+//! a Rust type's JSON Schema. It retries transient failures itself (jittered exponential backoff that honours
 //! `RetryInfo` and `Retry-After`, never a 400 or an exhausted daily quota), turns safety blocks
 //! and `MAX_TOKENS` into errors you can match on, keeps the raw body of anything it cannot decode,
 //! and sends the API key only in the `x-goog-api-key` header. It is not a Vertex AI client, has no
@@ -24,13 +25,19 @@
 
 mod client;
 mod config;
+mod embed;
 mod error;
 mod schema;
 mod sse;
 mod types;
 
 pub use client::{Client, ContentStream};
-pub use config::{Config, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT, RetryPolicy};
+pub use config::{
+    Config, DEFAULT_BASE_URL, DEFAULT_EMBEDDING_MODEL, DEFAULT_MODEL, DEFAULT_TIMEOUT, RetryPolicy,
+};
+pub use embed::{
+    ContentEmbedding, EmbedContentRequest, MAX_EMBED_BATCH, TaskType, cosine_similarity, normalized,
+};
 pub use error::Error;
 pub use schema::response_schema_for;
 pub use types::{

@@ -66,6 +66,9 @@ macro_rules! wire_enum {
     };
 }
 
+/// Lets other modules (e.g. `embed`) declare wire enums the same way.
+pub(crate) use wire_enum;
+
 wire_enum! {
     /// Who produced a [`Content`]: the person (`user`) or the model (`model`).
     Role {
