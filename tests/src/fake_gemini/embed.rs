@@ -557,6 +557,11 @@ mod tests {
         let error = client.embed_content(EmbedContentRequest::new("gym")).await.unwrap_err();
         assert!(matches!(error, Error::Decode { .. }), "{error:?}");
         assert!(fake.pending_faults().is_empty());
+
+        fake.set_latency(Duration::from_millis(60));
+        let started = std::time::Instant::now();
+        client.batch_embed_contents(vec![EmbedContentRequest::new("gym")]).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(60), "latency applies: {:?}", started.elapsed());
     }
 
     #[tokio::test]
