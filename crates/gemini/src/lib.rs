@@ -1,12 +1,13 @@
 //! An async client for Google's Gemini REST API (`v1beta` generativelanguage): `generateContent`,
 //! `streamGenerateContent` over SSE, `countTokens`, `models.get`, `embedContent` and
 //! `batchEmbedContents` (with normalisation and cosine helpers), and typed structured output from
-//! a Rust type's JSON Schema. It retries transient failures itself (jittered exponential backoff that honours
-//! `RetryInfo` and `Retry-After`, never a 400 or an exhausted daily quota), turns safety blocks
-//! and `MAX_TOKENS` into errors you can match on, keeps the raw body of anything it cannot decode,
-//! and sends the API key only in the `x-goog-api-key` header. It is not a Vertex AI client, has no
-//! OAuth, and does not (yet) model tools/function calling, caching, files or the Live API; unknown
-//! response fields are ignored and unknown part kinds are kept verbatim in [`Part::extra`].
+//! a Rust type's JSON Schema. It retries transient failures itself (jittered exponential backoff
+//! that honours `RetryInfo` and `Retry-After`, never a 400 or an exhausted daily quota), turns
+//! safety blocks and `MAX_TOKENS` into errors you can match on, keeps the raw body of anything it
+//! cannot decode, and sends the API key only in the `x-goog-api-key` header. It is not a Vertex AI
+//! client, has no OAuth, and does not (yet) model tools/function calling, caching, files or the
+//! Live API; unknown response fields are ignored and unknown part kinds are kept verbatim in
+//! [`Part::extra`].
 //!
 //! ```no_run
 //! use planwright_gemini::{Client, Config, GenerateContentRequest};

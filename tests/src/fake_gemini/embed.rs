@@ -285,20 +285,19 @@ fn embed_one(model: &str, request: &Value, field: &str) -> Result<Value, String>
     if text.trim().is_empty() {
         return Err(format!("* {field}.content: content is not specified\n"));
     }
-    let dimensions = match request
-        .get("outputDimensionality")
-        .or_else(|| request.get("output_dimensionality"))
-    {
-        None | Some(Value::Null) => DEFAULT_DIMENSIONS,
-        Some(value) => match value.as_u64().and_then(|n| usize::try_from(n).ok()) {
-            Some(n) if (1..=DEFAULT_DIMENSIONS).contains(&n) => n,
-            _ => {
-                return Err(format!(
-                    "* {field}.output_dimensionality: must be between 1 and {DEFAULT_DIMENSIONS}, got {value}\n"
-                ));
-            }
-        },
-    };
+    let dimensions =
+        match request.get("outputDimensionality").or_else(|| request.get("output_dimensionality")) {
+            None | Some(Value::Null) => DEFAULT_DIMENSIONS,
+            Some(value) => match value.as_u64().and_then(|n| usize::try_from(n).ok()) {
+                Some(n) if (1..=DEFAULT_DIMENSIONS).contains(&n) => n,
+                _ => {
+                    return Err(format!(
+                        "* {field}.output_dimensionality: must be between 1 and {DEFAULT_DIMENSIONS}, \
+                     got {value}\n"
+                    ));
+                }
+            },
+        };
     let title = request.get("title").and_then(Value::as_str).unwrap_or_default();
     let mut values = fake_embedding(&format!("{title} {text}"), dimensions);
     if model == "gemini-embedding-001" && dimensions < DEFAULT_DIMENSIONS {
@@ -567,6 +566,7 @@ mod tests {
     #[tokio::test]
     async fn bad_embedding_requests_get_googles_errors() {
         let fake = FakeGemini::start().await;
+        let content = json!({ "parts": [{ "text": "a" }] });
         let too_many: Vec<Value> = (0..=MAX_BATCH).map(|index| text_request(&format!("t{index}"))).collect();
         let cases = [
             (
@@ -576,7 +576,7 @@ mod tests {
             ),
             (
                 "gemini-embedding-001:batchEmbedContents",
-                json!({ "requests": [{ "model": "models/gemini-embedding-2", "content": { "parts": [{ "text": "a" }] } }] }),
+                json!({ "requests": [{ "model": "models/gemini-embedding-2", "content": content }] }),
                 "must match",
             ),
             (
