@@ -1,5 +1,6 @@
 //! A stateful fake Gemini (v1beta REST: `generateContent`, `streamGenerateContent?alt=sse`,
-//! `countTokens`) that speaks the real wire format, with scripted faults and a request log.
+//! `countTokens`, `embedContent`, `batchEmbedContents`) that speaks the real wire format, with
+//! scripted faults and a request log.
 //!
 //! ```no_run
 //! # use std::time::Duration;
@@ -20,7 +21,9 @@
 //! schema; without one, plain text echoing the last user message. That is the friendly mode;
 //! [`FakeGemini::set_adversarial`] switches to answers drawn at random (from a seed) among
 //! everything the schema allows, as a real model may give them. `models.get` answers for the
-//! current models; retired or unknown ones get Google's 404 on every route. The
+//! current models; retired or unknown ones get Google's 404 on every route. The embedding
+//! models ([`EMBEDDING_MODELS`]) answer with deterministic vectors in which related texts are
+//! close (hashed words and synonyms; see [`fake_embedding`]). The
 //! `planwright-fakes` binary runs the same fake on a fixed port and exposes the controls as
 //! `/_fake/*` HTTP endpoints.
 //!
@@ -36,6 +39,7 @@
 //! text quoting each function's name and response.
 
 mod adversarial;
+mod embed;
 mod fault;
 mod handlers;
 mod schema;
@@ -57,6 +61,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use embed::{DEFAULT_DIMENSIONS, EMBEDDING_MODELS, SYNONYM_GROUPS, canonical_terms, fake_embedding};
 pub use fault::Fault;
 
 /// The API key the fake accepts in `x-goog-api-key`.
@@ -167,7 +172,8 @@ impl FakeGemini {
     }
 
     /// Queues a fault. Queued faults are taken first in, first out, one per
-    /// `generateContent`/`streamGenerateContent` request that passes the key check.
+    /// `generateContent`/`streamGenerateContent`/`embedContent`/`batchEmbedContents` request
+    /// that passes the key check.
     pub fn push(&self, fault: Fault) {
         self.state.faults().push_back(fault);
     }
@@ -260,7 +266,8 @@ pub struct RecordedRequest {
     pub query: String,
     /// The model from the path, e.g. `gemini-2.5-flash`.
     pub model: String,
-    /// The method after the colon: `generateContent`, `streamGenerateContent` or `countTokens`.
+    /// The method after the colon: `generateContent`, `streamGenerateContent`, `countTokens`,
+    /// `embedContent` or `batchEmbedContents`.
     pub action: String,
     /// Headers of interest (lower-case names): `x-goog-api-key`, `content-type`, `accept`,
     /// `user-agent`, `x-goog-api-client`, `x-request-id`, `traceparent`, when sent.
@@ -352,6 +359,11 @@ impl FakeState {
     /// Whether Google would answer for `model` (known, and not retired).
     fn serves(&self, model: &str) -> bool {
         KNOWN_MODELS.contains(&model) && !lock(&self.retired).contains(model)
+    }
+
+    /// Whether Google would embed with `model` (an embedding model, not retired).
+    fn serves_embedding(&self, model: &str) -> bool {
+        EMBEDDING_MODELS.contains(&model) && !lock(&self.retired).contains(model)
     }
 
     fn faults(&self) -> MutexGuard<'_, VecDeque<Fault>> {

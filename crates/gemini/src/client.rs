@@ -28,7 +28,7 @@ pub type ContentStream = Pin<Box<dyn Stream<Item = Result<GenerateContentRespons
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
-const API_VERSION: &str = "v1beta";
+pub(crate) const API_VERSION: &str = "v1beta";
 const API_KEY_HEADER: &str = "x-goog-api-key";
 
 /// A Gemini API client. Cheap to clone (the connection pool is shared); `Debug` never prints the
@@ -223,15 +223,14 @@ impl Client {
 
     /// `models/{model}`, or the configured value if it already names a resource.
     fn model_path(&self) -> String {
-        let model = self.config.model.trim_start_matches('/');
-        if model.contains('/') { model.to_owned() } else { format!("models/{model}") }
+        model_resource(&self.config.model)
     }
 
     fn endpoint(&self, method: &str) -> String {
         format!("{}/{API_VERSION}/{}:{method}", self.config.base_url.trim_end_matches('/'), self.model_path())
     }
 
-    fn post(&self, url: &str, body: Bytes) -> Result<reqwest::RequestBuilder, Error> {
+    pub(crate) fn post(&self, url: &str, body: Bytes) -> Result<reqwest::RequestBuilder, Error> {
         self.authorized(self.http.post(url).header(CONTENT_TYPE, "application/json").body(body))
     }
 
@@ -263,7 +262,11 @@ impl Client {
     }
 
     /// Sends one attempt; a non-success status is read and mapped to an [`Error`].
-    async fn send(&self, request: reqwest::RequestBuilder, attempt: u32) -> Result<reqwest::Response, Error> {
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        attempt: u32,
+    ) -> Result<reqwest::Response, Error> {
         let started = Instant::now();
         let response = match request.send().await {
             Ok(response) => response,
@@ -284,7 +287,7 @@ impl Client {
 
     /// Runs `attempt_fn` (given the 1-based attempt number) under the timeout, retrying per the
     /// policy.
-    async fn with_retries<T, F, Fut>(&self, mut attempt_fn: F) -> Result<T, Error>
+    pub(crate) async fn with_retries<T, F, Fut>(&self, mut attempt_fn: F) -> Result<T, Error>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -325,11 +328,17 @@ impl Client {
     }
 }
 
+/// `models/{model}`, or `model` itself if it already names a resource.
+pub(crate) fn model_resource(model: &str) -> String {
+    let model = model.trim_start_matches('/');
+    if model.contains('/') { model.to_owned() } else { format!("models/{model}") }
+}
+
 fn millis(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-fn encode<T: Serialize>(body: &T) -> Result<Bytes, Error> {
+pub(crate) fn encode<T: Serialize>(body: &T) -> Result<Bytes, Error> {
     serde_json::to_vec(body).map(Bytes::from).map_err(|source| Error::Decode {
         source,
         body: "(the request body could not be encoded)".to_owned(),

@@ -11,6 +11,10 @@ pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 /// The model used when none is configured.
 pub const DEFAULT_MODEL: &str = "gemini-3.5-flash";
 
+/// The embedding model used when none is configured (see [`Config::with_embedding_model`]): Google's
+/// text embedding model, which takes a `taskType` and returns 3072 values unless asked for fewer.
+pub const DEFAULT_EMBEDDING_MODEL: &str = "gemini-embedding-001";
+
 /// The default per-attempt timeout (see [`Config::with_timeout`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -24,6 +28,8 @@ pub struct Config {
     pub api_key: Option<SecretString>,
     /// Model id such as `gemini-3.5-flash` (a `models/` prefix is accepted too).
     pub model: String,
+    /// Model id for `embedContent` and `batchEmbedContents`, e.g. `gemini-embedding-001`.
+    pub embedding_model: String,
     /// Per-attempt time limit; `None` waits forever. See [`Config::with_timeout`].
     pub timeout: Option<Duration>,
     /// When and how often to retry.
@@ -36,6 +42,7 @@ impl Default for Config {
             base_url: DEFAULT_BASE_URL.to_owned(),
             api_key: None,
             model: DEFAULT_MODEL.to_owned(),
+            embedding_model: DEFAULT_EMBEDDING_MODEL.to_owned(),
             timeout: Some(DEFAULT_TIMEOUT),
             retry_policy: RetryPolicy::default(),
         }
@@ -43,7 +50,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The defaults: public endpoint, `gemini-3.5-flash`, 120 s timeout, retries on, no key.
+    /// The defaults: public endpoint, `gemini-3.5-flash` (`gemini-embedding-001` for embeddings),
+    /// 120 s timeout, retries on, no key.
     pub fn new() -> Self {
         Self::default()
     }
@@ -63,6 +71,14 @@ impl Config {
     /// Sets the model id.
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
+        self
+    }
+
+    /// Sets the model the embedding calls use ([`Client::embed_content`](crate::Client::embed_content)
+    /// and [`Client::batch_embed_contents`](crate::Client::batch_embed_contents)); the generation
+    /// model is unaffected.
+    pub fn with_embedding_model(mut self, model: impl Into<String>) -> Self {
+        self.embedding_model = model.into();
         self
     }
 

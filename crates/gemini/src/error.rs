@@ -94,6 +94,16 @@ pub enum Error {
     /// answer may be incomplete.
     #[error("Gemini stream ended before its final chunk")]
     IncompleteStream,
+
+    /// A `batchEmbedContents` answer did not hold exactly one embedding per request, so the
+    /// embeddings cannot be matched to their texts (nothing is returned rather than a guess).
+    #[error("Gemini returned {received} embeddings for {expected} texts")]
+    EmbeddingCountMismatch {
+        /// Requests sent in the call.
+        expected: usize,
+        /// Embeddings in the answer.
+        received: usize,
+    },
 }
 
 fn daily_suffix(quota_per_day: bool) -> &'static str {
@@ -124,7 +134,8 @@ impl Error {
             Self::Blocked { .. }
             | Self::Truncated { .. }
             | Self::Unauthorized { .. }
-            | Self::Decode { .. } => false,
+            | Self::Decode { .. }
+            | Self::EmbeddingCountMismatch { .. } => false,
         }
     }
 

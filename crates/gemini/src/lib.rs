@@ -1,12 +1,13 @@
 //! An async client for Google's Gemini REST API (`v1beta` generativelanguage): `generateContent`,
-//! `streamGenerateContent` over SSE, `countTokens`, `models.get`, typed structured output from a Rust type's
-//! JSON Schema, and function calling (tools declared from Rust types, thought signatures kept).
-//! It retries transient failures itself (jittered exponential backoff that honours
+//! `streamGenerateContent` over SSE, `countTokens`, `models.get`, `embedContent` and
+//! `batchEmbedContents` (with normalisation and cosine helpers), typed structured output from a Rust
+//! type's JSON Schema, and function calling (tools declared from Rust types, thought signatures
+//! kept). It retries transient failures itself (jittered exponential backoff that honours
 //! `RetryInfo` and `Retry-After`, never a 400 or an exhausted daily quota), turns safety blocks
 //! and `MAX_TOKENS` into errors you can match on, keeps the raw body of anything it cannot decode,
 //! and sends the API key only in the `x-goog-api-key` header. It is not a Vertex AI client, has no
-//! OAuth, and does not (yet) model caching, files or the Live API; unknown
-//! response fields are ignored and unknown part kinds are kept verbatim in [`Part::extra`].
+//! OAuth, and does not (yet) model caching, files or the Live API; unknown response fields are
+//! ignored and unknown part kinds are kept verbatim in [`Part::extra`].
 //!
 //! ```no_run
 //! use planwright_gemini::{Client, Config, GenerateContentRequest};
@@ -25,6 +26,7 @@
 
 mod client;
 mod config;
+mod embed;
 mod error;
 mod schema;
 mod sse;
@@ -32,7 +34,12 @@ mod tools;
 mod types;
 
 pub use client::{Client, ContentStream};
-pub use config::{Config, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT, RetryPolicy};
+pub use config::{
+    Config, DEFAULT_BASE_URL, DEFAULT_EMBEDDING_MODEL, DEFAULT_MODEL, DEFAULT_TIMEOUT, RetryPolicy,
+};
+pub use embed::{
+    ContentEmbedding, EmbedContentRequest, MAX_EMBED_BATCH, TaskType, cosine_similarity, normalized,
+};
 pub use error::Error;
 pub use schema::response_schema_for;
 pub use tools::{

@@ -65,6 +65,7 @@ macro_rules! wire_enum {
         }
     };
 }
+/// Lets other modules (`tools`, `embed`) declare wire enums the same way.
 pub(crate) use wire_enum;
 
 wire_enum! {

@@ -7,8 +7,10 @@ use actix_web::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 
-/// One scripted misbehaviour, applied to exactly one later `generateContent` or
-/// `streamGenerateContent` request (FIFO). `countTokens` never takes a fault.
+/// One scripted misbehaviour, applied to exactly one later `generateContent`,
+/// `streamGenerateContent`, `embedContent` or `batchEmbedContents` request (FIFO). `countTokens`
+/// never takes a fault. The embedding routes answer the error faults, the latency and
+/// `MalformedJson` (a cut-off JSON body), and answer normally for the others.
 ///
 /// Over HTTP (`POST /_fake/faults`) a fault is written `{"fault": "rate_limited",
 /// "retry_delay_ms": 50}`, `{"fault": "latency", "ms": 200}`, or just its name: `"unavailable"`.

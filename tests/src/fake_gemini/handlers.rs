@@ -20,7 +20,8 @@ use rand::rngs::StdRng;
 
 use super::fault::{api_key_invalid, google_error};
 use super::{
-    FAKE_API_KEY, FakeState, Fault, KNOWN_MODELS, Mode, RecordedRequest, adversarial, lock, schema, tools,
+    FAKE_API_KEY, FakeState, Fault, KNOWN_MODELS, Mode, RecordedRequest, adversarial, embed, lock, schema,
+    tools,
 };
 
 const GENERATE: &str = "generateContent";
@@ -71,12 +72,11 @@ async fn call_model(
     let key_ok = request.headers().get("x-goog-api-key").and_then(|value| value.to_str().ok())
         == Some(state.api_key.as_str());
     let contents_given = parsed.as_ref().is_ok_and(has_contents);
-    let served = state.serves(model);
-    let fault = if key_ok && served && contents_given && matches!(action, GENERATE | STREAM) {
-        state.faults().pop_front()
-    } else {
-        None
-    };
+    let embedding = matches!(action, embed::EMBED | embed::BATCH_EMBED);
+    let served = if embedding { state.serves_embedding(model) } else { state.serves(model) };
+    let takes_fault =
+        (contents_given && matches!(action, GENERATE | STREAM)) || (embedding && parsed.is_ok());
+    let fault = if key_ok && served && takes_fault { state.faults().pop_front() } else { None };
     state.requests().push(RecordedRequest {
         method: request.method().to_string(),
         path: request.path().to_owned(),
@@ -98,7 +98,7 @@ async fn call_model(
         tokio::time::sleep(delay).await;
     }
 
-    if !matches!(action, GENERATE | STREAM | COUNT) {
+    if !embedding && !matches!(action, GENERATE | STREAM | COUNT) {
         return google_error(
             StatusCode::NOT_FOUND,
             &format!("models/{model} is not found for API version v1beta, or does not support {action}."),
@@ -123,6 +123,9 @@ async fn call_model(
             );
         }
     };
+    if embedding {
+        return embed::answer(model, action, &body, fault.as_ref());
+    }
     if action == COUNT {
         let tokens = prompt_tokens(generate_request_of(&body));
         return json_response(&json!({
@@ -236,6 +239,9 @@ async fn get_model(
         return api_key_invalid();
     }
     let model = model.into_inner();
+    if state.serves_embedding(&model) {
+        return json_response(&embed::model_metadata(&model));
+    }
     if !state.serves(&model) {
         return google_error(
             StatusCode::NOT_FOUND,
@@ -760,6 +766,8 @@ async fn usage() -> HttpResponse {
          POST /v1beta/models/{{model}}:generateContent\n\
          POST /v1beta/models/{{model}}:streamGenerateContent?alt=sse\n\
          POST /v1beta/models/{{model}}:countTokens\n\
+         POST /v1beta/models/{{model}}:embedContent        (gemini-embedding-001, gemini-embedding-2)\n\
+         POST /v1beta/models/{{model}}:batchEmbedContents  (at most 100 requests)\n\
          GET  /v1beta/models/{{model}}  (models.get; retired and unknown models answer 404)\n\
          POST /_fake/mode    {{\"mode\": \"adversarial\", \"seed\": 7}} or {{\"mode\": \"friendly\"}}\n\
          POST /_fake/retired {{\"model\": \"gemini-3.5-flash\"}}\n\

@@ -226,36 +226,36 @@ mod tests {
     #[test]
     fn a_scheduled_task_becomes_the_same_event_on_google_and_here() {
         let at = |hour| Utc.with_ymd_and_hms(2027, 1, 4, hour, 0, 0).unwrap();
-        let task = PlanTask {
+        let plan_id = Uuid::from_u128(42);
+        let task = Task {
             id: Uuid::parse_str("0191f1c4-7a2b-7c3d-8e4f-a0b1c2d3e4f5").unwrap(),
-            position: 0,
+            user_id: Uuid::from_u128(5),
+            parent_id: None,
+            plan_id: Some(plan_id),
             title: "Read chapter 1".to_owned(),
             description: "  Skim first. ".to_owned(),
-            day_offset: 0,
-            duration_minutes: 60,
-            scheduled_start: None,
-            scheduled_end: None,
-            calendar_event_id: None,
-        };
-        let plan = Plan {
-            id: Uuid::from_u128(42),
-            user_id: Uuid::nil(),
-            goal: "Learn graphs".to_owned(),
-            duration_days: 7,
-            context: serde_json::Value::Null,
-            start_date: None,
-            summary: String::new(),
-            status: planwright_domain::PlanStatus::Draft,
-            model: "offline".to_owned(),
-            model_version: None,
-            notes: Vec::new(),
-            usage: planwright_domain::TokenUsage::default(),
-            tasks: vec![task.clone()],
+            status: planwright_domain::TaskStatus::Todo,
+            due_at: None,
+            estimate_minutes: Some(60),
+            priority: planwright_domain::Priority::Normal,
+            min_chunk_minutes: Some(30),
+            earliest_start: None,
+            day_offset: Some(0),
+            position: 0,
             created_at: at(0),
             updated_at: at(0),
+            blocks: Vec::new(),
         };
         let zone = TimeZone::parse("Europe/Berlin").unwrap();
-        let scheduled = ScheduledTask { plan: &plan, task: &task, start: at(9), end: at(10), zone: &zone };
+        let scheduled = ScheduledTask {
+            task: &task,
+            goal: Some("Learn graphs"),
+            chunk: 0,
+            chunks: 1,
+            start: at(9),
+            end: at(10),
+            zone: &zone,
+        };
         // The id every run derives for this task (a changed id would duplicate every event).
         assert_eq!(scheduled.event_id(), "pl068v3h3q5du3r3ifk2os5kv4uk");
         assert_eq!(scheduled.description(), "Skim first.\n\nPart of the plan \"Learn graphs\".");
@@ -264,7 +264,8 @@ mod tests {
         assert_eq!(google.id.as_deref(), Some("pl068v3h3q5du3r3ifk2os5kv4uk"));
         assert_eq!(google.start.as_ref().and_then(|s| s.time_zone.as_deref()), Some("Europe/Berlin"));
         let back = event_data(google.clone()).unwrap();
-        assert_eq!((back.plan_id, back.plan_task_id), (Some(plan.id), Some(task.id)));
+        assert_eq!((back.plan_id, back.plan_task_id), (Some(plan_id), Some(task.id)));
+        assert_eq!(google.summary.as_deref(), Some("Read chapter 1"), "one chunk: the task's own title");
         assert_eq!((back.start, back.end), (at(9), at(10)));
         assert!(same_event(&google, &scheduled.google_event()));
 
@@ -272,6 +273,13 @@ mod tests {
         assert_eq!(local.provider_event_id, "pl068v3h3q5du3r3ifk2os5kv4uk");
         assert_eq!(local.ical_uid.as_deref(), Some("pl068v3h3q5du3r3ifk2os5kv4uk@planwright"));
         assert_eq!((local.title.as_str(), local.description), (back.title.as_str(), back.description));
-        assert_eq!((local.plan_task_id, local.plan_id), (Some(task.id), None));
+        assert_eq!((local.plan_task_id, local.plan_id), (Some(task.id), Some(plan_id)));
+
+        // A second chunk of a split task: an id of its own, the part in its title.
+        let second = ScheduledTask { chunk: 1, chunks: 3, goal: None, ..scheduled };
+        assert_ne!(second.event_id(), scheduled.event_id());
+        assert!(second.event_id().starts_with(&scheduled.event_id()));
+        assert_eq!(second.title(), "Read chapter 1 (2/3)");
+        assert_eq!(second.description(), "Skim first.\n\nScheduled by Planwright.");
     }
 }
