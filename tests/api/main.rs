@@ -26,4 +26,5 @@ mod rate_limits;
 mod resources;
 mod schedule;
 mod system;
+mod task_model;
 mod tasks;

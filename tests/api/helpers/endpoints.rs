@@ -106,6 +106,15 @@ impl TestApp {
         expect_json(self.schedule(plan_id, body, token).await, StatusCode::OK).await
     }
 
+    pub async fn schedule_tasks(&self, body: &Value, token: &str) -> Response {
+        self.post_json(&format!("{API}/schedule"), body, Some(token)).await
+    }
+
+    /// Schedules tasks (`POST /schedule`), asserts 200 and returns the result.
+    pub async fn schedule_tasks_ok(&self, body: &Value, token: &str) -> Value {
+        expect_json(self.schedule_tasks(body, token).await, StatusCode::OK).await
+    }
+
     // --- Tasks and AI ---------------------------------------------------------------------------
 
     pub async fn create_task(&self, body: &Value, token: &str) -> Response {

@@ -203,8 +203,8 @@ pub struct UsageResponse {
     "start_date": "2026-12-01",
     "summary": "## Learn FastAPI in 2 days\n\nDay 1: the tutorial. Day 2: a small API of your own.",
     "tasks": [
-        {"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null},
-        {"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "position": 1, "title": "Build a to-do API", "description": "CRUD routes with Pydantic models and tests.", "day_offset": 1, "duration_minutes": 120, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null}
+        {"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "status": "todo", "priority": "normal", "due_at": null, "min_chunk_minutes": 30, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null, "blocks": []},
+        {"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "position": 1, "title": "Build a to-do API", "description": "CRUD routes with Pydantic models and tests.", "day_offset": 1, "duration_minutes": 120, "status": "todo", "priority": "normal", "due_at": null, "min_chunk_minutes": 30, "scheduled_start": null, "scheduled_end": null, "calendar_event_id": null, "blocks": []}
     ],
     "status": "draft",
     "model": "gemini-3.5-flash",
