@@ -1,4 +1,4 @@
-//! The secret ICS feed of the caller's scheduled plan tasks and built-in calendar events.
+//! The secret ICS feed of the caller's scheduled tasks and built-in calendar events.
 
 use actix_web::{
     HttpMessage, HttpRequest, HttpResponse, get,
@@ -33,7 +33,7 @@ pub struct FeedResponse {
     pub token: String,
 }
 
-/// Issue a secret ICS feed URL of the caller's scheduled plan tasks and built-in calendar events.
+/// Issue a secret ICS feed URL of the caller's scheduled tasks and built-in calendar events.
 ///
 /// Each call issues a new URL and revokes the previous one at once. The feed covers 90 days back
 /// to two years ahead, at most 5000 items.
