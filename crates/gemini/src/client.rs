@@ -247,10 +247,15 @@ impl Client {
     }
 
     async fn call_unary<R: DeserializeOwned>(&self, method: &'static str, body: Bytes) -> Result<R, Error> {
-        let url = self.endpoint(method);
+        self.post_unary(&self.endpoint(method), body).await
+    }
+
+    /// POSTs `body` to `url` with retries and decodes the answer (the raw body is kept when it
+    /// cannot be decoded).
+    pub(crate) async fn post_unary<R: DeserializeOwned>(&self, url: &str, body: Bytes) -> Result<R, Error> {
         let bytes = self
             .with_retries(|attempt| {
-                let request = self.post(&url, body.clone());
+                let request = self.post(url, body.clone());
                 async move {
                     let response = self.send(request?, attempt).await?;
                     response.bytes().await.map_err(Error::from_reqwest)

@@ -240,17 +240,7 @@ impl Client {
             config.base_url.trim_end_matches('/'),
             model_resource(&config.embedding_model)
         );
-        let bytes = self
-            .with_retries(|attempt| {
-                let request = self.post(&url, body.clone());
-                async move {
-                    let response = self.send(request?, attempt).await?;
-                    response.bytes().await.map_err(Error::from_reqwest)
-                }
-            })
-            .await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|source| Error::Decode { source, body: String::from_utf8_lossy(&bytes).into_owned() })
+        self.post_unary(&url, body).await
     }
 }
 
