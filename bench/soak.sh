@@ -96,7 +96,7 @@ done
 echo "soak: ${duration}s at ${rate} requests/s through nginx :$nginx_port to ${#ports[@]} replicas on PostgreSQL ($db_name)"
 status=0
 python3 - "http://127.0.0.1:$nginx_port" "$rate" "$duration" "$warmup" "$register_weight" "${pids[@]}" <<'PY' || status=$?
-import http.client, json, random, statistics, sys, threading, time, uuid
+import datetime, http.client, json, random, statistics, sys, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
 
 base, rate, duration, warmup = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -161,7 +161,8 @@ def op_update_task(u):
     task = rng.choice(u["tasks"])
     return call("PATCH", f"/api/v1/tasks/{task}", {"status": rng.choice(["todo", "in_progress", "done"])}, u["token"])[0], (200,)
 def op_schedule(u):
-    return call("POST", f"/api/v1/plans/{u['plan']}/schedule", {"start_date": "2026-12-07", "dry_run": True}, u["token"])[0], (200,)
+    start = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
+    return call("POST", f"/api/v1/plans/{u['plan']}/schedule", {"start_date": start, "dry_run": True}, u["token"])[0], (200,)
 def op_upcoming(u):
     return call("GET", "/api/v1/calendar/events/upcoming?limit=20&days=14", token=u["token"])[0], (200,)
 
