@@ -53,6 +53,9 @@ impl Application {
         };
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
         let openapi = crate::openapi::document();
+        // Serialised once and shared by every worker: each worker holding its own copy of the
+        // document (and re-encoding it per request) cost megabytes of resident memory per worker.
+        let openapi_json = web::Bytes::from(serde_json::to_vec(&openapi)?);
         let knowledge_dir = std::path::PathBuf::from(&settings.knowledge.dir);
         let report = crate::services::knowledge::load_global(&db, &knowledge_dir).await?;
         tracing::info!(
@@ -65,23 +68,30 @@ impl Application {
         );
         let settings = crate::services::ai::models::check_at_startup(settings).await?;
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
+        drop(openapi);
         let ai = format!("{} ({})", state.ai.name(), state.ai.model());
         let calendar = if state.calendar.google.is_some() { "google+local" } else { "local" }.to_owned();
         let jobs = crate::jobs::calendar_sync::spawn(state.get_ref().clone()).into_iter().collect();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
-                .openapi(openapi.clone())
                 .app_data(state.clone())
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .configure(routes::configure)
                 .split_for_parts();
-            app.service(
+            let document = openapi_json.clone();
+            app.route(
+                "/openapi.json",
+                web::get().to(move || {
+                    let body = document.clone();
+                    async move { HttpResponse::Ok().content_type(header::ContentType::json()).body(body) }
+                }),
+            )
+            .service(
                 SwaggerUi::new("/docs/{_:.*}")
-                    .url("/openapi.json", openapi.clone())
                     // The bearer token entered under "Authorize" survives a reload of the page.
-                    .config(Config::default().persist_authorization(true)),
+                    .config(Config::new(["/openapi.json"]).persist_authorization(true)),
             )
             .route(
                 "/docs",
