@@ -54,6 +54,7 @@ pub struct SearchKnowledgeArgs {
 pub struct ListTasksArgs {
     /// Only tasks with this status: `todo`, `in_progress` or `done`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["todo", "in_progress", "done"]))]
     pub status: Option<String>,
     /// Only tasks whose title contains these words (any of them).
     #[serde(default)]
@@ -74,6 +75,7 @@ pub struct ListUpcomingArgs {
 #[serde(deny_unknown_fields)]
 pub struct GetPlanArgs {
     /// The plan's id (a UUID).
+    #[schemars(extend("format" = "uuid"))]
     pub plan_id: String,
 }
 
@@ -88,12 +90,14 @@ pub struct CreateTaskArgs {
     pub description: Option<String>,
     /// When it is due, RFC 3339 with an offset.
     #[serde(default)]
+    #[schemars(extend("format" = "date-time"))]
     pub due_at: Option<String>,
     /// Estimated minutes, 1 to 10080.
     #[serde(default)]
     pub estimate_minutes: Option<i64>,
     /// `urgent`, `high`, `normal` or `low` (default `normal`).
     #[serde(default)]
+    #[schemars(extend("enum" = ["urgent", "high", "normal", "low"]))]
     pub priority: Option<String>,
 }
 
@@ -102,21 +106,25 @@ pub struct CreateTaskArgs {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTaskArgs {
     /// The task's id (a UUID), from `list_tasks`.
+    #[schemars(extend("format" = "uuid"))]
     pub task_id: String,
     /// New title.
     #[serde(default)]
     pub title: Option<String>,
     /// New due time, RFC 3339 with an offset.
     #[serde(default)]
+    #[schemars(extend("format" = "date-time"))]
     pub due_at: Option<String>,
     /// New estimate in minutes, 1 to 10080.
     #[serde(default)]
     pub estimate_minutes: Option<i64>,
     /// New priority: `urgent`, `high`, `normal` or `low`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["urgent", "high", "normal", "low"]))]
     pub priority: Option<String>,
     /// New status: `todo`, `in_progress` or `done`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["todo", "in_progress", "done"]))]
     pub status: Option<String>,
 }
 
@@ -125,6 +133,7 @@ pub struct UpdateTaskArgs {
 #[serde(deny_unknown_fields)]
 pub struct BreakDownTaskArgs {
     /// The task's id (a UUID), from `list_tasks`.
+    #[schemars(extend("format" = "uuid"))]
     pub task_id: String,
 }
 
@@ -141,6 +150,7 @@ pub struct CreatePlanArgs {
     pub notes: Option<String>,
     /// First day, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schemars(extend("format" = "date"))]
     pub start_date: Option<String>,
 }
 
@@ -153,6 +163,7 @@ pub struct ScheduleArgs {
     pub task_ids: Option<Vec<String>>,
     /// Nothing ends after this, RFC 3339 with an offset (default: your scheduling horizon).
     #[serde(default)]
+    #[schemars(extend("format" = "date-time"))]
     pub until: Option<String>,
 }
 
