@@ -608,9 +608,8 @@ pub async fn delete_session(
     responses(
         (status = 200, description = "The action, confirmed, with its `result`.", body = ActionDecision),
         (status = 404, description = "Not one of the caller's actions in this session.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale, rejected, or being confirmed right now.", body = Problem, content_type = "application/problem+json",
+        (status = 409, description = "Stale, no longer valid under the API's rules, rejected, or being confirmed right now.", body = Problem, content_type = "application/problem+json",
             example = json!({"type": "https://planwright.dev/problems/action_stale", "title": "Conflict", "status": 409, "detail": "The task \"Write the essay\" changed after this was proposed; ask again for a fresh proposal.", "code": "action_stale"})),
-        (status = 422, description = "The action is no longer valid under the API's rules.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, AiProblems, ServerProblems
     )
 )]

@@ -133,7 +133,14 @@ async fn perform(state: &AppState, user_id: Uuid, action: &ChatAction) -> Result
     let write = tools::check_write(state, user_id, action.kind, &action.arguments).await.map_err(
         |error| match error {
             ToolError::Api(error) => gone(error),
-            ToolError::Invalid(errors) => ApiError::Validation(errors),
+            ToolError::Invalid(errors) => {
+                let reasons: Vec<String> =
+                    errors.errors().iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                conflict(
+                    "action_invalid",
+                    &format!("This action is no longer valid ({}).", reasons.join("; ")),
+                )
+            }
             ToolError::Message(message) => conflict("action_invalid", &message),
         },
     )?;
