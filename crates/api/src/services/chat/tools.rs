@@ -823,3 +823,74 @@ fn schedule_preview(result: &ScheduleResult) -> Value {
         })).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &str, args: Value) -> ToolCall {
+        ToolCall { id: None, name: name.to_owned(), args }
+    }
+
+    #[test]
+    fn every_tool_is_declared_once_and_writes_are_action_kinds() {
+        let declarations = declarations();
+        let names: std::collections::BTreeSet<&str> = declarations.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names.len(), 9);
+        for kind in ActionKind::ALL {
+            assert!(names.contains(kind.as_str()), "{}", kind.as_str());
+        }
+        let create = declarations.iter().find(|d| d.name == "create_task").unwrap();
+        let schema = create.parameters_json_schema.as_ref().unwrap();
+        assert_eq!(schema["required"], json!(["title"]));
+        assert_eq!(schema["properties"]["due_at"]["format"], "date-time");
+    }
+
+    #[test]
+    fn arguments_follow_the_input_policy() {
+        assert!(parse_args_value(&call("create_task", json!({"title": "ok\tfine"}))).is_ok());
+        let nul = parse_args_value(&call("create_task", json!({"title": "bad\u{0}"})));
+        match nul {
+            Err(ToolError::Invalid(errors)) => assert_eq!(errors.errors()[0].field, "title"),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+        let nested = parse_args_value(&call("schedule", json!({"task_ids": ["\u{1}"]})));
+        assert!(matches!(nested, Err(ToolError::Invalid(_))));
+        assert!(matches!(parse_args_value(&call("list_tasks", json!([1]))), Err(ToolError::Message(_))));
+        assert_eq!(parse_args_value(&call("list_tasks", Value::Null)).ok(), Some(json!({})));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let parsed: Result<ListTasksArgs, _> = parse_args(&call("list_tasks", json!({"delete": true})));
+        assert!(matches!(parsed, Err(ToolError::Message(message)) if message.contains("delete")));
+    }
+
+    #[test]
+    fn a_fingerprint_changes_with_any_task() {
+        let task = |title: &str| Task {
+            id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            parent_id: None,
+            plan_id: None,
+            title: title.to_owned(),
+            description: String::new(),
+            status: TaskStatus::Todo,
+            due_at: None,
+            estimate_minutes: None,
+            priority: Priority::Normal,
+            min_chunk_minutes: None,
+            earliest_start: None,
+            day_offset: None,
+            position: 0,
+            created_at: Utc::now(),
+            updated_at: DateTime::from_timestamp(1_000, 0).unwrap(),
+            blocks: Vec::new(),
+        };
+        let before = task("a");
+        let mut after = task("a");
+        assert_eq!(fingerprint([&before]), fingerprint([&after]));
+        after.updated_at = DateTime::from_timestamp(1_001, 0).unwrap();
+        assert_ne!(fingerprint([&before]), fingerprint([&after]));
+    }
+}
