@@ -273,3 +273,53 @@ async fn a_malicious_knowledge_document_leads_to_no_write() {
     assert_eq!(answer["actions"], json!([]), "{answer}");
     assert!(tasks(&offline, token).await.is_empty());
 }
+
+#[tokio::test]
+async fn every_tool_round_is_counted_in_the_ai_budget() {
+    let (app, gemini) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let answer = ask(&app, token, "list_tasks please", None).await;
+    assert_eq!(gemini.request_count(), 2, "the call, then the answer to its result");
+    let user_id = uuid::Uuid::parse_str(&user.id).unwrap();
+    let spent =
+        planwright_store::repo::ai_usage::spent(app.db.conn(), user_id, chrono::Utc::now().date_naive())
+            .await
+            .unwrap();
+    let total = answer["usage"]["total_tokens"].as_i64().unwrap();
+    let first_round = gemini.requests()[0].body.clone();
+    assert!(first_round["tools"][0]["functionDeclarations"].as_array().unwrap().len() == 9, "{first_round}");
+    assert!(total > 0);
+    assert_eq!(spent, total, "both rounds are counted");
+}
+
+#[tokio::test]
+async fn without_tool_rounds_the_model_must_answer_in_text() {
+    let (app, gemini) = app_with_gemini(|settings| settings.chat.max_tool_rounds = 0).await;
+    let token = &app.signed_in_user().await.access_token;
+    let answer = ask(&app, token, "create_task to call the bank", None).await;
+    assert_eq!(answer["actions"], json!([]));
+    assert_eq!(gemini.request_count(), 1);
+    let request = gemini.requests()[0].body.clone();
+    assert_eq!(request["toolConfig"]["functionCallingConfig"]["mode"], "NONE", "{request}");
+    assert!(tasks(&app, token).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_streamed_gemini_tool_call_shows_the_action_event() {
+    let (app, gemini) = app_with_gemini(|_| {}).await;
+    let token = &app.signed_in_user().await.access_token;
+    let response = app.chat_stream(&json!({"message": "please create_task for the dentist"}), token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let events: Vec<_> = response.bytes_stream().eventsource().map(|event| event.unwrap()).collect().await;
+    let names: Vec<&str> = events.iter().map(|event| event.event.as_str()).collect();
+    assert_eq!(names.iter().filter(|name| **name == "action").count(), 1, "{names:?}");
+    assert_eq!(names.last(), Some(&"done"), "{names:?}");
+    assert!(gemini.requests().iter().all(|request| request.is_stream()));
+    let action: Value =
+        serde_json::from_str(&events.iter().find(|e| e.event == "action").unwrap().data).unwrap();
+    let session: Value = serde_json::from_str(&events[0].data).unwrap();
+    let answer = json!({"session_id": session["session_id"], "actions": [action]});
+    assert_eq!(decide(&app, token, &answer, 0, "confirm").await.status(), StatusCode::OK);
+    assert_eq!(tasks(&app, token).await.len(), 1);
+}
