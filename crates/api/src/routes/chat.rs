@@ -420,6 +420,12 @@ impl From<ChatRequest> for ChatInput {
 /// the caller's resources and plans (returned as `sources`) and on the session's recent turns.
 /// Without `session_id` a new session starts, titled by this message. If the AI fails, the
 /// answer is a 5xx problem and the message stays in the history.
+///
+/// The assistant may read the caller's tasks, plans, upcoming events and knowledge, and may
+/// propose changes: they come back in `actions` and happen only when confirmed
+/// (`POST /chat/{session_id}/actions/{action_id}/confirm`). Offline, the phrases listed in
+/// docs/API.md ("add a task …", "mark … done", "move … to <day>", "break down …", "schedule my
+/// week") propose the same actions.
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
@@ -445,8 +451,9 @@ pub async fn send_message(
 ///
 /// Validation, an unknown session and a spent budget are answered as problems before the
 /// stream starts. Then the events are: `session` `{"session_id"}`; `delta` `{"text"}` as the
-/// model writes; and last either `done` `{"message_id", "session_id", "timestamp", "sources",
-/// "usage", "model"}` once the answer is stored, or `error` `{"status", "detail"}` (nothing is
+/// model writes; `action` (an Action, as in `actions` of `POST /chat`) for each proposed action
+/// once stored; and last either `done` `{"message_id", "session_id", "timestamp", "sources",
+/// "usage", "model", "actions"}` once the answer is stored, or `error` `{"status", "detail"}` (nothing is
 /// stored for a failed answer; the message stays). Lines starting with `:` are keep-alives.
 /// Closing the connection stops the model.
 #[utoipa::path(
