@@ -323,3 +323,33 @@ async fn a_streamed_gemini_tool_call_shows_the_action_event() {
     assert_eq!(decide(&app, token, &answer, 0, "confirm").await.status(), StatusCode::OK);
     assert_eq!(tasks(&app, token).await.len(), 1);
 }
+
+#[tokio::test]
+async fn racing_confirms_create_one_task() {
+    let app = spawn_app().await;
+    let token = &app.signed_in_user().await.access_token;
+    let answer = ask(&app, token, "add a task to file the taxes, 2 hours", None).await;
+    let confirms = (0..4).map(|_| decide(&app, token, &answer, 0, "confirm"));
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(confirms).await.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|status| *status == 200 || *status == 409), "{statuses:?}");
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert_eq!(tasks(&app, token).await.len(), 1);
+    let settled: Value = decide(&app, token, &answer, 0, "confirm").await.json().await.unwrap();
+    assert_eq!(settled["action"]["status"], "confirmed");
+    assert_eq!(settled["action"]["result"]["task"]["estimate_minutes"], 120);
+    // A confirmed action cannot be rejected.
+    let problem = assert_problem(decide(&app, token, &answer, 0, "reject").await, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "action_confirmed");
+}
+
+#[tokio::test]
+async fn deleting_the_session_deletes_its_actions() {
+    let app = spawn_app().await;
+    let token = &app.signed_in_user().await.access_token;
+    let answer = ask(&app, token, "add a task to pack the bags", None).await;
+    let session_id = answer["session_id"].as_str().unwrap();
+    assert_eq!(app.delete_chat(session_id, token).await.status(), StatusCode::NO_CONTENT);
+    assert_problem(decide(&app, token, &answer, 0, "confirm").await, StatusCode::NOT_FOUND).await;
+    assert!(tasks(&app, token).await.is_empty());
+}
