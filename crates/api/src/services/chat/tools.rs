@@ -214,7 +214,7 @@ pub fn declarations() -> Vec<FunctionDeclaration> {
 pub enum Executed {
     /// The result to send back (a read, or an error).
     Answer(Value),
-    /// A write to propose, and the result to send back.
+    /// A write to propose (its result for the model is [`proposal_result`]).
     Proposal(NewChatAction),
 }
 
