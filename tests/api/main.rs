@@ -7,6 +7,7 @@ mod ai_properties;
 mod backup;
 mod calendar;
 mod chat;
+mod chat_actions;
 mod errors;
 mod feed;
 mod gemini;

@@ -47,6 +47,48 @@ fn every_operation_documents_its_problem_responses() {
     }
 }
 
+/// The hand-written section of `docs/API.md` on chat actions and the offline phrases.
+const CHAT_ACTIONS: &str = r#"
+## Chat actions (propose, then confirm)
+
+The chat can read and propose changes to the caller's own data. Read tools (`search_knowledge`,
+`list_tasks`, `list_upcoming`, `get_plan`) run at once and their results go back to the model.
+Write tools (`create_task`, `update_task`, `break_down_task`, `create_plan`, `schedule`) are never
+performed by the model: their arguments are checked with the same rules as the routes, and each
+becomes a proposed action `{id, kind, status, summary, arguments, preview, result}` stored with the
+answer. Actions appear in `actions` of `POST /api/v1/chat`, of each message in the history, and as
+`event: action` in `POST /api/v1/chat/stream` (before `done`). For `schedule` the preview is the
+dry run (`placements`, `unscheduled`, `at_risk`); for `break_down_task` it is the steps that will
+be added.
+
+`POST /api/v1/chat/{session_id}/actions/{action_id}/confirm` performs an action once, through the
+same services as the routes, and stores its `result`; confirming again answers the same result.
+A 409 `action_stale` means what it changes was edited or deleted since the proposal (it stays
+proposed); `.../reject` discards it. Another user's action is a 404. Knowledge documents, resources
+and tool results can never cause a write: only a confirm does. A message may use at most
+`chat.max_tool_rounds` rounds of tool calls (default 4), each counted in the AI budget; a model
+asking for an unknown tool or with invalid arguments gets an error result, never a 5xx.
+
+### Offline phrases
+
+With the `offline` provider (no Gemini key), the chat recognises these requests in the latest
+message (case-insensitive, an optional leading "please") and proposes the same actions, so the
+confirm flow can be built with no key:
+
+| message | proposes |
+| --- | --- |
+| `add a task <title>[, <N> minutes\|hours][, before\|by <day>]` (also `add a task to …`, `add a task: …`) | `create_task`; `before <day>` is due at the start of that day, `by <day>` at its end (23:59), in the caller's time zone |
+| `mark <task> done`, `mark <task> as done` | `update_task` with `status: done` |
+| `move <task> to <day>` | `update_task` with `due_at` at the end of that day |
+| `break down <task>` | `break_down_task` with the steps as preview |
+| `schedule my week` | `schedule` of the open tasks with an estimate over the next seven days, with the dry run as preview |
+
+A `<day>` is `today`, `tomorrow`, a weekday (`friday`, `fri`, `next friday`: the next one after
+today) or `YYYY-MM-DD`. A `<task>` is found among the caller's tasks by the words of its title
+(the look-up is a `list_tasks` call, as a model would make); when none matches, the answer says so
+and proposes nothing.
+"#;
+
 /// `docs/API.md` is generated from the document; `UPDATE_DOCS=1 cargo test -p planwright-tests
 /// api_summary` rewrites it after a change.
 #[test]
@@ -81,7 +123,7 @@ fn api_summary_matches_the_document() {
          `Idempotent-Replayed: true`, instead of making a second plan; the same key with another \
          body is a 422 naming the header, and a retry while the first request still runs is a 409 \
          `idempotency_in_progress`.\n\n\
-         | operation | access | summary | statuses |\n| --- | --- | --- | --- |\n{}\n",
+         | operation | access | summary | statuses |\n| --- | --- | --- | --- |\n{}\n{CHAT_ACTIONS}",
         rows.join("\n")
     );
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/API.md");

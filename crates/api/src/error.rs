@@ -356,6 +356,8 @@ pub enum Missing {
     Task,
     /// A chat session.
     ChatSession,
+    /// A proposed chat action.
+    ChatAction,
     /// A resource.
     Resource,
     /// A knowledge document.
@@ -373,6 +375,7 @@ impl Missing {
             Self::Plan => "No plan with this id.",
             Self::Task => "No task with this id.",
             Self::ChatSession => "There is no chat session with this id.",
+            Self::ChatAction => "There is no proposed action with this id in this chat session.",
             Self::Resource => "No resource with this id.",
             Self::Document => "No document with this id.",
             Self::CalendarConnection => "There is no calendar connection with this id.",

@@ -124,6 +124,14 @@ pub struct ChatSettings {
     pub context_tokens: u32,
     /// Most tokens one answer may have.
     pub max_output_tokens: u32,
+    /// Most rounds of tool calls for one message (each one more model call, counted in the AI
+    /// budget); after them the model must answer in text.
+    #[serde(default = "default_max_tool_rounds")]
+    pub max_tool_rounds: u32,
+}
+
+fn default_max_tool_rounds() -> u32 {
+    4
 }
 
 /// The knowledge base.

@@ -8,6 +8,7 @@
 
 mod calendar;
 mod chat;
+mod chat_action;
 mod error;
 pub mod input;
 mod knowledge;
@@ -25,6 +26,7 @@ pub use chat::{
     CHAT_MESSAGE_MAX, CHAT_TITLE_MAX, ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage,
     SourceKind, parse_chat_message, session_title,
 };
+pub use chat_action::{ActionKind, ActionStatus, ChatAction, NewChatAction};
 pub use error::{FieldError, ValidationErrors};
 pub use knowledge::{
     KNOWLEDGE_CONTENT_MAX, KNOWLEDGE_TAGS_MAX, KnowledgeChanges, KnowledgeDoc, KnowledgeHit, NewKnowledgeDoc,

@@ -122,6 +122,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(chat::list_sessions)
             .service(chat::get_chat_history)
             .service(chat::delete_session)
+            .service(chat::confirm_action)
+            .service(chat::reject_action)
             .service(calendar::authorize_google)
             .service(calendar::google_callback)
             .service(calendar::list_connections)

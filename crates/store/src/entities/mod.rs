@@ -3,6 +3,7 @@
 pub(crate) mod calendar_connections;
 pub(crate) mod calendar_events;
 pub(crate) mod calendar_feeds;
+pub(crate) mod chat_actions;
 pub(crate) mod chat_messages;
 pub(crate) mod chat_sessions;
 pub(crate) mod knowledge_docs;

@@ -158,7 +158,13 @@ pub async fn delete_session(
     user_id: Uuid,
     session_id: Uuid,
 ) -> Result<(), StoreError> {
-    // Messages go first so the delete does not depend on the database enforcing the cascade.
+    // Actions and messages go first so the delete does not depend on the database enforcing
+    // the cascade.
+    crate::entities::chat_actions::Entity::delete_many()
+        .filter(crate::entities::chat_actions::Column::SessionId.eq(session_id))
+        .filter(crate::entities::chat_actions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     chat_messages::Entity::delete_many()
         .filter(chat_messages::Column::SessionId.eq(session_id))
         .filter(chat_messages::Column::UserId.eq(user_id))
@@ -177,11 +183,11 @@ pub async fn delete_session(
 
 /// Timestamps are kept to the microsecond, the finest both databases store, so a session's
 /// `updated_at` reads back exactly as written and keyset cursors stay exact.
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-async fn insert_message(
+pub(crate) async fn insert_message(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     session_id: Uuid,

@@ -7,15 +7,15 @@
 use futures_util::StreamExt;
 use planwright_domain::{ChatRole, Subtask, TokenUsage};
 use planwright_gemini::{
-    Client, Content, Error, GenerateContentRequest, GenerateContentResponse, GenerationConfig,
-    ThinkingConfig, ThinkingLevel,
+    Client, Content, Error, FunctionResponse, GenerateContentRequest, GenerateContentResponse,
+    GenerationConfig, ThinkingConfig, ThinkingLevel, Tool, ToolConfig,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{
     AiError, BreakdownPrompt, ChatDelta, ChatPrompt, ChatStream, Generated, PlanPrompt, ProposedPlan,
-    ProposedTask, repair, schema,
+    ProposedTask, RoundDelta, RoundOutput, RoundStream, ToolTurn, calls_in, repair, schema,
 };
 
 const PLAN_INSTRUCTIONS: &str = "You are Planwright, a planning assistant. Turn the user's goal into a \
@@ -208,6 +208,65 @@ impl GeminiPlanner {
         Err(self.model_gone(last))
     }
 
+    /// One round of a chat with tools: the conversation, the earlier rounds' calls and results
+    /// (the model's turns verbatim), and the tools (`NONE` mode when calls are not allowed). An
+    /// answer with neither calls nor readable text is asked for once more.
+    pub async fn chat_round(
+        &self,
+        prompt: &ChatPrompt,
+        turn: ToolTurn<'_>,
+    ) -> Result<Generated<RoundOutput>, AiError> {
+        let mut usage = TokenUsage::default();
+        for _ in 0..2 {
+            let request = tool_request(prompt, turn, thinking_config(self.model(), &self.thinking));
+            let answered = self.generate(request).await?;
+            usage = usage.plus(usage_of(&answered.response));
+            let model = answered.response.content().cloned().unwrap_or_else(|| Content::model(""));
+            let calls = if turn.allow_calls { calls_in(&model.parts) } else { Vec::new() };
+            let text = repair::chat_text(&answered.response.text());
+            if !calls.is_empty() || text.is_some() {
+                return Ok(Generated {
+                    value: RoundOutput { text: text.unwrap_or_default(), calls, model },
+                    model: answered.model,
+                    model_version: answered.response.model_version,
+                    usage,
+                });
+            }
+            tracing::warn!(model = %answered.model, "Gemini's chat answer was empty; asking again");
+        }
+        Err(AiError::BadOutput { problem: "the answer was empty twice".to_owned(), usage })
+    }
+
+    /// One round of a chat with tools as a stream: text as Gemini writes it, and every part
+    /// verbatim so the caller can send the turn back.
+    pub async fn chat_round_stream(
+        &self,
+        prompt: &ChatPrompt,
+        turn: ToolTurn<'_>,
+    ) -> Result<RoundStream, AiError> {
+        let mut last = None;
+        for client in &self.clients {
+            let thinking = thinking_config(&client.config().model, &self.thinking);
+            match client.stream_generate_content(tool_request(prompt, turn, thinking)).await {
+                Ok(chunks) => {
+                    return Ok(Box::pin(chunks.map(|chunk| {
+                        chunk.map_err(map_error).map(|chunk| RoundDelta {
+                            text: repair::clean_text(&chunk.text(), &mut 0),
+                            parts: chunk.content().map(|content| content.parts.clone()).unwrap_or_default(),
+                            usage: chunk.usage_metadata.is_some().then(|| usage_of(&chunk)),
+                        })
+                    })));
+                }
+                Err(error) if error.is_not_found() => {
+                    tracing::warn!(model = %client.config().model, "Gemini says the model does not exist");
+                    last = Some(error);
+                }
+                Err(error) => return Err(map_error(error)),
+            }
+        }
+        Err(self.model_gone(last))
+    }
+
     /// One `generateContent` call, on the configured model or, when Google says it does not
     /// exist, on each fallback in turn.
     async fn generate(&self, request: GenerateContentRequest) -> Result<Answered, AiError> {
@@ -317,6 +376,28 @@ fn chat_request(prompt: &ChatPrompt, thinking: ThinkingConfig) -> GenerateConten
     GenerateContentRequest::new(contents)
         .with_system_instruction(prompt.instruction.clone())
         .with_generation_config(config)
+}
+
+/// [`chat_request`] with the tools, and the earlier rounds of this message appended: each
+/// model turn exactly as received, then the results of its calls.
+fn tool_request(prompt: &ChatPrompt, turn: ToolTurn<'_>, thinking: ThinkingConfig) -> GenerateContentRequest {
+    let mut request = chat_request(prompt, thinking);
+    for round in turn.rounds {
+        request = request.with_content(round.model.clone()).with_content(Content::function_responses(
+            round.results.iter().map(|(call, result)| {
+                let response = FunctionResponse::new(call.name.clone(), result.clone());
+                match &call.id {
+                    Some(id) => response.with_id(id.clone()),
+                    None => response,
+                }
+            }),
+        ));
+    }
+    if turn.tools.is_empty() {
+        return request;
+    }
+    let config = if turn.allow_calls { ToolConfig::auto() } else { ToolConfig::none() };
+    request.with_tools([Tool::functions(turn.tools.iter().cloned())]).with_tool_config(config)
 }
 
 /// What a call cost, from `usageMetadata`: thoughts count as output, and when Google leaves

@@ -7,6 +7,7 @@
 //! settings and checks at start-up that the configured Gemini model exists.
 
 pub mod gemini;
+pub mod intents;
 pub mod models;
 pub mod offline;
 pub mod repair;
@@ -80,6 +81,10 @@ pub struct ChatPrompt {
     pub context: Vec<ContextItem>,
     /// Most tokens the answer may have.
     pub max_output_tokens: u32,
+    /// When the message was sent (the offline provider reads "tomorrow" and "Friday" from it).
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// The person's time zone.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// One turn of a conversation.
@@ -100,6 +105,76 @@ pub struct ContextItem {
     pub title: String,
     /// The part of it that matched, short.
     pub excerpt: String,
+}
+
+/// A function call the chat model asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    /// The call's id, when the model gave one (echoed in the result).
+    pub id: Option<String>,
+    /// The tool's name (may be one that was never declared).
+    pub name: String,
+    /// The arguments as the model wrote them (`{}` when it gave none).
+    pub args: serde_json::Value,
+}
+
+/// One finished round of tool calls: the model's turn exactly as received (Gemini's thought
+/// signatures must go back unchanged) and what each call returned, in order.
+#[derive(Debug, Clone)]
+pub struct ToolRound {
+    /// The model's turn, verbatim.
+    pub model: planwright_gemini::Content,
+    /// Each call with the JSON object sent back as its `functionResponse`.
+    pub results: Vec<(ToolCall, serde_json::Value)>,
+}
+
+/// What the tools of a chat request are and how far the conversation got.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolTurn<'a> {
+    /// The declared tools.
+    pub tools: &'a [planwright_gemini::FunctionDeclaration],
+    /// The rounds so far for this message, oldest first.
+    pub rounds: &'a [ToolRound],
+    /// Whether the model may call tools in this round (`false`: it must answer in text).
+    pub allow_calls: bool,
+}
+
+/// What one round of the chat model gave: text, tool calls, or both.
+#[derive(Debug, Clone)]
+pub struct RoundOutput {
+    /// The text (possibly empty when it called tools).
+    pub text: String,
+    /// The calls, in order.
+    pub calls: Vec<ToolCall>,
+    /// The model's turn verbatim, to send back with the results.
+    pub model: planwright_gemini::Content,
+}
+
+/// A piece of a streamed round: text, tool-call parts, and on the last piece what it cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundDelta {
+    /// The next piece of text (possibly empty).
+    pub text: String,
+    /// The parts of the model's turn in this chunk, verbatim (signatures included).
+    pub parts: Vec<planwright_gemini::Part>,
+    /// Set once, when the provider reports it.
+    pub usage: Option<TokenUsage>,
+}
+
+/// A streamed round; it ends after the last piece, or with an error.
+pub type RoundStream = Pin<Box<dyn Stream<Item = Result<RoundDelta, AiError>> + Send>>;
+
+/// The calls among `parts`, in order.
+pub fn calls_in(parts: &[planwright_gemini::Part]) -> Vec<ToolCall> {
+    parts
+        .iter()
+        .filter_map(|part| part.function_call.as_ref())
+        .map(|call| ToolCall {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            args: call.args.clone().unwrap_or_else(|| serde_json::json!({})),
+        })
+        .collect()
 }
 
 /// A piece of a streamed answer: text, and on the last piece what the answer cost.
@@ -241,6 +316,35 @@ impl AiProvider {
         };
         metrics.observe_upstream(self.name(), outcome(&result), started.elapsed().as_secs_f64());
         result
+    }
+
+    /// One round of a chat with tools, in one piece, counting the call in `metrics`.
+    pub async fn chat_round(
+        &self,
+        prompt: &ChatPrompt,
+        turn: ToolTurn<'_>,
+        metrics: &Metrics,
+    ) -> Result<Generated<RoundOutput>, AiError> {
+        let started = Instant::now();
+        let result = match self {
+            Self::Offline(planner) => Ok(planner.chat_round(prompt, turn)),
+            Self::Gemini(planner) => planner.chat_round(prompt, turn).await,
+        };
+        metrics.observe_upstream(self.name(), outcome(&result), started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Starts one streamed round of a chat with tools. The caller reports how the stream ended
+    /// with [`AiProvider::observe_stream`].
+    pub async fn chat_round_stream(
+        &self,
+        prompt: &ChatPrompt,
+        turn: ToolTurn<'_>,
+    ) -> Result<RoundStream, AiError> {
+        match self {
+            Self::Offline(planner) => Ok(planner.chat_round_stream(prompt, turn)),
+            Self::Gemini(planner) => planner.chat_round_stream(prompt, turn).await,
+        }
     }
 
     /// Starts a streamed answer to a chat message. The caller reports how the stream ended with

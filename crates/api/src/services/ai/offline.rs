@@ -1,11 +1,16 @@
 //! A deterministic planner that needs no network: the same goal always gives the same plan.
 //! It keeps the server's main job working out of the box and gives tests a stable answer.
 
+use chrono::SecondsFormat;
 use futures_util::stream;
 use planwright_domain::{ChatRole, SourceKind, Subtask, TokenUsage};
+use planwright_gemini::{Content, FunctionCall, Part, Role};
+use serde_json::json;
 
 use super::{
     BreakdownPrompt, ChatDelta, ChatPrompt, ChatStream, Generated, PlanPrompt, ProposedPlan, ProposedTask,
+    RoundDelta, RoundOutput, RoundStream, ToolCall, ToolRound, ToolTurn,
+    intents::{self, Intent},
 };
 
 /// The model name offline answers carry.
@@ -172,6 +177,167 @@ impl OfflinePlanner {
     }
 }
 
+impl OfflinePlanner {
+    /// One round of a chat with tools: a documented request (see [`intents`]) becomes the same
+    /// tool calls a model would make (looking the task up with `list_tasks` first when one is
+    /// named), and once the calls are answered, a text saying what awaits the person's confirm.
+    /// Any other message gets [`OfflinePlanner::chat`]'s answer.
+    pub fn chat_round(&self, prompt: &ChatPrompt, turn: ToolTurn<'_>) -> Generated<RoundOutput> {
+        let message =
+            prompt.turns.iter().rev().find(|t| t.role == ChatRole::User).map_or("", |t| t.text.as_str());
+        let intent =
+            (!turn.tools.is_empty()).then(|| intents::parse(message, prompt.now, prompt.time_zone)).flatten();
+        let output = match intent {
+            None => text_round(self.chat(prompt).value),
+            Some(intent) => match (turn.rounds, turn.allow_calls) {
+                ([], true) => calls_round(first_calls(&intent)),
+                ([lookup], true) if is_lookup(&intent) => match found_task(&intent, lookup) {
+                    Some(call) => calls_round(vec![call]),
+                    None => text_round(format!(
+                        "{OFFLINE_NOTE}I could not find a task matching \"{}\" among your open tasks. \
+                         Check its title in your task list and try again.",
+                        query_of(&intent)
+                    )),
+                },
+                (rounds, _) => text_round(describe_proposals(rounds.last())),
+            },
+        };
+        Generated {
+            value: output,
+            model: MODEL.to_owned(),
+            model_version: None,
+            usage: TokenUsage::default(),
+        }
+    }
+
+    /// [`OfflinePlanner::chat_round`] as a stream: the calls in the first piece, the text a few
+    /// words at a time.
+    pub fn chat_round_stream(&self, prompt: &ChatPrompt, turn: ToolTurn<'_>) -> RoundStream {
+        let output = self.chat_round(prompt, turn).value;
+        let mut deltas = vec![RoundDelta { text: String::new(), parts: output.model.parts, usage: None }];
+        let mut piece = String::new();
+        for (index, word) in output.text.split_inclusive(' ').enumerate() {
+            piece.push_str(word);
+            if index % 8 == 7 {
+                deltas.push(RoundDelta { text: std::mem::take(&mut piece), parts: Vec::new(), usage: None });
+            }
+        }
+        deltas.push(RoundDelta { text: piece, parts: Vec::new(), usage: Some(TokenUsage::default()) });
+        Box::pin(stream::iter(deltas.into_iter().map(Ok).collect::<Vec<_>>()))
+    }
+}
+
+const OFFLINE_NOTE: &str = "_Offline mode: no AI model is connected; I understood this as one of the requests \
+the offline assistant knows._\n\n";
+
+fn text_round(text: String) -> RoundOutput {
+    RoundOutput { model: Content::model(text.clone()), text, calls: Vec::new() }
+}
+
+fn calls_round(calls: Vec<ToolCall>) -> RoundOutput {
+    let parts = calls
+        .iter()
+        .map(|call| {
+            let mut wire = FunctionCall::new(call.name.clone(), call.args.clone());
+            if let Some(id) = &call.id {
+                wire = wire.with_id(id.clone());
+            }
+            Part::function_call(wire)
+        })
+        .collect();
+    RoundOutput { text: String::new(), calls, model: Content::new(Role::Model, parts) }
+}
+
+fn call(name: &str, args: serde_json::Value) -> ToolCall {
+    ToolCall { id: Some(format!("offline_{name}")), name: name.to_owned(), args }
+}
+
+fn is_lookup(intent: &Intent) -> bool {
+    matches!(intent, Intent::MarkDone { .. } | Intent::Move { .. } | Intent::BreakDown { .. })
+}
+
+fn query_of(intent: &Intent) -> &str {
+    match intent {
+        Intent::MarkDone { query } | Intent::Move { query, .. } | Intent::BreakDown { query } => query,
+        _ => "",
+    }
+}
+
+/// The first round: the write itself, or the look-up of the task it names.
+fn first_calls(intent: &Intent) -> Vec<ToolCall> {
+    match intent {
+        Intent::AddTask { title, estimate_minutes, due_at } => {
+            let mut args = json!({ "title": title });
+            if let Some(minutes) = estimate_minutes {
+                args["estimate_minutes"] = json!(minutes);
+            }
+            if let Some(due_at) = due_at {
+                args["due_at"] = json!(due_at.to_rfc3339_opts(SecondsFormat::Secs, true));
+            }
+            vec![call("create_task", args)]
+        }
+        Intent::ScheduleWeek { until } => {
+            vec![call("schedule", json!({ "until": until.to_rfc3339_opts(SecondsFormat::Secs, true) }))]
+        }
+        _ => vec![call("list_tasks", json!({ "query": query_of(intent) }))],
+    }
+}
+
+/// The write on the best-matching task the look-up found (open tasks first), if any matched.
+fn found_task(intent: &Intent, lookup: &ToolRound) -> Option<ToolCall> {
+    let query = query_of(intent);
+    let tasks = lookup.results.first()?.1.get("tasks")?.as_array()?;
+    let best = tasks
+        .iter()
+        .filter_map(|task| {
+            let title = task.get("title")?.as_str()?;
+            let open = task.get("status").and_then(|s| s.as_str()) != Some("done");
+            let score = intents::score(query, title);
+            (score > 0).then_some((score, open, task.get("id")?.clone()))
+        })
+        // The first of the best: `max_by_key` keeps the last, so go through them reversed.
+        .rev()
+        .max_by_key(|(score, open, _)| (*score, *open))?;
+    let task_id = best.2;
+    Some(match intent {
+        Intent::MarkDone { .. } => call("update_task", json!({ "task_id": task_id, "status": "done" })),
+        Intent::Move { due_at, .. } => call(
+            "update_task",
+            json!({ "task_id": task_id, "due_at": due_at.to_rfc3339_opts(SecondsFormat::Secs, true) }),
+        ),
+        _ => call("break_down_task", json!({ "task_id": task_id })),
+    })
+}
+
+/// What the last round proposed (or why it could not), for the person.
+fn describe_proposals(last: Option<&ToolRound>) -> String {
+    let mut proposed = Vec::new();
+    let mut failed = Vec::new();
+    for (_, result) in last.map(|round| round.results.as_slice()).unwrap_or_default() {
+        match (result.get("summary").and_then(|s| s.as_str()), result.get("error").and_then(|e| e.as_str())) {
+            (Some(summary), _) => proposed.push(format!("- {summary}")),
+            (None, Some(error)) => failed.push(format!("- {error}")),
+            _ => {}
+        }
+    }
+    let mut text = OFFLINE_NOTE.to_owned();
+    if !proposed.is_empty() {
+        text.push_str("I have prepared this for you; nothing changes until you confirm it:\n");
+        text.push_str(&proposed.join("\n"));
+    }
+    if !failed.is_empty() {
+        if !proposed.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str("I could not prepare that:\n");
+        text.push_str(&failed.join("\n"));
+    }
+    if proposed.is_empty() && failed.is_empty() {
+        text.push_str("There was nothing to do.");
+    }
+    text
+}
+
 /// Which of the four phases day `day` of `days` belongs to.
 fn phase_of(day: i64, days: i64) -> usize {
     match days {
@@ -248,6 +414,8 @@ mod tests {
             }],
             context,
             max_output_tokens: 100,
+            now: chrono::Utc::now(),
+            time_zone: chrono_tz::UTC,
         }
     }
 

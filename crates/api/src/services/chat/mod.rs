@@ -8,28 +8,36 @@
 //! This module is the service (store, retrieve, answer); [`prompt`] builds what the model is
 //! given (pure), [`stream`] relays a streamed answer.
 
+pub mod actions;
 pub mod prompt;
 pub mod stream;
+pub mod tools;
 
 use chrono::Utc;
 use planwright_domain::{
-    ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage, TokenUsage, ValidationErrors,
-    parse_chat_message, session_title,
+    ChatAction, ChatMessage, ChatRole, ChatSession, ChatSource, NewChatAction, NewChatMessage, TokenUsage,
+    ValidationErrors, parse_chat_message, session_title,
 };
+use planwright_gemini::{Content, FunctionDeclaration};
 use planwright_store::repo::{
-    chat, knowledge, page::Page, page::PageRequest, plans as plan_repo, resources as resource_repo,
+    chat, chat_actions, knowledge, page::Page, page::PageRequest, plans as plan_repo,
+    resources as resource_repo, users,
 };
 use uuid::Uuid;
 
 use self::prompt::{Retrieved, estimate_tokens, fit_history, ground};
+use self::tools::Executed;
 use crate::{
     error::{ApiError, Missing, not_found},
     services::{
-        ai::{AiProvider, ChatPrompt},
+        ai::{AiProvider, ChatPrompt, ToolCall, ToolRound, ToolTurn},
         budget,
     },
     state::AppState,
 };
+
+/// Most actions one message may propose; further write calls get an error result.
+const MAX_PROPOSALS: usize = 10;
 
 /// Knowledge documents, resources and plans retrieved per message, at most.
 const KNOWLEDGE_SOURCES: u64 = 3;
@@ -67,6 +75,75 @@ pub struct ChatAnswer {
     pub session_id: Uuid,
     /// The assistant's message as stored.
     pub message: ChatMessage,
+    /// The actions it proposes, as stored.
+    pub actions: Vec<ChatAction>,
+}
+
+/// A stored message with the actions it proposed (none for the person's messages).
+#[derive(Debug)]
+pub struct MessageWithActions {
+    /// The message.
+    pub message: ChatMessage,
+    /// Its actions, in the order proposed.
+    pub actions: Vec<ChatAction>,
+}
+
+/// The tool rounds of one message so far.
+#[derive(Debug, Default)]
+pub(crate) struct Conversation {
+    rounds: Vec<ToolRound>,
+    proposals: Vec<NewChatAction>,
+}
+
+impl Conversation {
+    /// The tools and rounds for the next model call; calls are allowed for `max_rounds` rounds.
+    fn turn<'a>(&'a self, tools: &'a [FunctionDeclaration], max_rounds: u32) -> ToolTurn<'a> {
+        let allow_calls = u32::try_from(self.rounds.len()).unwrap_or(u32::MAX) < max_rounds;
+        ToolTurn { tools, rounds: &self.rounds, allow_calls }
+    }
+
+    /// Whether this is a later round (one more model call, checked against the budget).
+    fn is_follow_up(&self) -> bool {
+        !self.rounds.is_empty()
+    }
+
+    /// Runs a round of calls: reads answered, writes proposed; the model's turn is kept verbatim.
+    async fn run_calls(
+        &mut self,
+        state: &AppState,
+        user_id: Uuid,
+        model: Content,
+        calls: Vec<ToolCall>,
+    ) -> Result<(), ApiError> {
+        let mut results = Vec::with_capacity(calls.len());
+        for call in calls {
+            let result = match tools::execute(state, user_id, &call).await? {
+                Executed::Answer(result) => result,
+                Executed::Proposal(_) if self.proposals.len() >= MAX_PROPOSALS => serde_json::json!({
+                    "error": format!("At most {MAX_PROPOSALS} actions can be proposed for one message.")
+                }),
+                Executed::Proposal(action) => {
+                    let result = tools::proposal_result(&action);
+                    self.proposals.push(action);
+                    result
+                }
+            };
+            tracing::info!(tool = %call.name, error = result.get("error").is_some(), "chat tool call");
+            results.push((call, result));
+        }
+        self.rounds.push(ToolRound { model, results });
+        Ok(())
+    }
+}
+
+/// What one message's answer is stored with.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    text: String,
+    usage: TokenUsage,
+    model: String,
+    sources: Vec<ChatSource>,
+    proposals: Vec<NewChatAction>,
 }
 
 /// Validates and stores the person's message, retrieves the sources and builds the model's
@@ -81,6 +158,7 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
         chat::find_session(db, user_id, session_id).await.map_err(not_found(Missing::ChatSession))?;
     }
     budget::ensure_available(state, user_id).await?;
+    let time_zone = users::find(db, user_id).await?.timezone.tz();
     let (session_id, user_message) = match input.session_id {
         Some(session_id) => {
             let message = chat::add_message(db, user_id, session_id, NewChatMessage::from_user(text.clone()))
@@ -104,48 +182,83 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
     let budget = state.settings.chat.context_tokens;
     let (instruction, context, sources) = ground(retrieved, budget / 2, Utc::now().date_naive());
     let turns = fit_history(&history, budget.saturating_sub(estimate_tokens(&instruction)));
-    let prompt =
-        ChatPrompt { instruction, turns, context, max_output_tokens: state.settings.chat.max_output_tokens };
+    let prompt = ChatPrompt {
+        instruction,
+        turns,
+        context,
+        max_output_tokens: state.settings.chat.max_output_tokens,
+        now: Utc::now(),
+        time_zone,
+    };
     Ok(PreparedChat { session_id, user_message, prompt, sources })
 }
 
-/// Answers a prepared message in one piece and stores the answer. When the model fails, the
-/// person's message stays and the error says what happened (502/503/504, or 422 when declined).
+/// Answers a prepared message in one piece, running tool rounds (reads answered, writes
+/// proposed; at most `chat.max_tool_rounds`, each counted in the AI budget), and stores the answer
+/// with its proposed actions. When the model fails, the person's message stays and the error says
+/// what happened (502/503/504, or 422 when declined).
 pub async fn answer(state: &AppState, user_id: Uuid, prepared: PreparedChat) -> Result<ChatAnswer, ApiError> {
-    let generated = match state.ai.chat(&prepared.prompt, &state.metrics).await {
-        Ok(generated) => generated,
-        Err(error) => {
-            // Unusable answers (empty twice) cost tokens all the same.
-            budget::record(state, user_id, AiProvider::usage_of_error(&error)).await?;
-            return Err(error.into());
+    let tools = tools::declarations();
+    let max_rounds = state.settings.chat.max_tool_rounds;
+    let mut conversation = Conversation::default();
+    let mut text = String::new();
+    let mut usage = TokenUsage::default();
+    let model = loop {
+        if conversation.is_follow_up() {
+            budget::ensure_available(state, user_id).await?;
         }
+        let turn = conversation.turn(&tools, max_rounds);
+        let allow_calls = turn.allow_calls;
+        let generated = match state.ai.chat_round(&prepared.prompt, turn, &state.metrics).await {
+            Ok(generated) => generated,
+            Err(error) => {
+                // Unusable answers (empty twice) cost tokens all the same.
+                budget::record(state, user_id, AiProvider::usage_of_error(&error)).await?;
+                return Err(error.into());
+            }
+        };
+        budget::record(state, user_id, generated.usage).await?;
+        usage = usage.plus(generated.usage);
+        let round = generated.value;
+        if !round.text.trim().is_empty() {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(round.text.trim_end());
+        }
+        if round.calls.is_empty() || !allow_calls {
+            break generated.model;
+        }
+        conversation.run_calls(state, user_id, round.model, round.calls).await?;
     };
-    let message = finish(
-        state,
-        user_id,
-        prepared.session_id,
-        generated.value,
-        generated.usage,
-        generated.model,
-        prepared.sources,
-    )
-    .await?;
-    Ok(ChatAnswer { session_id: prepared.session_id, message })
+    let finished =
+        Finished { text, usage, model, sources: prepared.sources, proposals: conversation.proposals };
+    let (message, actions) = finish(state, user_id, prepared.session_id, finished).await?;
+    Ok(ChatAnswer { session_id: prepared.session_id, message, actions })
 }
 
-/// Stores a complete answer and counts what it cost.
-pub(super) async fn finish(
+/// Stores a complete answer with the actions it proposes (the rounds' cost is already counted).
+pub(crate) async fn finish(
     state: &AppState,
     user_id: Uuid,
     session_id: Uuid,
-    text: String,
-    usage: TokenUsage,
-    model: String,
-    sources: Vec<ChatSource>,
-) -> Result<ChatMessage, ApiError> {
-    budget::record(state, user_id, usage).await?;
+    finished: Finished,
+) -> Result<(ChatMessage, Vec<ChatAction>), ApiError> {
+    let Finished { mut text, usage, model, sources, proposals } = finished;
     if text.trim().is_empty() {
-        return Err(ApiError::BadGateway("The AI returned an empty answer. Please try again.".to_owned()));
+        if proposals.is_empty() {
+            return Err(ApiError::BadGateway(
+                "The AI returned an empty answer. Please try again.".to_owned(),
+            ));
+        }
+        text = format!(
+            "I have prepared {} for you; nothing changes until you confirm.",
+            if proposals.len() == 1 {
+                "an action".to_owned()
+            } else {
+                format!("{} actions", proposals.len())
+            }
+        );
     }
     let message = NewChatMessage {
         role: ChatRole::Assistant,
@@ -154,7 +267,7 @@ pub(super) async fn finish(
         usage: Some(usage),
         model: Some(model),
     };
-    chat::add_message(state.db.conn(), user_id, session_id, message)
+    chat_actions::add_message_with_actions(state.db.conn(), user_id, session_id, message, proposals)
         .await
         .map_err(not_found(Missing::ChatSession))
 }
@@ -168,17 +281,29 @@ pub async fn list_sessions(
     Ok(chat::list_sessions(state.db.conn(), user_id, page).await?)
 }
 
-/// The latest `limit` messages of one of the caller's sessions, oldest first, and whether
-/// older ones exist.
+/// The latest `limit` messages of one of the caller's sessions, oldest first, each with the
+/// actions it proposed, and whether older ones exist.
 pub async fn history(
     state: &AppState,
     user_id: Uuid,
     session_id: Uuid,
     limit: u64,
-) -> Result<(Vec<ChatMessage>, bool), ApiError> {
-    chat::recent_messages(state.db.conn(), user_id, session_id, limit)
+) -> Result<(Vec<MessageWithActions>, bool), ApiError> {
+    let db = state.db.conn();
+    let (messages, more) = chat::recent_messages(db, user_id, session_id, limit)
         .await
-        .map_err(not_found(Missing::ChatSession))
+        .map_err(not_found(Missing::ChatSession))?;
+    let ids: Vec<Uuid> =
+        messages.iter().filter(|m| m.role == ChatRole::Assistant).map(|message| message.id).collect();
+    let mut actions = chat_actions::for_messages(db, user_id, &ids).await?;
+    let messages = messages
+        .into_iter()
+        .map(|message| MessageWithActions {
+            actions: actions.remove(&message.id).unwrap_or_default(),
+            message,
+        })
+        .collect();
+    Ok((messages, more))
 }
 
 /// Deletes one of the caller's sessions with its messages.
