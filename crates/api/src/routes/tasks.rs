@@ -91,7 +91,7 @@ impl From<Priority> for PriorityBody {
 
 /// One block of a task on the calendar: a chunk of its work, `[start, end)`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0"}))]
+#[schema(example = json!({"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0", "pinned": false}))]
 pub struct BlockResponse {
     /// Which chunk of the task, from 0 in time order.
     pub chunk: u16,
@@ -101,11 +101,19 @@ pub struct BlockResponse {
     pub end: DateTime<Utc>,
     /// The calendar event holding it.
     pub calendar_event_id: Option<String>,
+    /// The person moved it by hand in their calendar: re-planning leaves it there.
+    pub pinned: bool,
 }
 
 impl From<ScheduledBlock> for BlockResponse {
     fn from(block: ScheduledBlock) -> Self {
-        Self { chunk: block.chunk, start: block.start, end: block.end, calendar_event_id: block.event_id }
+        Self {
+            chunk: block.chunk,
+            start: block.start,
+            end: block.end,
+            calendar_event_id: block.event_id,
+            pinned: block.pinned,
+        }
     }
 }
 

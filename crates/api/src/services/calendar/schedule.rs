@@ -550,6 +550,7 @@ async fn write_chunk(
         start: scheduled.start,
         end: scheduled.end,
         event_id: Some(event_id.clone()),
+        pinned: false,
     };
     let write =
         EventWrite { task_id: task.id, chunk: scheduled.chunk, event_id, html_link, status, error: None };
