@@ -110,7 +110,9 @@ pub fn tasks_to_replan(
         };
         let conflict = task.blocks.iter().filter(|block| block.start >= now).any(|block| {
             busy.iter().any(|other| overlaps(block.start, block.end, other))
-                || pinned.iter().any(|(owner, other)| *owner != task.id && overlaps(block.start, block.end, other))
+                || pinned
+                    .iter()
+                    .any(|(owner, other)| *owner != task.id && overlaps(block.start, block.end, other))
         });
         if conflict {
             chosen.push((task.id, ChangeReason::Conflict));
@@ -259,7 +261,9 @@ mod tests {
 
     #[test]
     fn reasons_round_trip_through_their_names() {
-        for reason in [ChangeReason::Conflict, ChangeReason::Missed, ChangeReason::Deadline, ChangeReason::Edited] {
+        for reason in
+            [ChangeReason::Conflict, ChangeReason::Missed, ChangeReason::Deadline, ChangeReason::Edited]
+        {
             assert_eq!(ChangeReason::parse("reason", reason.as_str()), Ok(reason));
         }
         assert!(ChangeReason::parse("reason", "moved").is_err());

@@ -783,7 +783,8 @@ fn preferences_round_trip_through_json_and_fill_in_defaults() {
 fn auto_replan_defaults_on_and_stored_json_without_it_still_reads() {
     assert!(SchedulePreferences::default().auto_replan());
     let stored: SchedulePreferences =
-        serde_json::from_str(r#"{"buffer_minutes":15,"daily_focus_cap_minutes":240,"horizon_days":30}"#).unwrap();
+        serde_json::from_str(r#"{"buffer_minutes":15,"daily_focus_cap_minutes":240,"horizon_days":30}"#)
+            .unwrap();
     assert!(stored.auto_replan(), "a missing key means on");
     let off: SchedulePreferences = serde_json::from_str(r#"{"auto_replan":false}"#).unwrap();
     assert!(!off.auto_replan());

@@ -447,22 +447,30 @@ async fn write(
 ) -> Result<(), ApiError> {
     let tasks: HashMap<Uuid, &Task> = run.tasks.iter().map(|task| (task.id, task)).collect();
     let zone = result.time_zone;
-    let writes = futures_util::stream::iter(result.outcome.placements.iter().filter_map(|placement| {
-        let task = *tasks.get(&placement.task_id)?;
-        let scheduled = ScheduledTask {
-            task,
-            goal: task.plan_id.and_then(|plan| run.goals.get(&plan)).map(String::as_str),
-            chunk: placement.chunk,
-            chunks: placement.chunks,
-            start: placement.start,
-            end: placement.end,
-            zone: &zone,
-        };
-        Some(write_chunk(state, user_id, target, scheduled))
-    }))
-    .buffer_unordered(WRITE_CONCURRENCY)
-    .collect::<Vec<(EventWrite, Option<ScheduledBlock>)>>()
-    .await;
+    // Collected first: a lazy filter-map inside the stream makes the future not `Send` for every
+    // lifetime, and re-planning runs it on a spawned task.
+    let pending: Vec<_> = result
+        .outcome
+        .placements
+        .iter()
+        .filter_map(|placement| {
+            let task = *tasks.get(&placement.task_id)?;
+            let scheduled = ScheduledTask {
+                task,
+                goal: task.plan_id.and_then(|plan| run.goals.get(&plan)).map(String::as_str),
+                chunk: placement.chunk,
+                chunks: placement.chunks,
+                start: placement.start,
+                end: placement.end,
+                zone: &zone,
+            };
+            Some(write_chunk(state, user_id, target, scheduled))
+        })
+        .collect();
+    let writes = futures_util::stream::iter(pending)
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .collect::<Vec<(EventWrite, Option<ScheduledBlock>)>>()
+        .await;
     let order: HashMap<Uuid, usize> = run.tasks.iter().enumerate().map(|(i, task)| (task.id, i)).collect();
     let mut blocks: HashMap<Uuid, Vec<ScheduledBlock>> = HashMap::new();
     for (write, block) in writes {
