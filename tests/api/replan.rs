@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, Datelike, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, Datelike, SubsecRound as _, TimeDelta, Utc, Weekday};
 use planwright_tests::fake_google::FakeGoogle;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
@@ -94,7 +94,8 @@ async fn settled(app: &TestApp) {
     poll_until(BACKGROUND, "re-planning to settle", || async {
         count_rows(app, "SELECT COUNT(*) AS n FROM replan_requests").await == 0
             && count_rows(app, "SELECT COUNT(*) AS n FROM job_leases WHERE name LIKE 'replan:%'").await == 0
-            && count_rows(app, "SELECT COUNT(*) AS n FROM job_leases WHERE name LIKE 'calendar-sync:%'").await
+            && count_rows(app, "SELECT COUNT(*) AS n FROM job_leases WHERE name LIKE 'calendar-%sync:%'")
+                .await
                 == 0
     })
     .await;
@@ -259,31 +260,59 @@ async fn with_auto_replan_off_nothing_moves() {
 }
 
 #[tokio::test]
-async fn a_missed_block_rolls_forward_on_the_tick() {
+async fn missed_blocks_roll_forward_on_the_tick_and_the_changes_page() {
     let app = spawn_app_with(|s| s.calendar.replan_interval_secs = 1).await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
-    let (id, _) = placed_task(&app, token, "Practise scales", 60).await;
-    // The block passed with the task not done: set it two hours back.
-    let (past_start, past_end) = (Utc::now() - TimeDelta::hours(3), Utc::now() - TimeDelta::hours(2));
+    let (first, _) = placed_task(&app, token, "Practise scales", 60).await;
+    let (second, _) = placed_task(&app, token, "Practise chords", 60).await;
+    // Both blocks passed with their tasks not done: set them back in time.
+    let now = Utc::now().trunc_subsecs(0);
+    let (past_start, past_end) = (now - TimeDelta::hours(3), now - TimeDelta::hours(2));
     let db = app.db.conn();
-    db.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        "UPDATE task_blocks SET start_at = $1, end_at = $2 WHERE task_id = $3",
-        [past_start.into(), past_end.into(), uuid::Uuid::parse_str(&id).unwrap().into()],
-    ))
-    .await
-    .unwrap();
-    poll_until(BACKGROUND, "the missed block to roll forward", || async {
-        !changes(&app, token, "").await.is_empty()
+    for id in [&first, &second] {
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE task_blocks SET start_at = $1, end_at = $2 WHERE task_id = $3",
+            [past_start.into(), past_end.into(), uuid::Uuid::parse_str(id).unwrap().into()],
+        ))
+        .await
+        .unwrap();
+    }
+    poll_until(BACKGROUND, "the missed blocks to roll forward", || async {
+        changes(&app, token, "").await.len() == 2
     })
     .await;
-    let blocks = task_blocks(&app, token, &id).await;
-    assert!(block_span(&blocks[0]).0 > past_end, "rolled forward: {blocks:?}");
+    for id in [&first, &second] {
+        let blocks = task_blocks(&app, token, id).await;
+        assert!(block_span(&blocks[0]).0 > past_end, "rolled forward: {blocks:?}");
+    }
     let listed = changes(&app, token, "").await;
-    assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!(listed[0]["reason"], "missed");
-    assert!(instant(&listed[0]["to"]) > past_end);
+    assert!(
+        listed.iter().all(|c| c["reason"] == "missed" && instant(&c["from"]) == past_start),
+        "{listed:?}"
+    );
+    assert!(instant(&listed[0]["at"]) >= instant(&listed[1]["at"]), "newest first");
+
+    // Paged one at a time, the two pages hold both moves, each once.
+    let response = app.get("/api/v1/schedule/changes?limit=1", Some(token)).await;
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let cursor = page["next_cursor"].as_str().expect("a second page").to_owned();
+    let response = app.get(&format!("/api/v1/schedule/changes?limit=1&cursor={cursor}"), Some(token)).await;
+    let next: Value = response.json().await.unwrap();
+    assert_eq!(next["items"].as_array().unwrap().len(), 1);
+    assert!(next["next_cursor"].is_null());
+    let mut ids = vec![page["items"][0]["task_id"].clone(), next["items"][0]["task_id"].clone()];
+    ids.sort_by_key(|id| id.as_str().unwrap().to_owned());
+    let mut expected = vec![json!(first), json!(second)];
+    expected.sort_by_key(|id| id.as_str().unwrap().to_owned());
+    assert_eq!(ids, expected);
+    // `since` the newer move leaves the older one out, unless both happened at once.
+    let newest = listed[0]["at"].as_str().unwrap().to_owned();
+    let since = changes(&app, token, &format!("since={}", newest.replace('+', "%2B"))).await;
+    let same_instant = listed[0]["at"] == listed[1]["at"];
+    assert_eq!(since.len(), if same_instant { 2 } else { 1 });
 }
 
 #[tokio::test]

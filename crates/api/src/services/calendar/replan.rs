@@ -20,7 +20,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 use planwright_domain::{
     BusyInterval, CalendarConnection, ChangeReason, ScheduleChange, Task, event_id_for_task, tasks_to_replan,
 };
@@ -197,7 +197,8 @@ async fn replace(
     };
     let result = schedule_tasks(state, user_id, input).await?;
     let after = task_repo::find_many(db, user_id, &ids).await?;
-    let at = Utc::now();
+    // Whole microseconds: what both databases keep, so page cursors compare exactly.
+    let at = Utc::now().trunc_subsecs(6);
     let reasons: HashMap<Uuid, ChangeReason> = chosen.iter().copied().collect();
     let before: HashMap<Uuid, &Task> = tasks.iter().map(|task| (task.id, task)).collect();
     let mut changes = Vec::new();

@@ -543,7 +543,14 @@ async fn write_chunk(
     let data = EventData { plan_task_id: Some(task.id), plan_id: task.plan_id, ..data };
     let html_link = data.html_link.clone();
     let connection_id = target.connection().id;
-    if let Err(error) = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await {
+    // A sync prompted by this very write (Google's push) may store the event between our read
+    // and insert; the second attempt then finds it and updates it.
+    let mut recorded =
+        calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data.clone()).await;
+    if recorded.is_err() {
+        recorded = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await;
+    }
+    if let Err(error) = recorded {
         tracing::error!(error = %error, "could not record a scheduled event");
         return (
             failed(
