@@ -172,25 +172,41 @@ pub async fn replan_user(state: &AppState, user_id: Uuid) -> Result<ReplanReport
         if chosen.is_empty() {
             continue;
         }
-        let changes = replace(state, user_id, connection, &mine, &chosen).await?;
-        report.tasks += chosen.len();
-        report.changes.extend(changes);
+        // Missed work rolls forward from now; work pushed by a conflict moves no earlier than it
+        // was planned (a block set for next week stays next week).
+        let (missed, conflicted): (Vec<_>, Vec<_>) =
+            chosen.iter().copied().partition(|(_, reason)| *reason == ChangeReason::Missed);
+        let planned_from = mine
+            .iter()
+            .filter(|task| conflicted.iter().any(|(id, _)| *id == task.id))
+            .flat_map(|task| task.blocks.iter().map(|block| block.start))
+            .min();
+        for (group, from) in [(missed, None), (conflicted, planned_from)] {
+            if group.is_empty() {
+                continue;
+            }
+            let changes = replace(state, user_id, connection, &mine, &group, from).await?;
+            report.tasks += group.len();
+            report.changes.extend(changes);
+        }
     }
     Ok(report)
 }
 
-/// Runs the engine over `chosen` on `connection` and records what moved.
+/// Runs the engine over `chosen` on `connection`, from `from` (default and at the earliest: now),
+/// and records what moved.
 async fn replace(
     state: &AppState,
     user_id: Uuid,
     connection: &CalendarConnection,
     tasks: &[Task],
     chosen: &[(Uuid, ChangeReason)],
+    from: Option<DateTime<Utc>>,
 ) -> Result<Vec<ScheduleChange>, ApiError> {
     let db = state.db.conn();
     let ids: Vec<Uuid> = chosen.iter().map(|(id, _)| *id).collect();
     let input = ScheduleInput {
-        scope: ScheduleScope::Tasks { task_ids: Some(ids.clone()), from: None, until: None },
+        scope: ScheduleScope::Tasks { task_ids: Some(ids.clone()), from, until: None },
         time_zone: None,
         connection_id: Some(connection.id),
         dry_run: false,
