@@ -341,3 +341,25 @@ async fn push_to_moved_block_at_50_ms_per_google_call() {
     eprintln!("push to moved block at 50 ms per Google call (200 ms debounce): {elapsed:?}");
     assert!(elapsed < BACKGROUND);
 }
+
+#[tokio::test]
+async fn a_scheduling_run_that_moves_a_block_records_it_as_edited() {
+    let app = spawn_app_with(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let (id, blocks) = placed_task(&app, token, "Plan the trip", 60).await;
+    assert!(changes(&app, token, "").await.is_empty(), "a first placement is not a move");
+    let (start, _) = block_span(&blocks[0]);
+    let later = start + TimeDelta::days(1);
+    let body = json!({"task_ids": [id], "from": later, "until": later + TimeDelta::days(4)});
+    app.schedule_tasks_ok(&body, token).await;
+    let moved = block_span(&task_blocks(&app, token, &id).await[0]).0;
+    assert!(moved >= later);
+    let listed = changes(&app, token, "").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["reason"], "edited");
+    assert_eq!((instant(&listed[0]["from"]), instant(&listed[0]["to"])), (start, moved));
+    // The same run again moves nothing.
+    app.schedule_tasks_ok(&body, token).await;
+    assert_eq!(changes(&app, token, "").await.len(), 1);
+}

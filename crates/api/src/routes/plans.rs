@@ -20,7 +20,10 @@ use crate::{
         tasks::{BlockResponse, PriorityBody, TaskStatusBody},
     },
     services::{
-        calendar::schedule::{self, ScheduleInput, ScheduleScope},
+        calendar::{
+            replan,
+            schedule::{self, ScheduleInput, ScheduleScope},
+        },
         idempotency::{self, Created},
         plans::{self, PlanRequest},
     },
@@ -607,5 +610,6 @@ pub async fn schedule_plan(
         dry_run: body.dry_run.unwrap_or(false),
     };
     let result = schedule::schedule_tasks(&state, auth.user_id, input).await?;
+    replan::record_edits(&state, auth.user_id, &result).await;
     Ok(web::Json(result.into()))
 }

@@ -13,7 +13,10 @@ use crate::{
     error::{ApiError, AuthProblems, BodyProblems, Problem, QueryProblems, ServerProblems},
     extract::{ApiJsonOrEmpty, ApiQuery, AuthUser},
     routes::PageQuery,
-    services::calendar::schedule::{self, MAX_TASKS, ScheduleInput, ScheduleResult, ScheduleScope},
+    services::calendar::{
+        replan,
+        schedule::{self, MAX_TASKS, ScheduleInput, ScheduleResult, ScheduleScope},
+    },
     state::AppState,
 };
 
@@ -265,6 +268,7 @@ pub fn parse_timezone(raw: Option<&str>) -> Result<Option<TimeZone>, ApiError> {
 /// `deadline_unreachable`; days that would need more than the cap are listed in
 /// `overcommitted_days`. Writes are idempotent as for a plan: each chunk's event id follows from
 /// the task and chunk, so running it again updates, keeps or deletes events — never duplicates.
+/// Blocks it moves are listed in `GET /schedule/changes` with reason `edited`.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -293,7 +297,9 @@ pub async fn schedule_tasks(
         connection_id: body.connection_id,
         dry_run: body.dry_run.unwrap_or(false),
     };
-    Ok(web::Json(schedule::schedule_tasks(&state, auth.user_id, input).await?.into()))
+    let result = schedule::schedule_tasks(&state, auth.user_id, input).await?;
+    replan::record_edits(&state, auth.user_id, &result).await;
+    Ok(web::Json(result.into()))
 }
 
 /// Which block moves to list.

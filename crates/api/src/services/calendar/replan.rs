@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use super::{
     events::{span_times, target_connection},
-    schedule::{MAX_TASKS, ScheduleInput, ScheduleScope, schedule_tasks},
+    schedule::{BlockMove, MAX_TASKS, ScheduleInput, ScheduleResult, ScheduleScope, schedule_tasks},
 };
 use crate::{error::ApiError, state::AppState};
 
@@ -185,7 +185,7 @@ pub async fn replan_user(state: &AppState, user_id: Uuid) -> Result<ReplanReport
             if group.is_empty() {
                 continue;
             }
-            let changes = replace(state, user_id, connection, &mine, &group, from).await?;
+            let changes = replace(state, user_id, connection, &group, from).await?;
             report.tasks += group.len();
             report.changes.extend(changes);
         }
@@ -199,7 +199,6 @@ async fn replace(
     state: &AppState,
     user_id: Uuid,
     connection: &CalendarConnection,
-    tasks: &[Task],
     chosen: &[(Uuid, ChangeReason)],
     from: Option<DateTime<Utc>>,
 ) -> Result<Vec<ScheduleChange>, ApiError> {
@@ -212,16 +211,14 @@ async fn replace(
         dry_run: false,
     };
     let result = schedule_tasks(state, user_id, input).await?;
-    let after = task_repo::find_many(db, user_id, &ids).await?;
     // Whole microseconds: what both databases keep, so page cursors compare exactly.
     let at = Utc::now().trunc_subsecs(6);
     let reasons: HashMap<Uuid, ChangeReason> = chosen.iter().copied().collect();
-    let before: HashMap<Uuid, &Task> = tasks.iter().map(|task| (task.id, task)).collect();
-    let mut changes = Vec::new();
-    for task in &after {
-        let (Some(reason), Some(old)) = (reasons.get(&task.id), before.get(&task.id)) else { continue };
-        changes.extend(moves(task.id, old, task, *reason, at));
-    }
+    let changes: Vec<ScheduleChange> = result
+        .moves
+        .iter()
+        .filter_map(|moved| Some(change(moved, *reasons.get(&moved.task_id)?, at)))
+        .collect();
     replans::record_changes(db, user_id, &changes).await?;
     let moved = u32::try_from(changes.len()).unwrap_or(u32::MAX);
     replans::record_run(db, user_id, result.connection_id, at, moved).await?;
@@ -229,25 +226,31 @@ async fn replace(
     Ok(changes)
 }
 
-/// The chunks of a task whose start changed between `old` and `new`.
-fn moves(
-    task_id: Uuid,
-    old: &Task,
-    new: &Task,
-    reason: ChangeReason,
-    at: DateTime<Utc>,
-) -> Vec<ScheduleChange> {
-    let start_of = |task: &Task, chunk: u16| task.blocks.iter().find(|b| b.chunk == chunk).map(|b| b.start);
-    let mut chunks: Vec<u16> = old.blocks.iter().chain(&new.blocks).map(|block| block.chunk).collect();
-    chunks.sort_unstable();
-    chunks.dedup();
-    chunks
-        .into_iter()
-        .filter_map(|chunk| {
-            let (from, to) = (start_of(old, chunk), start_of(new, chunk));
-            (from != to).then(|| ScheduleChange { id: Uuid::now_v7(), task_id, chunk, from, to, reason, at })
-        })
-        .collect()
+fn change(moved: &BlockMove, reason: ChangeReason, at: DateTime<Utc>) -> ScheduleChange {
+    ScheduleChange {
+        id: Uuid::now_v7(),
+        task_id: moved.task_id,
+        chunk: moved.chunk,
+        from: moved.from,
+        to: moved.to,
+        reason,
+        at,
+    }
+}
+
+/// Records, with reason `edited`, the blocks a scheduling run the person asked for moved (blocks
+/// placed for the first time are not moves). Best effort: the run itself has succeeded.
+pub async fn record_edits(state: &AppState, user_id: Uuid, result: &ScheduleResult) {
+    let at = Utc::now().trunc_subsecs(6);
+    let changes: Vec<ScheduleChange> = result
+        .moves
+        .iter()
+        .filter(|moved| moved.from.is_some())
+        .map(|moved| change(moved, ChangeReason::Edited, at))
+        .collect();
+    if let Err(error) = replans::record_changes(state.db.conn(), user_id, &changes).await {
+        tracing::warn!(error = %error, "could not record the moves of a scheduling run");
+    }
 }
 
 /// The stretch of stored events to read: from a day before the earliest block (missed ones are in
@@ -262,53 +265,35 @@ fn span_of(tasks: &[Task], now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;
-    use planwright_domain::{Priority, ScheduledBlock, TaskStatus};
+    use planwright_domain::ScheduledBlock;
 
     use super::*;
+    use crate::services::calendar::schedule::block_moves;
 
-    fn task(blocks: &[(u16, u32)]) -> Task {
-        let at = |hour| Utc.with_ymd_and_hms(2026, 12, 7, hour, 0, 0).unwrap();
-        Task {
-            id: Uuid::nil(),
-            user_id: Uuid::nil(),
-            parent_id: None,
-            plan_id: None,
-            title: "t".to_owned(),
-            description: String::new(),
-            status: TaskStatus::Todo,
-            due_at: None,
-            estimate_minutes: Some(60),
-            position: 0,
-            created_at: at(0),
-            updated_at: at(0),
-            day_offset: None,
-            priority: Priority::Normal,
-            min_chunk_minutes: None,
-            earliest_start: None,
-            blocks: blocks
-                .iter()
-                .map(|&(chunk, hour)| ScheduledBlock {
-                    chunk,
-                    start: at(hour),
-                    end: at(hour + 1),
-                    event_id: None,
-                    pinned: false,
-                })
-                .collect(),
-        }
+    fn blocks(spec: &[(u16, u32)]) -> Vec<ScheduledBlock> {
+        spec.iter()
+            .map(|&(chunk, hour)| ScheduledBlock {
+                chunk,
+                start: Utc.with_ymd_and_hms(2026, 12, 7, hour, 0, 0).unwrap(),
+                end: Utc.with_ymd_and_hms(2026, 12, 7, hour + 1, 0, 0).unwrap(),
+                event_id: None,
+                pinned: false,
+            })
+            .collect()
     }
 
     #[test]
     fn only_chunks_whose_start_changed_are_moves() {
-        let old = task(&[(0, 9), (1, 11)]);
-        let new = task(&[(0, 9), (1, 14), (2, 15)]);
-        let at = Utc::now();
-        let found: Vec<(u16, bool, bool)> = moves(Uuid::nil(), &old, &new, ChangeReason::Conflict, at)
-            .iter()
-            .map(|change| (change.chunk, change.from.is_some(), change.to.is_some()))
-            .collect();
+        let found: Vec<(u16, bool, bool)> =
+            block_moves(Uuid::nil(), &blocks(&[(0, 9), (1, 11)]), &blocks(&[(0, 9), (1, 14), (2, 15)]))
+                .iter()
+                .map(|moved| (moved.chunk, moved.from.is_some(), moved.to.is_some()))
+                .collect();
         assert_eq!(found, vec![(1, true, true), (2, false, true)]);
-        let gone = moves(Uuid::nil(), &old, &task(&[]), ChangeReason::Missed, at);
-        assert!(gone.iter().all(|change| change.to.is_none()) && gone.len() == 2);
+        let gone = block_moves(Uuid::nil(), &blocks(&[(0, 9), (1, 11)]), &[]);
+        assert!(gone.iter().all(|moved| moved.to.is_none()) && gone.len() == 2);
+        let at = Utc::now();
+        let recorded = change(&gone[0], ChangeReason::Missed, at);
+        assert_eq!((recorded.chunk, recorded.reason, recorded.at), (0, ChangeReason::Missed, at));
     }
 }

@@ -105,6 +105,35 @@ pub struct RemovedEvent {
     pub event_id: String,
 }
 
+/// One chunk whose place changed in a run: its start before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockMove {
+    /// The task.
+    pub task_id: Uuid,
+    /// Which chunk of it.
+    pub chunk: u16,
+    /// Its start before the run; `None` when it had no block.
+    pub from: Option<DateTime<Utc>>,
+    /// Its start after; `None` when it lost its block (unplaced, or a failed write).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The chunks whose start differs between `old` and `new` blocks of one task, by chunk.
+pub fn block_moves(task_id: Uuid, old: &[ScheduledBlock], new: &[ScheduledBlock]) -> Vec<BlockMove> {
+    let start_of =
+        |blocks: &[ScheduledBlock], chunk: u16| blocks.iter().find(|b| b.chunk == chunk).map(|b| b.start);
+    let mut chunks: Vec<u16> = old.iter().chain(new).map(|block| block.chunk).collect();
+    chunks.sort_unstable();
+    chunks.dedup();
+    chunks
+        .into_iter()
+        .filter_map(|chunk| {
+            let (from, to) = (start_of(old, chunk), start_of(new, chunk));
+            (from != to).then_some(BlockMove { task_id, chunk, from, to })
+        })
+        .collect()
+}
+
 /// The result of a scheduling run.
 #[derive(Debug, Clone)]
 pub struct ScheduleResult {
@@ -122,6 +151,8 @@ pub struct ScheduleResult {
     pub time_zone: TimeZone,
     /// The plan's first day, for a plan.
     pub start_date: Option<NaiveDate>,
+    /// Chunks whose block this run moved, added or removed (empty on a dry run).
+    pub moves: Vec<BlockMove>,
 }
 
 /// The tasks of one run, ready for the scheduler and the writes.
@@ -177,6 +208,7 @@ pub async fn schedule_tasks(
         connection_id: connection.id,
         time_zone: zone,
         start_date: run.start_date,
+        moves: Vec::new(),
     };
     if input.dry_run {
         return Ok(result);
@@ -491,6 +523,7 @@ async fn write(
         let mut placed = blocks.remove(&task.id).unwrap_or_default();
         placed.sort_by_key(|block| block.chunk);
         task_repo::set_blocks(state.db.conn(), user_id, task.id, &placed).await?;
+        result.moves.extend(block_moves(task.id, &task.blocks, &placed));
     }
 
     // Events of the scope that this run did not write are removed: tasks that are gone, could
