@@ -24,6 +24,7 @@ mod openapi_docs;
 mod performance;
 mod plans;
 mod rate_limits;
+mod replan;
 mod resources;
 mod schedule;
 mod system;

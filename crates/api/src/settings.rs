@@ -114,6 +114,21 @@ pub struct CalendarSettings {
     pub webhook_url: Option<String>,
     /// Hours a push channel is asked to live; it is renewed a day before it ends.
     pub channel_ttl_hours: u32,
+    /// Milliseconds a re-plan waits after a sync brought changes, so a burst of pushes leads to
+    /// one re-plan.
+    #[serde(default = "default_replan_debounce_ms")]
+    pub replan_debounce_ms: u64,
+    /// Seconds between periodic re-plans (missed blocks roll forward); 0 turns the tick off.
+    #[serde(default = "default_replan_interval_secs")]
+    pub replan_interval_secs: u64,
+}
+
+fn default_replan_debounce_ms() -> u64 {
+    1000
+}
+
+fn default_replan_interval_secs() -> u64 {
+    300
 }
 
 /// The chat.

@@ -71,7 +71,10 @@ impl Application {
         drop(openapi);
         let ai = format!("{} ({})", state.ai.name(), state.ai.model());
         let calendar = if state.calendar.google.is_some() { "google+local" } else { "local" }.to_owned();
-        let jobs = crate::jobs::calendar_sync::spawn(state.get_ref().clone()).into_iter().collect();
+        let jobs = crate::jobs::calendar_sync::spawn(state.get_ref().clone())
+            .into_iter()
+            .chain(crate::jobs::replan::spawn(state.get_ref().clone()))
+            .collect();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()

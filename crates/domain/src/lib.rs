@@ -13,6 +13,7 @@ mod error;
 pub mod input;
 mod knowledge;
 mod plan;
+mod replan;
 mod resource;
 mod schedule;
 mod task;
@@ -36,6 +37,7 @@ pub use plan::{
     DurationDays, Goal, NewPlan, Notes, Plan, PlanChanges, PlanContent, PlanStatus, PlanTask, PlanTaskDraft,
     PlanTaskEdit, PlanTaskEditFields, PlanTaskFields, PlanTaskPatch, TokenUsage,
 };
+pub use replan::{ChangeReason, ScheduleChange, tasks_to_replan};
 pub use resource::{
     NewResource, RESOURCE_CONTENT_MAX_BYTES, Resource, ResourceChanges, check_resource_content,
     parse_class_id, parse_resource_name, parse_resource_type,

@@ -134,6 +134,7 @@ pub struct SchedulePreferences {
     buffer_minutes: u16,
     daily_focus_cap_minutes: u16,
     horizon_days: u16,
+    auto_replan: bool,
 }
 
 /// The wire and storage shape of [`SchedulePreferences`].
@@ -143,6 +144,7 @@ struct RawSchedulePreferences {
     buffer_minutes: i64,
     daily_focus_cap_minutes: i64,
     horizon_days: i64,
+    auto_replan: bool,
 }
 
 impl SchedulePreferences {
@@ -175,7 +177,7 @@ impl SchedulePreferences {
         let horizon = bounded("horizon_days", horizon_days, Self::HORIZON_DAYS, "days");
         match (buffer, cap, horizon) {
             (Ok(buffer_minutes), Ok(daily_focus_cap_minutes), Ok(horizon_days)) => {
-                Ok(Self { buffer_minutes, daily_focus_cap_minutes, horizon_days })
+                Ok(Self { buffer_minutes, daily_focus_cap_minutes, horizon_days, auto_replan: true })
             }
             (buffer, cap, horizon) => {
                 Err([buffer.err(), cap.err(), horizon.err()].into_iter().flatten().collect())
@@ -197,15 +199,28 @@ impl SchedulePreferences {
     pub fn horizon_days(&self) -> u16 {
         self.horizon_days
     }
+
+    /// Whether blocks move by themselves when a meeting lands on them or they pass with their
+    /// task not done (default: yes).
+    pub fn auto_replan(&self) -> bool {
+        self.auto_replan
+    }
+
+    /// The same preferences with automatic re-planning on or off.
+    #[must_use]
+    pub fn with_auto_replan(self, auto_replan: bool) -> Self {
+        Self { auto_replan, ..self }
+    }
 }
 
 impl Default for SchedulePreferences {
-    /// A 10-minute buffer, at most 6 hours of plan work a day, up to 60 days of slip.
+    /// A 10-minute buffer, at most 6 hours of plan work a day, up to 60 days of slip, re-planning on.
     fn default() -> Self {
         Self {
             buffer_minutes: Self::DEFAULT_BUFFER_MINUTES,
             daily_focus_cap_minutes: Self::DEFAULT_DAILY_FOCUS_CAP_MINUTES,
             horizon_days: Self::DEFAULT_HORIZON_DAYS,
+            auto_replan: true,
         }
     }
 }
@@ -220,7 +235,8 @@ impl TryFrom<RawSchedulePreferences> for SchedulePreferences {
     type Error = ValidationErrors;
 
     fn try_from(raw: RawSchedulePreferences) -> Result<Self, Self::Error> {
-        Self::parse(raw.buffer_minutes, raw.daily_focus_cap_minutes, raw.horizon_days)
+        Ok(Self::parse(raw.buffer_minutes, raw.daily_focus_cap_minutes, raw.horizon_days)?
+            .with_auto_replan(raw.auto_replan))
     }
 }
 
@@ -230,6 +246,7 @@ impl From<SchedulePreferences> for RawSchedulePreferences {
             buffer_minutes: i64::from(preferences.buffer_minutes),
             daily_focus_cap_minutes: i64::from(preferences.daily_focus_cap_minutes),
             horizon_days: i64::from(preferences.horizon_days),
+            auto_replan: preferences.auto_replan,
         }
     }
 }

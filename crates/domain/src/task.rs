@@ -52,6 +52,9 @@ pub struct ScheduledBlock {
     pub end: DateTime<Utc>,
     /// The calendar event holding it.
     pub event_id: Option<String>,
+    /// The person moved it by hand in their calendar: re-planning leaves it (and its task) there.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// Shortest chunk a task is split into when none is given, in minutes.

@@ -1,13 +1,14 @@
 //! Calendar sync in the background: periodically (every `calendar.sync_interval_secs` plus
 //! jitter, each active Google connection whose last sync is older than the interval is synced and
 //! its push channel renewed when it is about to end; expired OAuth states are pruned on the way),
-//! right after a connection is made, and after a push notification.
+//! right after a connection is made, and after a push notification (again after the running sync,
+//! when one was running).
 
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use planwright_domain::CalendarConnection;
-use planwright_store::repo::{calendar as repo, oauth_states};
+use planwright_store::repo::{calendar as repo, leases, oauth_states};
 use rand::Rng;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -67,10 +68,56 @@ pub fn after_connect(state: AppState, connection_id: Uuid) {
     });
 }
 
-/// In the background after a push notification: an incremental sync of the connection.
+/// In the background after a push notification: an incremental sync of the connection. A push
+/// that comes while another sync runs may announce a change that sync has already read past, so
+/// one waiter per connection syncs again once it ends (see [`sync_after_running`]).
 pub fn sync_in_background(state: AppState, connection: CalendarConnection) {
     tokio::spawn(async move {
-        let report = sync::sync_connection(&state, &connection).await;
+        let mut report = sync::sync_connection(&state, &connection).await;
+        if report.status == sync::SyncStatus::InProgress
+            && let Some(again) = sync_after_running(&state, &connection).await
+        {
+            report = again;
+        }
         tracing::info!(connection_id = %connection.id, status = ?report.status, "sync after push notification");
     });
+}
+
+/// How long a waiter sleeps between looks at the running sync.
+const RESYNC_POLL: Duration = Duration::from_millis(100);
+/// How many looks before a waiter gives up (the periodic sync catches up then).
+const RESYNC_ATTEMPTS: u32 = 3000;
+
+/// Syncs the connection again once the running sync has ended, unless another push already
+/// waits for that (a lease per connection, across replicas): a burst of pushes during one sync
+/// leads to one more sync, not one each. `None` when another waiter took over.
+async fn sync_after_running(state: &AppState, connection: &CalendarConnection) -> Option<sync::SyncReport> {
+    let db = state.db.conn();
+    let name = format!("calendar-resync:{}", connection.id);
+    let holder = Uuid::now_v7().to_string();
+    let take = || async {
+        let now = Utc::now();
+        matches!(leases::acquire(db, &name, &holder, now, now + TimeDelta::minutes(1)).await, Ok(true))
+    };
+    if !take().await {
+        return None;
+    }
+    for _ in 0..RESYNC_ATTEMPTS {
+        tokio::time::sleep(RESYNC_POLL).await;
+        // Given back before syncing: a push during this sync needs one more after it.
+        if let Err(error) = leases::release(db, &name, &holder).await {
+            tracing::warn!(error = %error, "could not release the re-sync mark");
+        }
+        let report = sync::sync_connection(state, connection).await;
+        if report.status != sync::SyncStatus::InProgress {
+            return Some(report);
+        }
+        if !take().await {
+            return None;
+        }
+    }
+    if let Err(error) = leases::release(db, &name, &holder).await {
+        tracing::warn!(error = %error, "could not release the re-sync mark");
+    }
+    None
 }

@@ -7,6 +7,7 @@ use planwright_domain::{
     CalendarConnection, ConnectionStatus, TimeZone, ValidationErrors, parse_event_description,
     parse_event_summary,
 };
+use planwright_store::repo::replans;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -143,6 +144,12 @@ pub struct SyncStatusResponse {
     /// The last error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When re-planning last moved blocks on this calendar (`null`: never).
+    #[schema(example = "2026-12-06T18:02:11Z")]
+    pub last_replan_at: Option<DateTime<Utc>>,
+    /// How many blocks that re-plan moved (`0` before the first).
+    #[schema(example = 2)]
+    pub last_replan_moved: u32,
 }
 
 /// Sync states of the caller's connections.
@@ -440,7 +447,8 @@ pub async fn sync_now(
 ///
 /// One item per connection: the outcome of its last sync (`never` before the first one, or
 /// `needs_reauth`/`revoked` when Google no longer accepts it), when it happened and the error, if
-/// any. Cheap: nothing is asked of Google.
+/// any, and the last re-plan that moved blocks on it (`last_replan_at`, `last_replan_moved`; see
+/// `GET /schedule/changes`). Cheap: nothing is asked of Google.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -452,9 +460,12 @@ pub async fn sync_status(
     auth: AuthUser,
 ) -> Result<web::Json<SyncStatusList>, ApiError> {
     let connections = calendar::list_connections(&state, auth.user_id).await?;
+    let replans = replans::last_runs(state.db.conn(), auth.user_id).await?;
     let items = connections
         .into_iter()
         .map(|connection| {
+            let (last_replan_at, last_replan_moved) =
+                replans.get(&connection.id).map_or((None, 0), |(at, moved)| (Some(*at), *moved));
             let status = match (connection.status, connection.last_sync_status.as_deref()) {
                 (ConnectionStatus::NeedsReauth, _) => "needs_reauth".to_owned(),
                 (ConnectionStatus::Revoked, _) => "revoked".to_owned(),
@@ -466,6 +477,8 @@ pub async fn sync_status(
                 status,
                 last_synced_at: connection.last_synced_at,
                 error: connection.last_error,
+                last_replan_at,
+                last_replan_moved,
             }
         })
         .collect();

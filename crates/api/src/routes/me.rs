@@ -56,7 +56,7 @@ impl From<&WorkingHours> for WorkingHoursBody {
 
 /// How plan blocks are laid out on the calendar.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60}))]
+#[schema(example = json!({"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true}))]
 pub struct SchedulePreferencesBody {
     /// Free minutes kept between a block and meetings or other blocks, 0–120 (default 10).
     #[schema(minimum = 0, maximum = 120)]
@@ -67,6 +67,10 @@ pub struct SchedulePreferencesBody {
     /// Days past a task's day it may move to when its day is full, 0–365 (default 60).
     #[schema(minimum = 0, maximum = 365)]
     pub horizon_days: Option<i64>,
+    /// Move blocks by themselves when a meeting lands on one or one passes with its task not done
+    /// (default `true`); `false` leaves every block where it is until the next scheduling run.
+    #[schema(example = true)]
+    pub auto_replan: Option<bool>,
 }
 
 impl SchedulePreferencesBody {
@@ -78,6 +82,7 @@ impl SchedulePreferencesBody {
                 .unwrap_or(i64::from(SchedulePreferences::DEFAULT_DAILY_FOCUS_CAP_MINUTES)),
             self.horizon_days.unwrap_or(i64::from(SchedulePreferences::DEFAULT_HORIZON_DAYS)),
         )
+        .map(|preferences| preferences.with_auto_replan(self.auto_replan.unwrap_or(true)))
     }
 }
 
@@ -87,6 +92,7 @@ impl From<SchedulePreferences> for SchedulePreferencesBody {
             buffer_minutes: Some(i64::from(preferences.buffer_minutes())),
             daily_focus_cap_minutes: Some(i64::from(preferences.daily_focus_cap_minutes())),
             horizon_days: Some(i64::from(preferences.horizon_days())),
+            auto_replan: Some(preferences.auto_replan()),
         }
     }
 }
@@ -99,7 +105,7 @@ impl From<SchedulePreferences> for SchedulePreferencesBody {
     "name": "Ada",
     "timezone": "Europe/Berlin",
     "working_hours": {"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]},
-    "schedule_preferences": {"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60},
+    "schedule_preferences": {"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true},
     "created_at": "2026-11-21T09:30:00Z"
 }))]
 pub struct UserResponse {

@@ -100,6 +100,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(plans::delete_plan)
             .service(plans::schedule_plan)
             .service(schedule::schedule_tasks)
+            .service(schedule::list_schedule_changes)
             .service(tasks::create_task)
             .service(tasks::list_tasks)
             .service(tasks::get_task)

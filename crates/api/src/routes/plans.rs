@@ -20,7 +20,10 @@ use crate::{
         tasks::{BlockResponse, PriorityBody, TaskStatusBody},
     },
     services::{
-        calendar::schedule::{self, ScheduleInput, ScheduleScope},
+        calendar::{
+            replan,
+            schedule::{self, ScheduleInput, ScheduleScope},
+        },
         idempotency::{self, Created},
         plans::{self, PlanRequest},
     },
@@ -141,7 +144,7 @@ pub struct UpdatePlanRequest {
 /// A task of a plan. It is also a task of the task manager (`/api/v1/tasks/{id}`, same id): tick
 /// it off, give it a due time or a priority, or break it down there.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "status": "todo", "priority": "normal", "due_at": null, "min_chunk_minutes": 30, "scheduled_start": "2026-12-07T09:00:00Z", "scheduled_end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0", "blocks": [{"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0"}]}))]
+#[schema(example = json!({"id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "position": 0, "title": "Read the FastAPI tutorial", "description": "Sections 1–4: path operations, query parameters, request bodies.", "day_offset": 0, "duration_minutes": 90, "status": "todo", "priority": "normal", "due_at": null, "min_chunk_minutes": 30, "scheduled_start": "2026-12-07T09:00:00Z", "scheduled_end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0", "blocks": [{"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0", "pinned": false}]}))]
 pub struct PlanTaskResponse {
     /// Id.
     pub id: Uuid,
@@ -607,5 +610,6 @@ pub async fn schedule_plan(
         dry_run: body.dry_run.unwrap_or(false),
     };
     let result = schedule::schedule_tasks(&state, auth.user_id, input).await?;
+    replan::record_edits(&state, auth.user_id, &result).await;
     Ok(web::Json(result.into()))
 }

@@ -1,17 +1,22 @@
 //! Scheduling any of the person's tasks, and the answer both scheduling routes give
 //! (`POST /schedule` here, `POST /plans/{id}/schedule` in `plans`).
 
-use actix_web::{post, web};
+use actix_web::{get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use planwright_domain::{FieldError, TimeZone, ValidationErrors};
+use planwright_domain::{ChangeReason, FieldError, ScheduleChange, TimeZone, ValidationErrors};
+use planwright_store::repo::replans;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, AuthProblems, BodyProblems, Problem, ServerProblems},
-    extract::{ApiJsonOrEmpty, AuthUser},
-    services::calendar::schedule::{self, MAX_TASKS, ScheduleInput, ScheduleResult, ScheduleScope},
+    error::{ApiError, AuthProblems, BodyProblems, Problem, QueryProblems, ServerProblems},
+    extract::{ApiJsonOrEmpty, ApiQuery, AuthUser},
+    routes::PageQuery,
+    services::calendar::{
+        replan,
+        schedule::{self, MAX_TASKS, ScheduleInput, ScheduleResult, ScheduleScope},
+    },
     state::AppState,
 };
 
@@ -263,6 +268,7 @@ pub fn parse_timezone(raw: Option<&str>) -> Result<Option<TimeZone>, ApiError> {
 /// `deadline_unreachable`; days that would need more than the cap are listed in
 /// `overcommitted_days`. Writes are idempotent as for a plan: each chunk's event id follows from
 /// the task and chunk, so running it again updates, keeps or deletes events — never duplicates.
+/// Blocks it moves are listed in `GET /schedule/changes` with reason `edited`.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -291,5 +297,120 @@ pub async fn schedule_tasks(
         connection_id: body.connection_id,
         dry_run: body.dry_run.unwrap_or(false),
     };
-    Ok(web::Json(schedule::schedule_tasks(&state, auth.user_id, input).await?.into()))
+    let result = schedule::schedule_tasks(&state, auth.user_id, input).await?;
+    replan::record_edits(&state, auth.user_id, &result).await;
+    Ok(web::Json(result.into()))
+}
+
+/// Which block moves to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScheduleChangesQuery {
+    /// Only moves at or after this instant (RFC 3339 with an offset, e.g. `2026-12-07T00:00:00Z`).
+    #[serde(default, deserialize_with = "crate::extract::strict_option")]
+    pub since: Option<DateTime<Utc>>,
+    /// Items per page, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Why a block moved.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeReasonBody {
+    /// A meeting (or a block pinned by hand) landed on it or inside its buffer.
+    Conflict,
+    /// It ended with its task not done; the work rolled forward.
+    Missed,
+    /// It moved to meet its task's deadline.
+    Deadline,
+    /// A scheduling run asked for by the person moved it.
+    Edited,
+}
+
+impl From<ChangeReason> for ChangeReasonBody {
+    fn from(reason: ChangeReason) -> Self {
+        match reason {
+            ChangeReason::Conflict => Self::Conflict,
+            ChangeReason::Missed => Self::Missed,
+            ChangeReason::Deadline => Self::Deadline,
+            ChangeReason::Edited => Self::Edited,
+        }
+    }
+}
+
+/// One block that moved by itself.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "chunk": 0, "from": "2026-12-07T09:00:00Z", "to": "2026-12-07T13:00:00Z", "reason": "conflict", "at": "2026-12-06T18:02:11Z"}))]
+pub struct ScheduleChangeResponse {
+    /// The task.
+    pub task_id: Uuid,
+    /// Which chunk of it, from 0 in time order.
+    pub chunk: u16,
+    /// Its start before; `null` when the chunk is new (the task was cut differently).
+    pub from: Option<DateTime<Utc>>,
+    /// Its start after; `null` when no free time was left for it before your horizon.
+    pub to: Option<DateTime<Utc>>,
+    /// Why it moved.
+    pub reason: ChangeReasonBody,
+    /// When it moved.
+    pub at: DateTime<Utc>,
+}
+
+impl From<ScheduleChange> for ScheduleChangeResponse {
+    fn from(change: ScheduleChange) -> Self {
+        Self {
+            task_id: change.task_id,
+            chunk: change.chunk,
+            from: change.from,
+            to: change.to,
+            reason: change.reason.into(),
+            at: change.at,
+        }
+    }
+}
+
+/// A page of block moves, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleChangeList {
+    /// The moves.
+    pub items: Vec<ScheduleChangeResponse>,
+    /// Pass as `cursor` to read on; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What moved on your calendar by itself, and why.
+///
+/// Re-planning (your `auto_replan` preference, on by default) moves a block when a meeting lands
+/// on it or inside your buffer (`conflict`), or when it ended with its task not done (`missed`);
+/// the later tasks of the same plan move with it to keep the plan's order. Each moved chunk is
+/// listed once per move with its start before (`from`) and after (`to`), newest first, from
+/// `since` on (RFC 3339). Blocks you moved by hand in your calendar are pinned and never moved
+/// back; events Planwright did not create are never touched. Pages hold `limit` items (1–200,
+/// default 50); pass `next_cursor` as `cursor` to read on.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    params(ScheduleChangesQuery),
+    responses(
+        (status = 200, description = "A page of moves, newest first.", body = ScheduleChangeList),
+        (status = 400, description = "A query parameter is not valid (`since` not RFC 3339, a bad cursor).", body = Problem, content_type = "application/problem+json"),
+        AuthProblems, QueryProblems, ServerProblems
+    )
+)]
+#[get("/schedule/changes")]
+pub async fn list_schedule_changes(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ApiQuery<ScheduleChangesQuery>,
+) -> Result<web::Json<ScheduleChangeList>, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
+    let page = replans::changes(state.db.conn(), auth.user_id, query.since, &page).await?;
+    Ok(web::Json(ScheduleChangeList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }

@@ -91,7 +91,7 @@ impl From<Priority> for PriorityBody {
 
 /// One block of a task on the calendar: a chunk of its work, `[start, end)`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0"}))]
+#[schema(example = json!({"chunk": 0, "start": "2026-12-07T09:00:00Z", "end": "2026-12-07T10:30:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0", "pinned": false}))]
 pub struct BlockResponse {
     /// Which chunk of the task, from 0 in time order.
     pub chunk: u16,
@@ -101,11 +101,19 @@ pub struct BlockResponse {
     pub end: DateTime<Utc>,
     /// The calendar event holding it.
     pub calendar_event_id: Option<String>,
+    /// The person moved it by hand in their calendar: re-planning leaves it there.
+    pub pinned: bool,
 }
 
 impl From<ScheduledBlock> for BlockResponse {
     fn from(block: ScheduledBlock) -> Self {
-        Self { chunk: block.chunk, start: block.start, end: block.end, calendar_event_id: block.event_id }
+        Self {
+            chunk: block.chunk,
+            start: block.start,
+            end: block.end,
+            calendar_event_id: block.event_id,
+            pinned: block.pinned,
+        }
     }
 }
 
@@ -218,7 +226,7 @@ pub struct BreakdownTaskRequest {
 
 /// A task.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "title": "Write the project report", "description": "Ten pages on the scheduling algorithm.", "status": "todo", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240, "priority": "high", "min_chunk_minutes": 60, "earliest_start": null, "day_offset": null, "parent_id": null, "plan_id": null, "position": 0, "blocks": [{"chunk": 0, "start": "2026-12-02T09:00:00Z", "end": "2026-12-02T11:00:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0"}, {"chunk": 1, "start": "2026-12-02T13:00:00Z", "end": "2026-12-02T15:00:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0c1"}], "created_at": "2026-11-30T09:00:00Z", "updated_at": "2026-11-30T09:00:00Z"}))]
+#[schema(example = json!({"id": "0193a5e1-2a3b-7c4d-9e5f-6a7b8c9d0e11", "title": "Write the project report", "description": "Ten pages on the scheduling algorithm.", "status": "todo", "due_at": "2026-12-04T17:00:00Z", "estimate_minutes": 240, "priority": "high", "min_chunk_minutes": 60, "earliest_start": null, "day_offset": null, "parent_id": null, "plan_id": null, "position": 0, "blocks": [{"chunk": 0, "start": "2026-12-02T09:00:00Z", "end": "2026-12-02T11:00:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0", "pinned": false}, {"chunk": 1, "start": "2026-12-02T13:00:00Z", "end": "2026-12-02T15:00:00Z", "calendar_event_id": "pl0cdq9e0g5mfo8da45pr7hphss0c1", "pinned": false}], "created_at": "2026-11-30T09:00:00Z", "updated_at": "2026-11-30T09:00:00Z"}))]
 pub struct TaskResponse {
     /// Id.
     pub id: Uuid,

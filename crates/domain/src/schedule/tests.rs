@@ -768,12 +768,29 @@ fn preferences_default_and_parse_within_their_ranges() {
 fn preferences_round_trip_through_json_and_fill_in_defaults() {
     let preferences = SchedulePreferences::parse(15, 240, 30).unwrap();
     let json = serde_json::to_string(&preferences).unwrap();
-    assert_eq!(json, r#"{"buffer_minutes":15,"daily_focus_cap_minutes":240,"horizon_days":30}"#);
+    assert_eq!(
+        json,
+        r#"{"buffer_minutes":15,"daily_focus_cap_minutes":240,"horizon_days":30,"auto_replan":true}"#
+    );
     let back: SchedulePreferences = serde_json::from_str(&json).unwrap();
     assert_eq!(back, preferences);
     let partial: SchedulePreferences = serde_json::from_str(r#"{"buffer_minutes":5}"#).unwrap();
     assert_eq!(partial, SchedulePreferences::parse(5, 360, 60).unwrap());
     assert!(serde_json::from_str::<SchedulePreferences>(r#"{"buffer_minutes":500}"#).is_err());
+}
+
+#[test]
+fn auto_replan_defaults_on_and_stored_json_without_it_still_reads() {
+    assert!(SchedulePreferences::default().auto_replan());
+    let stored: SchedulePreferences =
+        serde_json::from_str(r#"{"buffer_minutes":15,"daily_focus_cap_minutes":240,"horizon_days":30}"#)
+            .unwrap();
+    assert!(stored.auto_replan(), "a missing key means on");
+    let off: SchedulePreferences = serde_json::from_str(r#"{"auto_replan":false}"#).unwrap();
+    assert!(!off.auto_replan());
+    assert_eq!(off.buffer_minutes(), SchedulePreferences::DEFAULT_BUFFER_MINUTES);
+    let back: SchedulePreferences = serde_json::from_str(&serde_json::to_string(&off).unwrap()).unwrap();
+    assert_eq!(back, off);
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub struct Model {
     pub start_at: DateTimeUtc,
     pub end_at: DateTimeUtc,
     pub event_ref: Option<String>,
+    pub pinned: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ pub mod page;
 pub mod plans;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod replans;
 pub mod resources;
 pub mod tasks;
 pub mod users;

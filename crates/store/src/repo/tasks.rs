@@ -169,13 +169,15 @@ pub async fn set_blocks(
         start_at: Set(block.start),
         end_at: Set(block.end),
         event_ref: Set(block.event_id.clone()),
+        pinned: Set(block.pinned),
     });
     task_blocks::Entity::insert_many(rows).exec_without_returning(db).await?;
     Ok(())
 }
 
 /// Makes the caller's task's block held by event `event_ref` follow its event: moved to `times`,
-/// or gone with `None` (the person moved or deleted the event in their calendar).
+/// or gone with `None` (the person moved or deleted the event in their calendar). A block that
+/// moves here was moved by hand, so it is pinned: re-planning leaves it where the person put it.
 pub async fn follow_block(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -192,9 +194,13 @@ pub async fn follow_block(
         .ok_or(StoreError::NotFound)?;
     match times {
         Some((start, end)) => {
+            if (block.start_at, block.end_at) == (start, end) {
+                return Ok(());
+            }
             let mut active: task_blocks::ActiveModel = block.into();
             active.start_at = Set(start);
             active.end_at = Set(end);
+            active.pinned = Set(true);
             active.update(db).await?;
         }
         None => {
@@ -425,6 +431,7 @@ fn to_block(row: task_blocks::Model) -> Result<ScheduledBlock, StoreError> {
         start: row.start_at,
         end: row.end_at,
         event_id: row.event_ref,
+        pinned: row.pinned,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod events;
 pub mod google;
 pub mod mapping;
+pub mod replan;
 pub mod schedule;
 pub mod sync;
 pub mod target;

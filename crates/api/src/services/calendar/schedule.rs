@@ -105,6 +105,35 @@ pub struct RemovedEvent {
     pub event_id: String,
 }
 
+/// One chunk whose place changed in a run: its start before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockMove {
+    /// The task.
+    pub task_id: Uuid,
+    /// Which chunk of it.
+    pub chunk: u16,
+    /// Its start before the run; `None` when it had no block.
+    pub from: Option<DateTime<Utc>>,
+    /// Its start after; `None` when it lost its block (unplaced, or a failed write).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The chunks whose start differs between `old` and `new` blocks of one task, by chunk.
+pub fn block_moves(task_id: Uuid, old: &[ScheduledBlock], new: &[ScheduledBlock]) -> Vec<BlockMove> {
+    let start_of =
+        |blocks: &[ScheduledBlock], chunk: u16| blocks.iter().find(|b| b.chunk == chunk).map(|b| b.start);
+    let mut chunks: Vec<u16> = old.iter().chain(new).map(|block| block.chunk).collect();
+    chunks.sort_unstable();
+    chunks.dedup();
+    chunks
+        .into_iter()
+        .filter_map(|chunk| {
+            let (from, to) = (start_of(old, chunk), start_of(new, chunk));
+            (from != to).then_some(BlockMove { task_id, chunk, from, to })
+        })
+        .collect()
+}
+
 /// The result of a scheduling run.
 #[derive(Debug, Clone)]
 pub struct ScheduleResult {
@@ -122,6 +151,8 @@ pub struct ScheduleResult {
     pub time_zone: TimeZone,
     /// The plan's first day, for a plan.
     pub start_date: Option<NaiveDate>,
+    /// Chunks whose block this run moved, added or removed (empty on a dry run).
+    pub moves: Vec<BlockMove>,
 }
 
 /// The tasks of one run, ready for the scheduler and the writes.
@@ -177,6 +208,7 @@ pub async fn schedule_tasks(
         connection_id: connection.id,
         time_zone: zone,
         start_date: run.start_date,
+        moves: Vec::new(),
     };
     if input.dry_run {
         return Ok(result);
@@ -447,22 +479,30 @@ async fn write(
 ) -> Result<(), ApiError> {
     let tasks: HashMap<Uuid, &Task> = run.tasks.iter().map(|task| (task.id, task)).collect();
     let zone = result.time_zone;
-    let writes = futures_util::stream::iter(result.outcome.placements.iter().filter_map(|placement| {
-        let task = *tasks.get(&placement.task_id)?;
-        let scheduled = ScheduledTask {
-            task,
-            goal: task.plan_id.and_then(|plan| run.goals.get(&plan)).map(String::as_str),
-            chunk: placement.chunk,
-            chunks: placement.chunks,
-            start: placement.start,
-            end: placement.end,
-            zone: &zone,
-        };
-        Some(write_chunk(state, user_id, target, scheduled))
-    }))
-    .buffer_unordered(WRITE_CONCURRENCY)
-    .collect::<Vec<(EventWrite, Option<ScheduledBlock>)>>()
-    .await;
+    // Collected first: a lazy filter-map inside the stream makes the future not `Send` for every
+    // lifetime, and re-planning runs it on a spawned task.
+    let pending: Vec<_> = result
+        .outcome
+        .placements
+        .iter()
+        .filter_map(|placement| {
+            let task = *tasks.get(&placement.task_id)?;
+            let scheduled = ScheduledTask {
+                task,
+                goal: task.plan_id.and_then(|plan| run.goals.get(&plan)).map(String::as_str),
+                chunk: placement.chunk,
+                chunks: placement.chunks,
+                start: placement.start,
+                end: placement.end,
+                zone: &zone,
+            };
+            Some(write_chunk(state, user_id, target, scheduled))
+        })
+        .collect();
+    let writes = futures_util::stream::iter(pending)
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .collect::<Vec<(EventWrite, Option<ScheduledBlock>)>>()
+        .await;
     let order: HashMap<Uuid, usize> = run.tasks.iter().enumerate().map(|(i, task)| (task.id, i)).collect();
     let mut blocks: HashMap<Uuid, Vec<ScheduledBlock>> = HashMap::new();
     for (write, block) in writes {
@@ -483,6 +523,7 @@ async fn write(
         let mut placed = blocks.remove(&task.id).unwrap_or_default();
         placed.sort_by_key(|block| block.chunk);
         task_repo::set_blocks(state.db.conn(), user_id, task.id, &placed).await?;
+        result.moves.extend(block_moves(task.id, &task.blocks, &placed));
     }
 
     // Events of the scope that this run did not write are removed: tasks that are gone, could
@@ -535,7 +576,14 @@ async fn write_chunk(
     let data = EventData { plan_task_id: Some(task.id), plan_id: task.plan_id, ..data };
     let html_link = data.html_link.clone();
     let connection_id = target.connection().id;
-    if let Err(error) = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await {
+    // A sync prompted by this very write (Google's push) may store the event between our read
+    // and insert; the second attempt then finds it and updates it.
+    let mut recorded =
+        calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data.clone()).await;
+    if recorded.is_err() {
+        recorded = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await;
+    }
+    if let Err(error) = recorded {
         tracing::error!(error = %error, "could not record a scheduled event");
         return (
             failed(
@@ -550,6 +598,7 @@ async fn write_chunk(
         start: scheduled.start,
         end: scheduled.end,
         event_id: Some(event_id.clone()),
+        pinned: false,
     };
     let write =
         EventWrite { task_id: task.id, chunk: scheduled.chunk, event_id, html_link, status, error: None };

@@ -4,7 +4,8 @@
 //! has them all: a failed one leaves them as they were). One sync per connection at a time,
 //! across replicas, through a database lease. Push channels (opened and renewed by
 //! `jobs::channels`) make Google notify us whenever something changes; the sync they ask for runs
-//! in the background (`jobs::calendar_sync`).
+//! in the background (`jobs::calendar_sync`). A sync that brought changes asks for a re-plan
+//! (`replan`).
 
 use std::collections::HashSet;
 
@@ -157,6 +158,9 @@ async fn run(state: &AppState, google: &GoogleCalendar, connection: &CalendarCon
                 removed = counts.removed,
                 "synced"
             );
+            if counts.added + counts.updated + counts.removed > 0 {
+                super::replan::request(state, connection.user_id);
+            }
             SyncReport {
                 connection_id: id,
                 status: SyncStatus::Ok,
