@@ -4,6 +4,7 @@
 mod endpoints;
 mod google;
 mod poll;
+mod time;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -20,6 +21,7 @@ use uuid::Uuid;
 
 pub use google::{FRONTEND, GOOGLE_NOTIFICATIONS, app_with_google, webhook_url};
 pub use poll::{BACKGROUND, poll_until};
+pub use time::{instant, next_monday};
 
 /// A running application and a client for it.
 pub struct TestApp {

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, Datelike, SubsecRound as _, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 use planwright_tests::fake_google::FakeGoogle;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
@@ -12,21 +12,11 @@ use serde_json::{Value, json};
 
 use crate::{
     calendar::count_rows,
-    helpers::{BACKGROUND, TestApp, TestUser, app_with_google, poll_until, spawn_app_with, webhook_url},
+    helpers::{
+        BACKGROUND, TestApp, TestUser, app_with_google, instant, next_monday, poll_until, spawn_app_with,
+        webhook_url,
+    },
 };
-
-/// Monday 00:00 UTC at least a week ahead.
-fn next_monday() -> DateTime<Utc> {
-    let mut day = Utc::now().date_naive() + TimeDelta::days(7);
-    while day.weekday() != Weekday::Mon {
-        day += TimeDelta::days(1);
-    }
-    day.and_hms_opt(0, 0, 0).unwrap().and_utc()
-}
-
-fn instant(value: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(value.as_str().unwrap()).unwrap().with_timezone(&Utc)
-}
 
 /// An app with push notifications from the fake Google, a user who connected it and whose push
 /// channel is open.

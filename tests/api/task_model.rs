@@ -1,28 +1,17 @@
 //! One task model (a plan's tasks are tasks) and scheduling any tasks: deadlines, priorities,
 //! splitting, at-risk work, idempotent writes on the built-in calendar and on Google.
 
-use chrono::{DateTime, Datelike, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, TimeDelta, Utc};
 use migration::{Migrator, MigratorTrait};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
     calendar::count_rows,
-    helpers::{TestApp, TestUser, app_with_google, assert_problem, error_fields, spawn_app},
+    helpers::{
+        TestApp, TestUser, app_with_google, assert_problem, error_fields, instant, next_monday, spawn_app,
+    },
 };
-
-/// Midnight UTC of a Monday at least a week ahead.
-fn next_monday() -> DateTime<Utc> {
-    let mut day = Utc::now().date_naive() + TimeDelta::days(7);
-    while day.weekday() != Weekday::Mon {
-        day += TimeDelta::days(1);
-    }
-    day.and_hms_opt(0, 0, 0).unwrap().and_utc()
-}
-
-fn instant(value: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(value.as_str().unwrap()).unwrap().with_timezone(&Utc)
-}
 
 /// A user working 09:00–17:00 UTC, Monday to Friday (the defaults), in UTC.
 async fn utc_user(app: &TestApp) -> TestUser {
