@@ -63,11 +63,16 @@ impl Application {
             unchanged = report.unchanged,
             "global knowledge loaded"
         );
+        let chunked = crate::services::grounding::index::index_all(&db).await?;
+        tracing::info!(new_chunks = chunked, "knowledge chunked for semantic search");
         let settings = crate::services::ai::models::check_at_startup(settings).await?;
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
         let ai = format!("{} ({})", state.ai.name(), state.ai.model());
         let calendar = if state.calendar.google.is_some() { "google+local" } else { "local" }.to_owned();
-        let jobs = crate::jobs::calendar_sync::spawn(state.get_ref().clone()).into_iter().collect();
+        let jobs = crate::jobs::calendar_sync::spawn(state.get_ref().clone())
+            .into_iter()
+            .chain(crate::services::grounding::index::spawn(state.get_ref().clone()))
+            .collect();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()

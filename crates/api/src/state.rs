@@ -9,7 +9,7 @@ use crate::{
     metrics::Metrics,
     route_table::RouteTable,
     services::{
-        ai::AiProvider,
+        ai::{AiProvider, embeddings::Embedder},
         calendar::google::{CalendarServices, GoogleCalendar},
         credentials::{AccessTokens, PasswordHashing},
         crypto::TokenCipher,
@@ -33,6 +33,8 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     /// The AI behind plans and breakdowns.
     pub ai: AiProvider,
+    /// Embeddings for semantic search (none offline), and the indexing job's wake-up bell.
+    pub embedder: Embedder,
     /// Google Calendar (when configured) and the cipher for tokens at rest.
     pub calendar: CalendarServices,
     /// Prometheus metrics.
@@ -53,6 +55,7 @@ impl AppState {
             PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
         let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
         let ai = crate::services::ai::models::provider(&settings.ai)?;
+        let embedder = Embedder::from_settings(&settings.ai)?;
         let encryption_key = settings.security.encryption_key.clone().ok_or_else(|| {
             anyhow::anyhow!("security.encryption_key is not set (PLANWRIGHT__SECURITY__ENCRYPTION_KEY)")
         })?;
@@ -70,6 +73,7 @@ impl AppState {
             passwords,
             rate_limiter,
             ai,
+            embedder,
             calendar: CalendarServices { google, cipher },
             metrics,
             routes: Arc::new(routes),

@@ -4,6 +4,7 @@
 pub mod ai_usage;
 pub mod calendar;
 pub mod chat;
+pub mod embeddings;
 pub mod feeds;
 pub mod idempotency;
 pub mod knowledge;

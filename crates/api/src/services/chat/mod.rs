@@ -17,7 +17,7 @@ use planwright_domain::{
     parse_chat_message, session_title,
 };
 use planwright_store::repo::{
-    chat, knowledge, page::Page, page::PageRequest, plans as plan_repo, resources as resource_repo,
+    chat, page::Page, page::PageRequest, plans as plan_repo, resources as resource_repo,
 };
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ use crate::{
     error::{ApiError, Missing, not_found},
     services::{
         ai::{AiProvider, ChatPrompt},
-        budget,
+        budget, grounding,
     },
     state::AppState,
 };
@@ -188,7 +188,7 @@ pub async fn delete_session(state: &AppState, user_id: Uuid, session_id: Uuid) -
 
 async fn retrieve(state: &AppState, user_id: Uuid, text: &str) -> Result<Retrieved, ApiError> {
     let db = state.db.conn();
-    let knowledge = knowledge::search(db, user_id, text, KNOWLEDGE_SOURCES).await?;
+    let knowledge = grounding::retrieve_for_chat(state, user_id, text, KNOWLEDGE_SOURCES).await?;
     let resources = resource_repo::search(db, user_id, text, RESOURCE_SOURCES).await?;
     let mut plans = plan_repo::search(db, user_id, text, PLAN_SOURCES).await?;
     // A planning question often names no plan ("what should I do today?"): the current plan
