@@ -10,6 +10,8 @@ mod chat;
 mod errors;
 mod feed;
 mod gemini;
+mod grounding;
+mod grounding_eval;
 mod helpers;
 mod http_conventions;
 mod idempotency;

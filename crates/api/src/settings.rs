@@ -182,6 +182,14 @@ pub struct AiSettings {
     /// (it also runs right after each document change); 0 turns background indexing off.
     #[serde(default = "default_embedding_interval_secs")]
     pub embedding_interval_secs: u64,
+    /// Least cosine similarity for a chunk to count as a semantic match: below it a document is
+    /// not a candidate at all, so unrelated documents never ground an answer.
+    #[serde(default = "default_embedding_min_similarity")]
+    pub embedding_min_similarity: f32,
+}
+
+fn default_embedding_min_similarity() -> f32 {
+    0.1
 }
 
 fn default_embedding_model() -> String {

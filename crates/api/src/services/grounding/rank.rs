@@ -109,7 +109,9 @@ pub async fn search(
         SearchMode::Hybrid => {
             let text_ids: Vec<Uuid> = text.iter().map(|hit| hit.doc.id).collect();
             let semantic_ids: Vec<Uuid> = semantic.iter().map(|(doc, _)| *doc).collect();
-            reciprocal_rank_fusion(&[&text_ids, &semantic_ids], RRF_K)
+            // Semantic first: on equal fused scores its hit wins, since its list is cut at a
+            // similarity floor while full text matches any one word of the query.
+            reciprocal_rank_fusion(&[&semantic_ids, &text_ids], RRF_K)
         }
         _ => semantic.iter().map(|(doc, chunk)| (*doc, f64::from(chunk.similarity))).collect(),
     };
@@ -203,7 +205,9 @@ async fn semantic_candidates(
     if let Err(error) = budget::record(state, user_id, usage).await {
         tracing::warn!(error = %error, "could not count query embedding tokens");
     }
-    let best = best_chunk_per_doc(&vector, &vectors, n);
+    let floor = state.settings.ai.embedding_min_similarity;
+    let mut best = best_chunk_per_doc(&vector, &vectors, n);
+    best.retain(|(_, similarity)| *similarity >= floor);
     let ids: Vec<Uuid> = best.iter().map(|(chunk, _)| vectors[*chunk].chunk_id).collect();
     let texts: HashMap<Uuid, embeddings::ChunkText> = match embeddings::chunk_texts(db, &ids).await {
         Ok(texts) => texts.into_iter().map(|text| (text.id, text)).collect(),
