@@ -13,6 +13,7 @@ use crate::{
         calendar::google::{CalendarServices, GoogleCalendar},
         credentials::{AccessTokens, PasswordHashing},
         crypto::TokenCipher,
+        grounding::cache::VectorCache,
         rate_limit::RateLimiter,
     },
     settings::Settings,
@@ -35,6 +36,8 @@ pub struct AppState {
     pub ai: AiProvider,
     /// Embeddings for semantic search (none offline), and the indexing job's wake-up bell.
     pub embedder: Embedder,
+    /// Decoded chunk vectors kept between searches.
+    pub vectors: VectorCache,
     /// Google Calendar (when configured) and the cipher for tokens at rest.
     pub calendar: CalendarServices,
     /// Prometheus metrics.
@@ -74,6 +77,7 @@ impl AppState {
             rate_limiter,
             ai,
             embedder,
+            vectors: VectorCache::default(),
             calendar: CalendarServices { google, cipher },
             metrics,
             routes: Arc::new(routes),

@@ -241,6 +241,29 @@ pub async fn vectors_for(
         .collect())
 }
 
+/// A cheap summary of the vectors [`vectors_for`] would return (how many, the newest
+/// `embedded_at` in microseconds): any embedding, re-embedding or deletion changes it, so a
+/// cached copy with the same fingerprint is current.
+pub async fn vectors_fingerprint(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    model: &str,
+) -> Result<(i64, i64), StoreError> {
+    let row: Option<(i64, Option<chrono::DateTime<Utc>>)> = chunks::Entity::find()
+        .select_only()
+        .column_as(chunks::Column::Id.count(), "count")
+        .column_as(chunks::Column::EmbeddedAt.max(), "newest")
+        .filter(
+            Condition::any().add(chunks::Column::UserId.eq(user_id)).add(chunks::Column::UserId.is_null()),
+        )
+        .filter(chunks::Column::Model.eq(model))
+        .filter(chunks::Column::EmbeddedAt.is_not_null())
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.map_or((0, 0), |(count, newest)| (count, newest.map_or(0, |at| at.timestamp_micros()))))
+}
+
 /// The text of the chunks `ids`, in no particular order.
 pub async fn chunk_texts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<ChunkText>, StoreError> {
     if ids.is_empty() {

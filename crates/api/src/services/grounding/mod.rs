@@ -5,6 +5,7 @@
 //! Without embeddings (the offline provider, a failed embedding call, chunks not embedded yet)
 //! every mode falls back to full-text search, as before this module existed.
 
+pub mod cache;
 pub mod chunk;
 pub mod index;
 pub mod rank;

@@ -3,7 +3,7 @@
 //! both lists merged by reciprocal-rank fusion (`1 / (k + rank)`, k = 60), which needs no score
 //! calibration between the two engines.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use planwright_domain::{KnowledgeDoc, KnowledgeHit, TokenUsage};
 use planwright_store::repo::{
@@ -181,7 +181,7 @@ async fn semantic_candidates(
 ) -> Option<Vec<(Uuid, ChunkRef)>> {
     let model = state.embedder.model()?.to_owned();
     let db = state.db.conn();
-    let vectors = match embeddings::vectors_for(db, user_id, &model, VECTOR_BOUND).await {
+    let vectors = match load_vectors(state, user_id, &model).await {
         Ok(vectors) if !vectors.is_empty() => vectors,
         Ok(_) => return None,
         Err(error) => {
@@ -234,6 +234,26 @@ async fn semantic_candidates(
             })
             .collect(),
     )
+}
+
+/// The vectors the user may search: from the cache when their fingerprint is unchanged, else
+/// read (at most [`VECTOR_BOUND`]) and cached.
+pub async fn load_vectors(
+    state: &AppState,
+    user_id: Uuid,
+    model: &str,
+) -> Result<Arc<Vec<ChunkVector>>, planwright_store::StoreError> {
+    let db = state.db.conn();
+    let fingerprint = embeddings::vectors_fingerprint(db, user_id, model).await?;
+    if fingerprint.0 == 0 {
+        return Ok(Arc::new(Vec::new()));
+    }
+    if let Some(vectors) = state.vectors.get(user_id, model, fingerprint) {
+        return Ok(vectors);
+    }
+    let vectors = Arc::new(embeddings::vectors_for(db, user_id, model, VECTOR_BOUND).await?);
+    state.vectors.put(user_id, model, fingerprint, Arc::clone(&vectors));
+    Ok(vectors)
 }
 
 /// Indices into `vectors` of the best chunk of each of the `n` most similar documents, with
