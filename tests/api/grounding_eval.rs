@@ -8,6 +8,8 @@
 //! `ranking_latency_at_10k_chunks` (ignored; run it with `--release --ignored --nocapture`)
 //! measures the ranking step with 10 000 embedded chunks for one user.
 
+#![allow(clippy::print_stdout, reason = "the evaluation and the measurement print their tables")]
+
 use std::{
     collections::HashSet,
     path::{Path, PathBuf},

@@ -314,7 +314,7 @@ pub fn encode_vector(values: &[f32]) -> Vec<u8> {
 
 /// The f32 values of little-endian `bytes`; `None` when the length is not a multiple of four.
 pub fn decode_vector(bytes: &[u8]) -> Option<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     Some(bytes.chunks_exact(4).map(|four| f32::from_le_bytes([four[0], four[1], four[2], four[3]])).collect())
