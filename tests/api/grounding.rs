@@ -125,6 +125,11 @@ async fn an_edit_re_embeds_only_the_changed_chunks() {
     assert_eq!((state.chunks, state.embedded), (2, 2), "the old version of the chunk is gone");
     let last = fake.requests().into_iter().rev().find(|r| r.action == "batchEmbedContents").unwrap();
     assert!(last.body.to_string().contains("padlock"), "only the changed chunk went out");
+
+    // Another model (`ai.embedding_model` changed) finds every chunk pending again.
+    let db = app.db.conn();
+    assert!(embeddings::pending(db, "gemini-embedding-001", &[], 10).await.unwrap().is_empty());
+    assert_eq!(embeddings::pending(db, "gemini-embedding-2", &[], 10).await.unwrap().len(), 2);
 }
 
 #[tokio::test]

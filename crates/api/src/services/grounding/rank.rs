@@ -143,7 +143,8 @@ pub async fn search(
 }
 
 /// Knowledge for a chat message: hybrid ranking, each document cut down to its best chunk
-/// (titled "document › heading", so the answer's `sources` name both). Embedding failures
+/// (titled "document › heading" or "document › part n", so the answer's `sources` name both;
+/// a document's unheaded opening chunk keeps the document's title). Embedding failures
 /// and missing vectors leave full-text search serving alone; the chat never fails for them.
 pub async fn retrieve_for_chat(
     state: &AppState,
@@ -156,13 +157,17 @@ pub async fn retrieve_for_chat(
         .into_iter()
         .map(|ranked| match ranked.chunk {
             Some(chunk) => {
-                let part = if chunk.heading.is_empty() || chunk.heading == ranked.hit.doc.title {
-                    format!("part {}", chunk.position + 1)
+                // The opening chunk of a document is the document; later ones are named by
+                // their heading, or their place.
+                let part = if !chunk.heading.is_empty() && chunk.heading != ranked.hit.doc.title {
+                    Some(chunk.heading.clone())
                 } else {
-                    chunk.heading.clone()
+                    (chunk.position > 0).then(|| format!("part {}", chunk.position + 1))
                 };
                 let mut doc = ranked.hit.doc;
-                doc.title = format!("{} › {part}", doc.title);
+                if let Some(part) = part {
+                    doc.title = format!("{} › {part}", doc.title);
+                }
                 doc.content = chunk.text;
                 KnowledgeHit { snippet: shorten(&doc.content, SNIPPET_CHARS), doc, score: ranked.hit.score }
             }
