@@ -1,7 +1,7 @@
 //! Grounding with embeddings: documents chunked and embedded in the background, `?mode=` on
 //! `GET /knowledge`, hybrid sources in the chat, and what happens when embeddings fail.
 
-use planwright_store::repo::embeddings;
+use planwright_store::repo::{ai_usage, embeddings};
 use planwright_tests::fake_gemini::{FakeGemini, Fault};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -76,6 +76,9 @@ async fn semantic_search_finds_a_paraphrase_that_text_search_misses() {
     let hybrid = titles(&app, question, "hybrid", token).await;
     assert_eq!(hybrid.first().map(String::as_str), Some("Leisure"), "{hybrid:?}");
     assert_eq!(titles(&app, "dough", "hybrid", token).await.first().map(String::as_str), Some("Bread"));
+    let user_id: Uuid = user.id.parse().unwrap();
+    let spent = ai_usage::spent(app.db.conn(), user_id, chrono::Utc::now().date_naive()).await.unwrap();
+    assert!(spent > 0, "embedding the user's documents and queries counts in their budget");
 }
 
 #[tokio::test]
