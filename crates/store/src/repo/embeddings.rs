@@ -105,6 +105,23 @@ pub async fn replace_chunks(
     owner: Option<Uuid>,
     new: Vec<NewChunk>,
 ) -> Result<ChunkSync, StoreError> {
+    // Nothing changed (the common case at start-up): no write transaction at all.
+    let stored: Vec<(i32, String)> = chunks::Entity::find()
+        .select_only()
+        .columns([chunks::Column::Position, chunks::Column::ContentHash])
+        .filter(chunks::Column::DocId.eq(doc_id))
+        .order_by_asc(chunks::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if stored.len() == new.len()
+        && stored
+            .iter()
+            .zip(&new)
+            .all(|((position, hash), chunk)| *position == chunk.position && *hash == chunk.content_hash)
+    {
+        return Ok(ChunkSync { kept: new.len(), ..ChunkSync::default() });
+    }
     let txn = crate::database::begin_write(db).await?;
     let existing = chunks::Entity::find().filter(chunks::Column::DocId.eq(doc_id)).all(&txn).await?;
     let mut by_hash: HashMap<String, Vec<chunks::Model>> = HashMap::new();
