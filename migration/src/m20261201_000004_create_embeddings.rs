@@ -24,7 +24,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(KnowledgeChunks::Position).integer().not_null())
                     .col(ColumnDef::new(KnowledgeChunks::Heading).text().not_null())
                     .col(ColumnDef::new(KnowledgeChunks::Content).text().not_null())
-                    // SHA-256 (hex) of heading and content: an unchanged chunk keeps its vector.
+                    // SHA-256 (hex) of title, heading and content: an unchanged chunk keeps its vector.
                     .col(ColumnDef::new(KnowledgeChunks::ContentHash).string_len(64).not_null())
                     .col(ColumnDef::new(KnowledgeChunks::Model).string_len(100).null())
                     .col(ColumnDef::new(KnowledgeChunks::Dimensions).integer().null())

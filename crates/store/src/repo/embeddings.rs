@@ -31,7 +31,8 @@ pub struct NewChunk {
     pub heading: String,
     /// The chunk's text.
     pub content: String,
-    /// SHA-256 (hex) of heading and text: the same hash keeps the stored vector.
+    /// SHA-256 (hex) of the document title, heading and text: the same hash keeps the stored
+    /// vector.
     pub content_hash: String,
 }
 

@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 /// limit, small enough that a match points at the passage that answers.
 pub const MAX_CHUNK_CHARS: usize = 1_200;
 
-/// The chunks of a document's `content`, in order. Whitespace-only content has none.
-pub fn chunk_document(content: &str) -> Vec<NewChunk> {
+/// The chunks of a document's `content`, in order. Whitespace-only content has none. The
+/// document's `title` is embedded with each chunk, so it is part of each chunk's hash.
+pub fn chunk_document(title: &str, content: &str) -> Vec<NewChunk> {
     let mut pieces: Vec<(String, String)> = Vec::new();
     let mut heading = String::new();
     let mut current = String::new();
@@ -36,7 +37,7 @@ pub fn chunk_document(content: &str) -> Vec<NewChunk> {
         .enumerate()
         .map(|(position, (heading, content))| NewChunk {
             position: i32::try_from(position).unwrap_or(i32::MAX),
-            content_hash: content_hash(&heading, &content),
+            content_hash: content_hash(&format!("{title}\u{0}{heading}"), &content),
             heading,
             content,
         })
@@ -112,6 +113,7 @@ mod tests {
     #[test]
     fn headings_start_new_chunks_and_paragraphs_merge() {
         let chunks = chunk_document(
+            "T",
             "# Sports centre\n\nIntro line\nstill intro.\n\nSecond paragraph.\n\n## Weekend\nOpen 9 to 5.\n",
         );
         let shape: Vec<(&str, &str)> =
@@ -126,17 +128,19 @@ mod tests {
     #[test]
     fn long_text_is_cut_under_the_bound() {
         let long = "word ".repeat(1_000);
-        let chunks = chunk_document(&format!("{long}\n\n{}", "x".repeat(5_000)));
+        let chunks = chunk_document("T", &format!("{long}\n\n{}", "x".repeat(5_000)));
         assert!(chunks.len() >= 5, "{} chunks", chunks.len());
         assert!(chunks.iter().all(|c| c.content.chars().count() <= MAX_CHUNK_CHARS));
     }
 
     #[test]
     fn whitespace_has_no_chunks_and_hashes_follow_content() {
-        assert!(chunk_document(" \n\t\n  ").is_empty());
-        assert!(chunk_document("# Only a heading").is_empty());
-        let a = chunk_document("Same.\n\nOther.");
-        let b = chunk_document("Same.\n\nChanged.");
+        assert!(chunk_document("T", " \n\t\n  ").is_empty());
+        assert!(chunk_document("T", "# Only a heading").is_empty());
+        let a = chunk_document("T", "Same.\n\nOther.");
+        let b = chunk_document("T", "Same.\n\nChanged.");
+        let retitled = chunk_document("U", "Same.\n\nOther.");
+        assert_ne!(a[0].content_hash, retitled[0].content_hash, "the title is embedded too");
         assert_eq!(a.len(), 1);
         assert_ne!(a[0].content_hash, b[0].content_hash);
         assert_eq!(content_hash("h", "t"), content_hash("h", "t"));

@@ -28,7 +28,13 @@ const LEASE_TTL: TimeDelta = TimeDelta::minutes(5);
 /// Replaces the chunks of a stored document and wakes the job. A failure is logged, not
 /// returned: the document is saved, and the next start-up re-chunks it.
 pub async fn index_doc(state: &AppState, doc: &KnowledgeDoc) {
-    match embeddings::replace_chunks(state.db.conn(), doc.id, doc.user_id, chunk_document(&doc.content)).await
+    match embeddings::replace_chunks(
+        state.db.conn(),
+        doc.id,
+        doc.user_id,
+        chunk_document(&doc.title, &doc.content),
+    )
+    .await
     {
         Ok(report) if report.added > 0 => state.embedder.wake(),
         Ok(_) => {}
@@ -42,8 +48,9 @@ pub async fn index_doc(state: &AppState, doc: &KnowledgeDoc) {
 /// ones whose files changed, get their chunks; unchanged chunks keep their vectors.
 pub async fn index_all(db: &Database) -> anyhow::Result<usize> {
     let mut added = 0;
-    for (id, owner, _title, content) in embeddings::all_docs(db.conn()).await? {
-        added += embeddings::replace_chunks(db.conn(), id, owner, chunk_document(&content)).await?.added;
+    for (id, owner, title, content) in embeddings::all_docs(db.conn()).await? {
+        added +=
+            embeddings::replace_chunks(db.conn(), id, owner, chunk_document(&title, &content)).await?.added;
     }
     Ok(added)
 }
