@@ -50,12 +50,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Covers the per-search fingerprint (count and newest `embedded_at` of a user's vectors
+        // of one model) without touching the rows, whose vectors sit before `embedded_at`.
         manager
             .create_index(
                 Index::create()
-                    .name("idx_knowledge_chunks_user")
+                    .name("idx_knowledge_chunks_user_model")
                     .table(KnowledgeChunks::Table)
                     .col(KnowledgeChunks::UserId)
+                    .col(KnowledgeChunks::Model)
+                    .col(KnowledgeChunks::EmbeddedAt)
                     .to_owned(),
             )
             .await?;
