@@ -18,6 +18,7 @@ mod m20261130_000011_add_event_span_index;
 mod m20261201_000001_order_window_index_by_id;
 mod m20261201_000002_create_idempotency_keys;
 mod m20261201_000003_unify_tasks;
+mod m20261201_000004_create_embeddings;
 mod m20261201_000005_create_chat_actions;
 mod m20261201_000006_add_replanning;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_order_window_index_by_id::Migration),
             Box::new(m20261201_000002_create_idempotency_keys::Migration),
             Box::new(m20261201_000003_unify_tasks::Migration),
+            Box::new(m20261201_000004_create_embeddings::Migration),
             Box::new(m20261201_000005_create_chat_actions::Migration),
             Box::new(m20261201_000006_add_replanning::Migration),
         ]

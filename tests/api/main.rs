@@ -11,6 +11,8 @@ mod chat_actions;
 mod errors;
 mod feed;
 mod gemini;
+mod grounding;
+mod grounding_eval;
 mod helpers;
 mod http_conventions;
 mod idempotency;

@@ -188,6 +188,51 @@ pub struct AiSettings {
     /// that serve `generateContent` alone (the benchmark's fake Gemini).
     #[serde(default = "default_true")]
     pub check_model: bool,
+    /// The embedding model behind semantic search (Gemini only; offline has no embeddings).
+    /// Changing it re-embeds every chunk in the background.
+    #[serde(default = "default_embedding_model")]
+    pub embedding_model: String,
+    /// Values per embedding (`outputDimensionality`), 128–3072.
+    #[serde(default = "default_embedding_dimensions")]
+    pub embedding_dimensions: u32,
+    /// Chunks embedded per `batchEmbedContents` call (1–100).
+    #[serde(default = "default_embedding_batch_size")]
+    pub embedding_batch_size: u32,
+    /// Most embedding calls the indexing job makes per minute; 0 means no limit.
+    #[serde(default = "default_embedding_batches_per_minute")]
+    pub embedding_batches_per_minute: u32,
+    /// Seconds between the indexing job's passes over pending chunks when nothing wakes it
+    /// (it also runs right after each document change); 0 turns background indexing off.
+    #[serde(default = "default_embedding_interval_secs")]
+    pub embedding_interval_secs: u64,
+    /// Least cosine similarity for a chunk to count as a semantic match: below it a document is
+    /// not a candidate at all, so unrelated documents never ground an answer.
+    #[serde(default = "default_embedding_min_similarity")]
+    pub embedding_min_similarity: f32,
+}
+
+fn default_embedding_min_similarity() -> f32 {
+    0.1
+}
+
+fn default_embedding_model() -> String {
+    "gemini-embedding-001".to_owned()
+}
+
+fn default_embedding_dimensions() -> u32 {
+    768
+}
+
+fn default_embedding_batch_size() -> u32 {
+    50
+}
+
+fn default_embedding_batches_per_minute() -> u32 {
+    60
+}
+
+fn default_embedding_interval_secs() -> u64 {
+    30
 }
 
 fn default_true() -> bool {

@@ -66,6 +66,8 @@ impl Application {
             unchanged = report.unchanged,
             "global knowledge loaded"
         );
+        let chunked = crate::services::grounding::index::index_all(&db).await?;
+        tracing::info!(new_chunks = chunked, "knowledge chunked for semantic search");
         let settings = crate::services::ai::models::check_at_startup(settings).await?;
         let state = web::Data::new(AppState::new(settings, db, &openapi)?);
         drop(openapi);
@@ -74,6 +76,7 @@ impl Application {
         let jobs = crate::jobs::calendar_sync::spawn(state.get_ref().clone())
             .into_iter()
             .chain(crate::jobs::replan::spawn(state.get_ref().clone()))
+            .chain(crate::services::grounding::index::spawn(state.get_ref().clone()))
             .collect();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()

@@ -9,10 +9,11 @@ use crate::{
     metrics::Metrics,
     route_table::RouteTable,
     services::{
-        ai::AiProvider,
+        ai::{AiProvider, embeddings::Embedder},
         calendar::google::{CalendarServices, GoogleCalendar},
         credentials::{AccessTokens, PasswordHashing},
         crypto::TokenCipher,
+        grounding::cache::VectorCache,
         rate_limit::RateLimiter,
     },
     settings::Settings,
@@ -33,6 +34,10 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     /// The AI behind plans and breakdowns.
     pub ai: AiProvider,
+    /// Embeddings for semantic search (none offline), and the indexing job's wake-up bell.
+    pub embedder: Embedder,
+    /// Decoded chunk vectors kept between searches.
+    pub vectors: VectorCache,
     /// Google Calendar (when configured) and the cipher for tokens at rest.
     pub calendar: CalendarServices,
     /// Prometheus metrics.
@@ -53,6 +58,7 @@ impl AppState {
             PasswordHashing::new(settings.auth.argon2_memory_kib, settings.auth.argon2_iterations)?;
         let rate_limiter = RateLimiter::new(db.clone(), settings.rate_limit.clone());
         let ai = crate::services::ai::models::provider(&settings.ai)?;
+        let embedder = Embedder::from_settings(&settings.ai)?;
         let encryption_key = settings.security.encryption_key.clone().ok_or_else(|| {
             anyhow::anyhow!("security.encryption_key is not set (PLANWRIGHT__SECURITY__ENCRYPTION_KEY)")
         })?;
@@ -70,6 +76,8 @@ impl AppState {
             passwords,
             rate_limiter,
             ai,
+            embedder,
+            vectors: VectorCache::default(),
             calendar: CalendarServices { google, cipher },
             metrics,
             routes: Arc::new(routes),

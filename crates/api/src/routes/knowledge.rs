@@ -15,7 +15,10 @@ use crate::{
     error::{AuthProblems, BodyProblems, QueryProblems, ServerProblems},
     extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
     routes::{PageQuery, created},
-    services::knowledge,
+    services::{
+        grounding::{RankedHit, SearchMode},
+        knowledge,
+    },
     state::AppState,
 };
 
@@ -60,12 +63,40 @@ pub struct UpdateDocRequest {
     pub tags: Option<Vec<String>>,
 }
 
+/// How `?q=` ranks documents.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Full-text search (words and their stems), as before embeddings.
+    #[default]
+    Text,
+    /// Meaning: the query's embedding against each chunk's (full text when there are no
+    /// embeddings, e.g. with the offline AI).
+    Semantic,
+    /// Both lists merged by reciprocal-rank fusion (full text when there are no embeddings).
+    Hybrid,
+}
+
+impl From<Mode> for SearchMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Text => Self::Text,
+            Mode::Semantic => Self::Semantic,
+            Mode::Hybrid => Self::Hybrid,
+        }
+    }
+}
+
 /// `?q=` search, or paging through everything without it.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct KnowledgeQuery {
-    /// Words to search for; results are ranked best first.
+    /// Words to search for; results are ranked best first. Blank means no search.
+    #[param(example = "when can I use the gym on Sunday?")]
     pub q: Option<String>,
+    /// With `q`: `text` (default), `semantic` or `hybrid`.
+    #[param(inline, example = "hybrid")]
+    pub mode: Option<Mode>,
     /// Items per page, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -107,9 +138,26 @@ pub struct DocSummary {
     pub tags: Vec<String>,
     /// `global` or `user`.
     pub scope: Scope,
-    /// Relevance, higher is better (only with `q`).
+    /// Relevance, higher is better (only with `q`): bm25 / `ts_rank_cd` for `text`, cosine
+    /// similarity for `semantic`, the fused reciprocal-rank score for `hybrid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+    /// The passage that matched by meaning (only with `mode=semantic` or `hybrid`, once the
+    /// document is embedded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<ChunkSummary>,
+}
+
+/// The chunk of a document that matched a semantic or hybrid search.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"position": 1, "heading": "Weekend", "similarity": 0.62}))]
+pub struct ChunkSummary {
+    /// Order of the chunk in the document, from 0.
+    pub position: i32,
+    /// The heading it sits under ("" before the first).
+    pub heading: String,
+    /// Cosine similarity to the query, -1 to 1.
+    pub similarity: f32,
 }
 
 /// Documents, best match first with `q`.
@@ -206,6 +254,11 @@ pub async fn create_doc(
 /// Search the knowledge base (`?q=`, ranked), or list every document you can read.
 ///
 /// Global documents and your own are searched together; each result says its `scope`.
+/// `mode=text` (the default) matches words; `mode=semantic` matches meaning ("when can I use the
+/// gym on Sunday?" finds "Sports centre opening hours") through embeddings of each document's
+/// chunks; `mode=hybrid` merges both by reciprocal-rank fusion, as the chat does. Documents are
+/// embedded in the background a moment after they change; until then, and whenever embeddings
+/// are off (offline AI) or fail, every mode answers with full-text results.
 #[utoipa::path(
     tag = "knowledge",
     security(("bearer" = [])),
@@ -225,16 +278,22 @@ pub async fn list_docs(
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
     if let Some(q) = query.q.filter(|q| !q.trim().is_empty()) {
-        let hits = knowledge::search_docs(&state, auth.user_id, &q, page.limit).await?;
+        let mode = query.mode.unwrap_or_default().into();
+        let hits = knowledge::search_docs(&state, auth.user_id, &q, mode, page.limit).await?;
         let items = hits
             .into_iter()
-            .map(|hit| DocSummary {
+            .map(|RankedHit { hit, chunk }| DocSummary {
                 id: hit.doc.id,
                 scope: scope_of(&hit.doc),
                 title: hit.doc.title,
                 snippet: hit.snippet,
                 tags: hit.doc.tags,
                 score: hit.score,
+                chunk: chunk.map(|c| ChunkSummary {
+                    position: c.position,
+                    heading: c.heading,
+                    similarity: c.similarity,
+                }),
             })
             .collect();
         return Ok(web::Json(DocList { items, next_cursor: None }));
@@ -250,6 +309,7 @@ pub async fn list_docs(
             title: doc.title,
             tags: doc.tags,
             score: None,
+            chunk: None,
         })
         .collect();
     Ok(web::Json(DocList { items, next_cursor: page.next_cursor }))

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use planwright_domain::{
-    KnowledgeChanges, KnowledgeDoc, KnowledgeHit, NewKnowledgeDoc, parse_knowledge_content,
-    parse_knowledge_tags, parse_knowledge_title,
+    KnowledgeChanges, KnowledgeDoc, NewKnowledgeDoc, parse_knowledge_content, parse_knowledge_tags,
+    parse_knowledge_title,
 };
 use planwright_store::{
     Database,
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Missing, not_found},
+    services::grounding::{self, RankedHit, SearchMode},
     state::AppState,
 };
 
@@ -28,7 +29,9 @@ pub async fn create_doc(
     user_id: Uuid,
     doc: NewKnowledgeDoc,
 ) -> Result<KnowledgeDoc, ApiError> {
-    Ok(repo::knowledge::create(state.db.conn(), user_id, doc).await?)
+    let doc = repo::knowledge::create(state.db.conn(), user_id, doc).await?;
+    grounding::index::index_doc(state, &doc).await;
+    Ok(doc)
 }
 
 /// A document the caller may read.
@@ -45,14 +48,15 @@ pub async fn list_docs(
     Ok(repo::knowledge::list(state.db.conn(), user_id, page).await?)
 }
 
-/// Ranked matches for `query`.
+/// Ranked matches for `query` in `mode` (see [`grounding::rank`]).
 pub async fn search_docs(
     state: &AppState,
     user_id: Uuid,
     query: &str,
+    mode: SearchMode,
     limit: u64,
-) -> Result<Vec<KnowledgeHit>, ApiError> {
-    Ok(repo::knowledge::search(state.db.conn(), user_id, query, limit).await?)
+) -> Result<Vec<RankedHit>, ApiError> {
+    grounding::search(state, user_id, query, mode, limit).await
 }
 
 /// Changes one of the caller's documents; global ones are read-only.
@@ -63,10 +67,15 @@ pub async fn update_doc(
     changes: KnowledgeChanges,
 ) -> Result<KnowledgeDoc, ApiError> {
     ensure_own(state, user_id, id).await?;
-    repo::knowledge::update(state.db.conn(), user_id, id, changes).await.map_err(not_found(Missing::Document))
+    let doc = repo::knowledge::update(state.db.conn(), user_id, id, changes)
+        .await
+        .map_err(not_found(Missing::Document))?;
+    grounding::index::index_doc(state, &doc).await;
+    Ok(doc)
 }
 
-/// Deletes one of the caller's documents; global ones are read-only.
+/// Deletes one of the caller's documents (its chunks and vectors go with it); global ones are
+/// read-only.
 pub async fn delete_doc(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
     ensure_own(state, user_id, id).await?;
     repo::knowledge::delete(state.db.conn(), user_id, id).await.map_err(not_found(Missing::Document))

@@ -8,6 +8,7 @@ pub mod chat;
 pub mod credentials;
 pub mod crypto;
 pub mod feed;
+pub mod grounding;
 pub mod idempotency;
 pub mod knowledge;
 pub mod plans;

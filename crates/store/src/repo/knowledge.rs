@@ -65,6 +65,23 @@ pub async fn find_visible(
     to_doc(row)
 }
 
+/// The documents among `ids` the caller may read, in no particular order (others are left out).
+pub async fn find_visible_many(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<KnowledgeDoc>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = knowledge_docs::Entity::find()
+        .filter(knowledge_docs::Column::Id.is_in(ids.iter().copied()))
+        .filter(visible_to(user_id))
+        .all(db)
+        .await?;
+    rows.into_iter().map(to_doc).collect()
+}
+
 /// The documents the caller may read, oldest first.
 pub async fn list(
     db: &impl ConnectionTrait,

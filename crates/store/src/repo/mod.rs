@@ -5,6 +5,7 @@ pub mod ai_usage;
 pub mod calendar;
 pub mod chat;
 pub mod chat_actions;
+pub mod embeddings;
 pub mod feeds;
 pub mod idempotency;
 pub mod knowledge;

@@ -6,6 +6,7 @@
 //! provider cannot put an invalid plan in the database. [`models`] builds the provider from the
 //! settings and checks at start-up that the configured Gemini model exists.
 
+pub mod embeddings;
 pub mod gemini;
 pub mod intents;
 pub mod models;

@@ -20,8 +20,7 @@ use planwright_domain::{
 };
 use planwright_gemini::{Content, FunctionDeclaration};
 use planwright_store::repo::{
-    chat, chat_actions, knowledge, page::Page, page::PageRequest, plans as plan_repo,
-    resources as resource_repo, users,
+    chat, chat_actions, page::Page, page::PageRequest, plans as plan_repo, resources as resource_repo, users,
 };
 use uuid::Uuid;
 
@@ -31,7 +30,7 @@ use crate::{
     error::{ApiError, Missing, not_found},
     services::{
         ai::{AiProvider, ChatPrompt, ToolCall, ToolRound, ToolTurn},
-        budget,
+        budget, grounding,
     },
     state::AppState,
 };
@@ -313,7 +312,7 @@ pub async fn delete_session(state: &AppState, user_id: Uuid, session_id: Uuid) -
 
 async fn retrieve(state: &AppState, user_id: Uuid, text: &str) -> Result<Retrieved, ApiError> {
     let db = state.db.conn();
-    let knowledge = knowledge::search(db, user_id, text, KNOWLEDGE_SOURCES).await?;
+    let knowledge = grounding::retrieve_for_chat(state, user_id, text, KNOWLEDGE_SOURCES).await?;
     let resources = resource_repo::search(db, user_id, text, RESOURCE_SOURCES).await?;
     let mut plans = plan_repo::search(db, user_id, text, PLAN_SOURCES).await?;
     // A planning question often names no plan ("what should I do today?"): the current plan

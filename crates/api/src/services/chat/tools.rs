@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::services::grounding::SearchMode;
 use crate::{
     error::ApiError,
     services::{
@@ -367,10 +368,13 @@ async fn search_knowledge(
     args: Result<SearchKnowledgeArgs, ToolError>,
 ) -> Result<Value, ToolError> {
     let args = args?;
-    let hits = knowledge::search_docs(state, user_id, args.query.trim(), 5).await?;
+    let hits = knowledge::search_docs(state, user_id, args.query.trim(), SearchMode::Hybrid, 5).await?;
     let documents: Vec<Value> = hits
         .iter()
-        .map(|hit| json!({"id": hit.doc.id, "title": hit.doc.title, "snippet": hit.snippet}))
+        .map(|ranked| {
+            let hit = &ranked.hit;
+            json!({"id": hit.doc.id, "title": hit.doc.title, "snippet": hit.snippet})
+        })
         .collect();
     Ok(json!({
         "documents": documents,
