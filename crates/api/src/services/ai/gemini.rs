@@ -14,8 +14,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{
-    AiError, BreakdownPrompt, ChatDelta, ChatPrompt, ChatStream, Generated, PlanPrompt, ProposedPlan,
-    ProposedTask, RoundDelta, RoundOutput, RoundStream, ToolTurn, calls_in, repair, schema,
+    AiError, BreakdownPrompt, ChatPrompt, Generated, PlanPrompt, ProposedPlan, ProposedTask, RoundDelta,
+    RoundOutput, RoundStream, ToolTurn, calls_in, repair, schema,
 };
 
 const PLAN_INSTRUCTIONS: &str = "You are Planwright, a planning assistant. Turn the user's goal into a \
@@ -159,53 +159,6 @@ impl GeminiPlanner {
             .map(|step| Subtask { title: step.title, description: step.description })
             .collect();
         Ok(generated.with_value(value))
-    }
-
-    /// Answers a chat message in one piece. An answer with nothing readable in it (empty, or
-    /// only control characters) is asked for once more.
-    pub async fn chat(&self, prompt: &ChatPrompt) -> Result<Generated<String>, AiError> {
-        let mut usage = TokenUsage::default();
-        for _ in 0..2 {
-            let request = chat_request(prompt, thinking_config(self.model(), &self.thinking));
-            let answered = self.generate(request).await?;
-            usage = usage.plus(usage_of(&answered.response));
-            if let Some(text) = repair::chat_text(&answered.response.text()) {
-                return Ok(Generated {
-                    value: text,
-                    model: answered.model,
-                    model_version: answered.response.model_version,
-                    usage,
-                });
-            }
-            tracing::warn!(model = %answered.model, "Gemini's chat answer was empty; asking again");
-        }
-        Err(AiError::BadOutput { problem: "the answer was empty twice".to_owned(), usage })
-    }
-
-    /// Answers a chat message as a stream, relaying each chunk as Gemini sends it (without
-    /// control characters). Failures before the first chunk are returned here (after the
-    /// client's retries and the fallback models); later ones end the stream with an error.
-    pub async fn chat_stream(&self, prompt: &ChatPrompt) -> Result<ChatStream, AiError> {
-        let mut last = None;
-        for client in &self.clients {
-            let thinking = thinking_config(&client.config().model, &self.thinking);
-            match client.stream_generate_content(chat_request(prompt, thinking)).await {
-                Ok(chunks) => {
-                    return Ok(Box::pin(chunks.map(|chunk| {
-                        chunk.map_err(map_error).map(|chunk| ChatDelta {
-                            text: repair::clean_text(&chunk.text(), &mut 0),
-                            usage: chunk.usage_metadata.is_some().then(|| usage_of(&chunk)),
-                        })
-                    })));
-                }
-                Err(error) if error.is_not_found() => {
-                    tracing::warn!(model = %client.config().model, "Gemini says the model does not exist");
-                    last = Some(error);
-                }
-                Err(error) => return Err(map_error(error)),
-            }
-        }
-        Err(self.model_gone(last))
     }
 
     /// One round of a chat with tools: the conversation, the earlier rounds' calls and results

@@ -178,18 +178,6 @@ pub fn calls_in(parts: &[planwright_gemini::Part]) -> Vec<ToolCall> {
         .collect()
 }
 
-/// A piece of a streamed answer: text, and on the last piece what the answer cost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatDelta {
-    /// The next piece of text (possibly empty).
-    pub text: String,
-    /// Set once, when the provider reports it (normally on the last piece).
-    pub usage: Option<TokenUsage>,
-}
-
-/// A streamed answer; it ends after the last piece, or with an error.
-pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatDelta, AiError>> + Send>>;
-
 /// An answer and what it cost.
 #[derive(Debug, Clone)]
 pub struct Generated<T> {
@@ -308,17 +296,6 @@ impl AiProvider {
         result
     }
 
-    /// Answers a chat message, counting the call in `metrics`.
-    pub async fn chat(&self, prompt: &ChatPrompt, metrics: &Metrics) -> Result<Generated<String>, AiError> {
-        let started = Instant::now();
-        let result = match self {
-            Self::Offline(planner) => Ok(planner.chat(prompt)),
-            Self::Gemini(planner) => planner.chat(prompt).await,
-        };
-        metrics.observe_upstream(self.name(), outcome(&result), started.elapsed().as_secs_f64());
-        result
-    }
-
     /// One round of a chat with tools, in one piece, counting the call in `metrics`.
     pub async fn chat_round(
         &self,
@@ -345,15 +322,6 @@ impl AiProvider {
         match self {
             Self::Offline(planner) => Ok(planner.chat_round_stream(prompt, turn)),
             Self::Gemini(planner) => planner.chat_round_stream(prompt, turn).await,
-        }
-    }
-
-    /// Starts a streamed answer to a chat message. The caller reports how the stream ended with
-    /// [`AiProvider::observe_stream`].
-    pub async fn chat_stream(&self, prompt: &ChatPrompt) -> Result<ChatStream, AiError> {
-        match self {
-            Self::Offline(planner) => Ok(planner.chat_stream(prompt)),
-            Self::Gemini(planner) => planner.chat_stream(prompt).await,
         }
     }
 

@@ -8,8 +8,8 @@ use planwright_gemini::{Content, FunctionCall, Part, Role};
 use serde_json::json;
 
 use super::{
-    BreakdownPrompt, ChatDelta, ChatPrompt, ChatStream, Generated, PlanPrompt, ProposedPlan, ProposedTask,
-    RoundDelta, RoundOutput, RoundStream, ToolCall, ToolRound, ToolTurn,
+    BreakdownPrompt, ChatPrompt, Generated, PlanPrompt, ProposedPlan, ProposedTask, RoundDelta, RoundOutput,
+    RoundStream, ToolCall, ToolRound, ToolTurn,
     intents::{self, Intent},
 };
 
@@ -155,25 +155,6 @@ impl OfflinePlanner {
             model_version: None,
             usage: TokenUsage::default(),
         }
-    }
-
-    /// [`OfflinePlanner::chat`] as a stream of a few words at a time, the way a model streams.
-    pub fn chat_stream(&self, prompt: &ChatPrompt) -> ChatStream {
-        let answer = self.chat(prompt).value;
-        let mut pieces: Vec<String> = Vec::new();
-        let mut piece = String::new();
-        for (index, word) in answer.split_inclusive(' ').enumerate() {
-            piece.push_str(word);
-            if index % 8 == 7 {
-                pieces.push(std::mem::take(&mut piece));
-            }
-        }
-        pieces.push(piece);
-        let last = pieces.len() - 1;
-        let deltas = pieces.into_iter().enumerate().map(move |(index, text)| {
-            Ok(ChatDelta { text, usage: (index == last).then(TokenUsage::default) })
-        });
-        Box::pin(stream::iter(deltas.collect::<Vec<_>>()))
     }
 }
 
@@ -437,9 +418,10 @@ mod tests {
     async fn the_offline_stream_spells_out_the_same_answer() {
         use futures_util::StreamExt;
         let prompt = chat_prompt(Vec::new());
-        let deltas: Vec<ChatDelta> =
-            OfflinePlanner.chat_stream(&prompt).map(|delta| delta.unwrap()).collect().await;
-        assert!(deltas.len() > 1);
+        let turn = ToolTurn { tools: &[], rounds: &[], allow_calls: false };
+        let deltas: Vec<RoundDelta> =
+            OfflinePlanner.chat_round_stream(&prompt, turn).map(|delta| delta.unwrap()).collect().await;
+        assert!(deltas.len() > 2);
         let text: String = deltas.iter().map(|delta| delta.text.as_str()).collect();
         assert_eq!(text, OfflinePlanner.chat(&prompt).value);
         assert!(deltas.last().and_then(|delta| delta.usage).is_some());
