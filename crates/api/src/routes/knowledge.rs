@@ -16,7 +16,7 @@ use crate::{
     extract::{ApiJson, ApiJsonOrEmpty, ApiQuery, AuthUser},
     routes::{PageQuery, created},
     services::{
-        grounding::{RankedHit, SearchMode},
+        grounding::{self, RankedHit, SearchMode},
         knowledge,
     },
     state::AppState,
@@ -279,7 +279,7 @@ pub async fn list_docs(
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
     if let Some(q) = query.q.filter(|q| !q.trim().is_empty()) {
         let mode = query.mode.unwrap_or_default().into();
-        let hits = knowledge::search_docs(&state, auth.user_id, &q, mode, page.limit).await?;
+        let hits = grounding::search(&state, auth.user_id, &q, mode, page.limit).await?;
         let items = hits
             .into_iter()
             .map(|RankedHit { hit, chunk }| DocSummary {

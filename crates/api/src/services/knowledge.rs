@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Missing, not_found},
-    services::grounding::{self, RankedHit, SearchMode},
+    services::grounding,
     state::AppState,
 };
 
@@ -46,17 +46,6 @@ pub async fn list_docs(
     page: &PageRequest,
 ) -> Result<Page<KnowledgeDoc>, ApiError> {
     Ok(repo::knowledge::list(state.db.conn(), user_id, page).await?)
-}
-
-/// Ranked matches for `query` in `mode` (see [`grounding::rank`]).
-pub async fn search_docs(
-    state: &AppState,
-    user_id: Uuid,
-    query: &str,
-    mode: SearchMode,
-    limit: u64,
-) -> Result<Vec<RankedHit>, ApiError> {
-    grounding::search(state, user_id, query, mode, limit).await
 }
 
 /// Changes one of the caller's documents; global ones are read-only.

@@ -51,20 +51,31 @@ pub async fn add_message(
     session_id: Uuid,
     message: NewChatMessage,
 ) -> Result<ChatMessage, StoreError> {
-    let now = now();
     let txn = crate::database::begin_write(db).await?;
+    let message = append_message(&txn, user_id, session_id, message, now()).await?;
+    txn.commit().await?;
+    Ok(message)
+}
+
+/// Inside a write transaction: marks the caller's session changed at `at` and adds `message` to
+/// it; [`StoreError::NotFound`] when the session is not theirs (or gone).
+pub(crate) async fn append_message(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_id: Uuid,
+    message: NewChatMessage,
+    at: DateTime<Utc>,
+) -> Result<ChatMessage, StoreError> {
     let touched = chat_sessions::Entity::update_many()
-        .col_expr(chat_sessions::Column::UpdatedAt, Expr::value(now))
+        .col_expr(chat_sessions::Column::UpdatedAt, Expr::value(at))
         .filter(chat_sessions::Column::Id.eq(session_id))
         .filter(chat_sessions::Column::UserId.eq(user_id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if touched.rows_affected == 0 {
         return Err(StoreError::NotFound);
     }
-    let message = insert_message(&txn, user_id, session_id, message, now).await?;
-    txn.commit().await?;
-    Ok(message)
+    insert_message(txn, user_id, session_id, message, at).await
 }
 
 /// The caller's session with this id.

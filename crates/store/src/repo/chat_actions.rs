@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::{
     StoreError,
-    entities::{chat_actions, chat_sessions},
-    repo::chat::{insert_message, now},
+    entities::chat_actions,
+    repo::chat::{append_message, now},
 };
 
 const TABLE: &str = "chat_actions";
@@ -35,16 +35,7 @@ pub async fn add_message_with_actions(
 ) -> Result<(ChatMessage, Vec<ChatAction>), StoreError> {
     let at = now();
     let txn = crate::database::begin_write(db).await?;
-    let touched = chat_sessions::Entity::update_many()
-        .col_expr(chat_sessions::Column::UpdatedAt, Expr::value(at))
-        .filter(chat_sessions::Column::Id.eq(session_id))
-        .filter(chat_sessions::Column::UserId.eq(user_id))
-        .exec(&txn)
-        .await?;
-    if touched.rows_affected == 0 {
-        return Err(StoreError::NotFound);
-    }
-    let message = insert_message(&txn, user_id, session_id, message, at).await?;
+    let message = append_message(&txn, user_id, session_id, message, at).await?;
     let mut stored = Vec::with_capacity(actions.len());
     for (position, action) in actions.into_iter().enumerate() {
         let row = chat_actions::ActiveModel {

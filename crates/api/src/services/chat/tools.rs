@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::services::grounding::SearchMode;
+use crate::services::grounding::{self, SearchMode};
 use crate::{
     error::ApiError,
     services::{
@@ -29,7 +29,7 @@ use crate::{
             events,
             schedule::{self, ScheduleInput, ScheduleResult, ScheduleScope},
         },
-        knowledge, plans, tasks,
+        plans, tasks,
     },
     state::AppState,
 };
@@ -368,7 +368,7 @@ async fn search_knowledge(
     args: Result<SearchKnowledgeArgs, ToolError>,
 ) -> Result<Value, ToolError> {
     let args = args?;
-    let hits = knowledge::search_docs(state, user_id, args.query.trim(), SearchMode::Hybrid, 5).await?;
+    let hits = grounding::search(state, user_id, args.query.trim(), SearchMode::Hybrid, 5).await?;
     let documents: Vec<Value> = hits
         .iter()
         .map(|ranked| {
