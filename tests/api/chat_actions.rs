@@ -4,6 +4,7 @@
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, app_with_gemini, assert_problem, spawn_app};
@@ -352,4 +353,60 @@ async fn deleting_the_session_deletes_its_actions() {
     assert_eq!(app.delete_chat(session_id, token).await.status(), StatusCode::NO_CONTENT);
     assert_problem(decide(&app, token, &answer, 0, "confirm").await, StatusCode::NOT_FOUND).await;
     assert!(tasks(&app, token).await.is_empty());
+}
+
+/// Puts a confirmed action back the way a crash between its write and storing its result leaves
+/// it: claimed long enough ago that another confirm may take it over, with no result.
+async fn crash_after_the_write(app: &TestApp, action_id: &str) {
+    let db = app.db.conn();
+    let abandoned = chrono::Utc::now() - chrono::Duration::minutes(11);
+    let updated = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE chat_actions SET status = 'confirming', result = NULL, decided_at = $1 WHERE id = $2",
+            [abandoned.into(), uuid::Uuid::parse_str(action_id).unwrap().into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(updated.rows_affected(), 1);
+}
+
+/// Confirms the answer's action, "crashes" it, and confirms it again: the second confirm must
+/// answer the first attempt's rows and create no task.
+async fn confirm_crash_confirm(app: &TestApp, token: &str, answer: &Value) {
+    assert_eq!(answer["actions"].as_array().map(Vec::len), Some(1), "{answer}");
+    let first = decide(app, token, answer, 0, "confirm").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let tasks_before = tasks(app, token).await.len();
+    crash_after_the_write(app, first["action"]["id"].as_str().unwrap()).await;
+
+    let again = decide(app, token, answer, 0, "confirm").await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["action"]["status"], "confirmed");
+    assert_eq!(again["action"]["result"], first["action"]["result"], "the rows of the first attempt");
+    assert_eq!(tasks(app, token).await.len(), tasks_before, "no task created twice");
+}
+
+#[tokio::test]
+async fn a_confirm_taken_over_after_a_crash_creates_nothing_twice() {
+    let app = spawn_app().await;
+    let token = &app.signed_in_user().await.access_token;
+    let essay = app.create_task_ok(&json!({"title": "Write the history essay"}), token).await;
+    let task = ask(&app, token, "Add a task to call the bank, 15 minutes, before Friday", None).await;
+    confirm_crash_confirm(&app, token, &task).await;
+    let broken = ask(&app, token, "break down the essay", None).await;
+    assert_eq!(broken["actions"][0]["kind"], "break_down_task", "{broken}");
+    confirm_crash_confirm(&app, token, &broken).await;
+    let children = tasks(&app, token).await.into_iter().filter(|t| t["parent_id"] == essay["id"]).count();
+    assert!((2..=5).contains(&children), "the breakdown's steps were stored once: {children}");
+
+    let (app, _gemini) = app_with_gemini(|_| {}).await;
+    let token = &app.signed_in_user().await.access_token;
+    let plan = ask(&app, token, "Please create_plan for learning to cook", None).await;
+    assert_eq!(plan["actions"][0]["kind"], "create_plan", "{plan}");
+    confirm_crash_confirm(&app, token, &plan).await;
+    let plans: Value = app.list_plans("", token).await.json().await.unwrap();
+    assert_eq!(plans["items"].as_array().unwrap().len(), 1, "{plans}");
 }

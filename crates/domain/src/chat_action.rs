@@ -118,6 +118,16 @@ pub struct ChatAction {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+impl ChatAction {
+    /// The id of the `n`-th row that performing this action creates. It is derived from the
+    /// action's own id, so performing it again after a crash (between the write and storing its
+    /// result) finds what the first attempt stored instead of creating it twice.
+    #[must_use]
+    pub fn created_id(&self, n: u32) -> Uuid {
+        Uuid::new_v5(&self.id, &n.to_be_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

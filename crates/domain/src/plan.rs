@@ -481,6 +481,8 @@ pub struct Plan {
 /// A plan ready to be stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPlan {
+    /// The id to store it under; `None`: a fresh one (see [`crate::NewTask::id`]).
+    pub id: Option<Uuid>,
     /// The goal.
     pub goal: Goal,
     /// Days the plan spans.

@@ -149,6 +149,9 @@ impl Task {
 /// A task ready to be stored (its position is given by the store: last among its siblings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTask {
+    /// The id to store it under; `None`: a fresh one. A caller that must find the task again
+    /// after a crash (a confirmed chat action) derives it from its own id.
+    pub id: Option<Uuid>,
     /// Parent task, if a sub-task.
     pub parent_id: Option<Uuid>,
     /// Plan, if any.

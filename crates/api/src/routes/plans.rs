@@ -341,6 +341,7 @@ impl CreatePlanRequest {
         };
         match (goal, duration, notes, context_size) {
             (Ok(goal), Ok(duration), Ok(notes), Ok(())) => Ok(PlanRequest {
+                id: None,
                 goal,
                 duration,
                 notes: notes.map(|n| n.as_str().to_owned()),

@@ -318,6 +318,7 @@ impl CreateTaskRequest {
         };
         match (title, description, estimate, min_chunk) {
             (Ok(title), Ok(description), Ok(estimate_minutes), Ok(min_chunk_minutes)) => Ok(NewTask {
+                id: None,
                 parent_id: self.parent_id,
                 plan_id: self.plan_id,
                 title,

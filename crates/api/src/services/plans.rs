@@ -35,6 +35,8 @@ pub fn max_generated_tasks(days: u16) -> usize {
 /// A validated request for a new plan.
 #[derive(Debug, Clone)]
 pub struct PlanRequest {
+    /// The id to store it under; `None`: a fresh one (a confirmed chat action derives it).
+    pub id: Option<Uuid>,
     /// The goal.
     pub goal: Goal,
     /// Days it spans.
@@ -99,6 +101,7 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
     }
     let tasks = check(&repaired.tasks, request.duration)?;
     let plan = NewPlan {
+        id: request.id,
         goal: request.goal,
         duration_days: request.duration,
         context: request.context,

@@ -90,7 +90,8 @@ pub async fn break_down_task(
     if !save {
         return Ok((subtasks, None));
     }
-    let created = repo::tasks::create_children(state.db.conn(), user_id, &task, subtasks.clone()).await?;
+    let created =
+        repo::tasks::create_children(state.db.conn(), user_id, &task, subtasks.clone(), |_| None).await?;
     Ok((subtasks, Some(created)))
 }
 

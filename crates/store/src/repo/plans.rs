@@ -30,7 +30,7 @@ const TABLE: &str = "plans";
 #[tracing::instrument(skip(db, plan))]
 pub async fn create(db: &crate::Conn, user_id: Uuid, plan: NewPlan) -> Result<Plan, StoreError> {
     let now = Utc::now();
-    let id = Uuid::now_v7();
+    let id = plan.id.unwrap_or_else(Uuid::now_v7);
     let txn = crate::database::begin_write(db).await?;
     let row = plans::ActiveModel {
         id: Set(id),
@@ -307,6 +307,7 @@ async fn insert_tasks(
         .into_iter()
         .map(|(position, draft)| {
             let task = NewTask {
+                id: None,
                 parent_id: None,
                 plan_id: Some(plan_id),
                 title: draft.title,

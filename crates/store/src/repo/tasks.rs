@@ -40,19 +40,22 @@ pub async fn create(db: &impl ConnectionTrait, user_id: Uuid, task: NewTask) -> 
     insert(db, user_id, task, position).await
 }
 
-/// Stores sub-tasks of `parent_id` in order, after any it already has, all or none.
-#[tracing::instrument(skip(db, subtasks))]
+/// Stores sub-tasks of `parent_id` in order, after any it already has, all or none; `ids` gives
+/// the id of each (by its index) when the caller must find them again, fresh ones otherwise.
+#[tracing::instrument(skip(db, subtasks, ids))]
 pub async fn create_children(
     db: &crate::Conn,
     user_id: Uuid,
     parent: &Task,
     subtasks: Vec<Subtask>,
+    ids: impl Fn(u32) -> Option<Uuid>,
 ) -> Result<Vec<Task>, StoreError> {
     let txn = crate::database::begin_write(db).await?;
     let first = next_position(&txn, user_id, Some(parent.id), parent.plan_id).await?;
     let mut created = Vec::with_capacity(subtasks.len());
-    for (offset, subtask) in (0i64..).zip(subtasks) {
+    for ((offset, index), subtask) in (0i64..).zip(0u32..).zip(subtasks) {
         let task = NewTask {
+            id: ids(index),
             parent_id: Some(parent.id),
             plan_id: parent.plan_id,
             title: subtask.title,
@@ -371,7 +374,7 @@ pub(crate) fn new_row(
 ) -> tasks::ActiveModel {
     let now = Utc::now();
     tasks::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(task.id.unwrap_or_else(Uuid::now_v7)),
         user_id: Set(user_id),
         parent_id: Set(task.parent_id),
         plan_id: Set(task.plan_id),

@@ -2,8 +2,11 @@
 //! so it is performed at most once however many confirms race; it then goes through the same
 //! services the routes use, and its result is stored so a second confirm answers the same.
 
-use planwright_domain::{ActionKind, ActionStatus, ChatAction, Plan, Subtask, Task};
-use planwright_store::repo::{self, chat_actions};
+use planwright_domain::{ActionKind, ActionStatus, ChatAction, NewTask, Plan, Subtask, Task};
+use planwright_store::{
+    StoreError,
+    repo::{self, chat_actions},
+};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -122,12 +125,17 @@ pub async fn reject(
 }
 
 async fn perform(state: &AppState, user_id: Uuid, action: &ChatAction) -> Result<ActionOutcome, ApiError> {
+    if let Some(outcome) = performed_before(state, user_id, action).await? {
+        return Ok(outcome);
+    }
     if action.kind == ActionKind::BreakDownTask {
-        let args: BreakDownArguments = serde_json::from_value(action.arguments.clone())
-            .map_err(|error| ApiError::Internal(anyhow::anyhow!("stored breakdown arguments: {error}")))?;
+        let args = breakdown_arguments(action)?;
         let task = tasks::get_task(state, user_id, args.task_id).await.map_err(gone)?;
         ensure_fresh(action, &tools::fingerprint([&task]), &task.title)?;
-        let created = repo::tasks::create_children(state.db.conn(), user_id, &task, args.subtasks).await?;
+        let created = repo::tasks::create_children(state.db.conn(), user_id, &task, args.subtasks, |n| {
+            Some(action.created_id(n))
+        })
+        .await?;
         return Ok(ActionOutcome::Tasks(created));
     }
     let write = tools::check_write(state, user_id, action.kind, &action.arguments).await.map_err(
@@ -145,7 +153,10 @@ async fn perform(state: &AppState, user_id: Uuid, action: &ChatAction) -> Result
         },
     )?;
     match write {
-        Write::CreateTask(task) => Ok(ActionOutcome::Task(tasks::create_task(state, user_id, task).await?)),
+        Write::CreateTask(task) => {
+            let task = NewTask { id: Some(action.created_id(0)), ..task };
+            Ok(ActionOutcome::Task(tasks::create_task(state, user_id, task).await?))
+        }
         Write::UpdateTask { task, changes } => {
             ensure_fresh(action, &tools::fingerprint([&task]), &task.title)?;
             Ok(ActionOutcome::Task(tasks::update_task(state, user_id, task.id, changes).await?))
@@ -154,6 +165,7 @@ async fn perform(state: &AppState, user_id: Uuid, action: &ChatAction) -> Result
             Err(ApiError::Internal(anyhow::anyhow!("breakdowns are performed above")))
         }
         Write::CreatePlan(request) => {
+            let request = plans::PlanRequest { id: Some(action.created_id(0)), ..request };
             Ok(ActionOutcome::Plan(Box::new(plans::create_plan(state, user_id, request).await?)))
         }
         Write::Schedule { task_ids, until } => {
@@ -169,6 +181,48 @@ async fn perform(state: &AppState, user_id: Uuid, action: &ChatAction) -> Result
             Ok(ActionOutcome::Schedule(Box::new(result)))
         }
     }
+}
+
+/// What an earlier attempt at this action created, when it stored its rows but died before
+/// storing its result (the rows carry ids derived from the action's, all written in one
+/// transaction): performing it again answers them instead of creating them twice.
+async fn performed_before(
+    state: &AppState,
+    user_id: Uuid,
+    action: &ChatAction,
+) -> Result<Option<ActionOutcome>, ApiError> {
+    if action.status != ActionStatus::Confirming {
+        return Ok(None);
+    }
+    let db = state.db.conn();
+    let found = match action.kind {
+        ActionKind::CreateTask => {
+            existing(repo::tasks::find(db, user_id, action.created_id(0)).await)?.map(ActionOutcome::Task)
+        }
+        ActionKind::CreatePlan => existing(repo::plans::find(db, user_id, action.created_id(0)).await)?
+            .map(|plan| ActionOutcome::Plan(Box::new(plan))),
+        ActionKind::BreakDownTask => {
+            let steps = u32::try_from(breakdown_arguments(action)?.subtasks.len()).unwrap_or(u32::MAX);
+            let ids: Vec<Uuid> = (0..steps).map(|n| action.created_id(n)).collect();
+            let created = repo::tasks::find_many(db, user_id, &ids).await?;
+            (!created.is_empty()).then_some(ActionOutcome::Tasks(created))
+        }
+        ActionKind::UpdateTask | ActionKind::Schedule => None,
+    };
+    Ok(found)
+}
+
+fn existing<T>(found: Result<T, StoreError>) -> Result<Option<T>, ApiError> {
+    match found {
+        Ok(value) => Ok(Some(value)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn breakdown_arguments(action: &ChatAction) -> Result<BreakDownArguments, ApiError> {
+    serde_json::from_value(action.arguments.clone())
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!("stored breakdown arguments: {error}")))
 }
 
 fn ensure_fresh(action: &ChatAction, now: &str, title: &str) -> Result<(), ApiError> {

@@ -68,6 +68,7 @@ pub struct ListTasksArgs {
 pub struct ListUpcomingArgs {
     /// How many days ahead, 1 to 30 (default 7).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 30))]
     pub days: Option<i64>,
 }
 
@@ -85,6 +86,7 @@ pub struct GetPlanArgs {
 #[serde(deny_unknown_fields)]
 pub struct CreateTaskArgs {
     /// Short title, 1 to 200 characters.
+    #[schemars(length(min = 1, max = 200))]
     pub title: String,
     /// What to do.
     #[serde(default)]
@@ -95,6 +97,7 @@ pub struct CreateTaskArgs {
     pub due_at: Option<String>,
     /// Estimated minutes, 1 to 10080.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 10080))]
     pub estimate_minutes: Option<i64>,
     /// `urgent`, `high`, `normal` or `low` (default `normal`).
     #[serde(default)]
@@ -118,6 +121,7 @@ pub struct UpdateTaskArgs {
     pub due_at: Option<String>,
     /// New estimate in minutes, 1 to 10080.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 10080))]
     pub estimate_minutes: Option<i64>,
     /// New priority: `urgent`, `high`, `normal` or `low`.
     #[serde(default)]
@@ -145,6 +149,7 @@ pub struct CreatePlanArgs {
     /// The goal, in the person's words.
     pub goal: String,
     /// Days the plan spans, 1 to 365.
+    #[schemars(range(min = 1, max = 365))]
     pub duration_days: i64,
     /// Anything that helps the plan.
     #[serde(default)]
@@ -507,6 +512,7 @@ pub(super) async fn check_write(
             match (title, description, due_at, estimate, priority) {
                 (Ok(title), Ok(description), Ok(due_at), Ok(estimate_minutes), Ok(priority)) => {
                     Ok(Write::CreateTask(NewTask {
+                        id: None,
                         parent_id: None,
                         plan_id: None,
                         title,
@@ -572,7 +578,14 @@ pub(super) async fn check_write(
                 (Ok(goal), Ok(duration), Ok(notes), Ok(start_date)) => {
                     let notes = notes.map(|n| n.as_str().to_owned());
                     let context = notes.as_ref().map_or_else(|| json!({}), |n| json!({ "notes": n }));
-                    Ok(Write::CreatePlan(plans::PlanRequest { goal, duration, context, notes, start_date }))
+                    Ok(Write::CreatePlan(plans::PlanRequest {
+                        id: None,
+                        goal,
+                        duration,
+                        context,
+                        notes,
+                        start_date,
+                    }))
                 }
                 (a, b, c, d) => Err(ToolError::Invalid(
                     [a.err(), b.err(), c.err(), d.err()].into_iter().flatten().collect(),
