@@ -275,3 +275,91 @@ async fn an_incremental_sync_of_ten_changes_is_one_request_after_a_paged_full_sy
     let names = titles(&app.upcoming_ok("limit=3&days=1", &user.access_token).await);
     assert_eq!(names, ["New", "New", "New"]);
 }
+
+/// Upcoming events read each term of the window only as far as the answer needs; over random
+/// calendars (timed events of every length, all-day events of one to three days) in zones from
+/// UTC−11 to UTC+14, the answer must equal the one worked out from every event.
+#[tokio::test]
+async fn upcoming_matches_every_event_placed_by_hand_in_any_zone() {
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let (user_id, connection_id) = local_calendar(&app, &user).await;
+    let now = Utc::now();
+    // Off every quarter hour (zones' midnights fall on one), and at least minutes from now.
+    let base = now.trunc_subsecs(0) + TimeDelta::minutes(7) + TimeDelta::seconds(13);
+    let mut seed: u64 = 0x5eed_1234;
+    let mut next = |below: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % below
+    };
+    let mut changes = Vec::new();
+    let mut used_days = std::collections::HashSet::new();
+    for i in 0..240_i64 {
+        if next(4) == 0 {
+            let day = now.date_naive() + TimeDelta::days(i64::try_from(next(24)).unwrap() - 8);
+            if !used_days.insert(day) {
+                continue;
+            }
+            let days = 1 + i64::try_from(next(3)).unwrap();
+            let start = day.and_time(NaiveTime::MIN).and_utc();
+            let mut data =
+                event(&format!("e{i}"), &format!("all-day {i}"), start, start + TimeDelta::days(days));
+            data.all_day = true;
+            data.start_date = Some(day);
+            data.end_date = Some(day + TimeDelta::days(days));
+            changes.push(EventChange::Upsert(Box::new(data)));
+        } else {
+            // Unique starts, 15 minutes apart, from 10 days ago to 12 days ahead.
+            let start = base + TimeDelta::minutes(15 * (i * 8 - 960));
+            let minutes = [15, 45, 90, 300, 1_440, 4_320, 14_400][usize::try_from(next(7)).unwrap()];
+            let end = start + TimeDelta::minutes(minutes);
+            changes.push(EventChange::Upsert(Box::new(event(
+                &format!("e{i}"),
+                &format!("timed {i}"),
+                start,
+                end,
+            ))));
+        }
+    }
+    let events: Vec<EventData> = changes
+        .iter()
+        .map(|change| match change {
+            EventChange::Upsert(data) => (**data).clone(),
+            EventChange::Delete(_) => unreachable!("only upserts"),
+        })
+        .collect();
+    repo::apply_changes(app.db.conn(), user_id, connection_id, changes).await.expect("events stored");
+
+    for zone in [
+        "Pacific/Pago_Pago",
+        "America/New_York",
+        "UTC",
+        "Asia/Kolkata",
+        "Australia/Eucla",
+        "Pacific/Kiritimati",
+    ] {
+        let answer = app.update_me(&json!({"timezone": zone}), &user.access_token).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{zone}");
+        let tz: chrono_tz::Tz = zone.parse().unwrap();
+        let midnight = |date: chrono::NaiveDate| {
+            date.and_time(NaiveTime::MIN).and_local_timezone(tz).earliest().unwrap().with_timezone(&Utc)
+        };
+        for (limit, days) in [(1, 1), (3, 2), (10, 7), (25, 7), (100, 30), (100, 1), (100, 2), (100, 3)] {
+            let until = Utc::now() + TimeDelta::days(days);
+            let mut expected: Vec<(DateTime<Utc>, DateTime<Utc>, &str)> = events
+                .iter()
+                .map(|e| match (e.all_day, e.start_date, e.end_date) {
+                    (true, Some(first), Some(end)) => (midnight(first), midnight(end), e.title.as_str()),
+                    _ => (e.start, e.end, e.title.as_str()),
+                })
+                .filter(|(start, end, _)| *end > now && *start < until)
+                .collect();
+            expected.sort();
+            expected.truncate(limit);
+            let expected: Vec<&str> = expected.iter().map(|(_, _, title)| *title).collect();
+            let got =
+                titles(&app.upcoming_ok(&format!("limit={limit}&days={days}"), &user.access_token).await);
+            assert_eq!(got, expected, "{zone}, limit {limit}, {days} days");
+        }
+    }
+}

@@ -184,6 +184,64 @@ pub struct CalendarEvent {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a listing shows of an event (the API's event): the fields people see and its
+/// calendar's provider, without what only sync uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedEvent {
+    /// Our id.
+    pub id: Uuid,
+    /// The connection it came from.
+    pub connection_id: Uuid,
+    /// That connection's provider.
+    pub provider: CalendarProvider,
+    /// The provider's id.
+    pub provider_event_id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Location.
+    pub location: Option<String>,
+    /// Stored start (all-day events: UTC midnight of `start_date`).
+    pub start: DateTime<Utc>,
+    /// Stored end.
+    pub end: DateTime<Utc>,
+    /// Whether it spans whole days.
+    pub all_day: bool,
+    /// First day, for all-day events.
+    pub start_date: Option<NaiveDate>,
+    /// Day after the last, for all-day events.
+    pub end_date: Option<NaiveDate>,
+    /// The provider's page for it.
+    pub html_link: Option<String>,
+    /// The task it was placed for, if any.
+    pub plan_task_id: Option<Uuid>,
+}
+
+impl ListedEvent {
+    /// The listing of a stored event on a calendar of `provider`.
+    #[must_use]
+    pub fn new(event: CalendarEvent, provider: CalendarProvider) -> Self {
+        let data = event.data;
+        Self {
+            id: event.id,
+            connection_id: event.connection_id,
+            provider,
+            provider_event_id: data.provider_event_id,
+            title: data.title,
+            description: data.description,
+            location: data.location,
+            start: data.start,
+            end: data.end,
+            all_day: data.all_day,
+            start_date: data.start_date,
+            end_date: data.end_date,
+            html_link: data.html_link,
+            plan_task_id: data.plan_task_id,
+        }
+    }
+}
+
 /// What an event says, as the provider reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventData {

@@ -271,20 +271,20 @@ impl From<SyncReport> for SyncResultResponse {
 
 impl From<PlacedEvent> for EventResponse {
     fn from(placed: PlacedEvent) -> Self {
-        let data = placed.event.data;
+        let event = placed.event;
         Self {
-            id: placed.event.id,
-            connection_id: placed.event.connection_id,
-            provider: placed.provider.as_str().to_owned(),
-            provider_event_id: data.provider_event_id,
-            title: data.title,
-            description: data.description,
+            id: event.id,
+            connection_id: event.connection_id,
+            provider: event.provider.as_str().to_owned(),
+            provider_event_id: event.provider_event_id,
+            title: event.title,
+            description: event.description,
             start: placed.start,
             end: placed.end,
-            all_day: data.all_day,
-            location: data.location,
-            html_link: data.html_link,
-            plan_task_id: data.plan_task_id,
+            all_day: event.all_day,
+            location: event.location,
+            html_link: event.html_link,
+            plan_task_id: event.plan_task_id,
         }
     }
 }

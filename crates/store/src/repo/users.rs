@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use planwright_domain::{DisplayName, Email, NewUser, TimeZone, User, UserChanges, WorkingHours};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::{StoreError, entities::users};
@@ -43,6 +45,19 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Sto
 pub async fn find(db: &impl ConnectionTrait, user_id: Uuid) -> Result<User, StoreError> {
     let row = users::Entity::find_by_id(user_id).one(db).await?.ok_or(StoreError::NotFound)?;
     to_user(row)
+}
+
+/// The account's time zone, reading that column only.
+pub async fn time_zone(db: &impl ConnectionTrait, user_id: Uuid) -> Result<TimeZone, StoreError> {
+    let zone: String = users::Entity::find_by_id(user_id)
+        .select_only()
+        .column(users::Column::Timezone)
+        .into_tuple()
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    TimeZone::parse(&zone)
+        .map_err(|e| StoreError::Corrupt { table: "users", message: format!("timezone: {}", e.message) })
 }
 
 /// Whether the account still exists (a cheap check for every authenticated request).

@@ -1,11 +1,9 @@
 //! Events across a user's calendars: the upcoming ones, and new ones written to Google or to the
 //! built-in calendar.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use planwright_domain::{
-    CalendarConnection, CalendarEvent, CalendarProvider, EventData, EventSpan, FieldError, TimeZone,
+    CalendarConnection, CalendarProvider, EventData, EventSpan, FieldError, ListedEvent, TimeZone,
     ValidationErrors, start_of_day,
 };
 use planwright_store::repo::{calendar as repo, users};
@@ -17,20 +15,29 @@ use crate::{
     state::AppState,
 };
 
-/// An event with where it lives and its times as the user sees them.
+/// An event as a listing shows it, with its times as the user sees them.
 #[derive(Debug, Clone)]
 pub struct PlacedEvent {
     /// The event.
-    pub event: CalendarEvent,
-    /// Its calendar's provider.
-    pub provider: CalendarProvider,
+    pub event: ListedEvent,
     /// Start (all-day events: midnight in the user's zone).
     pub start: DateTime<Utc>,
     /// End.
     pub end: DateTime<Utc>,
 }
 
-/// The next `limit` events of the next `days` days across the user's calendars, by start.
+impl PlacedEvent {
+    fn new(event: ListedEvent, zone: &TimeZone) -> Self {
+        let (start, end) =
+            placed(event.all_day, (event.start_date, event.end_date), (event.start, event.end), zone);
+        Self { event, start, end }
+    }
+}
+
+/// The next `limit` events of the next `days` days across the user's calendars, by start: two
+/// statements (the user's zone, then the events with their calendars' providers), each term of
+/// the window read exactly as far as the answer needs, so the cost follows `limit`, not the
+/// calendar's size.
 pub async fn upcoming(
     state: &AppState,
     user_id: Uuid,
@@ -38,27 +45,18 @@ pub async fn upcoming(
     days: u32,
 ) -> Result<Vec<PlacedEvent>, ApiError> {
     let db = state.db.conn();
-    let zone = users::find(db, user_id).await?.timezone;
-    // Read-only: the built-in calendar is made at registration, and an event exists only on a
-    // connection that does.
-    let providers: HashMap<Uuid, CalendarProvider> = repo::list_connections(db, user_id)
-        .await?
-        .into_iter()
-        .map(|connection| (connection.id, connection.provider))
-        .collect();
+    let zone = users::time_zone(db, user_id).await?;
     let now = Utc::now();
     let until = now + TimeDelta::days(i64::from(days));
-    // All-day events come back by their UTC-midnight start; a few spare rows let one placed
-    // earlier in the user's zone still make the cut.
-    let rows = u64::try_from(limit.saturating_mul(2).saturating_add(10)).unwrap_or(u64::MAX);
-    let candidates = repo::events_between(db, user_id, None, now, until, rows).await?;
-    let mut placed: Vec<PlacedEvent> = candidates
+    // In the zone's window, all-day events keep their stored order once placed, so every term
+    // needs at most `limit` rows.
+    let window = repo::EventWindow::in_zone(now, until, &zone);
+    let rows = u64::try_from(limit).unwrap_or(u64::MAX);
+    let mut placed: Vec<PlacedEvent> = repo::listed_between(db, user_id, &window, rows)
+        .await?
         .into_iter()
-        .filter_map(|event| {
-            let (start, end) = placed_times(&event.data, &zone);
-            let provider = *providers.get(&event.connection_id)?;
-            (end > now && start < until).then_some(PlacedEvent { event, provider, start, end })
-        })
+        .map(|event| PlacedEvent::new(event, &zone))
+        .filter(|placed| placed.end > now && placed.start < until)
         .collect();
     placed.sort_by_key(|p| (p.start, p.end, p.event.id));
     placed.truncate(limit);
@@ -133,9 +131,8 @@ pub async fn create(state: &AppState, user_id: Uuid, new: NewEvent) -> Result<Pl
     };
     let data = target.insert(fields).await?;
     let (event, _) = repo::upsert_event(state.db.conn(), user_id, connection.id, data).await?;
-    let zone = users::find(state.db.conn(), user_id).await?.timezone;
-    let (start, end) = placed_times(&event.data, &zone);
-    Ok(PlacedEvent { event, provider: connection.provider, start, end })
+    let zone = users::time_zone(state.db.conn(), user_id).await?;
+    Ok(PlacedEvent::new(ListedEvent::new(event, connection.provider), &zone))
 }
 
 /// One of the user's stored events (404 when not theirs), as `create` returned it.
@@ -145,9 +142,8 @@ pub async fn get(state: &AppState, user_id: Uuid, id: Uuid) -> Result<PlacedEven
     let connection = repo::find_connection(state.db.conn(), user_id, event.connection_id)
         .await
         .map_err(not_found(Missing::Event))?;
-    let zone = users::find(state.db.conn(), user_id).await?.timezone;
-    let (start, end) = placed_times(&event.data, &zone);
-    Ok(PlacedEvent { event, provider: connection.provider, start, end })
+    let zone = users::time_zone(state.db.conn(), user_id).await?;
+    Ok(PlacedEvent::new(ListedEvent::new(event, connection.provider), &zone))
 }
 
 /// The connection named (404 when not the caller's), or the default: the caller's Google

@@ -427,10 +427,10 @@ async fn list_upcoming(
         .iter()
         .map(|placed| {
             json!({
-                "title": placed.event.data.title,
+                "title": placed.event.title,
                 "start": rfc3339(placed.start),
                 "end": rfc3339(placed.end),
-                "all_day": placed.event.data.all_day,
+                "all_day": placed.event.all_day,
             })
         })
         .collect();

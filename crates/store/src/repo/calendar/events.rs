@@ -5,18 +5,23 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use planwright_domain::{CalendarEvent, EventData, EventSpan};
+use planwright_domain::{
+    CalendarEvent, CalendarProvider, EventData, EventSpan, ListedEvent, TimeZone, start_of_day,
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
-    sea_query::{Alias, Asterisk, Order, Query, SelectStatement, UnionType},
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, UnionType},
 };
 use uuid::Uuid;
 
 use super::Upserted;
-use crate::{StoreError, entities::calendar_events as events};
+use crate::{
+    StoreError,
+    entities::{calendar_connections as connections, calendar_events as events},
+};
 
 /// Inserts or updates an event by its provider id within a connection.
 pub async fn upsert_event(
@@ -345,6 +350,123 @@ pub fn span_class(start: DateTime<Utc>, end: DateTime<Utc>) -> i16 {
 /// All-day events are stored at UTC midnight; a day either side of a window covers every zone.
 const ALL_DAY_SLACK: TimeDelta = TimeDelta::days(1);
 
+/// What a window read matches: timed events overlapping `timed`, all-day events whose stored
+/// UTC-midnight span overlaps `all_day`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventWindow {
+    /// `[from, to)` for timed events.
+    pub timed: (DateTime<Utc>, DateTime<Utc>),
+    /// `[from, to)` for all-day events' stored UTC-midnight instants.
+    pub all_day: (DateTime<Utc>, DateTime<Utc>),
+}
+
+impl EventWindow {
+    /// `[from, to)` for timed events, and a day more either side for all-day ones, which covers
+    /// them in every zone (callers place them in the user's zone and drop what falls outside).
+    pub fn with_slack(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        Self { timed: (from, to), all_day: (from - ALL_DAY_SLACK, to + ALL_DAY_SLACK) }
+    }
+
+    /// Exactly the events that overlap `[from, to)` in `zone`: an all-day event's days are
+    /// placed from midnight in the zone, so it overlaps when its end date is after the zone's
+    /// date at `from` and its start date is before the first day that starts at or after `to`.
+    pub fn in_zone(from: DateTime<Utc>, to: DateTime<Utc>, zone: &TimeZone) -> Self {
+        let first = from.with_timezone(&zone.tz()).date_naive();
+        let last = to.with_timezone(&zone.tz()).date_naive();
+        let end = if start_of_day(last, zone) < to { last.succ_opt().unwrap_or(last) } else { last };
+        Self { timed: (from, to), all_day: (utc_midnight(first), utc_midnight(end)) }
+    }
+}
+
+fn utc_midnight(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The columns a listing of events shows (see [`ListedEvent`]).
+const LISTED_COLUMNS: [events::Column; 13] = [
+    events::Column::Id,
+    events::Column::ConnectionId,
+    events::Column::ProviderEventId,
+    events::Column::Title,
+    events::Column::Description,
+    events::Column::Location,
+    events::Column::StartAt,
+    events::Column::EndAt,
+    events::Column::AllDay,
+    events::Column::StartDate,
+    events::Column::EndDate,
+    events::Column::HtmlLink,
+    events::Column::PlanTaskId,
+];
+
+/// What [`listed_between`] reads of each event, with its calendar's provider.
+#[derive(Debug, FromQueryResult)]
+struct ListedRow {
+    id: Uuid,
+    connection_id: Uuid,
+    provider: String,
+    provider_event_id: String,
+    title: String,
+    description: Option<String>,
+    location: Option<String>,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    all_day: bool,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    html_link: Option<String>,
+    plan_task_id: Option<Uuid>,
+}
+
+/// The user's events in `window` across their calendars, as a listing shows them: the first
+/// `limit` by start of each indexed range of [`events_between`] (timed and all-day, each length
+/// class), in one statement joined to each event's calendar for its provider, reading only the
+/// listed columns. Not cut to `limit` overall: all-day events move once placed in the user's
+/// zone, so the caller places, orders and cuts.
+pub async fn listed_between(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    window: &EventWindow,
+    limit: u64,
+) -> Result<Vec<ListedEvent>, StoreError> {
+    let terms = window_query(user_id, None, window, limit, &LISTED_COLUMNS);
+    let listed = Alias::new("listed");
+    let mut query = Query::select();
+    query
+        .column((listed.clone(), Asterisk))
+        .column((connections::Entity, connections::Column::Provider))
+        .from_subquery(terms, listed.clone())
+        .inner_join(
+            connections::Entity,
+            Expr::col((connections::Entity, connections::Column::Id))
+                .equals((listed, events::Column::ConnectionId)),
+        );
+    let rows = ListedRow::find_by_statement(db.get_database_backend().build(&query)).all(db).await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(ListedEvent {
+                id: row.id,
+                connection_id: row.connection_id,
+                provider: CalendarProvider::parse(&row.provider).ok_or_else(|| StoreError::Corrupt {
+                    table: "calendar_connections",
+                    message: format!("unknown provider {:?}", row.provider),
+                })?,
+                provider_event_id: row.provider_event_id,
+                title: row.title,
+                description: row.description,
+                location: row.location,
+                start: row.start_at,
+                end: row.end_at,
+                all_day: row.all_day,
+                start_date: row.start_date,
+                end_date: row.end_date,
+                html_link: row.html_link,
+                plan_task_id: row.plan_task_id,
+            })
+        })
+        .collect()
+}
+
 /// The user's events that overlap `[from, to)` — all-day events when their UTC-midnight dates
 /// overlap `[from − 1 day, to + 1 day)`, so callers place them in the user's zone — by start,
 /// at most `limit`.
@@ -360,7 +482,7 @@ pub async fn events_between(
     to: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<CalendarEvent>, StoreError> {
-    let query = window_query(user_id, connection_id, from, to, limit, &[]);
+    let query = window_query(user_id, connection_id, &EventWindow::with_slack(from, to), limit, &[]);
     let mut rows =
         events::Entity::find().from_raw_sql(db.get_database_backend().build(&query)).all(db).await?;
     // Each term comes back in index order; merging the few terms here costs less than a sort
@@ -404,7 +526,7 @@ pub async fn spans_between(
         C::EndDate,
         C::Transparent,
     ];
-    let query = window_query(user_id, connection_id, from, to, limit, &columns);
+    let query = window_query(user_id, connection_id, &EventWindow::with_slack(from, to), limit, &columns);
     let mut rows: Vec<(Uuid, SpanRow)> = Vec::new();
     for row in db.query_all_raw(db.get_database_backend().build(&query)).await? {
         rows.push((row.try_get("", "id")?, SpanRow::from_query_result(&row, "")?));
@@ -435,7 +557,8 @@ pub async fn explain_events_between(
     limit: u64,
 ) -> Result<Vec<String>, StoreError> {
     let backend = db.get_database_backend();
-    let mut statement = backend.build(&window_query(user_id, None, from, to, limit, &[]));
+    let mut statement =
+        backend.build(&window_query(user_id, None, &EventWindow::with_slack(from, to), limit, &[]));
     let (prefix, column) = match backend {
         DatabaseBackend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
         _ => ("EXPLAIN QUERY PLAN ", "detail"),
@@ -453,14 +576,13 @@ pub async fn explain_events_between(
 pub(crate) fn window_query(
     user_id: Uuid,
     connection_id: Option<Uuid>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    window: &EventWindow,
     limit: u64,
     columns: &[events::Column],
 ) -> SelectStatement {
     let mut terms = Vec::with_capacity(2 * (SPAN_CLASS_LIMITS_SECS.len() + 1));
     for all_day in [false, true] {
-        let (from, to) = if all_day { (from - ALL_DAY_SLACK, to + ALL_DAY_SLACK) } else { (from, to) };
+        let (from, to) = if all_day { window.all_day } else { window.timed };
         for class in 0..=UNBOUNDED_CLASS {
             let mut term = Query::select();
             if columns.is_empty() {
