@@ -310,6 +310,10 @@ async fn quota_exceeded_stops_writes_until_the_pause_has_passed() {
     let dry =
         json!({"task_ids": [id], "from": monday, "until": monday + TimeDelta::days(5), "dry_run": true});
     assert_eq!(app.schedule_tasks(&dry, token).await.status(), StatusCode::OK, "a dry run writes nothing");
+    let event =
+        json!({"summary": "Call Ada", "start": end + TimeDelta::hours(2), "end": end + TimeDelta::hours(3)});
+    let response = app.post_json("/api/v1/calendar/events", &event, Some(token)).await;
+    assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(event_writes(&fake).len(), writes_before + 1, "nothing more was sent");
 
     // Once the pause has passed, writes run again and the block leaves the meetings.
