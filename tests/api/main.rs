@@ -9,6 +9,7 @@ mod calendar;
 mod chat;
 mod chat_actions;
 mod errors;
+mod event_types;
 mod feed;
 mod gemini;
 mod grounding;

@@ -80,7 +80,7 @@ fn our_events(fake: &FakeGoogle) -> Vec<Value> {
 }
 
 /// Waits until no re-plan is pending or running.
-async fn settled(app: &TestApp) {
+pub(crate) async fn settled(app: &TestApp) {
     poll_until(BACKGROUND, "re-planning to settle", || async {
         count_rows(app, "SELECT COUNT(*) AS n FROM replan_requests").await == 0
             && count_rows(app, "SELECT COUNT(*) AS n FROM job_leases WHERE name LIKE 'replan:%'").await == 0

@@ -248,6 +248,7 @@ impl FakeGoogle {
             last_etag: 0,
             channels: Vec::new(),
             push_enabled: true,
+            focus_time_available: true,
             pusher: Some(pusher),
         };
         let state = Arc::new(FakeState {
@@ -507,6 +508,14 @@ impl FakeGoogle {
         self.state.faults().iter().cloned().collect()
     }
 
+    /// Whether the account may create focus-time events (default: yes). Off, as for accounts
+    /// without focus time, inserting a `focusTime` event answers 400 `eventTypeRestriction`
+    /// (domain `calendar`); existing ones stay. On any calendar but the primary one Google refuses
+    /// focus time either way.
+    pub fn set_focus_time_available(&self, available: bool) {
+        self.state.world().focus_time_available = available;
+    }
+
     /// A delay added before every answer of the Google endpoints (not the `/_fake` ones).
     pub fn set_latency(&self, latency: Duration) {
         *self.state.latency() = latency;
@@ -598,6 +607,9 @@ struct World {
     last_etag: u64,
     channels: Vec<ChannelInfo>,
     push_enabled: bool,
+    /// Whether the account may create focus-time events (Google offers them to some Workspace
+    /// editions only); off, inserting one answers 400 `eventTypeRestriction`.
+    focus_time_available: bool,
     pusher: Option<Pusher>,
 }
 

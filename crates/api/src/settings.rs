@@ -121,6 +121,15 @@ pub struct CalendarSettings {
     /// Seconds between periodic re-plans (missed blocks roll forward); 0 turns the tick off.
     #[serde(default = "default_replan_interval_secs")]
     pub replan_interval_secs: u64,
+    /// Seconds writes to a Google calendar stay stopped after Google answered with its Calendar
+    /// usage limits (`quotaExceeded`); meanwhile scheduling there answers 503 and re-planning
+    /// leaves the connection alone.
+    #[serde(default = "default_write_pause_secs")]
+    pub write_pause_secs: u64,
+}
+
+fn default_write_pause_secs() -> u64 {
+    3600
 }
 
 fn default_replan_debounce_ms() -> u64 {

@@ -236,6 +236,14 @@ impl Error {
         }
     }
 
+    /// Whether Google answered with its Calendar usage limits: 403 `quotaExceeded`, "Calendar
+    /// usage limits exceeded." The account has written too much (too many events created or
+    /// changed, too many invitations); the limit lifts after hours, not seconds, so this is never
+    /// retried. Stop writing for the account for a while.
+    pub fn is_usage_limit_exceeded(&self) -> bool {
+        matches!(self, Self::Forbidden { reason, message } if is_usage_limit(reason, message))
+    }
+
     /// The delay the server asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -296,6 +304,9 @@ impl Error {
         match status {
             StatusCode::UNAUTHORIZED => Self::Unauthorized { message },
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited { reason, message, retry_after },
+            // "Calendar usage limits exceeded" is not a rate: waiting seconds does not lift it,
+            // whatever reason it comes with.
+            StatusCode::FORBIDDEN if is_usage_limit(&reason, &message) => Self::Forbidden { reason, message },
             StatusCode::FORBIDDEN if is_rate_limit_reason(&reason) => {
                 Self::RateLimited { reason, message, retry_after }
             }
@@ -328,6 +339,12 @@ fn is_transient_status(status: StatusCode) -> bool {
             | StatusCode::SERVICE_UNAVAILABLE
             | StatusCode::GATEWAY_TIMEOUT
     )
+}
+
+/// Google's Calendar usage limits: reason `quotaExceeded` (domain `usageLimits`), message
+/// "Calendar usage limits exceeded."
+fn is_usage_limit(reason: &str, message: &str) -> bool {
+    reason == "quotaExceeded" || message.trim_start().starts_with("Calendar usage limits exceeded")
 }
 
 fn is_rate_limit_reason(reason: &str) -> bool {
@@ -437,6 +454,13 @@ mod tests {
         let quota = classify(403, &google(403, "quotaExceeded", "Calendar usage limits exceeded."));
         assert!(matches!(&quota, Error::Forbidden { reason, .. } if reason == "quotaExceeded"));
         assert!(!quota.is_retryable());
+        assert!(quota.is_usage_limit_exceeded());
+        assert!(!limited.is_usage_limit_exceeded());
+        // The same words under a rate-limit reason are still the usage limit: not retried.
+        let worded = classify(403, &google(403, "rateLimitExceeded", "Calendar usage limits exceeded."));
+        assert!(worded.is_usage_limit_exceeded() && !worded.is_retryable());
+        let other = classify(403, &google(403, "forbiddenForNonOrganizer", "Shared properties..."));
+        assert!(!other.is_usage_limit_exceeded());
     }
 
     #[test]

@@ -61,9 +61,10 @@ pub use retry::RetryPolicy;
 pub use service_account::{ServiceAccountKey, ServiceAccountTokenSource};
 pub use token::{AccessToken, DEFAULT_EXPIRY_MARGIN, StaticToken, TokenFuture, TokenSource};
 pub use types::{
-    CalendarListEntry, CalendarListPage, Channel, Event, EventDateTime, EventPage, EventStatus, EventType,
-    ExtendedProperties, FreeBusyCalendar, FreeBusyError, FreeBusyGroup, FreeBusyItem, FreeBusyRequest,
-    FreeBusyResponse, SyncResult, TimePeriod, WatchRequest,
+    AutoDeclineMode, CalendarListEntry, CalendarListPage, Channel, ChatStatus, Event, EventDateTime,
+    EventPage, EventStatus, EventType, ExtendedProperties, FocusTimeProperties, FreeBusyCalendar,
+    FreeBusyError, FreeBusyGroup, FreeBusyItem, FreeBusyRequest, FreeBusyResponse, OutOfOfficeProperties,
+    SyncResult, TimePeriod, WatchRequest,
 };
 
 /// Re-exported so callers can name token types without depending on `secrecy` themselves.

@@ -6,7 +6,9 @@ use rand::Rng;
 
 /// How the clients retry transient failures: rate limits (429, and 403 with reason
 /// `rateLimitExceeded` / `userRateLimitExceeded`), 500, 502, 503, 504, connection errors and
-/// timeouts. A 400, 401, 403 (other reasons), 404, 409, 410 or 412 is never retried. Requests that
+/// timeouts. A 400, 401, 403 (other reasons, among them `quotaExceeded`: "Calendar usage limits
+/// exceeded", see [`Error::is_usage_limit_exceeded`](crate::Error::is_usage_limit_exceeded)),
+/// 404, 409, 410 or 412 is never retried. Requests that
 /// are not safe to repeat are retried more narrowly; see [`Client`](crate::Client).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

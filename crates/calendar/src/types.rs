@@ -90,6 +90,64 @@ open_enum! {
     }
 }
 
+open_enum! {
+    /// Which meeting invitations a focus-time or out-of-office event declines by itself
+    /// (`autoDeclineMode`).
+    AutoDeclineMode {
+        /// `declineNone`: none.
+        DeclineNone => "declineNone",
+        /// `declineAllConflictingInvitations`: every invitation that overlaps it.
+        DeclineAllConflictingInvitations => "declineAllConflictingInvitations",
+        /// `declineOnlyNewConflictingInvitations`: only invitations that arrive while it exists.
+        DeclineOnlyNewConflictingInvitations => "declineOnlyNewConflictingInvitations",
+    }
+}
+
+open_enum! {
+    /// The person's status in Chat during a focus-time event (`chatStatus`).
+    ChatStatus {
+        /// `available`.
+        Available => "available",
+        /// `doNotDisturb`.
+        DoNotDisturb => "doNotDisturb",
+    }
+}
+
+/// `focusTimeProperties`: what a focus-time event (`eventType: focusTime`) does. Google refuses
+/// them with any other event type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FocusTimeProperties {
+    /// Which overlapping invitations are declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_decline_mode: Option<AutoDeclineMode>,
+    /// The reply sent with a declined invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_message: Option<String>,
+    /// The person's Chat status meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_status: Option<ChatStatus>,
+    /// Every other field, as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `outOfOfficeProperties`: what an out-of-office event (`eventType: outOfOffice`) does. Google
+/// refuses them with any other event type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutOfOfficeProperties {
+    /// Which overlapping invitations are declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_decline_mode: Option<AutoDeclineMode>,
+    /// The reply sent with a declined invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_message: Option<String>,
+    /// Every other field, as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
 /// When an event starts or ends: a `dateTime` (with an optional IANA `timeZone`, required for
 /// recurring events), or a `date` for all-day events (the end date is exclusive).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,9 +253,17 @@ pub struct Event {
     /// Creation time (read-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<DateTime<Utc>>,
-    /// `default`, `focusTime`, `outOfOffice`...
+    /// `default`, `focusTime`, `outOfOffice`, `workingLocation`, `birthday`, `fromGmail`, or a
+    /// value this crate does not know yet ([`EventType::Other`]). Set it on insert only: Google
+    /// refuses to change an event's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_type: Option<EventType>,
+    /// For `eventType: focusTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus_time_properties: Option<FocusTimeProperties>,
+    /// For `eventType: outOfOffice`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_office_properties: Option<OutOfOfficeProperties>,
     /// Every other field (`kind`, `attendees`, `reminders`, `transparency`, `colorId`...), as
     /// received.
     #[serde(flatten)]
@@ -260,6 +326,24 @@ impl Event {
     pub fn with_shared_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.extended_properties.get_or_insert_with(Default::default).shared.insert(key.into(), value.into());
         self
+    }
+
+    /// Makes it a focus-time event with these properties (Google accepts focus time only on
+    /// primary calendars of some accounts, and only for timed events).
+    pub fn with_focus_time(mut self, properties: FocusTimeProperties) -> Self {
+        self.event_type = Some(EventType::FocusTime);
+        self.focus_time_properties = Some(properties);
+        self
+    }
+
+    /// The event type; an event without one is a `default` event.
+    pub fn kind(&self) -> EventType {
+        self.event_type.clone().unwrap_or(EventType::Default)
+    }
+
+    /// Whether the event shows as free (`transparency: transparent`).
+    pub fn is_transparent(&self) -> bool {
+        self.extra.get("transparency").and_then(Value::as_str) == Some("transparent")
     }
 
     /// Whether the event is cancelled (deleted).
@@ -644,6 +728,40 @@ mod tests {
                 "end": {"dateTime": "2025-03-01T09:00:00Z"},
                 "extendedProperties": {"private": {"planTaskId": "42"}}
             })
+        );
+    }
+
+    #[test]
+    fn event_types_and_their_properties_round_trip_and_unknown_types_are_kept() {
+        let wire = json!({
+            "id": "ft1",
+            "eventType": "focusTime",
+            "focusTimeProperties": {"autoDeclineMode": "declineNone", "chatStatus": "doNotDisturb",
+                                    "futureField": 1}
+        });
+        let event: Event = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(event.kind(), EventType::FocusTime);
+        let properties = event.focus_time_properties.as_ref().unwrap();
+        assert_eq!(properties.auto_decline_mode, Some(AutoDeclineMode::DeclineNone));
+        assert_eq!(properties.chat_status, Some(ChatStatus::DoNotDisturb));
+        assert_eq!(serde_json::to_value(&event).unwrap(), wire, "nothing lost on the way back");
+
+        let ooo: Event = serde_json::from_value(json!({
+            "eventType": "outOfOffice",
+            "outOfOfficeProperties": {"autoDeclineMode": "declineOnlyNewConflictingInvitations",
+                                      "declineMessage": "Away"}
+        }))
+        .unwrap();
+        assert_eq!(ooo.kind(), EventType::OutOfOffice);
+        assert_eq!(ooo.out_of_office_properties.unwrap().decline_message.as_deref(), Some("Away"));
+
+        let future: Event = serde_json::from_value(json!({"eventType": "travelTime"})).unwrap();
+        assert_eq!(future.kind(), EventType::Other("travelTime".to_owned()));
+        assert_eq!(Event::new().kind(), EventType::Default);
+        let built = Event::new().with_focus_time(FocusTimeProperties::default());
+        assert_eq!(
+            serde_json::to_value(&built).unwrap(),
+            json!({"eventType": "focusTime", "focusTimeProperties": {}})
         );
     }
 

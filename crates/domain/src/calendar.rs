@@ -129,8 +129,35 @@ pub struct CalendarConnection {
     pub last_error: Option<String>,
     /// The open push channel.
     pub channel: Option<WatchChannel>,
+    /// When Google refused a focus-time event on this calendar: blocks are written as ordinary
+    /// events there from then on.
+    pub focus_time_refused_at: Option<DateTime<Utc>>,
+    /// When Google's Calendar usage limits stopped writes to this calendar, and Google's words.
+    pub writes_paused: Option<WritesPaused>,
     /// Created.
     pub created_at: DateTime<Utc>,
+}
+
+/// Google answered a write with its Calendar usage limits (`quotaExceeded`, "Calendar usage
+/// limits exceeded"): writes to the connection stop until a cool-down has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritesPaused {
+    /// When the limit was hit.
+    pub at: DateTime<Utc>,
+    /// What Google said, for people.
+    pub detail: String,
+}
+
+impl WritesPaused {
+    /// When writes may run again, after `cooldown`.
+    pub fn until(&self, cooldown: chrono::TimeDelta) -> DateTime<Utc> {
+        self.at + cooldown
+    }
+
+    /// Whether writes are still stopped at `now`.
+    pub fn holds(&self, cooldown: chrono::TimeDelta, now: DateTime<Utc>) -> bool {
+        now < self.until(cooldown)
+    }
 }
 
 /// An event's title: 1 to 1024 characters.

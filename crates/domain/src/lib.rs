@@ -21,7 +21,8 @@ mod user;
 
 pub use calendar::{
     CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
-    EventSpan, ListedEvent, WatchChannel, local_ical_uid, parse_event_description, parse_event_summary,
+    EventSpan, ListedEvent, WatchChannel, WritesPaused, local_ical_uid, parse_event_description,
+    parse_event_summary,
 };
 pub use chat::{
     CHAT_MESSAGE_MAX, CHAT_TITLE_MAX, ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage,

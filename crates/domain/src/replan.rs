@@ -3,7 +3,9 @@
 //! and the clock.
 //!
 //! A task is re-placed when one of its future blocks overlaps busy time or the buffer around it
-//! (a conflict) or one of its blocks ended with the task not done (missed). A task with a pinned
+//! (a conflict), one of its blocks ended with the task not done (missed), or one of its future
+//! blocks ends after the task's deadline (deadline: the due time moved earlier, or the work was
+//! placed late for want of room; re-placing from now pulls it in when room has opened up). A task with a pinned
 //! block (moved by hand in the calendar) is never re-placed: the person chose that place. Blocks
 //! of other tasks are not busy time, except pinned ones: a block dragged onto another task's block
 //! pushes that one away. The later tasks of the same plan follow a re-placed task, so the plan's
@@ -116,6 +118,13 @@ pub fn tasks_to_replan(
         });
         if conflict {
             chosen.push((task.id, ChangeReason::Conflict));
+            continue;
+        }
+        let late = task
+            .due_at
+            .is_some_and(|due| task.blocks.iter().any(|block| block.start >= now && block.end > due));
+        if late {
+            chosen.push((task.id, ChangeReason::Deadline));
         }
     }
     with_followers(tasks, chosen)
@@ -257,6 +266,26 @@ mod tests {
             tasks_to_replan(&tasks, &[busy(10, 11)], 0, at(8)),
             vec![(hit.id, ChangeReason::Conflict), (next.id, ChangeReason::Conflict)]
         );
+    }
+
+    #[test]
+    fn a_block_ending_after_the_deadline_is_re_placed_for_the_deadline() {
+        let mut late = task(0, None, &[(14, 15, false)]);
+        late.due_at = Some(at(12));
+        let mut on_time = task(1, None, &[(10, 11, false)]);
+        on_time.due_at = Some(at(12));
+        let mut late_and_hit = task(2, None, &[(16, 17, false)]);
+        late_and_hit.due_at = Some(at(12));
+        let found =
+            tasks_to_replan(&[late.clone(), on_time, late_and_hit.clone()], &[busy(16, 17)], 0, at(8));
+        assert_eq!(
+            found,
+            vec![(late.id, ChangeReason::Deadline), (late_and_hit.id, ChangeReason::Conflict)],
+            "a conflict is the first reason; a block on time stays"
+        );
+        let mut pinned_late = task(3, None, &[(14, 15, true)]);
+        pinned_late.due_at = Some(at(12));
+        assert!(tasks_to_replan(&[pinned_late], &[], 0, at(8)).is_empty(), "a pinned block stays");
     }
 
     #[test]

@@ -124,10 +124,11 @@ pub struct BusyInterval {
 }
 
 /// How a person likes plan blocks laid out: room around each block, a ceiling on focused work per
-/// day, and how far past the plan's last day a task may slip.
+/// day, how far past the plan's last day a task may slip, whether blocks move by themselves and
+/// whether they are written as focus time.
 ///
-/// Stored and sent as `{"buffer_minutes":10,"daily_focus_cap_minutes":360,"horizon_days":60}`;
-/// a missing key takes its default.
+/// Stored and sent as `{"buffer_minutes":10,"daily_focus_cap_minutes":360,"horizon_days":60,
+/// "auto_replan":true,"focus_time":false}`; a missing key takes its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawSchedulePreferences", into = "RawSchedulePreferences")]
 pub struct SchedulePreferences {
@@ -135,6 +136,7 @@ pub struct SchedulePreferences {
     daily_focus_cap_minutes: u16,
     horizon_days: u16,
     auto_replan: bool,
+    focus_time: bool,
 }
 
 /// The wire and storage shape of [`SchedulePreferences`].
@@ -145,6 +147,7 @@ struct RawSchedulePreferences {
     daily_focus_cap_minutes: i64,
     horizon_days: i64,
     auto_replan: bool,
+    focus_time: bool,
 }
 
 impl SchedulePreferences {
@@ -176,9 +179,13 @@ impl SchedulePreferences {
         );
         let horizon = bounded("horizon_days", horizon_days, Self::HORIZON_DAYS, "days");
         match (buffer, cap, horizon) {
-            (Ok(buffer_minutes), Ok(daily_focus_cap_minutes), Ok(horizon_days)) => {
-                Ok(Self { buffer_minutes, daily_focus_cap_minutes, horizon_days, auto_replan: true })
-            }
+            (Ok(buffer_minutes), Ok(daily_focus_cap_minutes), Ok(horizon_days)) => Ok(Self {
+                buffer_minutes,
+                daily_focus_cap_minutes,
+                horizon_days,
+                auto_replan: true,
+                focus_time: false,
+            }),
             (buffer, cap, horizon) => {
                 Err([buffer.err(), cap.err(), horizon.err()].into_iter().flatten().collect())
             }
@@ -211,16 +218,30 @@ impl SchedulePreferences {
     pub fn with_auto_replan(self, auto_replan: bool) -> Self {
         Self { auto_replan, ..self }
     }
+
+    /// Whether blocks are written to Google as focus time (`eventType: focusTime`) where the
+    /// calendar accepts it (default: no, ordinary events).
+    pub fn focus_time(&self) -> bool {
+        self.focus_time
+    }
+
+    /// The same preferences with focus-time blocks on or off.
+    #[must_use]
+    pub fn with_focus_time(self, focus_time: bool) -> Self {
+        Self { focus_time, ..self }
+    }
 }
 
 impl Default for SchedulePreferences {
-    /// A 10-minute buffer, at most 6 hours of plan work a day, up to 60 days of slip, re-planning on.
+    /// A 10-minute buffer, at most 6 hours of plan work a day, up to 60 days of slip, re-planning
+    /// on, ordinary events (not focus time).
     fn default() -> Self {
         Self {
             buffer_minutes: Self::DEFAULT_BUFFER_MINUTES,
             daily_focus_cap_minutes: Self::DEFAULT_DAILY_FOCUS_CAP_MINUTES,
             horizon_days: Self::DEFAULT_HORIZON_DAYS,
             auto_replan: true,
+            focus_time: false,
         }
     }
 }
@@ -236,7 +257,8 @@ impl TryFrom<RawSchedulePreferences> for SchedulePreferences {
 
     fn try_from(raw: RawSchedulePreferences) -> Result<Self, Self::Error> {
         Ok(Self::parse(raw.buffer_minutes, raw.daily_focus_cap_minutes, raw.horizon_days)?
-            .with_auto_replan(raw.auto_replan))
+            .with_auto_replan(raw.auto_replan)
+            .with_focus_time(raw.focus_time))
     }
 }
 
@@ -247,6 +269,7 @@ impl From<SchedulePreferences> for RawSchedulePreferences {
             daily_focus_cap_minutes: i64::from(preferences.daily_focus_cap_minutes),
             horizon_days: i64::from(preferences.horizon_days),
             auto_replan: preferences.auto_replan,
+            focus_time: preferences.focus_time,
         }
     }
 }

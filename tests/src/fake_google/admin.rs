@@ -148,6 +148,7 @@ struct Settings {
     rotate_refresh_tokens: Option<bool>,
     force_invalid_grant: Option<bool>,
     push_enabled: Option<bool>,
+    focus_time_available: Option<bool>,
     redirect_uris: Option<Vec<String>>,
 }
 
@@ -162,6 +163,7 @@ fn settings(state: &FakeState) -> Value {
         "rotate_refresh_tokens": world.oauth.rotate_refresh_tokens,
         "force_invalid_grant": world.oauth.force_invalid_grant,
         "push_enabled": world.push_enabled,
+        "focus_time_available": world.focus_time_available,
         "consent": world.oauth.consent,
         "token_requests": world.oauth.token_requests,
     })
@@ -172,7 +174,8 @@ async fn get_settings(state: web::Data<FakeState>) -> HttpResponse {
 }
 
 /// `POST /_fake/settings`: any subset of `account_email`, `access_token_lifetime_secs`,
-/// `rotate_refresh_tokens`, `force_invalid_grant`, `push_enabled`, `redirect_uris`.
+/// `rotate_refresh_tokens`, `force_invalid_grant`, `push_enabled`, `focus_time_available`,
+/// `redirect_uris`.
 async fn set_settings(body: Bytes, state: web::Data<FakeState>) -> HttpResponse {
     let update = match serde_json::from_slice::<Settings>(&body) {
         Ok(update) => update,
@@ -194,6 +197,9 @@ async fn set_settings(body: Bytes, state: web::Data<FakeState>) -> HttpResponse 
         }
         if let Some(enabled) = update.push_enabled {
             world.push_enabled = enabled;
+        }
+        if let Some(available) = update.focus_time_available {
+            world.focus_time_available = available;
         }
         if let Some(uris) = update.redirect_uris {
             world.oauth.redirect_uris = uris;
@@ -326,7 +332,7 @@ pub(super) async fn usage(request: HttpRequest, state: web::Data<FakeState>) -> 
          GET|DELETE /_fake/faults\n\
          POST   /_fake/latency    {{\"ms\": 50}}          GET /_fake/latency\n\
          POST   /_fake/consent    \"grant\" | \"deny\" | {{\"withhold\": [\"calendar\"]}} | {{\"only\": [\"openid\", \"email\"]}}\n\
-         GET|POST /_fake/settings {{\"account_email\", \"access_token_lifetime_secs\", \"rotate_refresh_tokens\", \"force_invalid_grant\", \"push_enabled\", \"redirect_uris\"}}\n\
+         GET|POST /_fake/settings {{\"account_email\", \"access_token_lifetime_secs\", \"rotate_refresh_tokens\", \"force_invalid_grant\", \"push_enabled\", \"focus_time_available\", \"redirect_uris\"}}\n\
          POST   /_fake/expire-access-tokens | /_fake/invalidate-sync-tokens | /_fake/revoke-all | /_fake/reset\n\
          POST   /_fake/tokens     {{\"scopes\": [\"calendar\"]}}\n\
          GET    /_fake/grants | /_fake/requests | /_fake/channels | /_fake/notifications\n\

@@ -704,6 +704,7 @@ impl World {
         {
             return Err(ApiError::invalid(&format!("Invalid value for: transparency: {transparency}")));
         }
+        let kind = self.check_event_type(&mut event, previous, primary, times.all_day())?;
         let time_changed = previous.is_some_and(|previous| {
             ["start", "end", "recurrence"].iter().any(|key| previous.get(*key) != event.get(*key))
         });
@@ -752,10 +753,73 @@ impl World {
         if !map.contains_key("reminders") {
             map.insert("reminders".to_owned(), json!({ "useDefault": true }));
         }
-        if !map.contains_key("eventType") {
-            map.insert("eventType".to_owned(), json!("default"));
-        }
+        map.insert("eventType".to_owned(), json!(kind));
         Ok(event)
+    }
+
+    /// Checks the event type and its properties as Google does, and returns the type: `default`
+    /// when none is given (an update keeps the stored one, and refuses to change it); focus time,
+    /// out of office and working location only on primary calendars, focus time never all-day;
+    /// each `*Properties` field only with its type; `fromGmail` never created through the API;
+    /// focus time refused outright while [`World::focus_time_available`] is off.
+    fn check_event_type(
+        &self,
+        event: &mut Value,
+        previous: Option<&Value>,
+        primary: bool,
+        all_day: bool,
+    ) -> Result<&'static str, ApiError> {
+        let restriction = |message: &str| ApiError::new(400, "calendar", "eventTypeRestriction", message);
+        let before = previous.map(|previous| text(previous, "eventType")).filter(|kind| !kind.is_empty());
+        let given = event.get("eventType").and_then(Value::as_str).map(str::to_owned);
+        let kind: &'static str = match given.as_deref().or(before).unwrap_or("default") {
+            "default" => "default",
+            "focusTime" => "focusTime",
+            "outOfOffice" => "outOfOffice",
+            "workingLocation" => "workingLocation",
+            "birthday" => "birthday",
+            "fromGmail" => "fromGmail",
+            other => return Err(ApiError::invalid(&format!("Invalid value for: eventType: {other}"))),
+        };
+        if let Some(before) = before
+            && before != kind
+        {
+            return Err(restriction("The event type cannot be changed."));
+        }
+        if previous.is_none() && kind == "fromGmail" {
+            return Err(restriction("Events of type fromGmail cannot be created through the API."));
+        }
+        for (field, owner) in [
+            ("focusTimeProperties", "focusTime"),
+            ("outOfOfficeProperties", "outOfOffice"),
+            ("workingLocationProperties", "workingLocation"),
+        ] {
+            if event.get(field).is_some() && kind != owner {
+                return Err(ApiError::invalid(&format!(
+                    "{field} can only be set on events of type {owner}."
+                )));
+            }
+        }
+        if matches!(kind, "focusTime" | "outOfOffice" | "workingLocation") && !primary {
+            return Err(restriction(&format!(
+                "Events of type {kind} can only be created on primary calendars."
+            )));
+        }
+        if kind == "focusTime" && all_day {
+            return Err(ApiError::invalid("Focus time events cannot be all-day events."));
+        }
+        if kind == "workingLocation" && event.get("workingLocationProperties").is_none() {
+            return Err(ApiError::required("Missing workingLocationProperties."));
+        }
+        if kind == "focusTime" && previous.is_none() && !self.focus_time_available {
+            return Err(restriction("Focus time events are not available for this calendar."));
+        }
+        if kind == "focusTime"
+            && let Value::Object(map) = event
+        {
+            map.entry("focusTimeProperties").or_insert(json!({}));
+        }
+        Ok(kind)
     }
 
     /// `events.insert`.
@@ -1220,7 +1284,8 @@ fn expand(
 }
 
 /// Busy time of a calendar in `[min, max)`: opaque, confirmed or tentative events the owner has
-/// not declined, series expanded, clipped to the range and merged.
+/// not declined (out of office whatever its transparency; never working locations or birthdays),
+/// series expanded, clipped to the range and merged.
 fn busy_intervals(
     calendar: &Calendar,
     min: DateTime<Utc>,
@@ -1239,7 +1304,14 @@ fn busy_intervals(
                 attendee.get("self").and_then(Value::as_bool) == Some(true)
                     && text(attendee, "responseStatus") == "declined"
             });
-        !is_cancelled(event) && text(event, "transparency") != "transparent" && !declined
+        // Working locations and birthdays never block time, out of office always does, whatever
+        // their `transparency` says.
+        let free = match text(event, "eventType") {
+            "workingLocation" | "birthday" => true,
+            "outOfOffice" => false,
+            _ => text(event, "transparency") == "transparent",
+        };
+        !is_cancelled(event) && !free && !declined
     };
     let mut intervals = Vec::new();
     for record in &calendar.records {

@@ -1452,3 +1452,107 @@ fn fault_rules_round_trip_through_their_admin_json() {
     );
     assert!(serde_json::from_value::<FaultRule>(json!("nonsense")).is_err());
 }
+
+#[tokio::test]
+async fn event_types_are_stored_checked_and_refused_as_google_does() {
+    let fake = FakeGoogle::start().await;
+    let access = calendar_token(&fake);
+    let events = "/calendars/primary/events";
+    let typed = |kind: &str, extra: Value| {
+        let mut event = timed(kind, "2025-03-03T09:00:00Z", "2025-03-03T10:00:00Z");
+        event["eventType"] = json!(kind);
+        if let (Value::Object(event), Value::Object(extra)) = (&mut event, extra) {
+            event.extend(extra);
+        }
+        event
+    };
+    // Stored and returned with its properties; an event without a type is `default`.
+    let focus = typed("focusTime", json!({"focusTimeProperties": {"autoDeclineMode": "declineNone"}}));
+    let (status, created) = api(&fake, "POST", events, &access, Some(focus)).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["eventType"], "focusTime");
+    assert_eq!(created["focusTimeProperties"]["autoDeclineMode"], "declineNone");
+    let (_, plain) = api(
+        &fake,
+        "POST",
+        events,
+        &access,
+        Some(timed("plain", "2025-03-03T11:00:00Z", "2025-03-03T12:00:00Z")),
+    )
+    .await;
+    assert_eq!(plain["eventType"], "default");
+
+    // The type never changes; a patch without it keeps it.
+    let path = format!("{events}/{}", created["id"].as_str().unwrap());
+    let (status, body) = api(&fake, "PATCH", &path, &access, Some(json!({"eventType": "default"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_google_error(&body, 400, "eventTypeRestriction");
+    let (status, body) = api(&fake, "PATCH", &path, &access, Some(json!({"summary": "Deep work"}))).await;
+    assert_eq!((status, body["eventType"].as_str()), (StatusCode::OK, Some("focusTime")));
+
+    // Invalid combinations.
+    let refused = [
+        typed("default", json!({"focusTimeProperties": {}})),
+        typed("focusTime", json!({"outOfOfficeProperties": {}})),
+        typed("workingLocation", json!({})),
+        typed("someNewType", json!({})),
+        json!({"eventType": "focusTime", "start": {"date": "2025-03-03"}, "end": {"date": "2025-03-04"}}),
+    ];
+    for event in refused {
+        let (status, body) = api(&fake, "POST", events, &access, Some(event.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{event} -> {body}");
+        assert_google_error(&body, 400, body["error"]["errors"][0]["reason"].as_str().unwrap());
+    }
+    let (_, body) = api(&fake, "POST", events, &access, Some(typed("fromGmail", json!({})))).await;
+    assert_google_error(&body, 400, "eventTypeRestriction");
+
+    // Focus time only on the primary calendar, and only while the account has it.
+    fake.add_calendar("team@group.calendar.google.com", "Team");
+    let (_, body) = api(
+        &fake,
+        "POST",
+        "/calendars/team@group.calendar.google.com/events",
+        &access,
+        Some(typed("focusTime", json!({}))),
+    )
+    .await;
+    assert_google_error(&body, 400, "eventTypeRestriction");
+    fake.set_focus_time_available(false);
+    let (status, body) = api(&fake, "POST", events, &access, Some(typed("focusTime", json!({})))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_google_error(&body, 400, "eventTypeRestriction");
+
+    // Working location and birthdays are free time; out of office is busy.
+    let mut home = typed(
+        "workingLocation",
+        json!({"workingLocationProperties": {"type": "homeOffice", "homeOffice": {}}}),
+    );
+    home["start"] = json!({"dateTime": "2025-03-03T19:00:00Z"});
+    home["end"] = json!({"dateTime": "2025-03-03T20:00:00Z"});
+    let (status, home) = api(&fake, "POST", events, &access, Some(home)).await;
+    assert_eq!((status, home["eventType"].as_str()), (StatusCode::OK, Some("workingLocation")), "{home}");
+    let mut away = typed("outOfOffice", json!({"outOfOfficeProperties": {"autoDeclineMode": "declineNone"}}));
+    away["transparency"] = json!("transparent");
+    away["start"] = json!({"dateTime": "2025-03-03T13:00:00Z"});
+    away["end"] = json!({"dateTime": "2025-03-03T18:00:00Z"});
+    let (status, _) = api(&fake, "POST", events, &access, Some(away)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, busy) = api(
+        &fake,
+        "POST",
+        "/freeBusy",
+        &access,
+        Some(json!({"timeMin": "2025-03-03T00:00:00Z", "timeMax": "2025-03-04T00:00:00Z", "items": [{"id": "primary"}]})),
+    )
+    .await;
+    assert_eq!(
+        busy["calendars"]["primary"]["busy"],
+        json!([
+            {"start": "2025-03-03T09:00:00Z", "end": "2025-03-03T10:00:00Z"},
+            {"start": "2025-03-03T11:00:00Z", "end": "2025-03-03T12:00:00Z"},
+            {"start": "2025-03-03T13:00:00Z", "end": "2025-03-03T18:00:00Z"}
+        ]),
+        "the focus-time block, the plain event and the out-of-office time are busy, the working location is not"
+    );
+    fake.stop().await;
+}

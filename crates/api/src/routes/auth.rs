@@ -90,7 +90,7 @@ pub struct RefreshRequest {
         "name": "Ada",
         "timezone": "Europe/Berlin",
         "working_hours": {"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]},
-        "schedule_preferences": {"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true},
+        "schedule_preferences": {"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true, "focus_time": false},
         "created_at": "2026-11-21T09:30:00Z"
     }
 }))]

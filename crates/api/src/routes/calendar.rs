@@ -2,7 +2,7 @@
 //! notifications.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use planwright_domain::{
     CalendarConnection, ConnectionStatus, TimeZone, ValidationErrors, parse_event_description,
     parse_event_summary,
@@ -59,7 +59,7 @@ pub struct CallbackQuery {
 
 /// A calendar connection (tokens are never returned).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "provider": "google", "account_email": "ada@gmail.com", "calendar_id": "primary", "status": "active", "last_synced_at": "2026-11-30T08:15:00Z", "last_sync_status": "ok", "last_error": null, "created_at": "2026-11-21T09:40:00Z"}))]
+#[schema(example = json!({"id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "provider": "google", "account_email": "ada@gmail.com", "calendar_id": "primary", "status": "active", "last_synced_at": "2026-11-30T08:15:00Z", "last_sync_status": "ok", "last_error": null, "writes_paused": null, "focus_time_refused": false, "created_at": "2026-11-21T09:40:00Z"}))]
 pub struct ConnectionResponse {
     /// Id.
     pub id: Uuid,
@@ -79,15 +79,42 @@ pub struct ConnectionResponse {
     pub last_sync_status: Option<String>,
     /// Why the last sync (or the connection) failed.
     pub last_error: Option<String>,
+    /// Set while Google's Calendar usage limits stop writes to this calendar (`null`: writes run).
+    pub writes_paused: Option<WritesPausedResponse>,
+    /// Whether Google refused a focus-time block here, so blocks are written as ordinary events
+    /// (see `schedule_preferences.focus_time`).
+    pub focus_time_refused: bool,
     /// Created.
     pub created_at: DateTime<Utc>,
+}
+
+/// Google answered a write with its Calendar usage limits (403 `quotaExceeded`, "Calendar usage
+/// limits exceeded"): Planwright writes nothing to the calendar until `until` (scheduling there
+/// answers 503, re-planning leaves it alone). Reading and syncing go on.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"since": "2026-12-07T10:02:00Z", "until": "2026-12-07T11:02:00Z", "detail": "Google Calendar answered: Calendar usage limits exceeded."}))]
+pub struct WritesPausedResponse {
+    /// When Google answered with its usage limits.
+    pub since: DateTime<Utc>,
+    /// When writes resume (`calendar.write_pause_secs` later).
+    pub until: DateTime<Utc>,
+    /// What Google said, for people.
+    pub detail: String,
+}
+
+impl WritesPausedResponse {
+    /// The pause of `connection` while it holds at `now`.
+    fn of(connection: &CalendarConnection, cooldown: TimeDelta, now: DateTime<Utc>) -> Option<Self> {
+        let paused = connection.writes_paused.as_ref().filter(|paused| paused.holds(cooldown, now))?;
+        Some(Self { since: paused.at, until: paused.until(cooldown), detail: paused.detail.clone() })
+    }
 }
 
 /// The caller's connections.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [
-    {"id": "0193a5c4-8000-7a4b-9a51-3f1f2a8d9b20", "provider": "local", "account_email": null, "calendar_id": "local", "status": "active", "last_synced_at": null, "last_sync_status": null, "last_error": null, "created_at": "2026-11-21T09:30:00Z"},
-    {"id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "provider": "google", "account_email": "ada@gmail.com", "calendar_id": "primary", "status": "active", "last_synced_at": "2026-11-30T08:15:00Z", "last_sync_status": "ok", "last_error": null, "created_at": "2026-11-21T09:40:00Z"}
+    {"id": "0193a5c4-8000-7a4b-9a51-3f1f2a8d9b20", "provider": "local", "account_email": null, "calendar_id": "local", "status": "active", "last_synced_at": null, "last_sync_status": null, "last_error": null, "writes_paused": null, "focus_time_refused": false, "created_at": "2026-11-21T09:30:00Z"},
+    {"id": "0193a625-6e7f-7081-9c23-0d1e2f3a4b51", "provider": "google", "account_email": "ada@gmail.com", "calendar_id": "primary", "status": "active", "last_synced_at": "2026-11-30T08:15:00Z", "last_sync_status": "ok", "last_error": null, "writes_paused": null, "focus_time_refused": false, "created_at": "2026-11-21T09:40:00Z"}
 ], "next_cursor": null}))]
 pub struct ConnectionList {
     /// The built-in calendar first, then Google.
@@ -150,6 +177,8 @@ pub struct SyncStatusResponse {
     /// How many blocks that re-plan moved (`0` before the first).
     #[schema(example = 2)]
     pub last_replan_moved: u32,
+    /// Set while Google's Calendar usage limits stop writes to this calendar (`null`: writes run).
+    pub writes_paused: Option<WritesPausedResponse>,
 }
 
 /// Sync states of the caller's connections.
@@ -234,9 +263,12 @@ pub struct CreateEventRequest {
     pub connection_id: Option<Uuid>,
 }
 
-impl From<CalendarConnection> for ConnectionResponse {
-    fn from(connection: CalendarConnection) -> Self {
+impl ConnectionResponse {
+    /// The connection as shown, with the write pause that holds at `now`.
+    fn new(connection: CalendarConnection, cooldown: TimeDelta, now: DateTime<Utc>) -> Self {
         Self {
+            writes_paused: WritesPausedResponse::of(&connection, cooldown, now),
+            focus_time_refused: connection.focus_time_refused_at.is_some(),
             id: connection.id,
             provider: connection.provider.as_str().to_owned(),
             account_email: connection.account_email,
@@ -373,7 +405,10 @@ pub async fn google_callback(state: web::Data<AppState>, query: web::Query<Callb
 ///
 /// Every account has the built-in `local` calendar from the start, so the list is never empty;
 /// connected Google accounts follow, with their `status` (`needs_reauth` means the person must
-/// connect Google again) and when they last synced.
+/// connect Google again) and when they last synced. `writes_paused` is set while Google's
+/// Calendar usage limits stop Planwright's writes to a calendar (with when they resume);
+/// `focus_time_refused` says Google refused a focus-time block there, so blocks are ordinary
+/// events.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -385,8 +420,9 @@ pub async fn list_connections(
     auth: AuthUser,
 ) -> Result<web::Json<ConnectionList>, ApiError> {
     let connections = calendar::list_connections(&state, auth.user_id).await?;
+    let (cooldown, now) = (calendar::write_pause(&state), Utc::now());
     Ok(web::Json(ConnectionList {
-        items: connections.into_iter().map(Into::into).collect(),
+        items: connections.into_iter().map(|c| ConnectionResponse::new(c, cooldown, now)).collect(),
         next_cursor: None,
     }))
 }
@@ -448,7 +484,8 @@ pub async fn sync_now(
 /// One item per connection: the outcome of its last sync (`never` before the first one, or
 /// `needs_reauth`/`revoked` when Google no longer accepts it), when it happened and the error, if
 /// any, and the last re-plan that moved blocks on it (`last_replan_at`, `last_replan_moved`; see
-/// `GET /schedule/changes`). Cheap: nothing is asked of Google.
+/// `GET /schedule/changes`), and `writes_paused` while Google's usage limits stop writes to it.
+/// Cheap: nothing is asked of Google.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -461,6 +498,7 @@ pub async fn sync_status(
 ) -> Result<web::Json<SyncStatusList>, ApiError> {
     let connections = calendar::list_connections(&state, auth.user_id).await?;
     let replans = replans::last_runs(state.db.conn(), auth.user_id).await?;
+    let (cooldown, now) = (calendar::write_pause(&state), Utc::now());
     let items = connections
         .into_iter()
         .map(|connection| {
@@ -473,6 +511,7 @@ pub async fn sync_status(
                 (_, None) => "never".to_owned(),
             };
             SyncStatusResponse {
+                writes_paused: WritesPausedResponse::of(&connection, cooldown, now),
                 connection_id: connection.id,
                 status,
                 last_synced_at: connection.last_synced_at,

@@ -56,7 +56,7 @@ impl From<&WorkingHours> for WorkingHoursBody {
 
 /// How plan blocks are laid out on the calendar.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true}))]
+#[schema(example = json!({"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true, "focus_time": false}))]
 pub struct SchedulePreferencesBody {
     /// Free minutes kept between a block and meetings or other blocks, 0–120 (default 10).
     #[schema(minimum = 0, maximum = 120)]
@@ -71,6 +71,13 @@ pub struct SchedulePreferencesBody {
     /// (default `true`); `false` leaves every block where it is until the next scheduling run.
     #[schema(example = true)]
     pub auto_replan: Option<bool>,
+    /// Write blocks to Google Calendar as focus time (`eventType: focusTime`, no meeting
+    /// declined on your behalf) instead of ordinary events (default `false`). Google offers focus
+    /// time only on the primary calendar of some Workspace accounts; where it refuses, blocks are
+    /// written as ordinary events and the connection remembers it (`focus_time_refused`). The
+    /// built-in calendar has no event types. An event keeps the type it was created with.
+    #[schema(example = false)]
+    pub focus_time: Option<bool>,
 }
 
 impl SchedulePreferencesBody {
@@ -82,7 +89,11 @@ impl SchedulePreferencesBody {
                 .unwrap_or(i64::from(SchedulePreferences::DEFAULT_DAILY_FOCUS_CAP_MINUTES)),
             self.horizon_days.unwrap_or(i64::from(SchedulePreferences::DEFAULT_HORIZON_DAYS)),
         )
-        .map(|preferences| preferences.with_auto_replan(self.auto_replan.unwrap_or(true)))
+        .map(|preferences| {
+            preferences
+                .with_auto_replan(self.auto_replan.unwrap_or(true))
+                .with_focus_time(self.focus_time.unwrap_or(false))
+        })
     }
 }
 
@@ -93,6 +104,7 @@ impl From<SchedulePreferences> for SchedulePreferencesBody {
             daily_focus_cap_minutes: Some(i64::from(preferences.daily_focus_cap_minutes())),
             horizon_days: Some(i64::from(preferences.horizon_days())),
             auto_replan: Some(preferences.auto_replan()),
+            focus_time: Some(preferences.focus_time()),
         }
     }
 }
@@ -105,7 +117,7 @@ impl From<SchedulePreferences> for SchedulePreferencesBody {
     "name": "Ada",
     "timezone": "Europe/Berlin",
     "working_hours": {"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]},
-    "schedule_preferences": {"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true},
+    "schedule_preferences": {"buffer_minutes": 10, "daily_focus_cap_minutes": 360, "horizon_days": 60, "auto_replan": true, "focus_time": false},
     "created_at": "2026-11-21T09:30:00Z"
 }))]
 pub struct UserResponse {

@@ -583,6 +583,8 @@ pub struct ScheduleRequestBody {
 /// and chunk, so running it again after an edit moves the same events, leaves unchanged ones alone
 /// and deletes those of removed tasks and dropped chunks: never a duplicate. A failed write is
 /// reported per chunk; running it again finishes the job. `start_date` is remembered as the plan's.
+/// While Google's usage limits stop writes to the calendar (`writes_paused` on the connection), a
+/// run that would write answers 503 and writes nothing.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),

@@ -268,7 +268,11 @@ pub fn parse_timezone(raw: Option<&str>) -> Result<Option<TimeZone>, ApiError> {
 /// `deadline_unreachable`; days that would need more than the cap are listed in
 /// `overcommitted_days`. Writes are idempotent as for a plan: each chunk's event id follows from
 /// the task and chunk, so running it again updates, keeps or deletes events — never duplicates.
-/// Blocks it moves are listed in `GET /schedule/changes` with reason `edited`.
+/// Blocks it moves are listed in `GET /schedule/changes` with reason `edited`. With
+/// `schedule_preferences.focus_time`, new blocks on Google are focus-time events where Google
+/// allows them. While Google's usage limits stop writes to the calendar (`writes_paused` on the
+/// connection), a run that would write answers 503 and writes nothing; a run that meets them
+/// half-way stops writing and reports the rest as `failed`.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -324,7 +328,8 @@ pub enum ChangeReasonBody {
     Conflict,
     /// It ended with its task not done; the work rolled forward.
     Missed,
-    /// It moved to meet its task's deadline.
+    /// It ended after its task's deadline (the due time moved earlier, or room opened up), so it
+    /// was placed again from now.
     Deadline,
     /// A scheduling run asked for by the person moved it.
     Edited,

@@ -134,3 +134,19 @@ async fn an_empty_error_body_is_described() {
     let error = error_for(ResponseTemplate::new(503)).await;
     assert!(matches!(&error, Error::Api { message, .. } if message == "(empty body)"), "{error:?}");
 }
+
+#[tokio::test]
+async fn calendar_usage_limits_are_sent_once_even_with_retries_on() {
+    let server = MockServer::start().await;
+    let body = google_error(403, "quotaExceeded", "Calendar usage limits exceeded.");
+    Mock::given(path(EVENTS_PATH)).respond_with(json_response(403, &body)).expect(1).mount(&server).await;
+    let policy = RetryPolicy::default().with_max_retries(4).with_initial_backoff(Duration::from_millis(1));
+    let error = client_with(&server, |config| config.with_retry_policy(policy))
+        .events()
+        .list("primary", &EventListParams::new())
+        .await
+        .unwrap_err();
+    assert!(error.is_usage_limit_exceeded(), "{error:?}");
+    assert!(matches!(&error, Error::Forbidden { reason, .. } if reason == "quotaExceeded"), "{error:?}");
+    // `expect(1)` is checked when the server drops: one request, no retry.
+}

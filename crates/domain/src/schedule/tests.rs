@@ -770,7 +770,7 @@ fn preferences_round_trip_through_json_and_fill_in_defaults() {
     let json = serde_json::to_string(&preferences).unwrap();
     assert_eq!(
         json,
-        r#"{"buffer_minutes":15,"daily_focus_cap_minutes":240,"horizon_days":30,"auto_replan":true}"#
+        r#"{"buffer_minutes":15,"daily_focus_cap_minutes":240,"horizon_days":30,"auto_replan":true,"focus_time":false}"#
     );
     let back: SchedulePreferences = serde_json::from_str(&json).unwrap();
     assert_eq!(back, preferences);
@@ -852,4 +852,16 @@ fn outcome_serialises_in_the_api_shape() {
         assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
         assert!(reason.to_string().ends_with('.'));
     }
+}
+
+#[test]
+fn focus_time_defaults_off_and_round_trips() {
+    assert!(!SchedulePreferences::default().focus_time());
+    let stored: SchedulePreferences = serde_json::from_str(r#"{"buffer_minutes":15}"#).unwrap();
+    assert!(!stored.focus_time(), "a missing key means off");
+    let on: SchedulePreferences = serde_json::from_str(r#"{"focus_time":true}"#).unwrap();
+    assert!(on.focus_time() && on.auto_replan());
+    let json = serde_json::to_value(on).unwrap();
+    assert_eq!(json["focus_time"], serde_json::json!(true));
+    assert_eq!(serde_json::from_value::<SchedulePreferences>(json).unwrap(), on);
 }

@@ -29,6 +29,10 @@ pub struct Model {
     pub channel_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub focus_time_refused_at: Option<DateTimeUtc>,
+    pub writes_paused_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub writes_paused_detail: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,9 +2,16 @@
 //! private properties that link an event to its plan and task, and the event a scheduled task
 //! should be ([`ScheduledTask`]). Text from Google is cleaned before storage: PostgreSQL refuses
 //! U+0000 in text, so NUL characters are stripped.
+//!
+//! Event types decide busy time ([`is_free`]): an out-of-office event is busy over its whole range
+//! whatever its transparency; working-location and birthday events are never busy; any other type
+//! (`default`, `focusTime`, `fromGmail`, types Google adds later) is busy unless transparent. The
+//! answer is stored as the event's `transparent` flag, which every busy-time reader honours.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use planwright_calendar::{Event, EventDateTime, EventStatus};
+use planwright_calendar::{
+    AutoDeclineMode, Event, EventDateTime, EventStatus, EventType, FocusTimeProperties,
+};
 use planwright_domain::{EventData, Task, TimeZone, event_id_for_chunk};
 use uuid::Uuid;
 
@@ -60,7 +67,20 @@ impl ScheduledTask<'_> {
         }
     }
 
-    /// The event as Google should hold it.
+    /// The event as Google should hold it; with `focus_time`, a focus-time event that declines no
+    /// invitation (a meeting that lands on a block moves the block, not the meeting).
+    pub fn google_event_as(&self, focus_time: bool) -> Event {
+        let event = self.google_event();
+        match focus_time {
+            true => event.with_focus_time(FocusTimeProperties {
+                auto_decline_mode: Some(AutoDeclineMode::DeclineNone),
+                ..FocusTimeProperties::default()
+            }),
+            false => event,
+        }
+    }
+
+    /// The event as Google should hold it (an ordinary event).
     pub fn google_event(&self) -> Event {
         let at = |instant: DateTime<Utc>| {
             EventDateTime::at(instant.with_timezone(&self.zone.tz())).with_time_zone(self.zone.name())
@@ -89,7 +109,8 @@ impl ScheduledTask<'_> {
     }
 }
 
-/// Whether Google's copy already says what we would write.
+/// Whether Google's copy already says what we would write. The event type is not compared:
+/// Google never changes it after the event was created.
 pub fn same_event(existing: &Event, desired: &Event) -> bool {
     let instant =
         |at: &Option<EventDateTime>| at.as_ref().and_then(|at| at.date_time).map(|t| t.with_timezone(&Utc));
@@ -114,7 +135,7 @@ pub fn private_id(event: &Event, key: &str) -> Option<Uuid> {
 pub fn event_data(event: Event) -> Option<EventData> {
     let (start, start_date) = instant(event.start.as_ref()?)?;
     let (end, end_date) = instant(event.end.as_ref()?)?;
-    let transparent = event.extra.get("transparency").and_then(|v| v.as_str()) == Some("transparent");
+    let transparent = is_free(&event);
     let (plan_task_id, plan_id) = (private_id(&event, TASK_PROPERTY), private_id(&event, PLAN_PROPERTY));
     let status = match &event.status {
         Some(EventStatus::Tentative) => "tentative",
@@ -145,6 +166,16 @@ pub fn event_data(event: Event) -> Option<EventData> {
             end.max(start),
         )
     })
+}
+
+/// Whether an event leaves its time free: working-location and birthday events always, an
+/// out-of-office event never, any other type when it is transparent.
+pub fn is_free(event: &Event) -> bool {
+    match event.kind() {
+        EventType::WorkingLocation | EventType::Birthday => true,
+        EventType::OutOfOffice => false,
+        _ => event.is_transparent(),
+    }
 }
 
 /// Text as PostgreSQL can store it: without NUL characters.
@@ -188,6 +219,25 @@ mod tests {
         assert_eq!(data.start, Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap());
         assert!(!data.all_day && data.transparent);
         assert_eq!(data.title, "(no title)");
+    }
+
+    #[test]
+    fn event_types_decide_busy_time_and_unknown_types_follow_transparency() {
+        let at = |hour| EventDateTime::at(Utc.with_ymd_and_hms(2026, 12, 1, hour, 0, 0).unwrap());
+        let typed = |kind: &str, transparency: Option<&str>| {
+            let mut event = Event::default().with_id("t1").with_times(at(9), at(10));
+            event.event_type = Some(EventType::from(kind.to_owned()));
+            if let Some(transparency) = transparency {
+                event.extra.insert("transparency".into(), transparency.into());
+            }
+            event_data(event).unwrap().transparent
+        };
+        assert!(!typed("outOfOffice", Some("transparent")), "out of office is always busy");
+        assert!(typed("workingLocation", None) && typed("workingLocation", Some("opaque")));
+        assert!(typed("birthday", None));
+        assert!(!typed("default", None) && typed("default", Some("transparent")));
+        assert!(!typed("focusTime", None) && !typed("fromGmail", Some("opaque")));
+        assert!(!typed("someFutureType", None) && typed("someFutureType", Some("transparent")));
     }
 
     #[test]
@@ -268,6 +318,14 @@ mod tests {
         assert_eq!(google.summary.as_deref(), Some("Read chapter 1"), "one chunk: the task's own title");
         assert_eq!((back.start, back.end), (at(9), at(10)));
         assert!(same_event(&google, &scheduled.google_event()));
+        let focus = scheduled.google_event_as(true);
+        assert_eq!(focus.kind(), EventType::FocusTime);
+        assert_eq!(
+            focus.focus_time_properties.as_ref().and_then(|p| p.auto_decline_mode.clone()),
+            Some(AutoDeclineMode::DeclineNone)
+        );
+        assert!(same_event(&google, &focus), "the type is not part of the comparison");
+        assert_eq!(scheduled.google_event_as(false), google);
 
         let local = scheduled.local_event();
         assert_eq!(local.provider_event_id, "pl068v3h3q5du3r3ifk2os5kv4uk");

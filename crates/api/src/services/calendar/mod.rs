@@ -11,8 +11,9 @@ pub mod sync;
 pub mod target;
 pub mod tokens;
 
+use chrono::{TimeDelta, Utc};
 use planwright_calendar::Error as GoogleError;
-use planwright_domain::{CalendarConnection, CalendarProvider};
+use planwright_domain::{CalendarConnection, CalendarProvider, WritesPaused};
 use planwright_store::repo::calendar as repo;
 use uuid::Uuid;
 
@@ -90,10 +91,44 @@ pub(crate) fn require_google(state: &AppState) -> Result<&GoogleCalendar, ApiErr
         .ok_or_else(|| ApiError::Unavailable("Google Calendar is not configured on this server.".to_owned()))
 }
 
+/// How long Google's usage limits stop writes to a connection (`calendar.write_pause_secs`).
+pub fn write_pause(state: &AppState) -> TimeDelta {
+    TimeDelta::seconds(i64::try_from(state.settings.calendar.write_pause_secs).unwrap_or(i64::MAX / 1000))
+}
+
+/// Whether Google's usage limits still stop writes to `connection`.
+pub(crate) fn writes_paused(state: &AppState, connection: &CalendarConnection) -> bool {
+    connection.writes_paused.as_ref().is_some_and(|paused| paused.holds(write_pause(state), Utc::now()))
+}
+
+/// The 503 answered while Google's usage limits stop writes to a calendar.
+pub(crate) fn writes_paused_error(paused: &WritesPaused, cooldown: TimeDelta) -> ApiError {
+    let until = paused.until(cooldown).format("%Y-%m-%d %H:%M UTC");
+    ApiError::Unavailable(format!(
+        "Google Calendar's usage limits for this account were reached, so Planwright stopped writing to \
+         this calendar; writes resume after {until}. Nothing was changed."
+    ))
+}
+
 /// What a Google failure means for the person waiting. A 401 that survived a token refresh and
 /// a dead refresh token (`invalid_grant`) mark the connection `needs_reauth` and answer 409.
+/// Google's Calendar usage limits (`quotaExceeded`) stop writes to the connection for
+/// `calendar.write_pause_secs` and answer 503.
 pub(crate) async fn google_error(state: &AppState, connection_id: Uuid, error: GoogleError) -> ApiError {
     tracing::warn!(connection_id = %connection_id, error = %error, "Google Calendar call failed");
+    if error.is_usage_limit_exceeded() {
+        let message = match &error {
+            GoogleError::Forbidden { message, .. } => message.trim().to_owned(),
+            _ => String::new(),
+        };
+        let paused = WritesPaused { at: Utc::now(), detail: format!("Google Calendar answered: {message}") };
+        if let Err(store) =
+            repo::set_writes_paused(state.db.conn(), connection_id, Some(paused.clone())).await
+        {
+            tracing::warn!(error = %store, "could not record that Google's usage limits stopped writes");
+        }
+        return writes_paused_error(&paused, write_pause(state));
+    }
     match error {
         GoogleError::Unauthorized { .. } | GoogleError::InvalidGrant { .. } => {
             tokens::mark_needs_reauth(

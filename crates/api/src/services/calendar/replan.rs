@@ -17,6 +17,8 @@
 //!   busy time for the other tasks. A scheduling run the person asks for re-places everything it
 //!   is given, pins included.
 //! - `auto_replan = false` in the person's schedule preferences: nothing moves by itself.
+//! - A connection whose writes Google's usage limits stopped (`quotaExceeded`) is left alone until
+//!   `calendar.write_pause_secs` have passed: no call to Google, no loop.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -162,6 +164,10 @@ pub async fn replan_user(state: &AppState, user_id: Uuid) -> Result<ReplanReport
     }
     let mut report = ReplanReport::default();
     for connection in &connections {
+        if super::writes_paused(state, connection) {
+            tracing::info!(connection_id = %connection.id, "re-plan skipped: Google's usage limits stopped writes");
+            continue;
+        }
         let mine: Vec<Task> = tasks
             .iter()
             .filter(|task| home.get(&task.id).copied().unwrap_or(fallback) == connection.id)
@@ -172,10 +178,10 @@ pub async fn replan_user(state: &AppState, user_id: Uuid) -> Result<ReplanReport
         if chosen.is_empty() {
             continue;
         }
-        // Missed work rolls forward from now; work pushed by a conflict moves no earlier than it
-        // was planned (a block set for next week stays next week).
+        // Missed and late work is placed again from now; work pushed by a conflict moves no
+        // earlier than it was planned (a block set for next week stays next week).
         let (missed, conflicted): (Vec<_>, Vec<_>) =
-            chosen.iter().copied().partition(|(_, reason)| *reason == ChangeReason::Missed);
+            chosen.iter().copied().partition(|(_, reason)| *reason != ChangeReason::Conflict);
         let planned_from = mine
             .iter()
             .filter(|task| conflicted.iter().any(|(id, _)| *id == task.id))

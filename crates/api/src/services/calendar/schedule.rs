@@ -187,7 +187,8 @@ pub async fn schedule_tasks(
         }
     };
     let connection = target_connection(state, user_id, input.connection_id).await?;
-    let target = CalendarTarget::open(state, &connection)?;
+    let target =
+        CalendarTarget::open(state, &connection)?.with_focus_time(user.schedule_preferences.focus_time());
     let run_ids: HashSet<Uuid> = run.tasks.iter().map(|task| task.id).collect();
     let busy = busy_time(state, &target, &run_ids, &zone, run.window).await?;
     let request = ScheduleRequest {
@@ -213,6 +214,7 @@ pub async fn schedule_tasks(
     if input.dry_run {
         return Ok(result);
     }
+    target.check_writable()?;
     write(state, user_id, &target, &run, &run_ids, &mut result).await?;
     if let (Some(plan_id), Some(start_date)) = (run.scope_plan, run.start_date) {
         plan_repo::set_start_date(db, user_id, plan_id, start_date).await?;
@@ -361,9 +363,13 @@ pub async fn delete_plan_with_events(state: &AppState, user_id: Uuid, plan_id: U
     let scope = EventScope::Plan(plan_id);
     let mut targets = Vec::with_capacity(connections.len());
     for connection in &connections {
-        match CalendarTarget::open(state, connection) {
+        match CalendarTarget::open(state, connection).and_then(|target| {
+            target.check_writable()?;
+            Ok(target)
+        }) {
             Ok(target) => targets.push(target),
-            // A calendar that cannot be written blocks the deletion only if it holds the plan's events.
+            // A calendar that cannot be written (no grant, Google not configured, writes paused by
+            // Google's usage limits) blocks the deletion only if it holds the plan's events.
             Err(refused) => {
                 if !stored_events(state, connection, user_id, &scope).await?.is_empty() {
                     return Err(refused);
@@ -515,19 +521,35 @@ async fn write(
         .events
         .sort_by_key(|write| (order.get(&write.task_id).copied().unwrap_or(usize::MAX), write.chunk));
 
-    // Each task's blocks become what this run wrote; a done task keeps its record.
+    // Each task's blocks become what this run wrote; a done task keeps its record. When Google's
+    // usage limits stopped the run, a chunk that was not written keeps its old block: its event
+    // is still where that block says.
+    let stopped = target.stopped();
     for task in &run.tasks {
         if task.is_done() {
             continue;
         }
         let mut placed = blocks.remove(&task.id).unwrap_or_default();
+        if stopped {
+            let unwritten: Vec<ScheduledBlock> = task
+                .blocks
+                .iter()
+                .filter(|old| !placed.iter().any(|new| new.chunk == old.chunk))
+                .cloned()
+                .collect();
+            placed.extend(unwritten);
+        }
         placed.sort_by_key(|block| block.chunk);
         task_repo::set_blocks(state.db.conn(), user_id, task.id, &placed).await?;
         result.moves.extend(block_moves(task.id, &task.blocks, &placed));
     }
 
     // Events of the scope that this run did not write are removed: tasks that are gone, could
-    // not be placed this time, or have fewer chunks now. A done task's events stay.
+    // not be placed this time, or have fewer chunks now. A done task's events stay. A run that
+    // Google's usage limits stopped removes nothing (the next run does).
+    if stopped {
+        return Ok(());
+    }
     let written: HashSet<&str> = result.events.iter().map(|write| write.event_id.as_str()).collect();
     let scope = match run.scope_plan {
         Some(plan_id) => EventScope::Plan(plan_id),
@@ -571,6 +593,10 @@ async fn write_chunk(
         Err(TargetError::Store(error)) => {
             tracing::error!(error = %error, "could not store a scheduled event");
             return (failed(None, "The event could not be stored.".to_owned()), None);
+        }
+        Err(paused @ TargetError::Paused) => {
+            let detail = target.explain(paused).await.problem().detail;
+            return (failed(None, detail), None);
         }
     };
     let data = EventData { plan_task_id: Some(task.id), plan_id: task.plan_id, ..data };

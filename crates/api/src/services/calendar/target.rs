@@ -3,16 +3,17 @@
 //! keeps the local copy in step, so nothing above this module asks "Google or built-in?".
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use planwright_calendar::{Client, Error as GoogleError, Event, EventListParams, WriteParams};
-use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus, EventData};
+use planwright_domain::{CalendarConnection, CalendarProvider, ConnectionStatus, EventData, WritesPaused};
 use planwright_store::{StoreError, repo::calendar as repo};
 use uuid::Uuid;
 
 use super::{
     google_error,
     mapping::{self, PLAN_PROPERTY, ScheduledTask, TASK_PROPERTY, USER_PROPERTY},
-    require_google,
+    require_google, writes_paused_error,
 };
 use crate::{error::ApiError, state::AppState};
 
@@ -48,6 +49,8 @@ pub enum TargetError {
     Google(GoogleError),
     /// The local copy could not be read or written.
     Store(StoreError),
+    /// Google's usage limits stopped writes to this calendar; nothing was sent.
+    Paused,
 }
 
 /// One connection's calendar, ready to be written.
@@ -57,6 +60,11 @@ pub struct CalendarTarget<'a> {
     connection: &'a CalendarConnection,
     /// The Calendar client acting for the connection; `None` for the built-in calendar.
     google: Option<Client>,
+    /// Write new blocks as focus time: the person asked for it and the calendar has not refused
+    /// it (turned off at the first refusal).
+    focus_time: AtomicBool,
+    /// Google answered a write with its usage limits during this request: nothing more is sent.
+    stopped: AtomicBool,
 }
 
 impl<'a> CalendarTarget<'a> {
@@ -72,7 +80,49 @@ impl<'a> CalendarTarget<'a> {
             }
             CalendarProvider::Local => None,
         };
-        Ok(Self { state, connection, google })
+        Ok(Self {
+            state,
+            connection,
+            google,
+            focus_time: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
+        })
+    }
+
+    /// Writes new blocks as focus time when `wanted`, the calendar is Google's and it has not
+    /// refused focus time before.
+    #[must_use]
+    pub fn with_focus_time(self, wanted: bool) -> Self {
+        let allowed = wanted && self.google.is_some() && self.connection.focus_time_refused_at.is_none();
+        self.focus_time.store(allowed, Ordering::Relaxed);
+        self
+    }
+
+    /// 503 when Google's usage limits stopped writes to this calendar (during this request, or
+    /// less than `calendar.write_pause_secs` ago).
+    pub fn check_writable(&self) -> Result<(), ApiError> {
+        let (cooldown, now) = (super::write_pause(self.state), chrono::Utc::now());
+        let stored = self.connection.writes_paused.as_ref().filter(|paused| paused.holds(cooldown, now));
+        match (stored, self.stopped()) {
+            (Some(paused), _) => Err(writes_paused_error(paused, cooldown)),
+            (None, true) => {
+                Err(writes_paused_error(&WritesPaused { at: now, detail: String::new() }, cooldown))
+            }
+            (None, false) => Ok(()),
+        }
+    }
+
+    /// Whether Google's usage limits stopped writes during this request.
+    pub fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Notes a failed write: Google's usage limits stop every later write of this request.
+    fn failed(&self, error: GoogleError) -> TargetError {
+        if error.is_usage_limit_exceeded() {
+            self.stopped.store(true, Ordering::Relaxed);
+        }
+        TargetError::Google(error)
     }
 
     /// The connection written to.
@@ -90,6 +140,10 @@ impl<'a> CalendarTarget<'a> {
         match error {
             TargetError::Google(error) => google_error(self.state, self.connection.id, error).await,
             TargetError::Store(error) => error.into(),
+            TargetError::Paused => match self.check_writable() {
+                Err(paused) => paused,
+                Ok(()) => ApiError::Unavailable("Writes to this calendar are stopped for now.".to_owned()),
+            },
         }
     }
 
@@ -129,26 +183,59 @@ impl<'a> CalendarTarget<'a> {
             let written = EventData { provider_updated_at: Some(chrono::Utc::now()), ..desired };
             return Ok((status, written));
         };
+        if self.stopped() {
+            return Err(TargetError::Paused);
+        }
         let calendar = self.connection.calendar_id.as_str();
         let (event_id, desired) = (task.event_id(), task.google_event());
+        let (id, body) = (event_id.as_str(), &desired);
+        let patched =
+            || async move { patch(client, calendar, id, body).await.map_err(|error| self.failed(error)) };
         let (status, event) = match self.fetch(client, &event_id).await? {
             Some(existing) if !existing.is_cancelled() && mapping::same_event(&existing, &desired) => {
                 (WriteStatus::Unchanged, existing)
             }
-            Some(_) => (WriteStatus::Updated, patch(client, calendar, &event_id, &desired).await?),
-            None => match client.events().insert(calendar, &desired, &WriteParams::default()).await {
+            Some(_) => (WriteStatus::Updated, patched().await?),
+            None => match self.insert_block(client, task).await {
                 Ok(created) => (WriteStatus::Created, created),
                 // The id belongs to an event the person deleted: bring that one back.
-                Err(GoogleError::Conflict { .. }) => {
-                    (WriteStatus::Updated, patch(client, calendar, &event_id, &desired).await?)
-                }
-                Err(error) => return Err(TargetError::Google(error)),
+                Err(GoogleError::Conflict { .. }) => (WriteStatus::Updated, patched().await?),
+                Err(error) => return Err(self.failed(error)),
             },
         };
         let data = mapping::event_data(event).ok_or_else(|| {
             TargetError::Google(GoogleError::InvalidRequest { message: "event without times".to_owned() })
         })?;
         Ok((status, data))
+    }
+
+    /// Inserts a block's event: as focus time when asked for and not refused here before. Google
+    /// refuses focus time on calendars and accounts without it (a 400, whatever its reason: the
+    /// type is the only difference from an ordinary event); then the block is written as an
+    /// ordinary event and the connection remembers the refusal, so later blocks go straight to
+    /// ordinary events.
+    async fn insert_block(&self, client: &Client, task: &ScheduledTask<'_>) -> Result<Event, GoogleError> {
+        let calendar = self.connection.calendar_id.as_str();
+        if !self.focus_time.load(Ordering::Relaxed) {
+            return client.events().insert(calendar, &task.google_event(), &WriteParams::default()).await;
+        }
+        match client.events().insert(calendar, &task.google_event_as(true), &WriteParams::default()).await {
+            Err(GoogleError::Api { status, reason, message, .. }) if status.as_u16() == 400 => {
+                let created =
+                    client.events().insert(calendar, &task.google_event(), &WriteParams::default()).await?;
+                tracing::info!(connection_id = %self.connection.id, %reason, %message,
+                    "Google refused a focus-time event; blocks here are ordinary events from now on");
+                self.focus_time.store(false, Ordering::Relaxed);
+                if let Err(error) =
+                    repo::set_focus_time_refused(self.state.db.conn(), self.connection.id, chrono::Utc::now())
+                        .await
+                {
+                    tracing::warn!(error = %error, "could not remember the focus-time refusal");
+                }
+                Ok(created)
+            }
+            other => other,
+        }
     }
 
     /// Writes a new event that is not a task's (`POST /calendar/events`); the local copy is
@@ -175,6 +262,7 @@ impl<'a> CalendarTarget<'a> {
                 if let Some(description) = event.description {
                     desired = desired.with_description(description);
                 }
+                self.check_writable()?;
                 let calendar = self.connection.calendar_id.as_str();
                 let created = match client.events().insert(calendar, &desired, &WriteParams::default()).await
                 {
@@ -192,10 +280,14 @@ impl<'a> CalendarTarget<'a> {
     /// Deletes an event (one Google no longer has counts as deleted) and its local copy.
     pub async fn delete(&self, event_id: &str) -> Result<(), ApiError> {
         if let Some(client) = &self.google {
+            self.check_writable()?;
             let calendar = self.connection.calendar_id.as_str();
             match client.events().delete(calendar, event_id, &WriteParams::default()).await {
                 Ok(()) | Err(GoogleError::NotFound { .. } | GoogleError::Gone { .. }) => {}
-                Err(error) => return Err(self.explain(TargetError::Google(error)).await),
+                Err(error) => {
+                    let failed = self.failed(error);
+                    return Err(self.explain(failed).await);
+                }
             }
         }
         repo::delete_event(self.state.db.conn(), self.connection.id, event_id).await?;
@@ -302,23 +394,21 @@ pub async fn stored_events(
         .collect())
 }
 
-/// Changes an existing event to `desired` (and un-cancels it).
+/// Changes an existing event to `desired` (and un-cancels it). The event type is never sent:
+/// Google refuses to change it.
 async fn patch(
     client: &Client,
     calendar: &str,
     event_id: &str,
     desired: &Event,
-) -> Result<Event, TargetError> {
-    let mut body = serde_json::to_value(desired).map_err(|e| {
-        TargetError::Google(GoogleError::InvalidRequest { message: format!("event cannot be encoded: {e}") })
-    })?;
+) -> Result<Event, GoogleError> {
+    let mut body = serde_json::to_value(desired)
+        .map_err(|e| GoogleError::InvalidRequest { message: format!("event cannot be encoded: {e}") })?;
     if let Some(object) = body.as_object_mut() {
-        object.remove("id");
+        for field in ["id", "eventType", "focusTimeProperties", "outOfOfficeProperties"] {
+            object.remove(field);
+        }
         object.insert("status".to_owned(), serde_json::Value::String("confirmed".to_owned()));
     }
-    client
-        .events()
-        .patch(calendar, event_id, &body, &WriteParams::default())
-        .await
-        .map_err(TargetError::Google)
+    client.events().patch(calendar, event_id, &body, &WriteParams::default()).await
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use planwright_domain::{
-    CalendarConnection, CalendarProvider, ConnectionStatus, EncryptedTokens, WatchChannel,
+    CalendarConnection, CalendarProvider, ConnectionStatus, EncryptedTokens, WatchChannel, WritesPaused,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -46,6 +46,9 @@ pub async fn ensure_local(
         channel_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        focus_time_refused_at: Set(None),
+        writes_paused_at: Set(None),
+        writes_paused_detail: Set(None),
     };
     connections::Entity::insert(row)
         .on_conflict(
@@ -187,6 +190,9 @@ pub async fn upsert_google(
                 channel_expires_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                focus_time_refused_at: Set(None),
+                writes_paused_at: Set(None),
+                writes_paused_detail: Set(None),
             }
             .insert(db)
             .await?
@@ -286,6 +292,42 @@ pub async fn set_channel(
     Ok(())
 }
 
+/// Remembers that Google refused a focus-time event on the connection (the first refusal's time
+/// is kept).
+pub async fn set_focus_time_refused(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    connections::Entity::update_many()
+        .col_expr(connections::Column::FocusTimeRefusedAt, Some(at).into())
+        .filter(connections::Column::Id.eq(id))
+        .filter(connections::Column::FocusTimeRefusedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records that Google's usage limits stopped writes to the connection (`Some`), or that writes
+/// run again (`None`).
+pub async fn set_writes_paused(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    paused: Option<WritesPaused>,
+) -> Result<(), StoreError> {
+    let (at, detail) = match paused {
+        Some(paused) => (Some(paused.at), Some(paused.detail)),
+        None => (None, None),
+    };
+    connections::Entity::update_many()
+        .col_expr(connections::Column::WritesPausedAt, at.into())
+        .col_expr(connections::Column::WritesPausedDetail, detail.into())
+        .filter(connections::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Deletes one of the user's connections with its events.
 pub async fn delete_connection(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> Result<(), StoreError> {
     events::Entity::delete_many()
@@ -335,6 +377,11 @@ fn to_connection(row: connections::Model) -> Result<CalendarConnection, StoreErr
         last_sync_status: row.last_sync_status,
         last_error: row.last_error,
         channel,
+        focus_time_refused_at: row.focus_time_refused_at,
+        writes_paused: match (row.writes_paused_at, row.writes_paused_detail) {
+            (Some(at), detail) => Some(WritesPaused { at, detail: detail.unwrap_or_default() }),
+            (None, _) => None,
+        },
         created_at: row.created_at,
     })
 }
