@@ -20,7 +20,7 @@ mod task;
 mod user;
 
 pub use calendar::{
-    CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
+    BusyCalendar, CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
     EventSpan, WatchChannel, local_ical_uid, parse_event_description, parse_event_summary,
 };
 pub use chat::{

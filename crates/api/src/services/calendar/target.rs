@@ -80,6 +80,14 @@ impl<'a> CalendarTarget<'a> {
         self.connection
     }
 
+    /// Where the local copies of this target's events are kept.
+    pub fn source(&self) -> repo::EventSource<'a> {
+        repo::EventSource {
+            connection_id: self.connection.id,
+            calendar_id: self.connection.target_calendar_id.as_str(),
+        }
+    }
+
     /// The Calendar client, for a Google connection.
     pub fn google(&self) -> Option<&Client> {
         self.google.as_ref()
@@ -101,7 +109,7 @@ impl<'a> CalendarTarget<'a> {
                 .await?
                 .filter(|event| !event.is_cancelled())
                 .and_then(mapping::event_data)),
-            None => Ok(repo::find_event(self.state.db.conn(), self.connection.id, event_id)
+            None => Ok(repo::find_event(self.state.db.conn(), self.source(), event_id)
                 .await
                 .map_err(TargetError::Store)?
                 .map(|event| event.data)),
@@ -129,7 +137,7 @@ impl<'a> CalendarTarget<'a> {
             let written = EventData { provider_updated_at: Some(chrono::Utc::now()), ..desired };
             return Ok((status, written));
         };
-        let calendar = self.connection.calendar_id.as_str();
+        let calendar = self.connection.target_calendar_id.as_str();
         let (event_id, desired) = (task.event_id(), task.google_event());
         let (status, event) = match self.fetch(client, &event_id).await? {
             Some(existing) if !existing.is_cancelled() && mapping::same_event(&existing, &desired) => {
@@ -175,7 +183,7 @@ impl<'a> CalendarTarget<'a> {
                 if let Some(description) = event.description {
                     desired = desired.with_description(description);
                 }
-                let calendar = self.connection.calendar_id.as_str();
+                let calendar = self.connection.target_calendar_id.as_str();
                 let created = match client.events().insert(calendar, &desired, &WriteParams::default()).await
                 {
                     Ok(created) => created,
@@ -192,13 +200,13 @@ impl<'a> CalendarTarget<'a> {
     /// Deletes an event (one Google no longer has counts as deleted) and its local copy.
     pub async fn delete(&self, event_id: &str) -> Result<(), ApiError> {
         if let Some(client) = &self.google {
-            let calendar = self.connection.calendar_id.as_str();
+            let calendar = self.connection.target_calendar_id.as_str();
             match client.events().delete(calendar, event_id, &WriteParams::default()).await {
                 Ok(()) | Err(GoogleError::NotFound { .. } | GoogleError::Gone { .. }) => {}
                 Err(error) => return Err(self.explain(TargetError::Google(error)).await),
             }
         }
-        repo::delete_event(self.state.db.conn(), self.connection.id, event_id).await?;
+        repo::delete_event(self.state.db.conn(), self.source(), event_id).await?;
         Ok(())
     }
 
@@ -221,7 +229,7 @@ impl<'a> CalendarTarget<'a> {
                         .with_private_extended_property(USER_PROPERTY, user_id.to_string()),
                 }
                 .with_max_results(250);
-            let listed = match client.events().sync(&self.connection.calendar_id, &params).await {
+            let listed = match client.events().sync(&self.connection.target_calendar_id, &params).await {
                 Ok(listed) => listed,
                 Err(error) => return Err(self.explain(TargetError::Google(error)).await),
             };
@@ -238,7 +246,7 @@ impl<'a> CalendarTarget<'a> {
     }
 
     async fn fetch(&self, client: &Client, event_id: &str) -> Result<Option<Event>, TargetError> {
-        match client.events().get(&self.connection.calendar_id, event_id).await {
+        match client.events().get(&self.connection.target_calendar_id, event_id).await {
             Ok(existing) => Ok(Some(existing)),
             Err(GoogleError::NotFound { .. } | GoogleError::Gone { .. }) => Ok(None),
             Err(error) => Err(TargetError::Google(error)),
@@ -297,7 +305,7 @@ pub async fn stored_events(
     };
     Ok(events
         .into_iter()
-        .filter(|event| event.connection_id == connection.id)
+        .filter(|event| event.connection_id == connection.id && event.calendar_id == connection.target_calendar_id)
         .map(|event| (event.data.provider_event_id, event.data.plan_task_id))
         .collect())
 }
