@@ -29,7 +29,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(ConnectionCalendars::ChannelId).string_len(64).null())
                     .col(ColumnDef::new(ConnectionCalendars::ChannelResourceId).string_len(256).null())
                     .col(ColumnDef::new(ConnectionCalendars::ChannelTokenHash).string_len(64).null())
-                    .col(ColumnDef::new(ConnectionCalendars::ChannelExpiresAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(ConnectionCalendars::ChannelExpiresAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .col(ColumnDef::new(ConnectionCalendars::CreatedAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(ConnectionCalendars::UpdatedAt).timestamp_with_time_zone().not_null())
                     .primary_key(
@@ -120,7 +124,10 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .alter_table(
-                Table::alter().table(CalendarEvents::Table).drop_column(CalendarEvents::CalendarId).to_owned(),
+                Table::alter()
+                    .table(CalendarEvents::Table)
+                    .drop_column(CalendarEvents::CalendarId)
+                    .to_owned(),
             )
             .await?;
         manager

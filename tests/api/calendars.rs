@@ -2,7 +2,7 @@
 //! and the target, validation, and what scheduling and sync do with the choice (fake Google).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use planwright_tests::fake_google::FakeGoogle;
+use planwright_tests::fake_google::{FakeGoogle, Fault, FaultRule};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -74,7 +74,8 @@ async fn placed_start(app: &TestApp, token: &str, monday: DateTime<Utc>) -> Date
 }
 
 async fn stored_events_of(app: &TestApp, calendar_id: &str) -> i64 {
-    count_rows(app, &format!("SELECT COUNT(*) AS n FROM calendar_events WHERE calendar_id = '{calendar_id}'")).await
+    count_rows(app, &format!("SELECT COUNT(*) AS n FROM calendar_events WHERE calendar_id = '{calendar_id}'"))
+        .await
 }
 
 #[tokio::test]
@@ -98,7 +99,10 @@ async fn the_account_calendars_are_listed_with_the_primary_one_busy_and_target_b
     let archive = entry(&items, ARCHIVE);
     assert_eq!((&archive["hidden"], &archive["selected"]), (&json!(true), &json!(false)));
     for other in [TEAM, HOLIDAYS, ARCHIVE] {
-        assert_eq!((&entry(&items, other)["busy"], &entry(&items, other)["target"]), (&json!(false), &json!(false)));
+        assert_eq!(
+            (&entry(&items, other)["busy"], &entry(&items, other)["target"]),
+            (&json!(false), &json!(false))
+        );
     }
 }
 
@@ -121,7 +125,10 @@ async fn the_built_in_calendar_lists_its_one_calendar() {
     let local = app.calendar_connections_ok(&user.access_token).await[0]["id"].as_str().unwrap().to_owned();
     let items = calendars(&app, &user.access_token, &local).await;
     assert_eq!(items.len(), 1);
-    assert_eq!((&items[0]["id"], &items[0]["busy"], &items[0]["target"]), (&json!("local"), &json!(true), &json!(true)));
+    assert_eq!(
+        (&items[0]["id"], &items[0]["busy"], &items[0]["target"]),
+        (&json!("local"), &json!(true), &json!(true))
+    );
     let response = app.patch_json(&path(&local), &json!({"busy": ["elsewhere"]}), &user.access_token).await;
     assert_eq!(error_fields(&assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await), ["busy[0]"]);
 }
@@ -161,7 +168,10 @@ async fn a_badly_shaped_body_is_a_4xx_problem() {
     ] {
         let response = app.patch_json(&path(&id), &body, &user.access_token).await;
         let status = response.status();
-        assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY, "{body}: {status}");
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {status}"
+        );
         assert_problem(response, status).await;
     }
 }
@@ -195,10 +205,13 @@ async fn a_second_calendars_meeting_is_avoided_once_selected_and_not_before() {
     assert!(after >= monday + TimeDelta::days(1), "selected: Monday is taken ({after})");
 
     // The background sync brings the calendar's events in with their own sync token.
-    poll_until(BACKGROUND, "the busy calendar's events", || async { stored_events_of(&app, HOLIDAYS).await == 1 })
-        .await;
+    poll_until(BACKGROUND, "the busy calendar's events", || async {
+        stored_events_of(&app, HOLIDAYS).await == 1
+    })
+    .await;
     poll_until(BACKGROUND, "its sync token", || async {
-        count_rows(&app, "SELECT COUNT(*) AS n FROM connection_calendars WHERE sync_token IS NOT NULL").await == 1
+        count_rows(&app, "SELECT COUNT(*) AS n FROM connection_calendars WHERE sync_token IS NOT NULL").await
+            == 1
     })
     .await;
     let again = calendars(&app, token, &id).await;
@@ -211,7 +224,8 @@ async fn a_change_on_a_busy_calendar_arrives_with_the_next_sync() {
     let token = &user.access_token;
     select(&app, token, &id, &json!({"busy": ["primary", TEAM]})).await;
     poll_until(BACKGROUND, "the first sync of the team calendar", || async {
-        count_rows(&app, "SELECT COUNT(*) AS n FROM connection_calendars WHERE sync_token IS NOT NULL").await == 1
+        count_rows(&app, "SELECT COUNT(*) AS n FROM connection_calendars WHERE sync_token IS NOT NULL").await
+            == 1
     })
     .await;
     let monday = next_monday();
@@ -222,9 +236,18 @@ async fn a_change_on_a_busy_calendar_arrives_with_the_next_sync() {
     })
     .await;
     let lists = fake.requests();
-    let team_syncs: Vec<_> =
-        lists.iter().filter(|r| r.method == "GET" && r.path.contains("team%40group.calendar.google.com/events")).collect();
-    assert!(team_syncs.iter().any(|r| r.query_param("syncToken").is_some()), "incremental with its own token");
+    let team_syncs: Vec<_> = lists
+        .iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path.replace("%40", "@").ends_with("/calendars/team@group.calendar.google.com/events")
+        })
+        .collect();
+    assert!(!team_syncs.is_empty());
+    assert!(
+        team_syncs.iter().any(|r| r.query_param("syncToken").is_some()),
+        "incremental with its own token"
+    );
 }
 
 #[tokio::test]
@@ -234,7 +257,10 @@ async fn deselecting_a_busy_calendar_drops_its_busy_time() {
     let monday = next_monday();
     all_day_meeting(&fake, TEAM, monday);
     select(&app, token, &id, &json!({"busy": ["primary", TEAM]})).await;
-    poll_until(BACKGROUND, "the team calendar's events", || async { stored_events_of(&app, TEAM).await == 1 }).await;
+    poll_until(BACKGROUND, "the team calendar's events", || async {
+        stored_events_of(&app, TEAM).await == 1
+    })
+    .await;
     assert!(placed_start(&app, token, monday).await >= monday + TimeDelta::days(1));
 
     let items = select(&app, token, &id, &json!({"busy": []})).await;
@@ -298,12 +324,146 @@ async fn a_busy_calendar_gets_its_own_push_channel_and_its_pushes_sync() {
     .await;
 
     all_day_meeting(&fake, TEAM, next_monday());
-    poll_until(BACKGROUND, "the pushed change to be synced", || async { stored_events_of(&app, TEAM).await == 1 })
-        .await;
+    poll_until(BACKGROUND, "the pushed change to be synced", || async {
+        stored_events_of(&app, TEAM).await == 1
+    })
+    .await;
 
     select(&app, &user.access_token, &id, &json!({"busy": []})).await;
     assert!(
         fake.channels().iter().filter(|c| c.calendar_id == TEAM).all(|c| c.stopped),
         "a calendar no longer chosen is no longer watched"
+    );
+}
+
+#[tokio::test]
+async fn existing_connections_keep_their_calendar_and_events_through_the_migration() {
+    use migration::{Migrator, MigratorTrait};
+    let (app, fake, user, id) = connected().await;
+    let token = &user.access_token;
+    let task = app.create_task_ok(&json!({"title": "Draft the slides", "estimate_minutes": 60}), token).await;
+    let monday = next_monday();
+    let body = json!({"task_ids": [task["id"]], "from": monday, "until": monday + TimeDelta::days(2)});
+    assert_eq!(app.schedule_tasks_ok(&body, token).await["events"][0]["status"], "created");
+    all_day_meeting(&fake, TEAM, monday);
+    select(&app, token, &id, &json!({"busy": ["primary", TEAM]})).await;
+    poll_until(BACKGROUND, "the team calendar's events", || async {
+        stored_events_of(&app, TEAM).await == 1
+    })
+    .await;
+    poll_until(BACKGROUND, "the sync to finish", || async {
+        count_rows(&app, "SELECT COUNT(*) AS n FROM job_leases WHERE name LIKE 'calendar-%sync:%'").await == 0
+    })
+    .await;
+
+    // Back to one calendar per connection: the extra calendar's events have no place there.
+    Migrator::down(app.db.writer(), Some(1)).await.expect("down");
+    assert_eq!(
+        count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events WHERE plan_task_id IS NOT NULL").await,
+        1
+    );
+    let total = count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await;
+    Migrator::up(app.db.writer(), None).await.expect("up");
+
+    // Forward again: every stored event belongs to the connection's own calendar, which is both
+    // the target and the only busy calendar.
+    assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM calendar_events").await, total);
+    assert_eq!(stored_events_of(&app, "primary").await, total);
+    let items = calendars(&app, token, &id).await;
+    let busy: Vec<&Value> = items.iter().filter(|item| item["busy"] == true).collect();
+    assert_eq!(busy.len(), 1);
+    assert_eq!((&busy[0]["primary"], &busy[0]["target"]), (&json!(true), &json!(true)));
+    let again = app.schedule_tasks_ok(&body, token).await;
+    assert_eq!(again["events"][0]["status"], "unchanged", "the block is found where it was: {again}");
+}
+
+#[tokio::test]
+async fn google_failures_answer_with_a_problem_and_change_nothing() {
+    let (app, fake, user, id) = connected().await;
+    let token = &user.access_token;
+    let list = "/users/me/calendarList";
+    fake.push_rule(
+        FaultRule::new(Fault::Error { code: 403, reason: "forbidden".into(), message: "Forbidden".into() })
+            .path(list),
+    );
+    let problem = assert_problem(app.get(&path(&id), Some(token)).await, StatusCode::BAD_GATEWAY).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Google Calendar"), "{problem}");
+
+    fake.push_rule(FaultRule::new(Fault::BackendError).path(list).times(10));
+    let response = app.patch_json(&path(&id), &json!({"busy": [TEAM]}), token).await;
+    assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    fake.reset();
+    assert_eq!(count_rows(&app, "SELECT COUNT(*) AS n FROM connection_calendars").await, 0, "nothing stored");
+
+    fake.push_many([Fault::Unauthorized, Fault::Unauthorized]);
+    let problem = assert_problem(app.get(&path(&id), Some(token)).await, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "calendar_needs_reauth");
+    let response = app.patch_json(&path(&id), &json!({"busy": [TEAM]}), token).await;
+    assert_eq!(assert_problem(response, StatusCode::CONFLICT).await["code"], "calendar_needs_reauth");
+}
+
+#[tokio::test]
+async fn a_busy_calendar_google_no_longer_has_stops_counting_without_failing_the_sync() {
+    let (app, fake, user, id) = connected().await;
+    let token = &user.access_token;
+    all_day_meeting(&fake, TEAM, next_monday());
+    select(&app, token, &id, &json!({"busy": ["primary", TEAM]})).await;
+    poll_until(BACKGROUND, "the team calendar's events", || async {
+        stored_events_of(&app, TEAM).await == 1
+    })
+    .await;
+    poll_until(BACKGROUND, "the sync to finish", || async {
+        count_rows(&app, "SELECT COUNT(*) AS n FROM job_leases WHERE name LIKE 'calendar-%sync:%'").await == 0
+    })
+    .await;
+
+    fake.push_rule(
+        FaultRule::new(Fault::Error { code: 404, reason: "notFound".into(), message: "Not Found".into() })
+            .path("team"),
+    );
+    let body = app.sync_calendar_ok(&json!({"connection_id": id}), token).await;
+    assert_eq!(body["results"][0]["status"], "ok", "{body}");
+    assert_eq!(body["results"][0]["removed"], 1, "{body}");
+    assert_eq!(stored_events_of(&app, TEAM).await, 0);
+}
+
+#[tokio::test]
+async fn a_meeting_on_a_busy_calendar_moves_a_block_by_itself() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (app, fake) = app_with_google(move |s| {
+        s.server.port = port;
+        s.calendar.webhook_url = Some(webhook_url(port));
+    })
+    .await;
+    add_calendars(&fake);
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let id = app.connect_google(&user).await;
+    select(&app, token, &id, &json!({"busy": ["primary", TEAM]})).await;
+    poll_until(BACKGROUND, "a channel on the team calendar", || async {
+        fake.channels().iter().any(|c| c.calendar_id == TEAM && !c.stopped)
+    })
+    .await;
+    let task = app.create_task_ok(&json!({"title": "Write the report", "estimate_minutes": 60}), token).await;
+    let monday = next_monday();
+    let body = json!({"task_ids": [task["id"]], "from": monday, "until": monday + TimeDelta::days(5)});
+    app.schedule_tasks_ok(&body, token).await;
+    let url = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
+    let blocks = || async {
+        let task: Value = app.get(&url, Some(token)).await.json().await.unwrap();
+        task["blocks"].as_array().unwrap().clone()
+    };
+    let start = instant(&blocks().await[0]["start"]);
+
+    let meeting = json!({"summary": "Team sync", "start": {"dateTime": start}, "end": {"dateTime": start + TimeDelta::hours(1)}});
+    fake.insert_event(TEAM, meeting).unwrap();
+    poll_until(BACKGROUND, "the block to move off the team meeting", || async {
+        blocks().await.first().is_some_and(|block| instant(&block["start"]) != start)
+    })
+    .await;
+    let moved = instant(&blocks().await[0]["start"]);
+    assert!(
+        moved >= start + TimeDelta::hours(1) || moved + TimeDelta::hours(1) <= start,
+        "{moved} clear of {start}"
     );
 }

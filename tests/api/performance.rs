@@ -151,7 +151,8 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
         EventChange::Upsert(Box::new(event("b", "B", now + TimeDelta::hours(3), now + TimeDelta::hours(4)))),
         EventChange::Delete("never-stored".to_owned()),
     ];
-    let applied = repo::apply_changes(app.db.conn(), user_id, local(connection_id), first).await.expect("page 1");
+    let applied =
+        repo::apply_changes(app.db.conn(), user_id, local(connection_id), first).await.expect("page 1");
     assert!(matches!(applied[0], Applied::Upserted(_, Upserted::Added)));
     assert!(matches!(applied[1], Applied::Upserted(_, Upserted::Added)));
     assert!(matches!(applied[2], Applied::Absent));
@@ -172,7 +173,8 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
             now + TimeDelta::hours(8),
         ))),
     ];
-    let applied = repo::apply_changes(app.db.conn(), user_id, local(connection_id), second).await.expect("page 2");
+    let applied =
+        repo::apply_changes(app.db.conn(), user_id, local(connection_id), second).await.expect("page 2");
     assert!(matches!(&applied[0], Applied::Upserted(e, Upserted::Updated) if e.data.title == "A moved"));
     assert!(matches!(&applied[1], Applied::Removed(e) if e.data.provider_event_id == "b"));
     assert!(matches!(&applied[3], Applied::Upserted(e, Upserted::Added) if e.data.title == "C twice"));

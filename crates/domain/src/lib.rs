@@ -20,8 +20,8 @@ mod task;
 mod user;
 
 pub use calendar::{
-    BusyCalendar, CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
-    EventSpan, WatchChannel, local_ical_uid, parse_event_description, parse_event_summary,
+    BusyCalendar, CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens,
+    EventData, EventSpan, WatchChannel, local_ical_uid, parse_event_description, parse_event_summary,
 };
 pub use chat::{
     CHAT_MESSAGE_MAX, CHAT_TITLE_MAX, ChatMessage, ChatRole, ChatSession, ChatSource, NewChatMessage,

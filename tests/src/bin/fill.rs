@@ -152,7 +152,13 @@ async fn main() -> anyhow::Result<()> {
         }
         changes.push(EventChange::Upsert(Box::new(data)));
         if changes.len() == 500 {
-            calendar::apply_changes(db.conn(), user.id, calendar::EventSource::target(&local), std::mem::take(&mut changes)).await?;
+            calendar::apply_changes(
+                db.conn(),
+                user.id,
+                calendar::EventSource::target(&local),
+                std::mem::take(&mut changes),
+            )
+            .await?;
         }
     }
     calendar::apply_changes(db.conn(), user.id, calendar::EventSource::target(&local), changes).await?;

@@ -364,9 +364,9 @@ fn calendar_list(world: &mut World, account: &str, query: &[(String, String)]) -
             .ok()
             .filter(|size| (1..=CALENDAR_LIST_MAX_PAGE).contains(size))
             .ok_or_else(|| {
-                ApiError::invalid(&format!("Invalid value '{text}'. Values must be within the range: [1, 250]"))
-                    .at_parameter("maxResults")
-            })?,
+            ApiError::invalid(&format!("Invalid value '{text}'. Values must be within the range: [1, 250]"))
+                .at_parameter("maxResults")
+        })?,
     };
     let min_rank = match param("minAccessRole") {
         None => 0,
@@ -420,6 +420,7 @@ fn encode_list_page(offset: usize) -> String {
 
 fn decode_list_page(token: &str) -> Option<usize> {
     use base64::Engine;
-    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let text =
+        String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
     text.strip_prefix("calendars:")?.parse().ok()
 }

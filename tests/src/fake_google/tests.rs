@@ -566,12 +566,14 @@ async fn the_calendar_list_pages_filters_by_access_role_and_hides_hidden_entries
     assert_eq!(ids(&first), ["user@example.com", "holidays@group.v.calendar.google.com"]);
     assert!(first.get("nextSyncToken").is_none());
     let token = first["nextPageToken"].as_str().unwrap();
-    let (_, second) = get(&fake, &format!("/users/me/calendarList?maxResults=2&pageToken={token}"), &access).await;
+    let (_, second) =
+        get(&fake, &format!("/users/me/calendarList?maxResults=2&pageToken={token}"), &access).await;
     assert_eq!(ids(&second), ["team@group.calendar.google.com"]);
     assert!(second["nextSyncToken"].is_string() && second.get("nextPageToken").is_none());
     assert_eq!(first["items"][1]["accessRole"], "reader");
 
-    let (_, writable) = get(&fake, "/users/me/calendarList?minAccessRole=writer&showHidden=true", &access).await;
+    let (_, writable) =
+        get(&fake, "/users/me/calendarList?minAccessRole=writer&showHidden=true", &access).await;
     assert_eq!(
         ids(&writable),
         ["user@example.com", "old@group.calendar.google.com", "team@group.calendar.google.com"]
@@ -579,7 +581,13 @@ async fn the_calendar_list_pages_filters_by_access_role_and_hides_hidden_entries
     assert_eq!(writable["items"][1]["hidden"], true);
     assert_eq!(writable["items"][1]["selected"], false);
 
-    for query in ["maxResults=0", "maxResults=251", "minAccessRole=admin", "pageToken=nope", "syncToken=s&minAccessRole=owner"] {
+    for query in [
+        "maxResults=0",
+        "maxResults=251",
+        "minAccessRole=admin",
+        "pageToken=nope",
+        "syncToken=s&minAccessRole=owner",
+    ] {
         let (status, body) = get(&fake, &format!("/users/me/calendarList?{query}"), &access).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert_google_error(&body, 400, "invalid");
@@ -598,9 +606,14 @@ async fn a_read_only_calendar_refuses_event_writes_but_lists_its_events() {
     .unwrap();
     let access = calendar_token(&fake);
     let path = "/calendars/holidays%40group.v.calendar.google.com/events";
-    let (status, body) =
-        api(&fake, "POST", path, &access, Some(timed("Mine", "2030-01-02T09:00:00Z", "2030-01-02T10:00:00Z")))
-            .await;
+    let (status, body) = api(
+        &fake,
+        "POST",
+        path,
+        &access,
+        Some(timed("Mine", "2030-01-02T09:00:00Z", "2030-01-02T10:00:00Z")),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_google_error(&body, 403, "requiredAccessLevel");
     let (status, list) = get(&fake, path, &access).await;

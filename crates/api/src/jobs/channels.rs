@@ -83,8 +83,9 @@ impl Watcher<'_> {
         rand::thread_rng().fill_bytes(&mut random);
         let token = URL_SAFE_NO_PAD.encode(random);
         let ttl = std::time::Duration::from_secs(u64::from(settings.channel_ttl_hours) * 3600);
-        let request =
-            WatchRequest::new(Uuid::new_v4().to_string(), self.address).with_token(token.clone()).with_ttl(ttl);
+        let request = WatchRequest::new(Uuid::new_v4().to_string(), self.address)
+            .with_token(token.clone())
+            .with_ttl(ttl);
         let channel = match self.client.events().watch(calendar_id, &request).await {
             Ok(channel) => channel,
             Err(error) => {

@@ -90,7 +90,10 @@ impl From<AccountCalendar> for AccountCalendarResponse {
 }
 
 fn list(calendars: Vec<AccountCalendar>) -> web::Json<AccountCalendarList> {
-    web::Json(AccountCalendarList { items: calendars.into_iter().map(Into::into).collect(), next_cursor: None })
+    web::Json(AccountCalendarList {
+        items: calendars.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    })
 }
 
 /// The calendars of a connection's account, with which count as busy time and which receives

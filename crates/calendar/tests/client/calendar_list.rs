@@ -124,7 +124,10 @@ async fn read_only_hidden_and_deleted_entries_parse_and_say_whether_events_can_b
     busy_only["accessRole"] = json!("freeBusyReader");
     Mock::given(path(PATH))
         .and(query_param("showDeleted", "true"))
-        .respond_with(json_response(200, &json!({"items": [entry("ada@example.com", true), reader, hidden, gone, busy_only]})))
+        .respond_with(json_response(
+            200,
+            &json!({"items": [entry("ada@example.com", true), reader, hidden, gone, busy_only]}),
+        ))
         .expect(1)
         .mount(&server)
         .await;

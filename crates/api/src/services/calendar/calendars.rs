@@ -91,8 +91,7 @@ pub async fn select_calendars(
     let current_busy = busy_ids(state, &connection).await?;
     let (target, busy) = resolve(&connection, &entries, &current_busy, selection)?;
     if target != connection.target_calendar_id {
-        let source =
-            repo::EventSource { connection_id, calendar_id: connection.target_calendar_id.as_str() };
+        let source = repo::EventSource { connection_id, calendar_id: connection.target_calendar_id.as_str() };
         if repo::has_future_blocks(state.db.conn(), source, Utc::now()).await? {
             return Err(target_has_blocks());
         }
@@ -192,7 +191,11 @@ fn named<'a>(entries: &'a [CalendarListEntry], id: &str) -> Option<&'a CalendarL
     entries.iter().find(|entry| entry.id == id || (id == "primary" && entry.primary))
 }
 
-fn describe(connection: &CalendarConnection, busy: &HashSet<String>, entry: CalendarListEntry) -> AccountCalendar {
+fn describe(
+    connection: &CalendarConnection,
+    busy: &HashSet<String>,
+    entry: CalendarListEntry,
+) -> AccountCalendar {
     let id = stored_id(connection, &entry);
     AccountCalendar {
         busy: busy.contains(&id),

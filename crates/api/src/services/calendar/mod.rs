@@ -55,7 +55,9 @@ pub async fn release_at_google(state: &AppState, connection: &CalendarConnection
     let mut channels: Vec<_> = connection.channel.iter().cloned().collect();
     match repo::busy_calendars(state.db.conn(), connection.id).await {
         Ok(busy) => channels.extend(busy.into_iter().filter_map(|calendar| calendar.channel)),
-        Err(error) => tracing::warn!(connection_id = %connection.id, error = %error, "could not read the busy calendars"),
+        Err(error) => {
+            tracing::warn!(connection_id = %connection.id, error = %error, "could not read the busy calendars")
+        }
     }
     if !channels.is_empty() {
         let client = google.client_for(&state.db, &state.calendar.cipher, connection.id);

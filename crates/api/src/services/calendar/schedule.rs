@@ -587,8 +587,7 @@ async fn write_chunk(
     let source = target.source();
     // A sync prompted by this very write (Google's push) may store the event between our read
     // and insert; the second attempt then finds it and updates it.
-    let mut recorded =
-        calendar_repo::upsert_event(state.db.conn(), user_id, source, data.clone()).await;
+    let mut recorded = calendar_repo::upsert_event(state.db.conn(), user_id, source, data.clone()).await;
     if recorded.is_err() {
         recorded = calendar_repo::upsert_event(state.db.conn(), user_id, source, data).await;
     }

@@ -279,9 +279,8 @@ async fn full(
         .collect();
     let source = repo::EventSource { connection_id: connection.id, calendar_id };
     store_pages(state, connection, source, result.items, &mut counts).await?;
-    counts.removed += repo::delete_events_except(state.db.conn(), source, &seen)
-        .await
-        .map_err(SyncFailure::Store)?;
+    counts.removed +=
+        repo::delete_events_except(state.db.conn(), source, &seen).await.map_err(SyncFailure::Store)?;
     Ok(counts)
 }
 
@@ -401,8 +400,9 @@ pub async fn notification(
             (connection, channel)
         }
         None => {
-            let (connection, calendar) =
-                repo::find_busy_calendar_by_channel(state.db.conn(), channel_id).await?.ok_or_else(unknown)?;
+            let (connection, calendar) = repo::find_busy_calendar_by_channel(state.db.conn(), channel_id)
+                .await?
+                .ok_or_else(unknown)?;
             (connection, calendar.channel)
         }
     };

@@ -305,7 +305,9 @@ pub async fn stored_events(
     };
     Ok(events
         .into_iter()
-        .filter(|event| event.connection_id == connection.id && event.calendar_id == connection.target_calendar_id)
+        .filter(|event| {
+            event.connection_id == connection.id && event.calendar_id == connection.target_calendar_id
+        })
         .map(|event| (event.data.provider_event_id, event.data.plan_task_id))
         .collect())
 }

@@ -346,7 +346,10 @@ pub async fn delete_events_except(
 
 /// Removes the events synced from one calendar that are not Planwright's blocks (a calendar that
 /// no longer counts as busy time); returns how many went.
-pub async fn delete_foreign_events(db: &impl ConnectionTrait, source: EventSource<'_>) -> Result<u64, StoreError> {
+pub async fn delete_foreign_events(
+    db: &impl ConnectionTrait,
+    source: EventSource<'_>,
+) -> Result<u64, StoreError> {
     Ok(events::Entity::delete_many()
         .filter(events::Column::ConnectionId.eq(source.connection_id))
         .filter(events::Column::CalendarId.eq(source.calendar_id))

@@ -61,10 +61,8 @@ pub async fn select_calendars(
         .await?
         .ok_or(StoreError::NotFound)?;
     let old_target = row.target_calendar_id.clone().unwrap_or_else(|| row.calendar_id.clone());
-    let mut rows = calendars::Entity::find()
-        .filter(calendars::Column::ConnectionId.eq(connection_id))
-        .all(&txn)
-        .await?;
+    let mut rows =
+        calendars::Entity::find().filter(calendars::Column::ConnectionId.eq(connection_id)).all(&txn).await?;
     let now = Utc::now();
     let mut applied = SelectionApplied::default();
     let keeps = |id: &str| busy.iter().any(|kept| kept == id);
@@ -94,11 +92,11 @@ pub async fn select_calendars(
             .await?;
         } else {
             applied.stopped_channels.extend(old_channel);
-            applied.removed_events += delete_foreign_events(&txn, EventSource { connection_id, calendar_id: &old_target }).await?;
+            applied.removed_events +=
+                delete_foreign_events(&txn, EventSource { connection_id, calendar_id: &old_target }).await?;
         }
         let mut active = row.into_active_model();
-        active.target_calendar_id =
-            Set((target != connection_row.calendar_id).then(|| target.to_owned()));
+        active.target_calendar_id = Set((target != connection_row.calendar_id).then(|| target.to_owned()));
         active.sync_token = Set(taken.as_ref().and_then(|taken| taken.sync_token.clone()));
         active.channel_id = Set(taken.as_ref().and_then(|taken| taken.channel_id.clone()));
         active.channel_resource_id = Set(taken.as_ref().and_then(|taken| taken.channel_resource_id.clone()));
@@ -113,7 +111,9 @@ pub async fn select_calendars(
     for stale in rows.iter().filter(|busy_row| !keeps(&busy_row.calendar_id)) {
         calendars::Entity::delete_by_id((connection_id, stale.calendar_id.clone())).exec(&txn).await?;
         applied.stopped_channels.extend(to_busy(stale.clone()).channel);
-        applied.removed_events += delete_foreign_events(&txn, EventSource { connection_id, calendar_id: &stale.calendar_id }).await?;
+        applied.removed_events +=
+            delete_foreign_events(&txn, EventSource { connection_id, calendar_id: &stale.calendar_id })
+                .await?;
     }
     for id in busy.iter().filter(|id| id.as_str() != target && id.as_str() != old_target) {
         if rows.iter().any(|busy_row| &busy_row.calendar_id == id) {
@@ -214,7 +214,12 @@ fn channel_of(
 fn to_busy(row: calendars::Model) -> BusyCalendar {
     BusyCalendar {
         connection_id: row.connection_id,
-        channel: channel_of(row.channel_id, row.channel_resource_id, row.channel_token_hash, row.channel_expires_at),
+        channel: channel_of(
+            row.channel_id,
+            row.channel_resource_id,
+            row.channel_token_hash,
+            row.channel_expires_at,
+        ),
         calendar_id: row.calendar_id,
         sync_token: row.sync_token,
     }
