@@ -101,7 +101,8 @@ fn list(calendars: Vec<AccountCalendar>) -> web::Json<AccountCalendarList> {
 ///
 /// Read from Google's calendar list each time (hidden calendars included). Until the person
 /// chooses, the connection's own calendar (the primary one) is both the only busy calendar and
-/// the target. The built-in connection has one calendar, `local`.
+/// the target. The built-in connection has one calendar, `local`. Google's failures answer 502,
+/// 503 or 504 with a human `detail`.
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
@@ -110,6 +111,8 @@ fn list(calendars: Vec<AccountCalendar>) -> web::Json<AccountCalendarList> {
         (status = 200, description = "The account's calendars.", body = AccountCalendarList),
         (status = 404, description = "Not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Google no longer accepts the connection (`calendar_needs_reauth`).", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Google refused or answered badly.", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "Google did not answer in time.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, ServerProblems
     )
 )]
@@ -140,6 +143,8 @@ pub async fn list_connection_calendars(
         (status = 404, description = "Not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The current target still holds blocks that have not ended (`calendar_target_has_blocks`), or Google no longer accepts the connection (`calendar_needs_reauth`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither field given, an id the account does not have (`busy[i]`, `target`), a read-only target, or more than 50 busy calendars.", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Google refused or answered badly.", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "Google did not answer in time.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, BodyProblems, ServerProblems
     )
 )]

@@ -48,8 +48,9 @@ pub async fn delete_connection(state: &AppState, user_id: Uuid, id: Uuid) -> Res
         .map_err(not_found(Missing::CalendarConnection))
 }
 
-/// Stops a connection's push channels (the target's and every busy calendar's) and revokes its grant at Google. Failures are logged, not
-/// returned: the person asked to be disconnected, and the local side goes regardless.
+/// Stops a connection's push channels (the target's and every busy calendar's) and revokes its
+/// grant at Google. Failures are logged, not returned: the person asked to be disconnected, and
+/// the local side goes regardless.
 pub async fn release_at_google(state: &AppState, connection: &CalendarConnection) {
     let Some(google) = state.calendar.google.as_deref() else { return };
     let mut channels: Vec<_> = connection.channel.iter().cloned().collect();
