@@ -78,12 +78,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // Every event stored so far came from its connection's one calendar.
+        // Every event stored so far came from its connection's one calendar (a row whose connection
+        // is gone keeps the empty default rather than failing the migration).
         manager
             .get_connection()
             .execute_unprepared(
-                "UPDATE calendar_events SET calendar_id = (SELECT c.calendar_id FROM calendar_connections c \
-                 WHERE c.id = calendar_events.connection_id)",
+                "UPDATE calendar_events SET calendar_id = COALESCE((SELECT c.calendar_id FROM \
+                 calendar_connections c WHERE c.id = calendar_events.connection_id), '')",
             )
             .await?;
         manager.drop_index(Index::drop().name(OLD_UNIQUE).table(CalendarEvents::Table).to_owned()).await?;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, AuthProblems, BodyProblems, Problem, ServerProblems},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJsonOrEmpty, AuthUser},
     services::calendar::calendars::{self, AccountCalendar, CalendarSelection},
     state::AppState,
 };
@@ -57,7 +57,7 @@ pub struct AccountCalendarList {
     pub next_cursor: Option<String>,
 }
 
-/// A new choice. Give `busy`, `target` or both; a field left out keeps the current choice.
+/// A new choice: a field left out keeps the current choice (an empty body changes nothing).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"busy": ["ada@gmail.com", "c_8f2k1m@group.calendar.google.com"], "target": "ada@gmail.com"}))]
@@ -128,7 +128,7 @@ pub async fn list_connection_calendars(
 /// Choose which calendars count as busy time and which receives the blocks.
 ///
 /// `busy` replaces the set of busy calendars (the target always counts); `target` moves where
-/// new blocks are written. Scheduling, free/busy and automatic re-planning use the choice at
+/// new blocks are written; a field left out keeps the current choice. Scheduling, free/busy and automatic re-planning use the choice at
 /// once: a newly chosen calendar is synced in the background (free/busy sees it before that), a
 /// calendar no longer chosen stops counting and its synced events are removed here (never at
 /// Google). Blocks already written are not moved: while the current target holds blocks that
@@ -142,7 +142,7 @@ pub async fn list_connection_calendars(
         (status = 200, description = "The account's calendars with the new choice.", body = AccountCalendarList),
         (status = 404, description = "Not one of the caller's connections.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The current target still holds blocks that have not ended (`calendar_target_has_blocks`), or Google no longer accepts the connection (`calendar_needs_reauth`).", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Neither field given, an id the account does not have (`busy[i]`, `target`), a read-only target, or more than 50 busy calendars.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An id the account does not have (`busy[i]`, `target`), a read-only target, or more than 50 busy calendars.", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Google refused or answered badly.", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "Google did not answer in time.", body = Problem, content_type = "application/problem+json"),
         AuthProblems, BodyProblems, ServerProblems
@@ -153,9 +153,8 @@ pub async fn select_connection_calendars(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<Uuid>,
-    body: ApiJson<SelectCalendarsRequest>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<SelectCalendarsRequest>,
 ) -> Result<web::Json<AccountCalendarList>, ApiError> {
-    let body = body.0;
     let selection = CalendarSelection { busy: body.busy, target: body.target };
     Ok(list(calendars::select_calendars(&state, auth.user_id, path.into_inner(), selection).await?))
 }

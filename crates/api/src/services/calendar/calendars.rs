@@ -221,9 +221,6 @@ fn resolve(
     selection: CalendarSelection,
 ) -> Result<(String, Vec<String>), ApiError> {
     let mut errors = Vec::new();
-    if selection.busy.is_none() && selection.target.is_none() {
-        errors.push(FieldError::new("body", "Give busy, target or both."));
-    }
     let target = match &selection.target {
         None => Some(connection.target_calendar_id.clone()),
         Some(id) => match named(entries, id) {
