@@ -424,6 +424,17 @@ async fn a_busy_calendar_google_no_longer_has_stops_counting_without_failing_the
     assert_eq!(body["results"][0]["status"], "ok", "{body}");
     assert_eq!(body["results"][0]["removed"], 1, "{body}");
     assert_eq!(stored_events_of(&app, TEAM).await, 0);
+
+    // Access to its events withdrawn is the same; a quota stop is not.
+    fake.push_rule(
+        FaultRule::new(Fault::Error { code: 403, reason: "forbidden".into(), message: "Forbidden".into() })
+            .path("team"),
+    );
+    let body = app.sync_calendar_ok(&json!({"connection_id": id}), token).await;
+    assert_eq!(body["results"][0]["status"], "ok", "{body}");
+    fake.push_rule(FaultRule::new(Fault::QuotaExceeded).path("team"));
+    let body = app.sync_calendar_ok(&json!({"connection_id": id}), token).await;
+    assert_ne!(body["results"][0]["status"], "ok", "{body}");
 }
 
 #[tokio::test]

@@ -212,14 +212,15 @@ async fn sync_all(
         let calendar_id = calendar.calendar_id.as_str();
         let counts = match sync_calendar(state, client, connection, calendar_id, calendar.sync_token).await {
             Ok(counts) => counts,
-            // The person left the calendar (or lost access) at Google: it no longer adds busy
-            // time until it is chosen again.
+            // The person left the calendar (or lost access to its events) at Google: it adds no
+            // busy time until it can be read again. A quota or rate limit is not that.
             Err(SyncFailure::Google(GoogleError::NotFound { .. })) => {
-                tracing::warn!(calendar_id, "a busy calendar is gone at Google; its events are dropped");
-                let source = repo::EventSource { connection_id: connection.id, calendar_id };
-                let removed =
-                    repo::delete_foreign_events(state.db.conn(), source).await.map_err(SyncFailure::Store)?;
-                Counts { removed, ..Counts::default() }
+                lost(state, connection, calendar_id).await?
+            }
+            Err(SyncFailure::Google(GoogleError::Forbidden { reason, .. }))
+                if matches!(reason.as_str(), "forbidden" | "requiredAccessLevel") =>
+            {
+                lost(state, connection, calendar_id).await?
             }
             Err(failure) => return Err(failure),
         };
@@ -231,6 +232,18 @@ async fn sync_all(
         total.removed += counts.removed;
     }
     Ok(total)
+}
+
+/// Drops the events of a busy calendar Google no longer lets us read (its sync token too).
+async fn lost(
+    state: &AppState,
+    connection: &CalendarConnection,
+    calendar_id: &str,
+) -> Result<Counts, SyncFailure> {
+    tracing::warn!(calendar_id, "a busy calendar cannot be read at Google; its events are dropped");
+    let source = repo::EventSource { connection_id: connection.id, calendar_id };
+    let removed = repo::delete_foreign_events(state.db.conn(), source).await.map_err(SyncFailure::Store)?;
+    Ok(Counts { removed, ..Counts::default() })
 }
 
 /// Syncs one calendar: incremental with its token, full without one or when Google says the
