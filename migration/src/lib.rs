@@ -21,6 +21,7 @@ mod m20261201_000003_unify_tasks;
 mod m20261201_000004_create_embeddings;
 mod m20261201_000005_create_chat_actions;
 mod m20261201_000006_add_replanning;
+mod m20261202_000001_add_connection_calendars;
 mod m20261202_000002_add_event_types;
 
 /// Every migration, oldest first.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_create_embeddings::Migration),
             Box::new(m20261201_000005_create_chat_actions::Migration),
             Box::new(m20261201_000006_add_replanning::Migration),
+            Box::new(m20261202_000001_add_connection_calendars::Migration),
             Box::new(m20261202_000002_add_event_types::Migration),
         ]
     }

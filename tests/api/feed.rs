@@ -105,7 +105,14 @@ fn event_data(provider_event_id: &str, title: &str, start: DateTime<Utc>, end: D
 async fn local_event(app: &TestApp, user: &TestUser, data: EventData) -> Uuid {
     let user_id = Uuid::parse_str(&user.id).unwrap();
     let local = repo::calendar::ensure_local(app.db.conn(), user_id).await.unwrap();
-    let (event, _) = repo::calendar::upsert_event(app.db.conn(), user_id, local.id, data).await.unwrap();
+    let (event, _) = repo::calendar::upsert_event(
+        app.db.conn(),
+        user_id,
+        repo::calendar::EventSource::target(&local),
+        data,
+    )
+    .await
+    .unwrap();
     event.id
 }
 

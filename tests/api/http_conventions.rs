@@ -141,8 +141,12 @@ async fn every_optional_body_may_be_left_out() {
         .post_json("/api/v1/resources", &json!({"type": "note", "name": "N", "content": 1}), Some(token))
         .await;
     let resource = id_of(resource.json().await.unwrap());
+    let connections = app.get("/api/v1/calendar/connections", Some(token)).await;
+    let connection: Value = connections.json().await.unwrap();
+    let connection = id_of(connection["items"][0].clone());
     for (method, template) in &optional {
         let id = match template.split('/').nth(3) {
+            Some("calendar") => &connection,
             Some("plans") => &plan,
             Some("tasks") => &task,
             Some("knowledge") => &doc,

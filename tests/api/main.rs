@@ -6,6 +6,7 @@ mod accounts;
 mod ai_properties;
 mod backup;
 mod calendar;
+mod calendars;
 mod chat;
 mod chat_actions;
 mod errors;

@@ -17,6 +17,11 @@ use crate::{
     helpers::{TestApp, TestUser, app_with_google, spawn_app},
 };
 
+/// The built-in calendar of a connection, where these tests store their events.
+fn local(connection_id: uuid::Uuid) -> repo::EventSource<'static> {
+    repo::EventSource { connection_id, calendar_id: repo::LOCAL_CALENDAR_ID }
+}
+
 fn event(id: &str, title: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> EventData {
     EventData::new(id, title, start, end)
 }
@@ -50,7 +55,7 @@ async fn window_reads_use_the_window_index_on_both_databases() {
     let user = app.signed_in_user().await;
     let (user_id, connection_id) = local_calendar(&app, &user).await;
     let applied =
-        repo::apply_changes(app.db.conn(), user_id, connection_id, spread(3_000, TimeDelta::hours(3)))
+        repo::apply_changes(app.db.conn(), user_id, local(connection_id), spread(3_000, TimeDelta::hours(3)))
             .await
             .expect("events stored");
     assert_eq!(applied.len(), 3_000);
@@ -115,7 +120,7 @@ async fn upcoming_finds_ongoing_events_of_every_length_and_skips_ended_ones() {
     ] {
         changes.push(EventChange::Upsert(Box::new(data)));
     }
-    repo::apply_changes(app.db.conn(), user_id, connection_id, changes).await.expect("events stored");
+    repo::apply_changes(app.db.conn(), user_id, local(connection_id), changes).await.expect("events stored");
 
     let mut names = titles(&app.upcoming_ok("limit=50&days=7", &user.access_token).await);
     names.sort();
@@ -146,7 +151,8 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
         EventChange::Upsert(Box::new(event("b", "B", now + TimeDelta::hours(3), now + TimeDelta::hours(4)))),
         EventChange::Delete("never-stored".to_owned()),
     ];
-    let applied = repo::apply_changes(app.db.conn(), user_id, connection_id, first).await.expect("page 1");
+    let applied =
+        repo::apply_changes(app.db.conn(), user_id, local(connection_id), first).await.expect("page 1");
     assert!(matches!(applied[0], Applied::Upserted(_, Upserted::Added)));
     assert!(matches!(applied[1], Applied::Upserted(_, Upserted::Added)));
     assert!(matches!(applied[2], Applied::Absent));
@@ -167,7 +173,8 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
             now + TimeDelta::hours(8),
         ))),
     ];
-    let applied = repo::apply_changes(app.db.conn(), user_id, connection_id, second).await.expect("page 2");
+    let applied =
+        repo::apply_changes(app.db.conn(), user_id, local(connection_id), second).await.expect("page 2");
     assert!(matches!(&applied[0], Applied::Upserted(e, Upserted::Updated) if e.data.title == "A moved"));
     assert!(matches!(&applied[1], Applied::Removed(e) if e.data.provider_event_id == "b"));
     assert!(matches!(&applied[3], Applied::Upserted(e, Upserted::Added) if e.data.title == "C twice"));
@@ -178,7 +185,7 @@ async fn a_sync_page_applies_inserts_updates_and_deletes_in_one_batch() {
     let unchanged = repo::apply_changes(
         app.db.conn(),
         user_id,
-        connection_id,
+        local(connection_id),
         vec![EventChange::Upsert(Box::new(event(
             "a",
             "A moved",
@@ -328,7 +335,7 @@ async fn upcoming_matches_every_event_placed_by_hand_in_any_zone() {
             EventChange::Delete(_) => unreachable!("only upserts"),
         })
         .collect();
-    repo::apply_changes(app.db.conn(), user_id, connection_id, changes).await.expect("events stored");
+    repo::apply_changes(app.db.conn(), user_id, local(connection_id), changes).await.expect("events stored");
 
     for zone in [
         "Pacific/Pago_Pago",

@@ -405,6 +405,21 @@ impl FakeGoogle {
             .or_insert_with(|| Calendar::new(calendar_id, &owner, summary, &time_zone, false));
     }
 
+    /// Adds a calendar on the current account's list with another access role: `reader` and
+    /// `freeBusyReader` calendars refuse event writes (403 `requiredAccessLevel`), as someone
+    /// else's shared calendar does. `hidden` ones are listed only with `showHidden=true`.
+    pub fn add_shared_calendar(&self, calendar_id: &str, summary: &str, access_role: &str, hidden: bool) {
+        let mut world = self.state.world();
+        let owner = world.oauth.account_email.clone();
+        let time_zone = world.default_time_zone.clone();
+        let calendar = world
+            .calendars
+            .entry(calendar_id.to_owned())
+            .or_insert_with(|| Calendar::new(calendar_id, &owner, summary, &time_zone, false));
+        calendar.access_role = access_role.to_owned();
+        calendar.hidden = hidden;
+    }
+
     /// Sets a calendar's IANA time zone (all-day events and unzoned times are read in it).
     ///
     /// # Errors

@@ -426,7 +426,7 @@ pub struct CalendarListEntry {
     /// The IANA time zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
-    /// `freeBusyReader`, `reader`, `writer` or `owner`.
+    /// `freeBusyReader`, `reader`, `writerWithoutPrivateAccess`, `writer` or `owner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_role: Option<String>,
     /// Whether this is the user's primary calendar.
@@ -450,6 +450,15 @@ pub struct CalendarListEntry {
     /// Every other field, as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl CalendarListEntry {
+    /// Whether the user may create and change events on this calendar: `accessRole` is `owner`,
+    /// `writer` or `writerWithoutPrivateAccess` (`reader` and `freeBusyReader` calendars answer
+    /// event writes with 403 `requiredAccessLevel`).
+    pub fn can_write_events(&self) -> bool {
+        matches!(self.access_role.as_deref(), Some("owner" | "writer" | "writerWithoutPrivateAccess"))
+    }
 }
 
 /// One page of `calendarList.list`.

@@ -87,6 +87,20 @@ impl std::fmt::Debug for EncryptedTokens {
     }
 }
 
+/// A calendar of a connection's account that counts as busy time besides the target, with its
+/// own sync state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusyCalendar {
+    /// The connection.
+    pub connection_id: Uuid,
+    /// Google's calendar id.
+    pub calendar_id: String,
+    /// Google's `nextSyncToken` from this calendar's last sync.
+    pub sync_token: Option<String>,
+    /// The push channel watching this calendar.
+    pub channel: Option<WatchChannel>,
+}
+
 /// A push-notification channel Google was asked to open for a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchChannel {
@@ -111,8 +125,12 @@ pub struct CalendarConnection {
     pub provider: CalendarProvider,
     /// The Google account's email.
     pub account_email: Option<String>,
-    /// The calendar within the account (`primary`; `local` for the built-in one).
+    /// The calendar within the account the connection was made for (`primary`; `local` for the
+    /// built-in one). It names the connection; blocks go to [`target_calendar_id`](Self::target_calendar_id).
     pub calendar_id: String,
+    /// The calendar that receives the blocks and whose sync state (`sync_token`, `channel`) is
+    /// kept here: `calendar_id` unless the person chose another one.
+    pub target_calendar_id: String,
     /// Whether it works.
     pub status: ConnectionStatus,
     /// The stored tokens.
@@ -203,6 +221,8 @@ pub struct CalendarEvent {
     pub id: Uuid,
     /// The connection it came from.
     pub connection_id: Uuid,
+    /// The calendar of the connection's account it is on.
+    pub calendar_id: String,
     /// Its details.
     pub data: EventData,
     /// Created here.

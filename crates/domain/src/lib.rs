@@ -20,8 +20,8 @@ mod task;
 mod user;
 
 pub use calendar::{
-    CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens, EventData,
-    EventSpan, ListedEvent, WatchChannel, WritesPaused, local_ical_uid, parse_event_description,
+    BusyCalendar, CalendarConnection, CalendarEvent, CalendarProvider, ConnectionStatus, EncryptedTokens,
+    EventData, EventSpan, ListedEvent, WatchChannel, WritesPaused, local_ical_uid, parse_event_description,
     parse_event_summary,
 };
 pub use chat::{

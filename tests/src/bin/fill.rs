@@ -152,10 +152,16 @@ async fn main() -> anyhow::Result<()> {
         }
         changes.push(EventChange::Upsert(Box::new(data)));
         if changes.len() == 500 {
-            calendar::apply_changes(db.conn(), user.id, local.id, std::mem::take(&mut changes)).await?;
+            calendar::apply_changes(
+                db.conn(),
+                user.id,
+                calendar::EventSource::target(&local),
+                std::mem::take(&mut changes),
+            )
+            .await?;
         }
     }
-    calendar::apply_changes(db.conn(), user.id, local.id, changes).await?;
+    calendar::apply_changes(db.conn(), user.id, calendar::EventSource::target(&local), changes).await?;
 
     let mut session = None;
     for j in 0..args.messages {

@@ -41,6 +41,11 @@ pub(super) struct Calendar {
     pub summary: String,
     pub time_zone: String,
     pub primary: bool,
+    /// The account's access role: `owner`, `writer`, `writerWithoutPrivateAccess`, `reader` or
+    /// `freeBusyReader`. Event writes need `owner` or one of the writers.
+    pub access_role: String,
+    /// Hidden from the calendar list unless `showHidden=true`.
+    pub hidden: bool,
     /// The opaque `resourceId` of this calendar's events collection, for watch channels.
     pub resource_id: String,
     records: Vec<Record>,
@@ -64,6 +69,8 @@ impl Calendar {
             summary: summary.to_owned(),
             time_zone: time_zone.to_owned(),
             primary,
+            access_role: "owner".to_owned(),
+            hidden: false,
             resource_id: random_string(27),
             records: Vec::new(),
             index: HashMap::new(),
@@ -113,11 +120,16 @@ impl Calendar {
             "colorId": "14",
             "backgroundColor": "#9fe1e7",
             "foregroundColor": "#000000",
-            "selected": true,
-            "accessRole": "owner",
+            "selected": !self.hidden,
+            "accessRole": self.access_role,
             "defaultReminders": [{ "method": "popup", "minutes": 10 }],
             "conferenceProperties": { "allowedConferenceSolutionTypes": ["hangoutsMeet"] }
         });
+        if self.hidden
+            && let Value::Object(map) = &mut entry
+        {
+            map.insert("hidden".to_owned(), json!(true));
+        }
         if self.primary
             && let Value::Object(map) = &mut entry
         {
@@ -128,6 +140,20 @@ impl Calendar {
             );
         }
         entry
+    }
+
+    /// Whether the account may write events here (Google's answer otherwise: 403
+    /// `requiredAccessLevel`).
+    pub(super) fn check_writable(&self) -> Result<(), ApiError> {
+        match self.access_role.as_str() {
+            "owner" | "writer" | "writerWithoutPrivateAccess" => Ok(()),
+            _ => Err(ApiError::new(
+                403,
+                "calendar",
+                "requiredAccessLevel",
+                "You need to have writer access to this calendar.",
+            )),
+        }
     }
 
     /// The `calendar#calendar` resource.

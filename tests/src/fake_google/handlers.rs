@@ -268,7 +268,7 @@ fn calendar(
     match (method, rest) {
         ("GET", ["users", "me", "calendarList"]) => {
             require(&access, &READ_CALENDAR_LIST)?;
-            ok(&calendar_list(&mut world, &account))
+            ok(&calendar_list(&mut world, &account, &query_pairs(request.query_string()))?)
         }
         ("GET", ["users", "me", "calendarList", calendar_id]) => {
             require(&access, &READ_CALENDAR_LIST)?;
@@ -288,6 +288,7 @@ fn calendar(
         ("POST", ["calendars", calendar_id, "events"]) => {
             require(&access, &WRITE_EVENTS)?;
             let id = world.resolve_calendar(&account, calendar_id)?;
+            writable(&world, &id)?;
             let event = parse_body(body)?;
             ok(&world.insert_event(&id, event)?)
         }
@@ -305,6 +306,7 @@ fn calendar(
         ("PUT" | "PATCH", ["calendars", calendar_id, "events", event_id]) => {
             require(&access, &WRITE_EVENTS)?;
             let id = world.resolve_calendar(&account, calendar_id)?;
+            writable(&world, &id)?;
             let mode = if method == "PUT" { UpdateMode::Put } else { UpdateMode::Patch };
             let event = parse_body(body)?;
             ok(&world.update_event(&id, event_id, event, mode, if_match)?)
@@ -312,6 +314,7 @@ fn calendar(
         ("DELETE", ["calendars", calendar_id, "events", event_id]) => {
             require(&access, &WRITE_EVENTS)?;
             let id = world.resolve_calendar(&account, calendar_id)?;
+            writable(&world, &id)?;
             world.delete_event(&id, event_id, if_match)?;
             Ok(HttpResponse::NoContent().finish())
         }
@@ -332,17 +335,92 @@ fn calendar(
     }
 }
 
-/// `calendarList.list`: the account's calendars, primary first.
-fn calendar_list(world: &mut World, account: &str) -> Value {
+/// Event writes need write access to the calendar (403 `requiredAccessLevel` otherwise).
+fn writable(world: &World, calendar_id: &str) -> Result<(), ApiError> {
+    world.calendars.get(calendar_id).ok_or_else(ApiError::not_found)?.check_writable()
+}
+
+/// Google's default and largest `maxResults` for `calendarList.list`.
+const CALENDAR_LIST_PAGE: usize = 100;
+const CALENDAR_LIST_MAX_PAGE: usize = 250;
+
+/// Access roles from least to most.
+const ACCESS_ROLES: [&str; 5] = ["freeBusyReader", "reader", "writerWithoutPrivateAccess", "writer", "owner"];
+
+fn role_rank(role: &str) -> Option<usize> {
+    ACCESS_ROLES.iter().position(|known| *known == role)
+}
+
+/// `calendarList.list`: the account's calendars, primary first, with `maxResults` pages,
+/// `minAccessRole` and `showHidden` (hidden entries are left out by default); a `syncToken`
+/// together with `minAccessRole` is refused as Google does.
+fn calendar_list(world: &mut World, account: &str, query: &[(String, String)]) -> Result<Value, ApiError> {
     world.ensure_primary(account);
-    let mut calendars: Vec<_> =
-        world.calendars.values().filter(|calendar| calendar.owner == account).collect();
+    let param = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let page_size = match param("maxResults") {
+        None => CALENDAR_LIST_PAGE,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|size| (1..=CALENDAR_LIST_MAX_PAGE).contains(size))
+            .ok_or_else(|| {
+            ApiError::invalid(&format!("Invalid value '{text}'. Values must be within the range: [1, 250]"))
+                .at_parameter("maxResults")
+        })?,
+    };
+    let min_rank = match param("minAccessRole") {
+        None => 0,
+        Some(role) => role_rank(role).ok_or_else(|| {
+            ApiError::invalid(&format!("Invalid value for: {role} is not a valid value"))
+                .at_parameter("minAccessRole")
+        })?,
+    };
+    if param("syncToken").is_some() && param("minAccessRole").is_some() {
+        return Err(ApiError::invalid("The minAccessRole parameter cannot be used with syncToken.")
+            .at_parameter("minAccessRole"));
+    }
+    let show_hidden = param("showHidden") == Some("true") || param("syncToken").is_some();
+    let offset = match param("pageToken") {
+        None => 0,
+        Some(token) => decode_list_page(token)
+            .ok_or_else(|| ApiError::invalid("Invalid page token value.").at_parameter("pageToken"))?,
+    };
+    let mut calendars: Vec<_> = world
+        .calendars
+        .values()
+        .filter(|calendar| calendar.owner == account)
+        .filter(|calendar| show_hidden || !calendar.hidden)
+        .filter(|calendar| role_rank(&calendar.access_role).unwrap_or(0) >= min_rank)
+        .collect();
     calendars.sort_by_key(|calendar| !calendar.primary);
-    let items: Vec<Value> = calendars.iter().map(|calendar| calendar.list_entry()).collect();
-    json!({
+    let items: Vec<Value> =
+        calendars.iter().skip(offset).take(page_size).map(|calendar| calendar.list_entry()).collect();
+    let mut page = json!({
         "kind": "calendar#calendarList",
         "etag": format!("\"p{}\"", Utc::now().timestamp_micros()),
-        "nextSyncToken": format!("CPfakelist{}", Utc::now().timestamp_micros()),
         "items": items,
-    })
+    });
+    if let Value::Object(map) = &mut page {
+        if offset + page_size < calendars.len() {
+            map.insert("nextPageToken".to_owned(), json!(encode_list_page(offset + page_size)));
+        } else {
+            map.insert(
+                "nextSyncToken".to_owned(),
+                json!(format!("CPfakelist{}", Utc::now().timestamp_micros())),
+            );
+        }
+    }
+    Ok(page)
+}
+
+fn encode_list_page(offset: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("calendars:{offset}"))
+}
+
+fn decode_list_page(token: &str) -> Option<usize> {
+    use base64::Engine;
+    let text =
+        String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    text.strip_prefix("calendars:")?.parse().ok()
 }

@@ -554,6 +554,77 @@ async fn the_calendar_list_has_the_primary_calendar_named_by_the_account_email()
 }
 
 #[tokio::test]
+async fn the_calendar_list_pages_filters_by_access_role_and_hides_hidden_entries() {
+    let fake = FakeGoogle::start().await;
+    fake.add_calendar("team@group.calendar.google.com", "Team");
+    fake.add_shared_calendar("holidays@group.v.calendar.google.com", "Holidays", "reader", false);
+    fake.add_shared_calendar("old@group.calendar.google.com", "Old", "writer", true);
+    let access = calendar_token(&fake);
+
+    let (status, first) = get(&fake, "/users/me/calendarList?maxResults=2", &access).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(ids(&first), ["user@example.com", "holidays@group.v.calendar.google.com"]);
+    assert!(first.get("nextSyncToken").is_none());
+    let token = first["nextPageToken"].as_str().unwrap();
+    let (_, second) =
+        get(&fake, &format!("/users/me/calendarList?maxResults=2&pageToken={token}"), &access).await;
+    assert_eq!(ids(&second), ["team@group.calendar.google.com"]);
+    assert!(second["nextSyncToken"].is_string() && second.get("nextPageToken").is_none());
+    assert_eq!(first["items"][1]["accessRole"], "reader");
+
+    let (_, writable) =
+        get(&fake, "/users/me/calendarList?minAccessRole=writer&showHidden=true", &access).await;
+    assert_eq!(
+        ids(&writable),
+        ["user@example.com", "old@group.calendar.google.com", "team@group.calendar.google.com"]
+    );
+    assert_eq!(writable["items"][1]["hidden"], true);
+    assert_eq!(writable["items"][1]["selected"], false);
+
+    for query in [
+        "maxResults=0",
+        "maxResults=251",
+        "minAccessRole=admin",
+        "pageToken=nope",
+        "syncToken=s&minAccessRole=owner",
+    ] {
+        let (status, body) = get(&fake, &format!("/users/me/calendarList?{query}"), &access).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_google_error(&body, 400, "invalid");
+    }
+    fake.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_only_calendar_refuses_event_writes_but_lists_its_events() {
+    let fake = FakeGoogle::start().await;
+    fake.add_shared_calendar("holidays@group.v.calendar.google.com", "Holidays", "reader", false);
+    fake.insert_event(
+        "holidays@group.v.calendar.google.com",
+        timed("Holiday", "2030-01-01T09:00:00Z", "2030-01-01T10:00:00Z"),
+    )
+    .unwrap();
+    let access = calendar_token(&fake);
+    let path = "/calendars/holidays%40group.v.calendar.google.com/events";
+    let (status, body) = api(
+        &fake,
+        "POST",
+        path,
+        &access,
+        Some(timed("Mine", "2030-01-02T09:00:00Z", "2030-01-02T10:00:00Z")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_google_error(&body, 403, "requiredAccessLevel");
+    let (status, list) = get(&fake, path, &access).await;
+    assert_eq!(status, StatusCode::OK);
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = api(&fake, "DELETE", &format!("{path}/{id}"), &access, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    fake.stop().await;
+}
+
+#[tokio::test]
 async fn events_get_googles_server_fields_and_a_client_id_is_validated() {
     let fake = FakeGoogle::start().await;
     let access = calendar_token(&fake);

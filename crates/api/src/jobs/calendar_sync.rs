@@ -56,7 +56,8 @@ pub async fn run_once(state: &AppState) {
     }
 }
 
-/// In the background after a connection is made: the first full sync, then a push channel.
+/// In the background after a connection is made (or its calendars chosen): a sync (the first,
+/// full one for a calendar new to it), then its push channels.
 pub fn after_connect(state: AppState, connection_id: Uuid) {
     tokio::spawn(async move {
         let Ok(connection) = repo::find_connection_by_id(state.db.conn(), connection_id).await else {

@@ -269,7 +269,10 @@ impl Context<'_> {
                 code: "local_calendar",
                 detail: "The built-in calendar belongs to every account and cannot be removed.".to_owned(),
             },
-            "create_event" | "schedule_plan" | "delete_plan" => ApiError::calendar_needs_reauth(),
+            "create_event" | "schedule_plan" | "delete_plan" | "list_connection_calendars" => {
+                ApiError::calendar_needs_reauth()
+            }
+            "select_connection_calendars" => crate::services::calendar::calendars::target_has_blocks(),
             // A new 409 wants its own code here; until then, what a unique violation answers.
             _ => ApiError::from(planwright_store::StoreError::Conflict("a duplicate")),
         }

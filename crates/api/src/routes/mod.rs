@@ -4,6 +4,7 @@ pub mod ai;
 pub mod auth;
 pub mod calendar;
 pub mod chat;
+pub mod connection_calendars;
 pub mod fallback;
 pub mod feed;
 pub mod knowledge;
@@ -129,6 +130,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(calendar::google_callback)
             .service(calendar::list_connections)
             .service(calendar::delete_connection)
+            .service(connection_calendars::list_connection_calendars)
+            .service(connection_calendars::select_connection_calendars)
             .service(calendar::sync_now)
             .service(calendar::sync_status)
             .service(calendar::upcoming_events)

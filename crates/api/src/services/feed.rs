@@ -377,6 +377,7 @@ mod tests {
         CalendarEvent {
             id: Uuid::max(),
             connection_id: Uuid::nil(),
+            calendar_id: "local".to_owned(),
             data: EventData {
                 location: Some("Home".to_owned()),
                 all_day,

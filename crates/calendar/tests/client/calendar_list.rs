@@ -108,3 +108,40 @@ async fn sync_token_with_min_access_role_is_refused_before_sending() {
     assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
     assert!(received(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn read_only_hidden_and_deleted_entries_parse_and_say_whether_events_can_be_written() {
+    let server = MockServer::start().await;
+    let mut reader = entry("en.uk#holiday@group.v.calendar.google.com", false);
+    reader["accessRole"] = json!("reader");
+    reader["summaryOverride"] = json!("Bank holidays");
+    let mut hidden = entry("old@group.calendar.google.com", false);
+    hidden["accessRole"] = json!("writerWithoutPrivateAccess");
+    hidden["hidden"] = json!(true);
+    hidden["selected"] = json!(false);
+    let gone = json!({"kind": "calendar#calendarListEntry", "etag": "\"9\"", "id": "gone@group.calendar.google.com", "deleted": true});
+    let mut busy_only = entry("boss@example.com", false);
+    busy_only["accessRole"] = json!("freeBusyReader");
+    Mock::given(path(PATH))
+        .and(query_param("showDeleted", "true"))
+        .respond_with(json_response(
+            200,
+            &json!({"items": [entry("ada@example.com", true), reader, hidden, gone, busy_only]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let entries = client(&server)
+        .calendar_list()
+        .list_all(&CalendarListParams::new().with_show_deleted(true))
+        .await
+        .unwrap();
+
+    let writable: Vec<bool> = entries.iter().map(|entry| entry.can_write_events()).collect();
+    assert_eq!(writable, [true, false, true, false, false]);
+    assert_eq!(entries[1].summary_override.as_deref(), Some("Bank holidays"));
+    assert!(entries[2].hidden && !entries[2].selected);
+    assert!(entries[3].deleted && entries[3].access_role.is_none());
+    assert_eq!(entries[4].access_role.as_deref(), Some("freeBusyReader"));
+}

@@ -9,6 +9,7 @@ pub struct Model {
     pub provider: String,
     pub account_email: Option<String>,
     pub calendar_id: String,
+    pub target_calendar_id: Option<String>,
     pub status: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub access_token_enc: Option<String>,

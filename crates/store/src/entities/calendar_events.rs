@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub connection_id: Uuid,
+    /// The calendar of the connection's account the event is on.
+    pub calendar_id: String,
     pub user_id: Uuid,
     pub provider_event_id: String,
     pub ical_uid: Option<String>,

@@ -6,6 +6,7 @@ pub(crate) mod calendar_feeds;
 pub(crate) mod chat_actions;
 pub(crate) mod chat_messages;
 pub(crate) mod chat_sessions;
+pub(crate) mod connection_calendars;
 pub(crate) mod knowledge_chunks;
 pub(crate) mod knowledge_docs;
 pub(crate) mod oauth_states;

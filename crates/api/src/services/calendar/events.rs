@@ -130,7 +130,7 @@ pub async fn create(state: &AppState, user_id: Uuid, new: NewEvent) -> Result<Pl
         time_zone: new.time_zone,
     };
     let data = target.insert(fields).await?;
-    let (event, _) = repo::upsert_event(state.db.conn(), user_id, connection.id, data).await?;
+    let (event, _) = repo::upsert_event(state.db.conn(), user_id, target.source(), data).await?;
     let zone = users::time_zone(state.db.conn(), user_id).await?;
     Ok(PlacedEvent::new(ListedEvent::new(event, connection.provider), &zone))
 }

@@ -1,6 +1,7 @@
 //! Calendars: the built-in one every user has, and Google Calendar through `planwright-calendar`
 //! (OAuth connection with encrypted tokens, sync, push channels, events).
 
+pub mod calendars;
 pub mod connect;
 pub mod events;
 pub mod google;
@@ -48,14 +49,24 @@ pub async fn delete_connection(state: &AppState, user_id: Uuid, id: Uuid) -> Res
         .map_err(not_found(Missing::CalendarConnection))
 }
 
-/// Stops a connection's push channel and revokes its grant at Google. Failures are logged, not
-/// returned: the person asked to be disconnected, and the local side goes regardless.
+/// Stops a connection's push channels (the target's and every busy calendar's) and revokes its
+/// grant at Google. Failures are logged, not returned: the person asked to be disconnected, and
+/// the local side goes regardless.
 pub async fn release_at_google(state: &AppState, connection: &CalendarConnection) {
     let Some(google) = state.calendar.google.as_deref() else { return };
-    if let Some(channel) = &connection.channel {
+    let mut channels: Vec<_> = connection.channel.iter().cloned().collect();
+    match repo::busy_calendars(state.db.conn(), connection.id).await {
+        Ok(busy) => channels.extend(busy.into_iter().filter_map(|calendar| calendar.channel)),
+        Err(error) => {
+            tracing::warn!(connection_id = %connection.id, error = %error, "could not read the busy calendars")
+        }
+    }
+    if !channels.is_empty() {
         let client = google.client_for(&state.db, &state.calendar.cipher, connection.id);
-        if let Err(error) = client.channels().stop(&channel.id, &channel.resource_id).await {
-            tracing::warn!(connection_id = %connection.id, error = %error, "could not stop the push channel");
+        for channel in channels {
+            if let Err(error) = client.channels().stop(&channel.id, &channel.resource_id).await {
+                tracing::warn!(connection_id = %connection.id, error = %error, "could not stop a push channel");
+            }
         }
     }
     let token = connection.tokens.refresh.as_ref().or(connection.tokens.access.as_ref());

@@ -387,8 +387,9 @@ pub async fn delete_plan_with_events(state: &AppState, user_id: Uuid, plan_id: U
 
 // ---- busy time ------------------------------------------------------------------------------
 
-/// Busy time on the target's calendar in `(from, to)`: its stored events (the run's own tasks'
-/// events left out: they are about to move) and, for Google, `freeBusy`.
+/// Busy time of the target's connection in `(from, to)`: the stored events of every calendar
+/// that counts as busy (the target and the others selected; the run's own tasks' events left
+/// out: they are about to move) and, for Google, `freeBusy` over the same calendars.
 async fn busy_time(
     state: &AppState,
     target: &CalendarTarget<'_>,
@@ -421,6 +422,14 @@ async fn busy_time(
         })
         .collect();
     if let Some(client) = target.google() {
+        let calendars: Vec<String> = std::iter::once(connection.target_calendar_id.clone())
+            .chain(
+                calendar_repo::busy_calendars(state.db.conn(), connection.id)
+                    .await?
+                    .into_iter()
+                    .map(|calendar| calendar.calendar_id),
+            )
+            .collect();
         // Free/busy also sees what the last sync has not brought in yet. It cannot tell the run's
         // own events apart, so their stored times are cut out of its blocks.
         let own_times: Vec<(DateTime<Utc>, DateTime<Utc>)> =
@@ -428,7 +437,7 @@ async fn busy_time(
         let mut start = from;
         while start < to {
             let end = (start + FREE_BUSY_CHUNK).min(to);
-            let request = FreeBusyRequest::new(start, end, [connection.calendar_id.clone()]);
+            let request = FreeBusyRequest::new(start, end, calendars.iter().cloned());
             let answer = match client.free_busy(&request).await {
                 Ok(answer) => answer,
                 Err(error) => return Err(google_error(state, connection.id, error).await),
@@ -601,13 +610,12 @@ async fn write_chunk(
     };
     let data = EventData { plan_task_id: Some(task.id), plan_id: task.plan_id, ..data };
     let html_link = data.html_link.clone();
-    let connection_id = target.connection().id;
+    let source = target.source();
     // A sync prompted by this very write (Google's push) may store the event between our read
     // and insert; the second attempt then finds it and updates it.
-    let mut recorded =
-        calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data.clone()).await;
+    let mut recorded = calendar_repo::upsert_event(state.db.conn(), user_id, source, data.clone()).await;
     if recorded.is_err() {
-        recorded = calendar_repo::upsert_event(state.db.conn(), user_id, connection_id, data).await;
+        recorded = calendar_repo::upsert_event(state.db.conn(), user_id, source, data).await;
     }
     if let Err(error) = recorded {
         tracing::error!(error = %error, "could not record a scheduled event");

@@ -134,18 +134,7 @@ async fn run(state: &AppState, google: &GoogleCalendar, connection: &CalendarCon
         }
     };
     let client = google.client_for(&state.db, &state.calendar.cipher, id);
-    let result = match connection.sync_token.clone() {
-        Some(token) => match incremental(state, &client, &connection, token).await {
-            // The full sync removes what Google no longer has; until it has succeeded, the
-            // stored events stay as they are (busy time and upcoming events keep working).
-            Err(SyncFailure::Google(GoogleError::Gone { .. })) => {
-                tracing::info!(connection_id = %id, "sync token expired (410): full sync");
-                full(state, &client, &connection).await
-            }
-            other => other,
-        },
-        None => full(state, &client, &connection).await,
-    };
+    let result = sync_all(state, &client, &connection).await;
     let at = Utc::now();
     match result {
         Ok(counts) => {
@@ -208,10 +197,83 @@ enum SyncFailure {
     Store(planwright_store::StoreError),
 }
 
+/// Syncs the target calendar, then every other calendar that counts as busy time, each with its
+/// own sync token. The counts add up; the sync token returned is the target's (the others' are
+/// recorded as each finishes).
+async fn sync_all(
+    state: &AppState,
+    client: &Client,
+    connection: &CalendarConnection,
+) -> Result<Counts, SyncFailure> {
+    let target = connection.target_calendar_id.as_str();
+    let mut total = sync_calendar(state, client, connection, target, connection.sync_token.clone()).await?;
+    let busy = repo::busy_calendars(state.db.conn(), connection.id).await.map_err(SyncFailure::Store)?;
+    for calendar in busy {
+        let calendar_id = calendar.calendar_id.as_str();
+        let counts = match sync_calendar(state, client, connection, calendar_id, calendar.sync_token).await {
+            Ok(counts) => counts,
+            // The person left the calendar (or lost access to its events) at Google: it adds no
+            // busy time until it can be read again. A quota or rate limit is not that.
+            Err(SyncFailure::Google(GoogleError::NotFound { .. })) => {
+                lost(state, connection, calendar_id).await?
+            }
+            Err(SyncFailure::Google(GoogleError::Forbidden { reason, .. }))
+                if matches!(reason.as_str(), "forbidden" | "requiredAccessLevel") =>
+            {
+                lost(state, connection, calendar_id).await?
+            }
+            Err(failure) => return Err(failure),
+        };
+        repo::record_calendar_sync(state.db.conn(), connection.id, calendar_id, counts.sync_token)
+            .await
+            .map_err(SyncFailure::Store)?;
+        total.added += counts.added;
+        total.updated += counts.updated;
+        total.removed += counts.removed;
+    }
+    Ok(total)
+}
+
+/// Drops the events of a busy calendar Google no longer lets us read (its sync token too).
+async fn lost(
+    state: &AppState,
+    connection: &CalendarConnection,
+    calendar_id: &str,
+) -> Result<Counts, SyncFailure> {
+    tracing::warn!(calendar_id, "a busy calendar cannot be read at Google; its events are dropped");
+    let source = repo::EventSource { connection_id: connection.id, calendar_id };
+    let removed = repo::delete_foreign_events(state.db.conn(), source).await.map_err(SyncFailure::Store)?;
+    Ok(Counts { removed, ..Counts::default() })
+}
+
+/// Syncs one calendar: incremental with its token, full without one or when Google says the
+/// token expired (410).
+async fn sync_calendar(
+    state: &AppState,
+    client: &Client,
+    connection: &CalendarConnection,
+    calendar_id: &str,
+    sync_token: Option<String>,
+) -> Result<Counts, SyncFailure> {
+    match sync_token {
+        Some(token) => match incremental(state, client, connection, calendar_id, token).await {
+            // The full sync removes what Google no longer has; until it has succeeded, the
+            // stored events stay as they are (busy time and upcoming events keep working).
+            Err(SyncFailure::Google(GoogleError::Gone { .. })) => {
+                tracing::info!(connection_id = %connection.id, calendar_id, "sync token expired (410): full sync");
+                full(state, client, connection, calendar_id).await
+            }
+            other => other,
+        },
+        None => full(state, client, connection, calendar_id).await,
+    }
+}
+
 async fn full(
     state: &AppState,
     client: &Client,
     connection: &CalendarConnection,
+    calendar_id: &str,
 ) -> Result<Counts, SyncFailure> {
     let settings = &state.settings.calendar;
     let now = Utc::now();
@@ -220,7 +282,7 @@ async fn full(
         .with_time_min(now - TimeDelta::days(i64::from(settings.sync_past_days)))
         .with_time_max(now + TimeDelta::days(i64::from(settings.sync_future_days)))
         .with_max_results(250);
-    let result = client.events().sync(&connection.calendar_id, &params).await.map_err(SyncFailure::Google)?;
+    let result = client.events().sync(calendar_id, &params).await.map_err(SyncFailure::Google)?;
     let mut counts = Counts { sync_token: result.next_sync_token, ..Counts::default() };
     let seen: HashSet<String> = result
         .items
@@ -228,10 +290,10 @@ async fn full(
         .filter(|event| !event.is_cancelled())
         .filter_map(|event| event.id.clone())
         .collect();
-    store_pages(state, connection, result.items, &mut counts).await?;
-    counts.removed += repo::delete_events_except(state.db.conn(), connection.id, &seen)
-        .await
-        .map_err(SyncFailure::Store)?;
+    let source = repo::EventSource { connection_id: connection.id, calendar_id };
+    store_pages(state, connection, source, result.items, &mut counts).await?;
+    counts.removed +=
+        repo::delete_events_except(state.db.conn(), source, &seen).await.map_err(SyncFailure::Store)?;
     Ok(counts)
 }
 
@@ -239,13 +301,15 @@ async fn incremental(
     state: &AppState,
     client: &Client,
     connection: &CalendarConnection,
+    calendar_id: &str,
     sync_token: String,
 ) -> Result<Counts, SyncFailure> {
     let params =
         EventListParams::new().with_single_events(true).with_sync_token(sync_token).with_max_results(250);
-    let result = client.events().sync(&connection.calendar_id, &params).await.map_err(SyncFailure::Google)?;
+    let result = client.events().sync(calendar_id, &params).await.map_err(SyncFailure::Google)?;
     let mut counts = Counts { sync_token: result.next_sync_token, ..Counts::default() };
-    store_pages(state, connection, result.items, &mut counts).await?;
+    let source = repo::EventSource { connection_id: connection.id, calendar_id };
+    store_pages(state, connection, source, result.items, &mut counts).await?;
     Ok(counts)
 }
 
@@ -257,6 +321,7 @@ const PAGE: usize = 250;
 async fn store_pages(
     state: &AppState,
     connection: &CalendarConnection,
+    source: repo::EventSource<'_>,
     events: Vec<Event>,
     counts: &mut Counts,
 ) -> Result<(), SyncFailure> {
@@ -277,7 +342,7 @@ async fn store_pages(
                 data.map(|data| EventChange::Upsert(Box::new(data)))
             })
             .collect();
-        let applied = repo::apply_changes(state.db.conn(), connection.user_id, connection.id, changes)
+        let applied = repo::apply_changes(state.db.conn(), connection.user_id, source, changes)
             .await
             .map_err(SyncFailure::Store)?;
         for outcome in applied {
@@ -341,8 +406,20 @@ pub async fn notification(
 ) -> Result<Option<CalendarConnection>, ApiError> {
     let unknown = || ApiError::NotFound("No push channel matches this notification.".to_owned());
     let channel_id = channel_id.filter(|id| !id.is_empty()).ok_or_else(unknown)?;
-    let connection = repo::find_by_channel(state.db.conn(), channel_id).await?.ok_or_else(unknown)?;
-    let expected = connection.channel.as_ref().map(|c| c.token_hash.as_str()).unwrap_or_default();
+    // The target calendar's channel is on the connection; each other busy calendar has its own.
+    let (connection, channel) = match repo::find_by_channel(state.db.conn(), channel_id).await? {
+        Some(connection) => {
+            let channel = connection.channel.clone();
+            (connection, channel)
+        }
+        None => {
+            let (connection, calendar) = repo::find_busy_calendar_by_channel(state.db.conn(), channel_id)
+                .await?
+                .ok_or_else(unknown)?;
+            (connection, calendar.channel)
+        }
+    };
+    let expected = channel.as_ref().map(|c| c.token_hash.as_str()).unwrap_or_default();
     let given = hash_token(token.unwrap_or_default());
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         return Err(unknown());

@@ -130,6 +130,14 @@ impl<'a> CalendarTarget<'a> {
         self.connection
     }
 
+    /// Where the local copies of this target's events are kept.
+    pub fn source(&self) -> repo::EventSource<'a> {
+        repo::EventSource {
+            connection_id: self.connection.id,
+            calendar_id: self.connection.target_calendar_id.as_str(),
+        }
+    }
+
     /// The Calendar client, for a Google connection.
     pub fn google(&self) -> Option<&Client> {
         self.google.as_ref()
@@ -155,7 +163,7 @@ impl<'a> CalendarTarget<'a> {
                 .await?
                 .filter(|event| !event.is_cancelled())
                 .and_then(mapping::event_data)),
-            None => Ok(repo::find_event(self.state.db.conn(), self.connection.id, event_id)
+            None => Ok(repo::find_event(self.state.db.conn(), self.source(), event_id)
                 .await
                 .map_err(TargetError::Store)?
                 .map(|event| event.data)),
@@ -186,7 +194,7 @@ impl<'a> CalendarTarget<'a> {
         if self.stopped() {
             return Err(TargetError::Paused);
         }
-        let calendar = self.connection.calendar_id.as_str();
+        let calendar = self.connection.target_calendar_id.as_str();
         let (event_id, desired) = (task.event_id(), task.google_event());
         let (id, body) = (event_id.as_str(), &desired);
         let patched =
@@ -215,7 +223,7 @@ impl<'a> CalendarTarget<'a> {
     /// ordinary event and the connection remembers the refusal, so later blocks go straight to
     /// ordinary events.
     async fn insert_block(&self, client: &Client, task: &ScheduledTask<'_>) -> Result<Event, GoogleError> {
-        let calendar = self.connection.calendar_id.as_str();
+        let calendar = self.connection.target_calendar_id.as_str();
         if !self.focus_time.load(Ordering::Relaxed) {
             return client.events().insert(calendar, &task.google_event(), &WriteParams::default()).await;
         }
@@ -263,7 +271,7 @@ impl<'a> CalendarTarget<'a> {
                     desired = desired.with_description(description);
                 }
                 self.check_writable()?;
-                let calendar = self.connection.calendar_id.as_str();
+                let calendar = self.connection.target_calendar_id.as_str();
                 let created = match client.events().insert(calendar, &desired, &WriteParams::default()).await
                 {
                     Ok(created) => created,
@@ -281,7 +289,7 @@ impl<'a> CalendarTarget<'a> {
     pub async fn delete(&self, event_id: &str) -> Result<(), ApiError> {
         if let Some(client) = &self.google {
             self.check_writable()?;
-            let calendar = self.connection.calendar_id.as_str();
+            let calendar = self.connection.target_calendar_id.as_str();
             match client.events().delete(calendar, event_id, &WriteParams::default()).await {
                 Ok(()) | Err(GoogleError::NotFound { .. } | GoogleError::Gone { .. }) => {}
                 Err(error) => {
@@ -290,7 +298,7 @@ impl<'a> CalendarTarget<'a> {
                 }
             }
         }
-        repo::delete_event(self.state.db.conn(), self.connection.id, event_id).await?;
+        repo::delete_event(self.state.db.conn(), self.source(), event_id).await?;
         Ok(())
     }
 
@@ -313,7 +321,7 @@ impl<'a> CalendarTarget<'a> {
                         .with_private_extended_property(USER_PROPERTY, user_id.to_string()),
                 }
                 .with_max_results(250);
-            let listed = match client.events().sync(&self.connection.calendar_id, &params).await {
+            let listed = match client.events().sync(&self.connection.target_calendar_id, &params).await {
                 Ok(listed) => listed,
                 Err(error) => return Err(self.explain(TargetError::Google(error)).await),
             };
@@ -330,7 +338,7 @@ impl<'a> CalendarTarget<'a> {
     }
 
     async fn fetch(&self, client: &Client, event_id: &str) -> Result<Option<Event>, TargetError> {
-        match client.events().get(&self.connection.calendar_id, event_id).await {
+        match client.events().get(&self.connection.target_calendar_id, event_id).await {
             Ok(existing) => Ok(Some(existing)),
             Err(GoogleError::NotFound { .. } | GoogleError::Gone { .. }) => Ok(None),
             Err(error) => Err(TargetError::Google(error)),
@@ -389,7 +397,9 @@ pub async fn stored_events(
     };
     Ok(events
         .into_iter()
-        .filter(|event| event.connection_id == connection.id)
+        .filter(|event| {
+            event.connection_id == connection.id && event.calendar_id == connection.target_calendar_id
+        })
         .map(|event| (event.data.provider_event_id, event.data.plan_task_id))
         .collect())
 }

@@ -31,6 +31,7 @@ pub async fn ensure_local(
         provider: Set(CalendarProvider::Local.as_str().to_owned()),
         account_email: Set(None),
         calendar_id: Set(LOCAL_CALENDAR_ID.to_owned()),
+        target_calendar_id: Set(None),
         status: Set(ConnectionStatus::Active.as_str().to_owned()),
         access_token_enc: Set(None),
         refresh_token_enc: Set(None),
@@ -175,6 +176,7 @@ pub async fn upsert_google(
                 provider: Set(CalendarProvider::Google.as_str().to_owned()),
                 account_email: Set(account_email),
                 calendar_id: Set(calendar_id.to_owned()),
+                target_calendar_id: Set(None),
                 status: Set(ConnectionStatus::Active.as_str().to_owned()),
                 access_token_enc: Set(tokens.access),
                 refresh_token_enc: Set(tokens.refresh),
@@ -335,6 +337,11 @@ pub async fn delete_connection(db: &impl ConnectionTrait, user_id: Uuid, id: Uui
         .filter(events::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
+    crate::entities::connection_calendars::Entity::delete_many()
+        .filter(crate::entities::connection_calendars::Column::ConnectionId.eq(id))
+        .filter(crate::entities::connection_calendars::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     let result = connections::Entity::delete_many()
         .filter(connections::Column::Id.eq(id))
         .filter(connections::Column::UserId.eq(user_id))
@@ -343,11 +350,11 @@ pub async fn delete_connection(db: &impl ConnectionTrait, user_id: Uuid, id: Uui
     if result.rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-fn corrupt(message: String) -> StoreError {
+pub(super) fn corrupt(message: String) -> StoreError {
     StoreError::Corrupt { table: TABLE, message }
 }
 
-fn to_connection(row: connections::Model) -> Result<CalendarConnection, StoreError> {
+pub(super) fn to_connection(row: connections::Model) -> Result<CalendarConnection, StoreError> {
     let provider = CalendarProvider::parse(&row.provider)
         .ok_or_else(|| corrupt(format!("provider {:?}", row.provider)))?;
     let status =
@@ -364,6 +371,7 @@ fn to_connection(row: connections::Model) -> Result<CalendarConnection, StoreErr
         user_id: row.user_id,
         provider,
         account_email: row.account_email,
+        target_calendar_id: row.target_calendar_id.unwrap_or_else(|| row.calendar_id.clone()),
         calendar_id: row.calendar_id,
         status,
         tokens: EncryptedTokens {

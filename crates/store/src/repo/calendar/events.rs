@@ -26,16 +26,18 @@ use crate::{
     entities::{calendar_connections as connections, calendar_events as events},
 };
 
-/// Inserts or updates an event by its provider id within a connection.
+/// Inserts or updates an event by its provider id within one calendar of a connection.
 pub async fn upsert_event(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    connection_id: Uuid,
+    source: EventSource<'_>,
     data: EventData,
 ) -> Result<(CalendarEvent, Upserted), StoreError> {
+    let EventSource { connection_id, calendar_id } = source;
     let now = Utc::now();
     let existing = events::Entity::find()
         .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::CalendarId.eq(calendar_id))
         .filter(events::Column::ProviderEventId.eq(data.provider_event_id.as_str()))
         .one(db)
         .await?;
@@ -60,6 +62,7 @@ pub async fn upsert_event(
             let mut active = events::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 connection_id: Set(connection_id),
+                calendar_id: Set(calendar_id.to_owned()),
                 user_id: Set(user_id),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -68,6 +71,22 @@ pub async fn upsert_event(
             fill(&mut active, data)?;
             Ok((to_event(active.insert(db).await?)?, Upserted::Added))
         }
+    }
+}
+
+/// Which calendar of which connection an event is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSource<'a> {
+    /// The connection.
+    pub connection_id: Uuid,
+    /// The calendar of the connection's account.
+    pub calendar_id: &'a str,
+}
+
+impl<'a> EventSource<'a> {
+    /// The calendar of `connection` that receives the blocks.
+    pub fn target(connection: &'a planwright_domain::CalendarConnection) -> Self {
+        Self { connection_id: connection.id, calendar_id: connection.target_calendar_id.as_str() }
     }
 }
 
@@ -101,11 +120,11 @@ const BATCH_ROWS: usize = 500;
 pub async fn apply_changes(
     db: &crate::Conn,
     user_id: Uuid,
-    connection_id: Uuid,
+    source: EventSource<'_>,
     changes: Vec<EventChange>,
 ) -> Result<Vec<Applied>, StoreError> {
     let txn = crate::database::begin_write(db).await?;
-    let applied = apply_in(&txn, user_id, connection_id, changes).await?;
+    let applied = apply_in(&txn, user_id, source, changes).await?;
     txn.commit().await?;
     Ok(applied)
 }
@@ -113,9 +132,10 @@ pub async fn apply_changes(
 async fn apply_in(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    connection_id: Uuid,
+    source: EventSource<'_>,
     changes: Vec<EventChange>,
 ) -> Result<Vec<Applied>, StoreError> {
+    let EventSource { connection_id, calendar_id } = source;
     let key = |change: &EventChange| match change {
         EventChange::Upsert(data) => data.provider_event_id.clone(),
         EventChange::Delete(id) => id.clone(),
@@ -125,6 +145,7 @@ async fn apply_in(
     for chunk in ids.chunks(BATCH_ROWS) {
         let rows = events::Entity::find()
             .filter(events::Column::ConnectionId.eq(connection_id))
+            .filter(events::Column::CalendarId.eq(calendar_id))
             .filter(events::Column::ProviderEventId.is_in(chunk.iter().cloned()))
             .all(db)
             .await?;
@@ -171,6 +192,7 @@ async fn apply_in(
                 let event = CalendarEvent {
                     id: Uuid::now_v7(),
                     connection_id,
+                    calendar_id: calendar_id.to_owned(),
                     data: *data,
                     created_at: now,
                     updated_at: now,
@@ -178,6 +200,7 @@ async fn apply_in(
                 let mut active = events::ActiveModel {
                     id: Set(event.id),
                     connection_id: Set(connection_id),
+                    calendar_id: Set(calendar_id.to_owned()),
                     user_id: Set(user_id),
                     created_at: Set(now),
                     updated_at: Set(now),
@@ -213,11 +236,12 @@ async fn apply_in(
 /// Removes an event by its provider id; returns it when there was one.
 pub async fn delete_event(
     db: &impl ConnectionTrait,
-    connection_id: Uuid,
+    source: EventSource<'_>,
     provider_event_id: &str,
 ) -> Result<Option<CalendarEvent>, StoreError> {
     let existing = events::Entity::find()
-        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ConnectionId.eq(source.connection_id))
+        .filter(events::Column::CalendarId.eq(source.calendar_id))
         .filter(events::Column::ProviderEventId.eq(provider_event_id))
         .one(db)
         .await?;
@@ -243,14 +267,15 @@ pub async fn find_user_event(
     to_event(row)
 }
 
-/// A connection's event by its provider id.
+/// An event of one calendar of a connection, by its provider id.
 pub async fn find_event(
     db: &impl ConnectionTrait,
-    connection_id: Uuid,
+    source: EventSource<'_>,
     provider_event_id: &str,
 ) -> Result<Option<CalendarEvent>, StoreError> {
     events::Entity::find()
-        .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::ConnectionId.eq(source.connection_id))
+        .filter(events::Column::CalendarId.eq(source.calendar_id))
         .filter(events::Column::ProviderEventId.eq(provider_event_id))
         .one(db)
         .await?
@@ -297,17 +322,19 @@ pub async fn events_of_tasks(
     Ok(found)
 }
 
-/// Removes a connection's events whose provider ids are not in `keep` (after a full sync);
+/// Removes a calendar's events whose provider ids are not in `keep` (after a full sync);
 /// returns how many went.
 pub async fn delete_events_except(
     db: &impl ConnectionTrait,
-    connection_id: Uuid,
+    source: EventSource<'_>,
     keep: &HashSet<String>,
 ) -> Result<u64, StoreError> {
+    let EventSource { connection_id, calendar_id } = source;
     let stored: Vec<String> = events::Entity::find()
         .select_only()
         .column(events::Column::ProviderEventId)
         .filter(events::Column::ConnectionId.eq(connection_id))
+        .filter(events::Column::CalendarId.eq(calendar_id))
         .into_tuple()
         .all(db)
         .await?;
@@ -316,12 +343,44 @@ pub async fn delete_events_except(
     for chunk in gone.chunks(500) {
         removed += events::Entity::delete_many()
             .filter(events::Column::ConnectionId.eq(connection_id))
+            .filter(events::Column::CalendarId.eq(calendar_id))
             .filter(events::Column::ProviderEventId.is_in(chunk.iter().cloned()))
             .exec(db)
             .await?
             .rows_affected;
     }
     Ok(removed)
+}
+
+/// Removes the events synced from one calendar that are not Planwright's blocks (a calendar that
+/// no longer counts as busy time); returns how many went.
+pub async fn delete_foreign_events(
+    db: &impl ConnectionTrait,
+    source: EventSource<'_>,
+) -> Result<u64, StoreError> {
+    Ok(events::Entity::delete_many()
+        .filter(events::Column::ConnectionId.eq(source.connection_id))
+        .filter(events::Column::CalendarId.eq(source.calendar_id))
+        .filter(events::Column::PlanTaskId.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Whether a calendar holds Planwright blocks that have not ended by `now`.
+pub async fn has_future_blocks(
+    db: &impl ConnectionTrait,
+    source: EventSource<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(events::Entity::find()
+        .filter(events::Column::ConnectionId.eq(source.connection_id))
+        .filter(events::Column::CalendarId.eq(source.calendar_id))
+        .filter(events::Column::PlanTaskId.is_not_null())
+        .filter(events::Column::EndAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Removes all of a connection's events; returns how many went.
@@ -751,6 +810,7 @@ fn to_event(row: events::Model) -> Result<CalendarEvent, StoreError> {
     Ok(CalendarEvent {
         id: row.id,
         connection_id: row.connection_id,
+        calendar_id: row.calendar_id,
         data: EventData {
             provider_event_id: row.provider_event_id,
             ical_uid: row.ical_uid,

@@ -3,9 +3,11 @@
 
 pub mod connections;
 pub mod events;
+pub mod selection;
 
 pub use connections::*;
 pub use events::*;
+pub use selection::*;
 
 /// The `calendar_id` of every user's built-in calendar.
 pub const LOCAL_CALENDAR_ID: &str = "local";
