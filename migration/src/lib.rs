@@ -21,6 +21,7 @@ mod m20261201_000003_unify_tasks;
 mod m20261201_000004_create_embeddings;
 mod m20261201_000005_create_chat_actions;
 mod m20261201_000006_add_replanning;
+mod m20261202_000003_embed_resources_and_plans;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_create_embeddings::Migration),
             Box::new(m20261201_000005_create_chat_actions::Migration),
             Box::new(m20261201_000006_add_replanning::Migration),
+            Box::new(m20261202_000003_embed_resources_and_plans::Migration),
         ]
     }
 }
