@@ -131,13 +131,27 @@ async fn rename(manager: &SchemaManager<'_>, from: &str, to: &str) -> Result<(),
 async fn create_indexes(manager: &SchemaManager<'_>, sources: bool) -> Result<(), DbErr> {
     let mut indexes = vec![
         Index::create().name("idx_knowledge_chunks_doc").table(Chunks::Table).col(Chunks::DocId).to_owned(),
-        Index::create().name("idx_knowledge_chunks_pending").table(Chunks::Table).col(Chunks::EmbeddedAt).to_owned(),
+        Index::create()
+            .name("idx_knowledge_chunks_pending")
+            .table(Chunks::Table)
+            .col(Chunks::EmbeddedAt)
+            .to_owned(),
     ];
     if sources {
         indexes.push(
-            Index::create().name("idx_knowledge_chunks_resource").table(Chunks::Table).col(Chunks::ResourceId).to_owned(),
+            Index::create()
+                .name("idx_knowledge_chunks_resource")
+                .table(Chunks::Table)
+                .col(Chunks::ResourceId)
+                .to_owned(),
         );
-        indexes.push(Index::create().name("idx_knowledge_chunks_plan").table(Chunks::Table).col(Chunks::PlanId).to_owned());
+        indexes.push(
+            Index::create()
+                .name("idx_knowledge_chunks_plan")
+                .table(Chunks::Table)
+                .col(Chunks::PlanId)
+                .to_owned(),
+        );
         // Covers the per-search fingerprint (count and newest `embedded_at` of a user's vectors
         // of one model) and the list of their ids that a cached copy is reconciled with,
         // without touching the rows.

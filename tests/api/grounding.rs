@@ -131,8 +131,8 @@ async fn an_edit_re_embeds_only_the_changed_chunks() {
 
     // Another model (`ai.embedding_model` changed) finds every chunk pending again.
     let db = app.db.conn();
-    assert!(embeddings::pending(db, "gemini-embedding-001", &[], 10).await.unwrap().is_empty());
-    assert_eq!(embeddings::pending(db, "gemini-embedding-2", &[], 10).await.unwrap().len(), 2);
+    assert!(embeddings::pending(db, "gemini-embedding-001", &[], false, 10).await.unwrap().is_empty());
+    assert_eq!(embeddings::pending(db, "gemini-embedding-2", &[], false, 10).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -248,7 +248,9 @@ async fn a_paraphrased_question_finds_a_resource_and_a_plan_by_meaning() {
             token,
         )
         .await;
-    let exam = app.create_plan_ok(&json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}), token).await;
+    let exam = app
+        .create_plan_ok(&json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}), token)
+        .await;
     // A newer, unrelated plan: the "latest plan" fallback would pick this one.
     let knitting = app.create_plan_ok(&json!({"goal": "Knit a scarf", "duration_days": 1}), token).await;
     for (source, what) in [
@@ -273,7 +275,8 @@ async fn a_paraphrased_question_finds_a_resource_and_a_plan_by_meaning() {
     let answer = app.chat(&json!({"message": "What should I revise before my test?"}), token).await;
     assert_eq!(answer.status(), StatusCode::OK);
     let answer: Value = answer.json().await.unwrap();
-    let plans: Vec<&Value> = answer["sources"].as_array().unwrap().iter().filter(|s| s["kind"] == "plan").collect();
+    let plans: Vec<&Value> =
+        answer["sources"].as_array().unwrap().iter().filter(|s| s["kind"] == "plan").collect();
     assert_eq!(plans.first().map(|p| &p["id"]), Some(&exam["id"]), "the exam plan, not the latest: {answer}");
     assert!(
         plans[0]["title"].as_str().unwrap().starts_with("Prepare for the algorithms exam"),
@@ -290,7 +293,10 @@ async fn resources_and_plans_re_embed_changed_chunks_and_deleting_them_deletes_t
     let user = app.signed_in_user().await;
     let token = &user.access_token;
     let card = app
-        .create_resource_ok(&json!({"type": "note", "name": "Leisure card", "content": {"hours": GYM}}), token)
+        .create_resource_ok(
+            &json!({"type": "note", "name": "Leisure card", "content": {"hours": GYM}}),
+            token,
+        )
         .await;
     let source = embeddings::ChunkSource::Resource(id_of(&card));
     wait_source_embedded(&app, source).await;
@@ -306,10 +312,15 @@ async fn resources_and_plans_re_embed_changed_chunks_and_deleting_them_deletes_t
     let response = app.update_resource(id_of(&card), &json!({"name": "Leisure card"}), token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let response = app
-        .update_resource(id_of(&card), &json!({"content": {"hours": GYM, "locker": "Bring a padlock."}}), token)
+        .update_resource(
+            id_of(&card),
+            &json!({"content": {"hours": GYM, "locker": "Bring a padlock."}}),
+            token,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    poll_until(BACKGROUND, "the changed chunk to be embedded", || async { embedded_texts(&fake) > before }).await;
+    poll_until(BACKGROUND, "the changed chunk to be embedded", || async { embedded_texts(&fake) > before })
+        .await;
     wait_source_embedded(&app, source).await;
     let last = fake.requests().into_iter().rev().find(|r| r.action == "batchEmbedContents").unwrap();
     assert!(last.body.to_string().contains("padlock"), "the changed chunk went out");
@@ -318,7 +329,9 @@ async fn resources_and_plans_re_embed_changed_chunks_and_deleting_them_deletes_t
     let state = embeddings::source_state(app.db.conn(), source).await.unwrap();
     assert_eq!(state, embeddings::DocIndexState::default(), "the resource's chunks and vectors are gone");
 
-    let plan = app.create_plan_ok(&json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}), token).await;
+    let plan = app
+        .create_plan_ok(&json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}), token)
+        .await;
     let source = embeddings::ChunkSource::Plan(id_of(&plan));
     wait_source_embedded(&app, source).await;
     assert_eq!(app.delete_plan(id_of(&plan), token).await.status(), StatusCode::NO_CONTENT);
@@ -387,17 +400,23 @@ async fn a_misbehaving_embedding_upstream_never_fails_a_request_and_stores_no_ba
     let dimensions = usize::try_from(app.settings.ai.embedding_dimensions).unwrap();
     for seed in 0..24_u64 {
         fake.set_adversarial_embeddings(seed);
-        let doc = app
-            .create_knowledge_ok(&json!({"title": format!("Towel {seed}"), "content": GYM}), token)
-            .await;
+        let doc =
+            app.create_knowledge_ok(&json!({"title": format!("Towel {seed}"), "content": GYM}), token).await;
         let embedded = planwright_api::services::grounding::index::run_once(&state).await;
         let kinds = fake.embedding_misbehaviours();
         let kind = *kinds.last().expect("the indexing call was answered");
         let doc_state = embeddings::doc_state(app.db.conn(), id_of(&doc)).await.unwrap();
         if kind == EmbeddingMisbehaviour::OddNorm {
-            assert_eq!(doc_state.embedded, doc_state.chunks, "seed {seed}: odd norms are normalised and kept");
+            assert_eq!(
+                doc_state.embedded, doc_state.chunks,
+                "seed {seed}: odd norms are normalised and kept"
+            );
         } else {
-            assert_eq!((embedded, doc_state.embedded), (0, 0), "seed {seed}: {kind:?} leaves the chunks pending");
+            assert_eq!(
+                (embedded, doc_state.embedded),
+                (0, 0),
+                "seed {seed}: {kind:?} leaves the chunks pending"
+            );
         }
         // Every request still answers, text search serving what vectors cannot.
         for mode in ["text", "semantic", "hybrid"] {
@@ -414,7 +433,8 @@ async fn a_misbehaving_embedding_upstream_never_fails_a_request_and_stores_no_ba
         assert!(kinds.contains(&kind), "the seeds cover {kind:?}: {kinds:?}");
     }
     // Whatever was stored is a usable unit vector of the configured size.
-    let stored = embeddings::vectors_for(app.db.conn(), user_id, "gemini-embedding-001", 10_000).await.unwrap();
+    let stored =
+        embeddings::vectors_for(app.db.conn(), user_id, "gemini-embedding-001", 10_000).await.unwrap();
     for vector in &stored {
         assert_eq!(vector.vector.len(), dimensions);
         let norm: f32 = vector.vector.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -439,7 +459,10 @@ async fn a_search_after_changes_sees_new_vectors_and_forgets_deleted_ones() {
     assert_eq!(titles(&app, question, "semantic", token).await, ["Leisure"]);
 
     let second = app
-        .create_knowledge_ok(&json!({"title": "Pool", "content": "The swimming pool is open at the weekend."}), token)
+        .create_knowledge_ok(
+            &json!({"title": "Pool", "content": "The swimming pool is open at the weekend."}),
+            token,
+        )
         .await;
     wait_embedded(&app, id_of(&second)).await;
     let found = titles(&app, question, "semantic", token).await;

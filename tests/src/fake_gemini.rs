@@ -65,7 +65,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use embed::{
-    DEFAULT_DIMENSIONS, EMBEDDING_MODELS, EmbeddingMisbehaviour, SYNONYM_GROUPS, canonical_terms, fake_embedding,
+    DEFAULT_DIMENSIONS, EMBEDDING_MODELS, EmbeddingMisbehaviour, SYNONYM_GROUPS, canonical_terms,
+    fake_embedding,
 };
 pub use fault::Fault;
 

@@ -108,7 +108,9 @@ pub enum Error {
     /// An embedding had another number of values than asked for (`outputDimensionality`) or,
     /// when none was asked for, than the first embedding of the answer (or none at all):
     /// vectors of different sizes cannot be compared, so nothing is returned.
-    #[error("Gemini returned an embedding of {received} values where {expected} were expected (embedding {index})")]
+    #[error(
+        "Gemini returned an embedding of {received} values where {expected} were expected (embedding {index})"
+    )]
     EmbeddingDimensionMismatch {
         /// Position of the offending embedding in the call's requests, from 0.
         index: usize,

@@ -322,7 +322,13 @@ fn misbehave(embeddings: &mut Vec<Value>, seed: u64) -> EmbeddingMisbehaviour {
     }
     let victim = rng.gen_range(0..embeddings.len());
     let values_of = |embedding: &mut Value| -> Vec<f64> {
-        embedding.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_f64).collect()
+        embedding
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .collect()
     };
     match kind {
         EmbeddingMisbehaviour::WrongSize => {

@@ -167,8 +167,9 @@ pub async fn update_plan(
             return Err(errors.into());
         }
     }
-    let plan =
-        repo::plans::update(state.db.conn(), user_id, plan_id, changes).await.map_err(not_found(Missing::Plan))?;
+    let plan = repo::plans::update(state.db.conn(), user_id, plan_id, changes)
+        .await
+        .map_err(not_found(Missing::Plan))?;
     grounding::index::index_plan(state, &plan).await;
     Ok(plan)
 }

@@ -334,10 +334,8 @@ async fn a_single_embedding_must_have_the_size_asked_for_and_some_values() {
         .await;
     let client = client(&server);
 
-    let error = client
-        .embed_content(EmbedContentRequest::new("a").with_output_dimensionality(2))
-        .await
-        .unwrap_err();
+    let error =
+        client.embed_content(EmbedContentRequest::new("a").with_output_dimensionality(2)).await.unwrap_err();
     assert!(
         matches!(error, Error::EmbeddingDimensionMismatch { index: 0, expected: 2, received: 3 }),
         "{error:?}"

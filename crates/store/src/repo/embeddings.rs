@@ -448,31 +448,41 @@ pub async fn chunk_texts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, i32, String, String)> = chunks::Entity::find()
-        .select_only()
-        .columns([
-            chunks::Column::Id,
-            chunks::Column::DocId,
-            chunks::Column::ResourceId,
-            chunks::Column::PlanId,
-            chunks::Column::Position,
-            chunks::Column::Heading,
-            chunks::Column::Content,
-        ])
-        .filter(chunks::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, i32, String, String)> =
+        chunks::Entity::find()
+            .select_only()
+            .columns([
+                chunks::Column::Id,
+                chunks::Column::DocId,
+                chunks::Column::ResourceId,
+                chunks::Column::PlanId,
+                chunks::Column::Position,
+                chunks::Column::Heading,
+                chunks::Column::Content,
+            ])
+            .filter(chunks::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, doc_id, resource_id, plan_id, position, heading, content)| {
-            Some(ChunkText { id, source: ChunkSource::of(doc_id, resource_id, plan_id)?, position, heading, content })
+            Some(ChunkText {
+                id,
+                source: ChunkSource::of(doc_id, resource_id, plan_id)?,
+                position,
+                heading,
+                content,
+            })
         })
         .collect())
 }
 
 /// How many chunks `source` has, and how many of them have a vector.
-pub async fn source_state(db: &impl ConnectionTrait, source: ChunkSource) -> Result<DocIndexState, StoreError> {
+pub async fn source_state(
+    db: &impl ConnectionTrait,
+    source: ChunkSource,
+) -> Result<DocIndexState, StoreError> {
     let chunks_count = chunks::Entity::find().filter(source.filter()).count(db).await?;
     let embedded = chunks::Entity::find()
         .filter(source.filter())
@@ -535,7 +545,9 @@ pub fn encode_vector(values: &[f32]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(4 + values.len());
     bytes.extend_from_slice(&scale.to_le_bytes());
     #[expect(clippy::cast_possible_truncation, reason = "rounded and clamped to the i8 range")]
-    bytes.extend(values.iter().map(|value| ((value / scale).round().clamp(-127.0, 127.0) as i8).to_le_bytes()[0]));
+    bytes.extend(
+        values.iter().map(|value| ((value / scale).round().clamp(-127.0, 127.0) as i8).to_le_bytes()[0]),
+    );
     bytes
 }
 
@@ -547,13 +559,19 @@ pub fn decode_vector(bytes: &[u8], dimensions: usize) -> Option<Vec<f32>> {
         return None;
     }
     if bytes.len() == dimensions * 4 {
-        return Some(bytes.chunks_exact(4).map(|four| f32::from_le_bytes([four[0], four[1], four[2], four[3]])).collect());
+        return Some(
+            bytes
+                .chunks_exact(4)
+                .map(|four| f32::from_le_bytes([four[0], four[1], four[2], four[3]]))
+                .collect(),
+        );
     }
     if bytes.len() != dimensions + 4 {
         return None;
     }
     let scale = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let mut values: Vec<f32> = bytes[4..].iter().map(|byte| f32::from(i8::from_le_bytes([*byte])) * scale).collect();
+    let mut values: Vec<f32> =
+        bytes[4..].iter().map(|byte| f32::from(i8::from_le_bytes([*byte])) * scale).collect();
     let norm = values.iter().map(|value| value * value).sum::<f32>().sqrt();
     if norm > 0.0 && norm.is_finite() {
         values.iter_mut().for_each(|value| *value /= norm);

@@ -123,7 +123,10 @@ impl Embedder {
 /// `embedding` scaled to unit length, or an error when it cannot be used: another size than
 /// asked for, a value that is not finite (a huge value overflows f32), or all zeros (no
 /// direction). Any such answer leaves the chunks pending and full-text search serving.
-fn unit_vector(embedding: &planwright_gemini::ContentEmbedding, dimensions: u32) -> Result<Vec<f32>, AiError> {
+fn unit_vector(
+    embedding: &planwright_gemini::ContentEmbedding,
+    dimensions: u32,
+) -> Result<Vec<f32>, AiError> {
     let values = embedding.normalized();
     let norm = values.iter().map(|value| f64::from(*value).powi(2)).sum::<f64>().sqrt();
     let size_ok = usize::try_from(dimensions).is_ok_and(|dimensions| values.len() == dimensions);

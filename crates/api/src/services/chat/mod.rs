@@ -19,9 +19,7 @@ use planwright_domain::{
     ValidationErrors, parse_chat_message, session_title,
 };
 use planwright_gemini::{Content, FunctionDeclaration};
-use planwright_store::repo::{
-    chat, chat_actions, page::Page, page::PageRequest, plans as plan_repo, users,
-};
+use planwright_store::repo::{chat, chat_actions, page::Page, page::PageRequest, plans as plan_repo, users};
 use uuid::Uuid;
 
 use self::prompt::{Retrieved, estimate_tokens, fit_history, ground};

@@ -8,9 +8,9 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use planwright_store::repo::embeddings::ChunkVector;
 #[cfg(test)]
 use planwright_store::repo::embeddings::ChunkSource;
+use planwright_store::repo::embeddings::ChunkVector;
 use uuid::Uuid;
 
 /// Most vectors held over all users (about 60 MB at 768 values); the oldest entries go first.

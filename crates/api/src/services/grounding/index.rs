@@ -40,7 +40,8 @@ pub async fn index_doc(state: &AppState, doc: &KnowledgeDoc) {
 /// Replaces the chunks of a stored resource and wakes the job (failures as [`index_doc`]).
 pub async fn index_resource(state: &AppState, resource: &Resource) {
     let (title, text) = resource_document(resource);
-    index(state, ChunkSource::Resource(resource.id), Some(resource.user_id), chunk_document(&title, &text)).await;
+    index(state, ChunkSource::Resource(resource.id), Some(resource.user_id), chunk_document(&title, &text))
+        .await;
 }
 
 /// Replaces the chunks of a stored plan and wakes the job (failures as [`index_doc`]).
@@ -64,7 +65,8 @@ pub async fn index_all(db: &Database) -> anyhow::Result<usize> {
     let mut added = 0;
     for (id, owner, title, content) in embeddings::all_docs(db.conn()).await? {
         let chunks = chunk_document(&title, &content);
-        added += embeddings::replace_chunks(db.conn(), ChunkSource::Knowledge(id), owner, chunks).await?.added;
+        added +=
+            embeddings::replace_chunks(db.conn(), ChunkSource::Knowledge(id), owner, chunks).await?.added;
     }
     for (source, owner) in embeddings::all_personal_sources(db.conn()).await? {
         let (title, text) = match source {
@@ -138,7 +140,8 @@ pub async fn run_once(state: &AppState) -> usize {
             }
         };
         let spent_owners = over_budget(state, &batch).await;
-        let system_spent = batch.iter().any(|chunk| chunk.owner.is_none()) && system_budget_spent(state).await;
+        let system_spent =
+            batch.iter().any(|chunk| chunk.owner.is_none()) && system_budget_spent(state).await;
         if !spent_owners.is_empty() || system_spent {
             if system_spent {
                 tracing::info!("the system's embedding budget for today is spent; global documents wait");

@@ -234,8 +234,10 @@ pub async fn retrieve_for_chat(
     let text_resources = resource_repo::search(db, user_id, query, CANDIDATES).await?;
     let semantic_resources = match &prepared {
         Some(prepared) => {
-            semantic_candidates(state, prepared, CANDIDATES, |source| matches!(source, ChunkSource::Resource(_)))
-                .await
+            semantic_candidates(state, prepared, CANDIDATES, |source| {
+                matches!(source, ChunkSource::Resource(_))
+            })
+            .await
         }
         None => None,
     };
@@ -260,7 +262,8 @@ pub async fn retrieve_for_chat(
     let text_plans = plan_repo::search(db, user_id, query, CANDIDATES).await?;
     let semantic_plans = match &prepared {
         Some(prepared) => {
-            semantic_candidates(state, prepared, CANDIDATES, |source| matches!(source, ChunkSource::Plan(_))).await
+            semantic_candidates(state, prepared, CANDIDATES, |source| matches!(source, ChunkSource::Plan(_)))
+                .await
         }
         None => None,
     };
@@ -319,6 +322,7 @@ fn fuse_personal(
 
 /// The query's unit vector and the vectors it is compared with; `None` when there is nothing
 /// to compare (no embeddings, no vectors stored yet, the call failed).
+#[derive(Debug)]
 pub struct PreparedQuery {
     query: Vec<f32>,
     vectors: Arc<Vec<ChunkVector>>,
@@ -410,7 +414,7 @@ pub async fn load_vectors(
 
 /// [`load_vectors`] with an explicit connection and cache (the latency measurement uses it).
 pub async fn load_cached_vectors(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &planwright_store::Conn,
     cache: &VectorCache,
     user_id: Uuid,
     model: &str,
@@ -425,7 +429,8 @@ pub async fn load_cached_vectors(
     let vectors = match cache.latest(user_id, model) {
         Some(held) => {
             let ids = embeddings::vector_ids(db, user_id, model, VECTOR_BOUND).await?;
-            let held: HashMap<Uuid, &ChunkVector> = held.iter().map(|vector| (vector.chunk_id, vector)).collect();
+            let held: HashMap<Uuid, &ChunkVector> =
+                held.iter().map(|vector| (vector.chunk_id, vector)).collect();
             let missing: Vec<Uuid> = ids.iter().filter(|id| !held.contains_key(id)).copied().collect();
             let mut fresh: HashMap<Uuid, ChunkVector> = embeddings::vectors_by_ids(db, &missing, model)
                 .await?
@@ -433,7 +438,9 @@ pub async fn load_cached_vectors(
                 .map(|vector| (vector.chunk_id, vector))
                 .collect();
             // Vectors share their values (`Arc`), so keeping the held ones copies no floats.
-            ids.iter().filter_map(|id| held.get(id).map(|vector| (*vector).clone()).or_else(|| fresh.remove(id))).collect()
+            ids.iter()
+                .filter_map(|id| held.get(id).map(|vector| (*vector).clone()).or_else(|| fresh.remove(id)))
+                .collect()
         }
         None => embeddings::vectors_for(db, user_id, model, VECTOR_BOUND).await?,
     };
