@@ -471,3 +471,44 @@ async fn a_search_after_changes_sees_new_vectors_and_forgets_deleted_ones() {
     assert_eq!(app.delete_knowledge(id_of(&first), token).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(titles(&app, question, "semantic", token).await, ["Pool"]);
 }
+
+#[tokio::test]
+async fn the_chunk_migration_rolls_back_and_forward_keeping_document_vectors() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+
+    let (app, _fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let doc = app.create_knowledge_ok(&json!({"title": "Leisure", "content": GYM}), token).await;
+    wait_embedded(&app, id_of(&doc)).await;
+    let card =
+        app.create_resource_ok(&json!({"type": "note", "name": "Card", "content": {"hours": GYM}}), token).await;
+    wait_source_embedded(&app, embeddings::ChunkSource::Resource(id_of(&card))).await;
+    let count = |sql: &'static str| {
+        let db = app.db.conn();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    let migrations = Migrator::migrations();
+    let position = migrations
+        .iter()
+        .position(|m| m.name().ends_with("embed_resources_and_plans"))
+        .expect("the migration");
+    let steps = u32::try_from(migrations.len() - position).unwrap();
+
+    Migrator::down(app.db.writer(), Some(steps)).await.expect("down");
+    let kept = "SELECT COUNT(*) AS n FROM knowledge_chunks WHERE vector IS NOT NULL";
+    assert_eq!(count(kept).await, 2, "the document's chunks keep their vectors; the resource's go");
+    Migrator::up(app.db.writer(), None).await.expect("up");
+    assert_eq!(count(kept).await, 2);
+    let state = embeddings::doc_state(app.db.conn(), id_of(&doc)).await.unwrap();
+    assert_eq!((state.chunks, state.embedded), (2, 2));
+    assert_eq!(titles(&app, "When can I use the gym on Sunday?", "semantic", token).await, ["Leisure"]);
+}
