@@ -482,8 +482,9 @@ async fn the_chunk_migration_rolls_back_and_forward_keeping_document_vectors() {
     let token = &user.access_token;
     let doc = app.create_knowledge_ok(&json!({"title": "Leisure", "content": GYM}), token).await;
     wait_embedded(&app, id_of(&doc)).await;
-    let card =
-        app.create_resource_ok(&json!({"type": "note", "name": "Card", "content": {"hours": GYM}}), token).await;
+    let card = app
+        .create_resource_ok(&json!({"type": "note", "name": "Card", "content": {"hours": GYM}}), token)
+        .await;
     wait_source_embedded(&app, embeddings::ChunkSource::Resource(id_of(&card))).await;
     let count = |sql: &'static str| {
         let db = app.db.conn();

@@ -443,27 +443,29 @@ pub async fn vectors_fingerprint(
     Ok((count, newest))
 }
 
+/// A chunk's id, source columns, position, heading and text.
+type TextRow = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, i32, String, String);
+
 /// The text of the chunks `ids`, in no particular order.
 pub async fn chunk_texts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<ChunkText>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, i32, String, String)> =
-        chunks::Entity::find()
-            .select_only()
-            .columns([
-                chunks::Column::Id,
-                chunks::Column::DocId,
-                chunks::Column::ResourceId,
-                chunks::Column::PlanId,
-                chunks::Column::Position,
-                chunks::Column::Heading,
-                chunks::Column::Content,
-            ])
-            .filter(chunks::Column::Id.is_in(ids.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
+    let rows: Vec<TextRow> = chunks::Entity::find()
+        .select_only()
+        .columns([
+            chunks::Column::Id,
+            chunks::Column::DocId,
+            chunks::Column::ResourceId,
+            chunks::Column::PlanId,
+            chunks::Column::Position,
+            chunks::Column::Heading,
+            chunks::Column::Content,
+        ])
+        .filter(chunks::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, doc_id, resource_id, plan_id, position, heading, content)| {
