@@ -104,9 +104,11 @@ async fn batch_repeats_the_model_in_every_request() {
                 "taskType": "CLUSTERING"
             }
         ]})))
+        // Every embedding has the 768 values the first request asks for (the others ask for none,
+        // so they must match the first).
         .respond_with(json_response(
             200,
-            &json!({"embeddings": [{"values": [1.0]}, {"values": [2.0]}, {"values": [3.0]}]}),
+            &json!({"embeddings": [{"values": vec![1.0; 768]}, {"values": vec![2.0; 768]}, {"values": vec![3.0; 768]}]}),
         ))
         .expect(1)
         .mount(&server)
@@ -122,7 +124,7 @@ async fn batch_repeats_the_model_in_every_request() {
         .unwrap();
 
     let values: Vec<_> = embeddings.iter().map(|embedding| embedding.values.clone()).collect();
-    assert_eq!(values, vec![vec![1.0], vec![2.0], vec![3.0]]);
+    assert_eq!(values, vec![vec![1.0; 768], vec![2.0; 768], vec![3.0; 768]]);
 }
 
 #[tokio::test]
