@@ -23,6 +23,7 @@ mod m20261201_000005_create_chat_actions;
 mod m20261201_000006_add_replanning;
 mod m20261202_000001_add_connection_calendars;
 mod m20261202_000002_add_event_types;
+mod m20261202_000003_embed_resources_and_plans;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_add_replanning::Migration),
             Box::new(m20261202_000001_add_connection_calendars::Migration),
             Box::new(m20261202_000002_add_event_types::Migration),
+            Box::new(m20261202_000003_embed_resources_and_plans::Migration),
         ]
     }
 }

@@ -131,8 +131,8 @@ async fn an_edit_re_embeds_only_the_changed_chunks() {
 
     // Another model (`ai.embedding_model` changed) finds every chunk pending again.
     let db = app.db.conn();
-    assert!(embeddings::pending(db, "gemini-embedding-001", &[], 10).await.unwrap().is_empty());
-    assert_eq!(embeddings::pending(db, "gemini-embedding-2", &[], 10).await.unwrap().len(), 2);
+    assert!(embeddings::pending(db, "gemini-embedding-001", &[], false, 10).await.unwrap().is_empty());
+    assert_eq!(embeddings::pending(db, "gemini-embedding-2", &[], false, 10).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -226,4 +226,290 @@ async fn bad_queries_and_documents_are_answered_plainly() {
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     let response = app.update_knowledge(id_of(&doc), &json!({"content": "\n\n"}), token).await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+/// Waits until every chunk of `source` has a vector.
+async fn wait_source_embedded(app: &TestApp, source: embeddings::ChunkSource) {
+    poll_until(BACKGROUND, "the source's chunks to be embedded", || async {
+        let state = embeddings::source_state(app.db.conn(), source).await.expect("state");
+        state.chunks > 0 && state.embedded == state.chunks
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_paraphrased_question_finds_a_resource_and_a_plan_by_meaning() {
+    let (app, _fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let card = app
+        .create_resource_ok(
+            &json!({"type": "note", "name": "Leisure card", "content": {"hours": GYM}}),
+            token,
+        )
+        .await;
+    let exam = app
+        .create_plan_ok(&json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}), token)
+        .await;
+    // A newer, unrelated plan: the "latest plan" fallback would pick this one.
+    let knitting = app.create_plan_ok(&json!({"goal": "Knit a scarf", "duration_days": 1}), token).await;
+    for (source, what) in [
+        (embeddings::ChunkSource::Resource(id_of(&card)), "resource"),
+        (embeddings::ChunkSource::Plan(id_of(&exam)), "plan"),
+        (embeddings::ChunkSource::Plan(id_of(&knitting)), "plan"),
+    ] {
+        wait_source_embedded(&app, source).await;
+        let state = embeddings::source_state(app.db.conn(), source).await.unwrap();
+        assert!(state.chunks >= 1, "the {what} is chunked");
+    }
+
+    // No word of either question is in the resource or the plan it should find.
+    let answer = app.chat(&json!({"message": "When can I use the gym on Sunday?"}), token).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: Value = answer.json().await.unwrap();
+    let resource = answer["sources"].as_array().unwrap().iter().find(|s| s["kind"] == "resource");
+    let resource = resource.unwrap_or_else(|| panic!("the resource is a source: {answer}"));
+    assert_eq!(resource["id"], card["id"]);
+    assert!(resource["title"].as_str().unwrap().starts_with("Leisure card"), "{resource}");
+
+    let answer = app.chat(&json!({"message": "What should I revise before my test?"}), token).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: Value = answer.json().await.unwrap();
+    let plans: Vec<&Value> =
+        answer["sources"].as_array().unwrap().iter().filter(|s| s["kind"] == "plan").collect();
+    assert_eq!(plans.first().map(|p| &p["id"]), Some(&exam["id"]), "the exam plan, not the latest: {answer}");
+    assert!(
+        plans[0]["title"].as_str().unwrap().starts_with("Prepare for the algorithms exam"),
+        "the source names the plan (and its chunk): {answer}"
+    );
+    assert!(!plans.iter().any(|p| p["id"] == knitting["id"]), "the unrelated plan stays out: {answer}");
+    // Knowledge search lists knowledge documents only.
+    assert!(titles(&app, "When can I use the gym on Sunday?", "semantic", token).await.is_empty());
+}
+
+#[tokio::test]
+async fn resources_and_plans_re_embed_changed_chunks_and_deleting_them_deletes_their_vectors() {
+    let (app, fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let card = app
+        .create_resource_ok(
+            &json!({"type": "note", "name": "Leisure card", "content": {"hours": GYM}}),
+            token,
+        )
+        .await;
+    let source = embeddings::ChunkSource::Resource(id_of(&card));
+    wait_source_embedded(&app, source).await;
+    let embedded_texts = |fake: &FakeGemini| -> usize {
+        fake.requests()
+            .iter()
+            .filter(|r| r.action == "batchEmbedContents")
+            .map(|r| r.body["requests"].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    let before = embedded_texts(&fake);
+    // The same content again: nothing to embed; another content: its chunk only.
+    let response = app.update_resource(id_of(&card), &json!({"name": "Leisure card"}), token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .update_resource(
+            id_of(&card),
+            &json!({"content": {"hours": GYM, "locker": "Bring a padlock."}}),
+            token,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    poll_until(BACKGROUND, "the changed chunk to be embedded", || async { embedded_texts(&fake) > before })
+        .await;
+    wait_source_embedded(&app, source).await;
+    let last = fake.requests().into_iter().rev().find(|r| r.action == "batchEmbedContents").unwrap();
+    assert!(last.body.to_string().contains("padlock"), "the changed chunk went out");
+
+    assert_eq!(app.delete_resource(id_of(&card), token).await.status(), StatusCode::NO_CONTENT);
+    let state = embeddings::source_state(app.db.conn(), source).await.unwrap();
+    assert_eq!(state, embeddings::DocIndexState::default(), "the resource's chunks and vectors are gone");
+
+    let plan = app
+        .create_plan_ok(&json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}), token)
+        .await;
+    let source = embeddings::ChunkSource::Plan(id_of(&plan));
+    wait_source_embedded(&app, source).await;
+    assert_eq!(app.delete_plan(id_of(&plan), token).await.status(), StatusCode::NO_CONTENT);
+    let state = embeddings::source_state(app.db.conn(), source).await.unwrap();
+    assert_eq!(state, embeddings::DocIndexState::default(), "the plan's chunks and vectors are gone");
+    let user_id: Uuid = user.id.parse().unwrap();
+    let spent = ai_usage::spent(app.db.conn(), user_id, chrono::Utc::now().date_naive()).await.unwrap();
+    assert!(spent > 0, "embedding resources and plans counts in their owner's budget");
+}
+
+#[tokio::test]
+async fn a_spent_system_budget_pauses_global_documents_and_text_search_serves_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gym.md"), format!("# Leisure\n\n{GYM}")).unwrap();
+    let knowledge_dir = dir.path().display().to_string();
+    let (app, _fake) = app_with_gemini(move |s| {
+        s.knowledge.dir = knowledge_dir;
+        s.ai.embedding_interval_secs = 1;
+        s.ai.embedding_batches_per_minute = 0;
+        // One chunk a call, and a system budget the first call spends.
+        s.ai.embedding_batch_size = 1;
+        s.ai.system_daily_token_budget = 1;
+    })
+    .await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let listed: Value = app.get("/api/v1/knowledge", Some(token)).await.json().await.unwrap();
+    let global = id_of(&listed["items"][0]);
+
+    // The person's own document is embedded on their budget meanwhile.
+    let own = app.create_knowledge_ok(&json!({"title": "Bread", "content": "Knead the dough."}), token).await;
+    wait_embedded(&app, id_of(&own)).await;
+    let state = embeddings::doc_state(app.db.conn(), global).await.unwrap();
+    assert_eq!(state.chunks, 2, "{state:?}");
+    assert_eq!(state.embedded, 1, "one call spent the system budget; the rest waits: {state:?}");
+    let today = chrono::Utc::now().date_naive();
+    let spent = ai_usage::system_spent(app.db.conn(), today).await.unwrap();
+    assert!(spent >= 1, "the global document's tokens are on the system budget: {spent}");
+    let user_id: Uuid = user.id.parse().unwrap();
+    let own_spent = ai_usage::spent(app.db.conn(), user_id, today).await.unwrap();
+    assert!(own_spent > 0 && own_spent < 100, "the person pays for their own document only: {own_spent}");
+
+    // Text search serves the global document in every mode.
+    for mode in ["text", "hybrid"] {
+        assert_eq!(titles(&app, "towel", mode, token).await, ["Leisure"], "{mode}");
+    }
+    // The next day (the count reset), the rest is embedded.
+    sea_orm::ConnectionTrait::execute_unprepared(app.db.conn(), "DELETE FROM system_ai_usage").await.unwrap();
+    wait_embedded(&app, global).await;
+}
+
+#[tokio::test]
+async fn a_misbehaving_embedding_upstream_never_fails_a_request_and_stores_no_bad_vector() {
+    use planwright_tests::fake_gemini::EmbeddingMisbehaviour;
+
+    let (app, fake) = app_with_gemini(|s| s.ai.embedding_interval_secs = 0).await;
+    let state = planwright_api::state::AppState::new(
+        app.settings.clone(),
+        app.db.clone(),
+        &planwright_api::openapi::document(),
+    )
+    .unwrap();
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let user_id: Uuid = user.id.parse().unwrap();
+    let dimensions = usize::try_from(app.settings.ai.embedding_dimensions).unwrap();
+    for seed in 0..24_u64 {
+        fake.set_adversarial_embeddings(seed);
+        let doc =
+            app.create_knowledge_ok(&json!({"title": format!("Towel {seed}"), "content": GYM}), token).await;
+        let embedded = planwright_api::services::grounding::index::run_once(&state).await;
+        let kinds = fake.embedding_misbehaviours();
+        let kind = *kinds.last().expect("the indexing call was answered");
+        let doc_state = embeddings::doc_state(app.db.conn(), id_of(&doc)).await.unwrap();
+        if kind == EmbeddingMisbehaviour::OddNorm {
+            assert_eq!(
+                doc_state.embedded, doc_state.chunks,
+                "seed {seed}: odd norms are normalised and kept"
+            );
+        } else {
+            assert_eq!(
+                (embedded, doc_state.embedded),
+                (0, 0),
+                "seed {seed}: {kind:?} leaves the chunks pending"
+            );
+        }
+        // Every request still answers, text search serving what vectors cannot.
+        for mode in ["text", "semantic", "hybrid"] {
+            let response = search(&app, "towel", mode, token).await;
+            assert_eq!(response.status(), StatusCode::OK, "seed {seed}, {mode}");
+            let body: Value = response.json().await.unwrap();
+            assert!(!body["items"].as_array().unwrap().is_empty(), "seed {seed}, {mode}: {body}");
+        }
+        let answer = app.chat(&json!({"message": "Do I need a towel?"}), token).await;
+        assert_eq!(answer.status(), StatusCode::OK, "seed {seed}");
+    }
+    let kinds = fake.embedding_misbehaviours();
+    for kind in EmbeddingMisbehaviour::ALL {
+        assert!(kinds.contains(&kind), "the seeds cover {kind:?}: {kinds:?}");
+    }
+    // Whatever was stored is a usable unit vector of the configured size.
+    let stored =
+        embeddings::vectors_for(app.db.conn(), user_id, "gemini-embedding-001", 10_000).await.unwrap();
+    for vector in &stored {
+        assert_eq!(vector.vector.len(), dimensions);
+        let norm: f32 = vector.vector.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!(vector.vector.iter().all(|v| v.is_finite()) && (norm - 1.0).abs() < 1e-3, "{norm}");
+    }
+    // Nothing is lost: with a sane upstream again, every pending chunk is embedded.
+    fake.set_friendly_embeddings();
+    planwright_api::services::grounding::index::run_once(&state).await;
+    let pending = embeddings::pending(app.db.conn(), "gemini-embedding-001", &[], false, 100).await.unwrap();
+    assert!(pending.is_empty(), "{} chunks still pending", pending.len());
+}
+
+#[tokio::test]
+async fn a_search_after_changes_sees_new_vectors_and_forgets_deleted_ones() {
+    let (app, _fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let question = "When can I use the gym on Sunday?";
+    let first = app.create_knowledge_ok(&json!({"title": "Leisure", "content": GYM}), token).await;
+    wait_embedded(&app, id_of(&first)).await;
+    // Warms the cache.
+    assert_eq!(titles(&app, question, "semantic", token).await, ["Leisure"]);
+
+    let second = app
+        .create_knowledge_ok(
+            &json!({"title": "Pool", "content": "The swimming pool is open at the weekend."}),
+            token,
+        )
+        .await;
+    wait_embedded(&app, id_of(&second)).await;
+    let found = titles(&app, question, "semantic", token).await;
+    assert!(found.contains(&"Pool".to_owned()) && found.contains(&"Leisure".to_owned()), "{found:?}");
+
+    assert_eq!(app.delete_knowledge(id_of(&first), token).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(titles(&app, question, "semantic", token).await, ["Pool"]);
+}
+
+#[tokio::test]
+async fn the_chunk_migration_rolls_back_and_forward_keeping_document_vectors() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+
+    let (app, _fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let doc = app.create_knowledge_ok(&json!({"title": "Leisure", "content": GYM}), token).await;
+    wait_embedded(&app, id_of(&doc)).await;
+    let card = app
+        .create_resource_ok(&json!({"type": "note", "name": "Card", "content": {"hours": GYM}}), token)
+        .await;
+    wait_source_embedded(&app, embeddings::ChunkSource::Resource(id_of(&card))).await;
+    let count = |sql: &'static str| {
+        let db = app.db.conn();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    let migrations = Migrator::migrations();
+    let position = migrations
+        .iter()
+        .position(|m| m.name().ends_with("embed_resources_and_plans"))
+        .expect("the migration");
+    let steps = u32::try_from(migrations.len() - position).unwrap();
+
+    Migrator::down(app.db.writer(), Some(steps)).await.expect("down");
+    let kept = "SELECT COUNT(*) AS n FROM knowledge_chunks WHERE vector IS NOT NULL";
+    assert_eq!(count(kept).await, 2, "the document's chunks keep their vectors; the resource's go");
+    Migrator::up(app.db.writer(), None).await.expect("up");
+    assert_eq!(count(kept).await, 2);
+    let state = embeddings::doc_state(app.db.conn(), id_of(&doc)).await.unwrap();
+    assert_eq!((state.chunks, state.embedded), (2, 2));
+    assert_eq!(titles(&app, "When can I use the gym on Sunday?", "semantic", token).await, ["Leisure"]);
 }

@@ -23,7 +23,10 @@
 //! everything the schema allows, as a real model may give them. `models.get` answers for the
 //! current models; retired or unknown ones get Google's 404 on every route. The embedding
 //! models ([`EMBEDDING_MODELS`]) answer with deterministic vectors in which related texts are
-//! close (hashed words and synonyms; see [`fake_embedding`]). The
+//! close (hashed words and synonyms; see [`fake_embedding`]);
+//! [`FakeGemini::set_adversarial_embeddings`] makes them misbehave as a faulty upstream may
+//! (vectors of the wrong size, all zeros, odd norms, values beyond f32, fewer or more
+//! embeddings than asked; see [`EmbeddingMisbehaviour`]). The
 //! `planwright-fakes` binary runs the same fake on a fixed port and exposes the controls as
 //! `/_fake/*` HTTP endpoints.
 //!
@@ -61,7 +64,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use embed::{DEFAULT_DIMENSIONS, EMBEDDING_MODELS, SYNONYM_GROUPS, canonical_terms, fake_embedding};
+pub use embed::{
+    DEFAULT_DIMENSIONS, EMBEDDING_MODELS, EmbeddingMisbehaviour, SYNONYM_GROUPS, canonical_terms,
+    fake_embedding,
+};
 pub use fault::Fault;
 
 /// The API key the fake accepts in `x-goog-api-key`.
@@ -199,6 +205,23 @@ impl FakeGemini {
         self.state.set_mode(Mode::Adversarial { seed });
     }
 
+    /// Makes every embedding answer misbehave in one of the ways of [`EmbeddingMisbehaviour`],
+    /// drawn from `seed` and the answer's number (so a seed replays the same answers); the
+    /// generation routes are unaffected.
+    pub fn set_adversarial_embeddings(&self, seed: u64) {
+        *lock(&self.state.embedding_mode) = (Some(seed), 0);
+    }
+
+    /// How each adversarial embedding answer misbehaved, oldest first.
+    pub fn embedding_misbehaviours(&self) -> Vec<EmbeddingMisbehaviour> {
+        lock(&self.state.embedding_misbehaviours).clone()
+    }
+
+    /// Switches the embedding routes back to friendly vectors.
+    pub fn set_friendly_embeddings(&self) {
+        *lock(&self.state.embedding_mode) = (None, 0);
+    }
+
     /// Switches back to friendly answers.
     pub fn set_friendly(&self) {
         self.state.set_mode(Mode::Friendly);
@@ -326,6 +349,10 @@ struct FakeState {
     retired: Mutex<BTreeSet<String>>,
     /// The thought signatures handed out with function calls.
     signatures: Mutex<tools::Signatures>,
+    /// The adversarial embedding seed (`None`: friendly vectors) and the answers given since.
+    embedding_mode: Mutex<(Option<u64>, u64)>,
+    /// How each adversarial embedding answer misbehaved.
+    embedding_misbehaviours: Mutex<Vec<EmbeddingMisbehaviour>>,
 }
 
 impl FakeState {
@@ -340,7 +367,18 @@ impl FakeState {
             answers: Mutex::new(Vec::new()),
             retired: Mutex::new(BTreeSet::new()),
             signatures: Mutex::new(tools::Signatures::default()),
+            embedding_mode: Mutex::new((None, 0)),
+            embedding_misbehaviours: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The seed of the next adversarial embedding answer (`None` when friendly), counting it.
+    fn next_embedding_seed(&self) -> Option<u64> {
+        let mut mode = lock(&self.embedding_mode);
+        let seed = mode.0?;
+        let n = mode.1;
+        mode.1 += 1;
+        Some(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(n))
     }
 
     fn set_mode(&self, mode: Mode) {
@@ -387,6 +425,8 @@ impl FakeState {
         lock(&self.answers).clear();
         lock(&self.retired).clear();
         *lock(&self.signatures) = tools::Signatures::default();
+        *lock(&self.embedding_mode) = (None, 0);
+        lock(&self.embedding_misbehaviours).clear();
     }
 }
 

@@ -218,6 +218,15 @@ pub struct AiSettings {
     /// not a candidate at all, so unrelated documents never ground an answer.
     #[serde(default = "default_embedding_min_similarity")]
     pub embedding_min_similarity: f32,
+    /// Tokens the server may spend per UTC day embedding the global knowledge documents (the
+    /// system budget, counted in `system_ai_usage`); when spent, their embedding pauses until
+    /// the next day and full-text search serves what is not embedded. 0 turns the cap off.
+    #[serde(default = "default_system_daily_token_budget")]
+    pub system_daily_token_budget: i64,
+}
+
+fn default_system_daily_token_budget() -> i64 {
+    1_000_000
 }
 
 fn default_embedding_min_similarity() -> f32 {
@@ -393,6 +402,12 @@ impl Settings {
         }
         if self.ai.timeout_secs == 0 {
             return Err("ai.timeout_secs must be greater than 0".to_owned());
+        }
+        if self.ai.system_daily_token_budget < 0 {
+            return Err(format!(
+                "ai.system_daily_token_budget must not be negative (it is {})",
+                self.ai.system_daily_token_budget
+            ));
         }
         if self.ai.daily_token_budget < 0 {
             return Err(format!(

@@ -184,7 +184,9 @@ impl Client {
     /// # Errors
     /// The HTTP and transport errors described on [`Error`] once retries are exhausted (a 404
     /// for a model that does not embed, a 400 for an empty text or an unsupported
-    /// dimensionality), and [`Error::Decode`] when the answer holds no embedding.
+    /// dimensionality), [`Error::Decode`] when the answer holds no embedding, and
+    /// [`Error::EmbeddingDimensionMismatch`] when it has no values or not the
+    /// `outputDimensionality` asked for.
     #[tracing::instrument(
         name = "gemini.embed_content",
         skip(self, request),
@@ -193,6 +195,7 @@ impl Client {
     pub async fn embed_content(&self, request: EmbedContentRequest) -> Result<ContentEmbedding, Error> {
         let body = encode(&request)?;
         let response: EmbedContentResponse = self.call_embedding("embedContent", body).await?;
+        check_dimensions(std::slice::from_ref(&request), std::slice::from_ref(&response.embedding), 0)?;
         Ok(response.embedding)
     }
 
@@ -202,8 +205,10 @@ impl Client {
     /// a failure returns the error and none of the embeddings.
     ///
     /// # Errors
-    /// As [`Client::embed_content`], and [`Error::EmbeddingCountMismatch`] when an answer does
-    /// not hold exactly one embedding per request sent.
+    /// As [`Client::embed_content`], [`Error::EmbeddingCountMismatch`] when an answer does not
+    /// hold exactly one embedding per request sent, and [`Error::EmbeddingDimensionMismatch`]
+    /// when an embedding's size is not its request's `outputDimensionality` (or, without one,
+    /// the first embedding's size).
     #[tracing::instrument(
         name = "gemini.batch_embed_contents",
         skip(self, requests),
@@ -215,7 +220,7 @@ impl Client {
     ) -> Result<Vec<ContentEmbedding>, Error> {
         let model = model_resource(&self.config().embedding_model);
         let mut embeddings = Vec::with_capacity(requests.len());
-        for chunk in requests.chunks(MAX_EMBED_BATCH) {
+        for (call, chunk) in requests.chunks(MAX_EMBED_BATCH).enumerate() {
             let body = encode(&BatchEmbedContentsBody {
                 requests: chunk.iter().map(|request| ModelEmbedRequest { model: &model, request }).collect(),
             })?;
@@ -227,6 +232,7 @@ impl Client {
                     received: response.embeddings.len(),
                 });
             }
+            check_dimensions(chunk, &response.embeddings, call * MAX_EMBED_BATCH)?;
             embeddings.extend(response.embeddings);
         }
         Ok(embeddings)
@@ -242,6 +248,31 @@ impl Client {
         );
         self.post_unary(&url, body).await
     }
+}
+
+/// Checks each embedding's size against its request's `outputDimensionality`, or without one
+/// against the first embedding's size; an empty embedding is never right. `offset` is the
+/// position of `requests[0]` among all the requests, for the error.
+fn check_dimensions(
+    requests: &[EmbedContentRequest],
+    embeddings: &[ContentEmbedding],
+    offset: usize,
+) -> Result<(), Error> {
+    let first = embeddings.first().map_or(0, ContentEmbedding::dimensions);
+    for (index, (request, embedding)) in requests.iter().zip(embeddings).enumerate() {
+        let expected = request
+            .output_dimensionality
+            .and_then(|dimensions| usize::try_from(dimensions).ok())
+            .unwrap_or(first);
+        if embedding.dimensions() != expected || expected == 0 {
+            return Err(Error::EmbeddingDimensionMismatch {
+                index: offset + index,
+                expected,
+                received: embedding.dimensions(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The body of `batchEmbedContents`.

@@ -104,6 +104,21 @@ pub enum Error {
         /// Embeddings in the answer.
         received: usize,
     },
+
+    /// An embedding had another number of values than asked for (`outputDimensionality`) or,
+    /// when none was asked for, than the first embedding of the answer (or none at all):
+    /// vectors of different sizes cannot be compared, so nothing is returned.
+    #[error(
+        "Gemini returned an embedding of {received} values where {expected} were expected (embedding {index})"
+    )]
+    EmbeddingDimensionMismatch {
+        /// Position of the offending embedding in the call's requests, from 0.
+        index: usize,
+        /// Values expected: the requested `outputDimensionality`, or the first embedding's.
+        expected: usize,
+        /// Values received.
+        received: usize,
+    },
 }
 
 fn daily_suffix(quota_per_day: bool) -> &'static str {
@@ -135,7 +150,8 @@ impl Error {
             | Self::Truncated { .. }
             | Self::Unauthorized { .. }
             | Self::Decode { .. }
-            | Self::EmbeddingCountMismatch { .. } => false,
+            | Self::EmbeddingCountMismatch { .. }
+            | Self::EmbeddingDimensionMismatch { .. } => false,
         }
     }
 

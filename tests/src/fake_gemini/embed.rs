@@ -229,15 +229,76 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Answers `embedContent` or `batchEmbedContents` for `model` (already checked to be served).
-pub(super) fn answer(model: &str, action: &str, body: &Value, fault: Option<&Fault>) -> HttpResponse {
+/// How an adversarial embedding answer misbehaves (one of these per answer, drawn from the
+/// seed). All are valid JSON with finite numbers, as Google's answers are; only
+/// [`EmbeddingMisbehaviour::OddNorm`] is still usable (after normalising).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddingMisbehaviour {
+    /// One embedding has another number of values than asked for (one more, one fewer, or
+    /// double).
+    WrongSize,
+    /// One embedding, or all, are all zeros (no direction).
+    ZeroVector,
+    /// The right direction, scaled to a tiny (1e-20) or huge (1e20) length.
+    OddNorm,
+    /// One value is beyond the f32 range (`1e39`), so it reads as infinity.
+    HugeValue,
+    /// One embedding fewer than asked for (for `embedContent`: no values at all).
+    Fewer,
+    /// One embedding more than asked for (for `embedContent`: one value more).
+    More,
+}
+
+impl EmbeddingMisbehaviour {
+    /// Every misbehaviour, in the order the seed picks from.
+    pub const ALL: [Self; 6] =
+        [Self::WrongSize, Self::ZeroVector, Self::OddNorm, Self::HugeValue, Self::Fewer, Self::More];
+}
+
+/// Answers `embedContent` or `batchEmbedContents` for `model` (already checked to be served);
+/// in the adversarial embedding mode, a seeded misbehaving answer (logged in `state`).
+pub(super) fn answer(
+    model: &str,
+    action: &str,
+    body: &Value,
+    fault: Option<&Fault>,
+    state: &super::FakeState,
+) -> HttpResponse {
     if let Some(response) = fault.and_then(Fault::error_response) {
         return response;
     }
+    let adversarial = state.next_embedding_seed();
+    let spoil = |embeddings: &mut Vec<Value>, seed: u64| {
+        let kind = misbehave(embeddings, seed);
+        super::lock(&state.embedding_misbehaviours).push(kind);
+    };
     let result = if action == BATCH_EMBED {
-        batch(model, body).map(|embeddings| json!({ "embeddings": embeddings }))
+        batch(model, body).map(|mut embeddings| {
+            if let Some(seed) = adversarial {
+                spoil(&mut embeddings, seed);
+            }
+            json!({ "embeddings": embeddings })
+        })
     } else {
-        embed_one(model, body, "EmbedContentRequest").map(|embedding| json!({ "embedding": embedding }))
+        embed_one(model, body, "EmbedContentRequest").map(|embedding| {
+            let mut embeddings = vec![embedding];
+            if let Some(seed) = adversarial {
+                spoil(&mut embeddings, seed);
+            }
+            // `embedContent` holds exactly one embedding: "fewer" empties it, "more" grows it.
+            let embedding = match embeddings.len() {
+                0 => json!({ "values": [] }),
+                1 => embeddings.remove(0),
+                _ => {
+                    let mut first = embeddings.remove(0);
+                    if let Some(values) = first.get_mut("values").and_then(Value::as_array_mut) {
+                        values.push(json!(0.5));
+                    }
+                    first
+                }
+            };
+            json!({ "embedding": embedding })
+        })
     };
     match result {
         Ok(_) if fault == Some(&Fault::MalformedJson) => HttpResponse::Ok()
@@ -248,6 +309,76 @@ pub(super) fn answer(model: &str, action: &str, body: &Value, fault: Option<&Fau
         }
         Err(message) => google_error(StatusCode::BAD_REQUEST, &message, "INVALID_ARGUMENT", None),
     }
+}
+
+/// Spoils `embeddings` (`{"values": [...]}` each) in one of the [`EmbeddingMisbehaviour`] ways
+/// drawn from `seed`, and says which.
+fn misbehave(embeddings: &mut Vec<Value>, seed: u64) -> EmbeddingMisbehaviour {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let kind = EmbeddingMisbehaviour::ALL[rng.gen_range(0..EmbeddingMisbehaviour::ALL.len())];
+    if embeddings.is_empty() {
+        return kind;
+    }
+    let victim = rng.gen_range(0..embeddings.len());
+    let values_of = |embedding: &mut Value| -> Vec<f64> {
+        embedding
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .collect()
+    };
+    match kind {
+        EmbeddingMisbehaviour::WrongSize => {
+            let mut values = values_of(&mut embeddings[victim]);
+            match rng.gen_range(0..3) {
+                0 => values.push(0.1),
+                1 => {
+                    values.pop();
+                }
+                _ => values.extend(values.clone()),
+            }
+            embeddings[victim] = json!({ "values": values });
+        }
+        EmbeddingMisbehaviour::ZeroVector => {
+            let all = rng.gen_bool(0.5);
+            for (index, embedding) in embeddings.iter_mut().enumerate() {
+                if all || index == victim {
+                    let zeros = vec![0.0; values_of(embedding).len()];
+                    *embedding = json!({ "values": zeros });
+                }
+            }
+        }
+        EmbeddingMisbehaviour::OddNorm => {
+            let scale = if rng.gen_bool(0.5) { 1e-20 } else { 1e20 };
+            for embedding in embeddings.iter_mut() {
+                let values: Vec<f64> = values_of(embedding).into_iter().map(|value| value * scale).collect();
+                *embedding = json!({ "values": values });
+            }
+        }
+        EmbeddingMisbehaviour::HugeValue => {
+            let values = values_of(&mut embeddings[victim]);
+            let at = rng.gen_range(0..values.len().max(1));
+            let text: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(index, value)| if index == at { "1e39".to_owned() } else { value.to_string() })
+                .collect();
+            // serde_json keeps 1e39 as an f64; the client reads it into f32, where it overflows.
+            embeddings[victim] = serde_json::from_str(&format!("{{\"values\": [{}]}}", text.join(",")))
+                .unwrap_or_else(|_| json!({ "values": [] }));
+        }
+        EmbeddingMisbehaviour::Fewer => {
+            embeddings.remove(victim);
+        }
+        EmbeddingMisbehaviour::More => {
+            let extra = embeddings[victim].clone();
+            embeddings.push(extra);
+        }
+    }
+    kind
 }
 
 /// The embeddings of a batch, or the 400 message Google would send.

@@ -124,7 +124,7 @@ async fn call_model(
         }
     };
     if embedding {
-        return embed::answer(model, action, &body, fault.as_ref());
+        return embed::answer(model, action, &body, fault.as_ref(), &state);
     }
     if action == COUNT {
         let tokens = prompt_tokens(generate_request_of(&body));

@@ -50,7 +50,9 @@ pub struct SourceResponse {
     pub kind: SourceKindName,
     /// The document's, resource's or plan's id.
     pub id: Uuid,
-    /// Its title (a plan's goal, a resource's name).
+    /// Its title (a document's title, a resource's name, a plan's goal); when the source matched
+    /// by meaning, followed by the passage that did: "Leisure › Weekend", "Card › part 2",
+    /// "Prepare for the exam › Day 2".
     pub title: String,
 }
 

@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, Missing, not_found},
     services::{
         ai::{AiError, AiProvider, PlanPrompt, repair},
-        budget,
+        budget, grounding,
     },
     state::AppState,
 };
@@ -113,7 +113,9 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
         usage,
         tasks,
     };
-    Ok(repo::plans::create(state.db.conn(), user_id, plan).await?)
+    let plan = repo::plans::create(state.db.conn(), user_id, plan).await?;
+    grounding::index::index_plan(state, &plan).await;
+    Ok(plan)
 }
 
 /// The domain's own check of repaired tasks: a repair that still broke a rule is a bug of
@@ -168,10 +170,14 @@ pub async fn update_plan(
             return Err(errors.into());
         }
     }
-    repo::plans::update(state.db.conn(), user_id, plan_id, changes).await.map_err(not_found(Missing::Plan))
+    let plan = repo::plans::update(state.db.conn(), user_id, plan_id, changes)
+        .await
+        .map_err(not_found(Missing::Plan))?;
+    grounding::index::index_plan(state, &plan).await;
+    Ok(plan)
 }
 
-/// Deletes the caller's plan.
+/// Deletes the caller's plan (its chunks and vectors go with it, by cascade).
 pub async fn delete_plan(state: &AppState, user_id: Uuid, plan_id: Uuid) -> Result<(), ApiError> {
     repo::plans::delete(state.db.conn(), user_id, plan_id).await.map_err(not_found(Missing::Plan))
 }

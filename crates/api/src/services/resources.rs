@@ -1,4 +1,5 @@
-//! The person's resources: stored as given, read back to ground the assistant.
+//! The person's resources: stored as given, read back to ground the assistant, and chunked for
+//! semantic search after each change (embedded in the background).
 
 use planwright_domain::{NewResource, Resource, ResourceChanges};
 use planwright_store::repo::{
@@ -10,6 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, Missing, not_found},
+    services::grounding,
     state::AppState,
 };
 
@@ -19,7 +21,9 @@ pub async fn create_resource(
     user_id: Uuid,
     resource: NewResource,
 ) -> Result<Resource, ApiError> {
-    Ok(repo::resources::create(state.db.conn(), user_id, resource).await?)
+    let resource = repo::resources::create(state.db.conn(), user_id, resource).await?;
+    grounding::index::index_resource(state, &resource).await;
+    Ok(resource)
 }
 
 /// The caller's resource.
@@ -44,10 +48,14 @@ pub async fn update_resource(
     id: Uuid,
     changes: ResourceChanges,
 ) -> Result<Resource, ApiError> {
-    repo::resources::update(state.db.conn(), user_id, id, changes).await.map_err(not_found(Missing::Resource))
+    let resource = repo::resources::update(state.db.conn(), user_id, id, changes)
+        .await
+        .map_err(not_found(Missing::Resource))?;
+    grounding::index::index_resource(state, &resource).await;
+    Ok(resource)
 }
 
-/// Deletes the caller's resource.
+/// Deletes the caller's resource (its chunks and vectors go with it, by cascade).
 pub async fn delete_resource(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
     repo::resources::delete(state.db.conn(), user_id, id).await.map_err(not_found(Missing::Resource))
 }

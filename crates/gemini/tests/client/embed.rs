@@ -104,9 +104,11 @@ async fn batch_repeats_the_model_in_every_request() {
                 "taskType": "CLUSTERING"
             }
         ]})))
+        // Every embedding has the 768 values the first request asks for (the others ask for none,
+        // so they must match the first).
         .respond_with(json_response(
             200,
-            &json!({"embeddings": [{"values": [1.0]}, {"values": [2.0]}, {"values": [3.0]}]}),
+            &json!({"embeddings": [{"values": vec![1.0; 768]}, {"values": vec![2.0; 768]}, {"values": vec![3.0; 768]}]}),
         ))
         .expect(1)
         .mount(&server)
@@ -122,7 +124,7 @@ async fn batch_repeats_the_model_in_every_request() {
         .unwrap();
 
     let values: Vec<_> = embeddings.iter().map(|embedding| embedding.values.clone()).collect();
-    assert_eq!(values, vec![vec![1.0], vec![2.0], vec![3.0]]);
+    assert_eq!(values, vec![vec![1.0; 768], vec![2.0; 768], vec![3.0; 768]]);
 }
 
 #[tokio::test]
@@ -294,4 +296,68 @@ async fn a_model_that_does_not_embed_is_not_found() {
         .unwrap_err();
 
     assert!(error.is_not_found(), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_embedding_of_the_wrong_size_is_a_typed_error() {
+    let server = MockServer::start().await;
+    Mock::given(path(BATCH_PATH))
+        .respond_with(json_response(200, &json!({"embeddings": [{"values": [0.6, 0.8]}, {"values": [1.0]}]})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    // No size asked for: the first embedding sets it.
+    let error = client
+        .batch_embed_contents(vec![EmbedContentRequest::new("a"), EmbedContentRequest::new("b")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::EmbeddingDimensionMismatch { index: 1, expected: 2, received: 1 }),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    // A size asked for: every embedding must have it.
+    let sized = |text| EmbedContentRequest::new(text).with_output_dimensionality(1);
+    let error = client.batch_embed_contents(vec![sized("a"), sized("b")]).await.unwrap_err();
+    assert!(
+        matches!(error, Error::EmbeddingDimensionMismatch { index: 0, expected: 1, received: 2 }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_single_embedding_must_have_the_size_asked_for_and_some_values() {
+    let server = MockServer::start().await;
+    Mock::given(path(EMBED_PATH))
+        .respond_with(json_response(200, &json!({"embedding": {"values": [0.6, 0.8, 0.0]}})))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let error =
+        client.embed_content(EmbedContentRequest::new("a").with_output_dimensionality(2)).await.unwrap_err();
+    assert!(
+        matches!(error, Error::EmbeddingDimensionMismatch { index: 0, expected: 2, received: 3 }),
+        "{error:?}"
+    );
+    let embedding = client.embed_content(EmbedContentRequest::new("a")).await.unwrap();
+    assert_eq!(embedding.dimensions(), 3, "no size asked for: any non-empty size");
+}
+
+#[tokio::test]
+async fn an_empty_embedding_is_a_typed_error() {
+    let server = MockServer::start().await;
+    Mock::given(path(EMBED_PATH))
+        .respond_with(json_response(200, &json!({"embedding": {"values": []}})))
+        .mount(&server)
+        .await;
+
+    let error = client(&server).embed_content(EmbedContentRequest::new("a")).await.unwrap_err();
+
+    assert!(
+        matches!(error, Error::EmbeddingDimensionMismatch { index: 0, expected: 0, received: 0 }),
+        "{error:?}"
+    );
 }

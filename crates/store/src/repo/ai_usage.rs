@@ -101,3 +101,31 @@ pub async fn spent(db: &impl ConnectionTrait, user_id: Uuid, day: NaiveDate) -> 
         None => Ok(0),
     }
 }
+
+/// Adds one request and `tokens` to the system's own count for `day` (embedding the global
+/// knowledge documents, which no user owns), atomically; returns the new total.
+pub async fn add_system(db: &impl ConnectionTrait, day: NaiveDate, tokens: i64) -> Result<i64, StoreError> {
+    let sql = r#"
+        INSERT INTO system_ai_usage (day, tokens, requests) VALUES ($1, $2, 1)
+        ON CONFLICT (day) DO UPDATE SET
+            tokens = system_ai_usage.tokens + excluded.tokens,
+            requests = system_ai_usage.requests + 1
+        RETURNING tokens"#;
+    let statement =
+        Statement::from_sql_and_values(db.get_database_backend(), sql, [day.into(), tokens.into()]);
+    let row = db.query_one_raw(statement).await?.ok_or(StoreError::NotFound)?;
+    Ok(row.try_get("", "tokens")?)
+}
+
+/// Tokens the system spent on `day` (0 when none).
+pub async fn system_spent(db: &impl ConnectionTrait, day: NaiveDate) -> Result<i64, StoreError> {
+    let statement = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "SELECT tokens FROM system_ai_usage WHERE day = $1",
+        [day.into()],
+    );
+    match db.query_one_raw(statement).await? {
+        Some(row) => Ok(row.try_get("", "tokens")?),
+        None => Ok(0),
+    }
+}

@@ -1,11 +1,14 @@
-//! Chunks of knowledge documents and their embedding vectors, for semantic search.
+//! Chunks of knowledge documents, resources and plans ([`ChunkSource`]) and their embedding
+//! vectors, for semantic search.
 //!
-//! A document's chunks are replaced whenever it changes ([`replace_chunks`]); a chunk whose
+//! A source's chunks are replaced whenever it changes ([`replace_chunks`]); a chunk whose
 //! content hash is unchanged keeps its vector, a new one waits with `embedded_at` NULL until the
-//! background job stores its vector ([`pending`], [`store_vector`]). Vectors are normalised f32,
-//! little-endian, with the model that wrote them: a chunk written by another model counts as
-//! pending again, so changing the model re-embeds everything. Search reads a user's vectors into
-//! memory with a bound ([`vectors_for`]); a few tens of thousands of 768-value vectors scan in
+//! background job stores its vector ([`pending`], [`store_vector`]). Vectors are stored as int8
+//! with one f32 scale ([`encode_vector`]: a quarter of the f32 size, cosine error under 0.01),
+//! with the model that wrote them: a chunk written by another model counts as pending again, so
+//! changing the model re-embeds everything. Search reads a user's vectors into memory with a
+//! bound ([`vectors_for`]), and after a change only the vectors it does not hold yet
+//! ([`vector_ids`], [`vectors_by_ids`]); a few tens of thousands of 768-value vectors scan in
 //! milliseconds, which is why there is no ANN index.
 
 use std::collections::HashMap;
@@ -19,8 +22,42 @@ use uuid::Uuid;
 
 use crate::{
     Conn, StoreError,
-    entities::{knowledge_chunks as chunks, knowledge_docs as docs},
+    entities::{knowledge_chunks as chunks, knowledge_docs as docs, plans, resources},
 };
+
+/// What a chunk was cut from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChunkSource {
+    /// A knowledge document (global or the person's).
+    Knowledge(Uuid),
+    /// One of the person's resources.
+    Resource(Uuid),
+    /// One of the person's plans (goal, summary and tasks).
+    Plan(Uuid),
+}
+
+impl ChunkSource {
+    /// The source's id.
+    pub fn id(self) -> Uuid {
+        match self {
+            Self::Knowledge(id) | Self::Resource(id) | Self::Plan(id) => id,
+        }
+    }
+
+    /// The source of a stored row; `None` for a row with no source (never written).
+    fn of(doc_id: Option<Uuid>, resource_id: Option<Uuid>, plan_id: Option<Uuid>) -> Option<Self> {
+        doc_id.map(Self::Knowledge).or(resource_id.map(Self::Resource)).or(plan_id.map(Self::Plan))
+    }
+
+    /// `column = id` for the column that holds this kind of source.
+    fn filter(self) -> sea_orm::sea_query::SimpleExpr {
+        match self {
+            Self::Knowledge(id) => chunks::Column::DocId.eq(id),
+            Self::Resource(id) => chunks::Column::ResourceId.eq(id),
+            Self::Plan(id) => chunks::Column::PlanId.eq(id),
+        }
+    }
+}
 
 /// One chunk of a document, as the chunker cut it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,9 +89,12 @@ pub struct ChunkSync {
 pub struct PendingChunk {
     /// The chunk's id.
     pub id: Uuid,
-    /// Whose budget pays for it: the document's owner, `None` for a global document.
+    /// Whose budget pays for it: the source's owner, `None` for a global document.
     pub owner: Option<Uuid>,
-    /// The document's title (sent to the embedding model as the title).
+    /// What it was cut from.
+    pub source: ChunkSource,
+    /// The source's title: a document's title, a resource's name, a plan's goal (sent to the
+    /// embedding model as the title).
     pub title: String,
     /// The heading the chunk sits under.
     pub heading: String,
@@ -67,10 +107,11 @@ pub struct PendingChunk {
 pub struct ChunkVector {
     /// The chunk's id.
     pub chunk_id: Uuid,
-    /// Its document.
-    pub doc_id: Uuid,
-    /// Unit-length values.
-    pub vector: Vec<f32>,
+    /// What it was cut from.
+    pub source: ChunkSource,
+    /// Unit-length values, shared: a cached copy reconciled after a change keeps the values
+    /// it holds without copying them.
+    pub vector: std::sync::Arc<[f32]>,
 }
 
 /// A chunk's text, for a search result or a prompt.
@@ -78,9 +119,9 @@ pub struct ChunkVector {
 pub struct ChunkText {
     /// The chunk's id.
     pub id: Uuid,
-    /// Its document.
-    pub doc_id: Uuid,
-    /// Order in the document, from 0.
+    /// What it was cut from.
+    pub source: ChunkSource,
+    /// Order in the source, from 0.
     pub position: i32,
     /// The heading it sits under.
     pub heading: String,
@@ -97,12 +138,12 @@ pub struct DocIndexState {
     pub embedded: u64,
 }
 
-/// Makes the stored chunks of `doc_id` match `new`, in one transaction: chunks with a known hash
+/// Makes the stored chunks of `source` match `new`, in one transaction: chunks with a known hash
 /// keep their vector (and take their new position), the rest are inserted as pending, chunks
-/// that are gone are deleted.
+/// that are gone are deleted (so `new` empty deletes them all).
 pub async fn replace_chunks(
     db: &Conn,
-    doc_id: Uuid,
+    source: ChunkSource,
     owner: Option<Uuid>,
     new: Vec<NewChunk>,
 ) -> Result<ChunkSync, StoreError> {
@@ -110,7 +151,7 @@ pub async fn replace_chunks(
     let stored: Vec<(i32, String)> = chunks::Entity::find()
         .select_only()
         .columns([chunks::Column::Position, chunks::Column::ContentHash])
-        .filter(chunks::Column::DocId.eq(doc_id))
+        .filter(source.filter())
         .order_by_asc(chunks::Column::Position)
         .into_tuple()
         .all(db)
@@ -124,7 +165,7 @@ pub async fn replace_chunks(
         return Ok(ChunkSync { kept: new.len(), ..ChunkSync::default() });
     }
     let txn = crate::database::begin_write(db).await?;
-    let existing = chunks::Entity::find().filter(chunks::Column::DocId.eq(doc_id)).all(&txn).await?;
+    let existing = chunks::Entity::find().filter(source.filter()).all(&txn).await?;
     let mut by_hash: HashMap<String, Vec<chunks::Model>> = HashMap::new();
     for row in existing {
         by_hash.entry(row.content_hash.clone()).or_default().push(row);
@@ -143,7 +184,9 @@ pub async fn replace_chunks(
         }
         chunks::ActiveModel {
             id: Set(Uuid::now_v7()),
-            doc_id: Set(doc_id),
+            doc_id: Set(matches!(source, ChunkSource::Knowledge(_)).then_some(source.id())),
+            resource_id: Set(matches!(source, ChunkSource::Resource(_)).then_some(source.id())),
+            plan_id: Set(matches!(source, ChunkSource::Plan(_)).then_some(source.id())),
             user_id: Set(owner),
             position: Set(chunk.position),
             heading: Set(chunk.heading),
@@ -169,11 +212,13 @@ pub async fn replace_chunks(
 }
 
 /// Up to `limit` chunks without a vector of `model` (never embedded, or by another model),
-/// oldest first, leaving out the documents of `skip_owners` (whose budget is spent).
+/// oldest first, leaving out the sources of `skip_owners` (whose budget is spent) and, when
+/// `skip_global`, the global documents (the system budget is spent).
 pub async fn pending(
     db: &impl ConnectionTrait,
     model: &str,
     skip_owners: &[Uuid],
+    skip_global: bool,
     limit: u64,
 ) -> Result<Vec<PendingChunk>, StoreError> {
     let mut query = chunks::Entity::find().filter(
@@ -182,6 +227,9 @@ pub async fn pending(
             .add(chunks::Column::Model.is_null())
             .add(chunks::Column::Model.ne(model)),
     );
+    if skip_global {
+        query = query.filter(chunks::Column::UserId.is_not_null());
+    }
     if !skip_owners.is_empty() {
         query = query.filter(
             Condition::any()
@@ -190,24 +238,63 @@ pub async fn pending(
         );
     }
     let rows = query.order_by_asc(chunks::Column::Id).limit(limit).all(db).await?;
-    let doc_ids: Vec<Uuid> = rows.iter().map(|row| row.doc_id).collect();
-    let titles: HashMap<Uuid, String> = docs::Entity::find()
-        .filter(docs::Column::Id.is_in(doc_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|doc| (doc.id, doc.title))
-        .collect();
+    let titles = source_titles(db, &rows).await?;
     Ok(rows
         .into_iter()
-        .map(|row| PendingChunk {
-            id: row.id,
-            owner: row.user_id,
-            title: titles.get(&row.doc_id).cloned().unwrap_or_default(),
-            heading: row.heading,
-            content: row.content,
+        .filter_map(|row| {
+            let source = ChunkSource::of(row.doc_id, row.resource_id, row.plan_id)?;
+            Some(PendingChunk {
+                id: row.id,
+                owner: row.user_id,
+                title: titles.get(&source.id()).cloned().unwrap_or_default(),
+                source,
+                heading: row.heading,
+                content: row.content,
+            })
         })
         .collect())
+}
+
+/// The titles of the sources of `rows`: documents' titles, resources' names, plans' goals.
+async fn source_titles(
+    db: &impl ConnectionTrait,
+    rows: &[chunks::Model],
+) -> Result<HashMap<Uuid, String>, StoreError> {
+    let doc_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.doc_id).collect();
+    let resource_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.resource_id).collect();
+    let plan_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.plan_id).collect();
+    let mut titles: HashMap<Uuid, String> = HashMap::new();
+    if !doc_ids.is_empty() {
+        let found: Vec<(Uuid, String)> = docs::Entity::find()
+            .select_only()
+            .columns([docs::Column::Id, docs::Column::Title])
+            .filter(docs::Column::Id.is_in(doc_ids))
+            .into_tuple()
+            .all(db)
+            .await?;
+        titles.extend(found);
+    }
+    if !resource_ids.is_empty() {
+        let found: Vec<(Uuid, String)> = resources::Entity::find()
+            .select_only()
+            .columns([resources::Column::Id, resources::Column::Name])
+            .filter(resources::Column::Id.is_in(resource_ids))
+            .into_tuple()
+            .all(db)
+            .await?;
+        titles.extend(found);
+    }
+    if !plan_ids.is_empty() {
+        let found: Vec<(Uuid, String)> = plans::Entity::find()
+            .select_only()
+            .columns([plans::Column::Id, plans::Column::Goal])
+            .filter(plans::Column::Id.is_in(plan_ids))
+            .into_tuple()
+            .all(db)
+            .await?;
+        titles.extend(found);
+    }
+    Ok(titles)
 }
 
 /// Stores the vector `model` wrote for chunk `id` (normalise it first). A chunk deleted in the
@@ -230,20 +317,43 @@ pub async fn store_vector(
     Ok(())
 }
 
-/// The vectors of `model` the user may search (their own documents' and the global ones), at
-/// most `bound` of them (the oldest chunks first), so one query's memory stays bounded.
+/// Who may search a chunk: its owner, and everyone for global ones.
+fn visible_to(user_id: Uuid) -> Condition {
+    Condition::any().add(chunks::Column::UserId.eq(user_id)).add(chunks::Column::UserId.is_null())
+}
+
+type VectorRow = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<i32>, Option<Vec<u8>>);
+
+const VECTOR_COLUMNS: [chunks::Column; 6] = [
+    chunks::Column::Id,
+    chunks::Column::DocId,
+    chunks::Column::ResourceId,
+    chunks::Column::PlanId,
+    chunks::Column::Dimensions,
+    chunks::Column::Vector,
+];
+
+fn to_vector((chunk_id, doc_id, resource_id, plan_id, dimensions, bytes): VectorRow) -> Option<ChunkVector> {
+    let dimensions = usize::try_from(dimensions?).ok()?;
+    Some(ChunkVector {
+        chunk_id,
+        source: ChunkSource::of(doc_id, resource_id, plan_id)?,
+        vector: decode_vector(&bytes?, dimensions)?.into(),
+    })
+}
+
+/// The vectors of `model` the user may search (their own sources' and the global documents'),
+/// at most `bound` of them (the oldest chunks first), so one query's memory stays bounded.
 pub async fn vectors_for(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     model: &str,
     bound: u64,
 ) -> Result<Vec<ChunkVector>, StoreError> {
-    let rows: Vec<(Uuid, Uuid, Option<Vec<u8>>)> = chunks::Entity::find()
+    let rows: Vec<VectorRow> = chunks::Entity::find()
         .select_only()
-        .columns([chunks::Column::Id, chunks::Column::DocId, chunks::Column::Vector])
-        .filter(
-            Condition::any().add(chunks::Column::UserId.eq(user_id)).add(chunks::Column::UserId.is_null()),
-        )
+        .columns(VECTOR_COLUMNS)
+        .filter(visible_to(user_id))
         .filter(chunks::Column::Model.eq(model))
         .filter(chunks::Column::EmbeddedAt.is_not_null())
         .order_by_asc(chunks::Column::Id)
@@ -251,12 +361,51 @@ pub async fn vectors_for(
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(chunk_id, doc_id, bytes)| {
-            Some(ChunkVector { chunk_id, doc_id, vector: decode_vector(&bytes?)? })
-        })
-        .collect())
+    Ok(rows.into_iter().filter_map(to_vector).collect())
+}
+
+/// The ids of the chunks [`vectors_for`] would return, in the same order, read from the index
+/// alone: what a cached copy compares itself with after a change.
+pub async fn vector_ids(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    model: &str,
+    bound: u64,
+) -> Result<Vec<Uuid>, StoreError> {
+    Ok(chunks::Entity::find()
+        .select_only()
+        .column(chunks::Column::Id)
+        .filter(visible_to(user_id))
+        .filter(chunks::Column::Model.eq(model))
+        .filter(chunks::Column::EmbeddedAt.is_not_null())
+        .order_by_asc(chunks::Column::Id)
+        .limit(bound)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The vectors of `model` of the chunks `ids` (those that have one), in no particular order.
+pub async fn vectors_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    model: &str,
+) -> Result<Vec<ChunkVector>, StoreError> {
+    let mut vectors = Vec::with_capacity(ids.len());
+    // Bounded IN lists: SQLite allows 32 766 parameters, PostgreSQL 65 535.
+    for part in ids.chunks(1_000) {
+        let rows: Vec<VectorRow> = chunks::Entity::find()
+            .select_only()
+            .columns(VECTOR_COLUMNS)
+            .filter(chunks::Column::Id.is_in(part.iter().copied()))
+            .filter(chunks::Column::Model.eq(model))
+            .filter(chunks::Column::EmbeddedAt.is_not_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        vectors.extend(rows.into_iter().filter_map(to_vector));
+    }
+    Ok(vectors)
 }
 
 /// A cheap summary of the vectors [`vectors_for`] would return (how many, the newest
@@ -294,33 +443,60 @@ pub async fn vectors_fingerprint(
     Ok((count, newest))
 }
 
+/// A chunk's id, source columns, position, heading and text.
+type TextRow = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, i32, String, String);
+
 /// The text of the chunks `ids`, in no particular order.
 pub async fn chunk_texts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<ChunkText>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = chunks::Entity::find().filter(chunks::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    let rows: Vec<TextRow> = chunks::Entity::find()
+        .select_only()
+        .columns([
+            chunks::Column::Id,
+            chunks::Column::DocId,
+            chunks::Column::ResourceId,
+            chunks::Column::PlanId,
+            chunks::Column::Position,
+            chunks::Column::Heading,
+            chunks::Column::Content,
+        ])
+        .filter(chunks::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
-        .map(|row| ChunkText {
-            id: row.id,
-            doc_id: row.doc_id,
-            position: row.position,
-            heading: row.heading,
-            content: row.content,
+        .filter_map(|(id, doc_id, resource_id, plan_id, position, heading, content)| {
+            Some(ChunkText {
+                id,
+                source: ChunkSource::of(doc_id, resource_id, plan_id)?,
+                position,
+                heading,
+                content,
+            })
         })
         .collect())
 }
 
-/// How many chunks document `doc_id` has, and how many of them have a vector.
-pub async fn doc_state(db: &impl ConnectionTrait, doc_id: Uuid) -> Result<DocIndexState, StoreError> {
-    let chunks_count = chunks::Entity::find().filter(chunks::Column::DocId.eq(doc_id)).count(db).await?;
+/// How many chunks `source` has, and how many of them have a vector.
+pub async fn source_state(
+    db: &impl ConnectionTrait,
+    source: ChunkSource,
+) -> Result<DocIndexState, StoreError> {
+    let chunks_count = chunks::Entity::find().filter(source.filter()).count(db).await?;
     let embedded = chunks::Entity::find()
-        .filter(chunks::Column::DocId.eq(doc_id))
+        .filter(source.filter())
         .filter(chunks::Column::EmbeddedAt.is_not_null())
         .count(db)
         .await?;
     Ok(DocIndexState { chunks: chunks_count, embedded })
+}
+
+/// How many chunks knowledge document `doc_id` has, and how many of them have a vector.
+pub async fn doc_state(db: &impl ConnectionTrait, doc_id: Uuid) -> Result<DocIndexState, StoreError> {
+    source_state(db, ChunkSource::Knowledge(doc_id)).await
 }
 
 /// Every document (id, owner, title, content), for the start-up pass that chunks documents
@@ -337,30 +513,120 @@ pub async fn all_docs(
         .await?)
 }
 
-/// `values` as little-endian f32 bytes.
-pub fn encode_vector(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|value| value.to_le_bytes()).collect()
+/// Every resource and plan (source, owner), for the same start-up pass.
+pub async fn all_personal_sources(db: &impl ConnectionTrait) -> Result<Vec<(ChunkSource, Uuid)>, StoreError> {
+    let resource_rows: Vec<(Uuid, Uuid)> = resources::Entity::find()
+        .select_only()
+        .columns([resources::Column::Id, resources::Column::UserId])
+        .order_by_asc(resources::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let plan_rows: Vec<(Uuid, Uuid)> = plans::Entity::find()
+        .select_only()
+        .columns([plans::Column::Id, plans::Column::UserId])
+        .order_by_asc(plans::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(resource_rows
+        .into_iter()
+        .map(|(id, owner)| (ChunkSource::Resource(id), owner))
+        .chain(plan_rows.into_iter().map(|(id, owner)| (ChunkSource::Plan(id), owner)))
+        .collect())
 }
 
-/// The f32 values of little-endian `bytes`; `None` when the length is not a multiple of four.
-pub fn decode_vector(bytes: &[u8]) -> Option<Vec<f32>> {
-    if !bytes.len().is_multiple_of(4) {
+/// `values` (unit length) as stored: an f32 scale (little-endian) then one signed byte a value,
+/// `value ≈ byte × scale`, the scale mapping the largest magnitude to 127. A quarter of the f32
+/// size, so a cold read of 10 000 768-value vectors is 7.7 MB instead of 30 MB; each value is
+/// off by at most `scale / 2`, which moves a cosine between unit vectors by well under 0.01
+/// (the retrieval evaluation ranks identically, see docs/BENCHMARKS.md).
+pub fn encode_vector(values: &[f32]) -> Vec<u8> {
+    let largest = values.iter().fold(0.0_f32, |largest, value| largest.max(value.abs()));
+    let scale = if largest > 0.0 && largest.is_finite() { largest / 127.0 } else { 1.0 };
+    let mut bytes = Vec::with_capacity(4 + values.len());
+    bytes.extend_from_slice(&scale.to_le_bytes());
+    #[expect(clippy::cast_possible_truncation, reason = "rounded and clamped to the i8 range")]
+    bytes.extend(
+        values.iter().map(|value| ((value / scale).round().clamp(-127.0, 127.0) as i8).to_le_bytes()[0]),
+    );
+    bytes
+}
+
+/// The `dimensions` values stored in `bytes`, scaled back to unit length: int8 with a scale
+/// ([`encode_vector`], `4 + dimensions` bytes) or plain little-endian f32 (`4 × dimensions`
+/// bytes, as vectors were first stored). `None` for any other length.
+pub fn decode_vector(bytes: &[u8], dimensions: usize) -> Option<Vec<f32>> {
+    if dimensions == 0 {
         return None;
     }
-    Some(bytes.chunks_exact(4).map(|four| f32::from_le_bytes([four[0], four[1], four[2], four[3]])).collect())
+    if bytes.len() == dimensions * 4 {
+        return Some(
+            bytes
+                .chunks_exact(4)
+                .map(|four| f32::from_le_bytes([four[0], four[1], four[2], four[3]]))
+                .collect(),
+        );
+    }
+    if bytes.len() != dimensions + 4 {
+        return None;
+    }
+    let scale = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let mut values: Vec<f32> =
+        bytes[4..].iter().map(|byte| f32::from(i8::from_le_bytes([*byte])) * scale).collect();
+    let norm = values.iter().map(|value| value * value).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        values.iter_mut().for_each(|value| *value /= norm);
+    }
+    Some(values)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn unit(seed: u64, n: usize) -> Vec<f32> {
+        // A small deterministic generator: no dependency needed for a test vector.
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let values: Vec<f32> = (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 2_001) as f32 / 1_000.0 - 1.0
+            })
+            .collect();
+        let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+        values.into_iter().map(|v| v / norm).collect()
+    }
+
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
     #[test]
-    fn vectors_round_trip_as_little_endian_bytes() {
+    fn vectors_are_stored_as_int8_and_keep_their_cosines() {
+        let a = unit(1, 768);
+        let b = unit(2, 768);
+        let bytes = encode_vector(&a);
+        assert_eq!(bytes.len(), 4 + 768, "a quarter of the f32 size");
+        let decoded = decode_vector(&bytes, 768).unwrap();
+        assert!((dot(&decoded, &decoded) - 1.0).abs() < 1e-4, "unit length again");
+        assert!((dot(&decoded, &a) - 1.0).abs() < 1e-3, "{}", dot(&decoded, &a));
+        let exact = dot(&a, &b);
+        let quantized = dot(&decoded, &decode_vector(&encode_vector(&b), 768).unwrap());
+        assert!((exact - quantized).abs() < 0.01, "{exact} vs {quantized}");
+        assert!(decode_vector(&bytes, 767).is_none(), "a length that fits neither layout");
+        assert!(decode_vector(&bytes, 0).is_none());
+        let zero = decode_vector(&encode_vector(&[0.0; 4]), 4).unwrap();
+        assert_eq!(zero, vec![0.0; 4]);
+    }
+
+    #[test]
+    fn vectors_stored_as_f32_still_read() {
         let values = [0.5_f32, -1.25, 0.0, f32::MIN_POSITIVE];
-        let bytes = encode_vector(&values);
-        assert_eq!(bytes.len(), 16);
-        assert_eq!(&bytes[..4], &0.5_f32.to_le_bytes());
-        assert_eq!(decode_vector(&bytes), Some(values.to_vec()));
-        assert_eq!(decode_vector(&bytes[..5]), None);
+        let bytes: Vec<u8> = values.iter().flat_map(|value| value.to_le_bytes()).collect();
+        assert_eq!(decode_vector(&bytes, 4), Some(values.to_vec()));
+        assert_eq!(decode_vector(&bytes[..5], 4), None);
     }
 }

@@ -105,7 +105,7 @@ impl Embedder {
             })
             .collect();
         let embeddings = client.batch_embed_contents(requests).await.map_err(map_error)?;
-        Ok(embeddings.iter().map(planwright_gemini::ContentEmbedding::normalized).collect())
+        embeddings.iter().map(|embedding| unit_vector(embedding, *dimensions)).collect()
     }
 
     /// The unit vector of a search query, or `None` without embeddings.
@@ -116,8 +116,30 @@ impl Embedder {
         let Backend::Gemini { client, dimensions } = &self.backend else { return Ok(None) };
         let request = EmbedContentRequest::query(query.to_owned()).with_output_dimensionality(*dimensions);
         let embedding = client.embed_content(request).await.map_err(map_error)?;
-        Ok(Some(embedding.normalized()))
+        unit_vector(&embedding, *dimensions).map(Some)
     }
+}
+
+/// `embedding` scaled to unit length, or an error when it cannot be used: another size than
+/// asked for, a value that is not finite (a huge value overflows f32), or all zeros (no
+/// direction). Any such answer leaves the chunks pending and full-text search serving.
+fn unit_vector(
+    embedding: &planwright_gemini::ContentEmbedding,
+    dimensions: u32,
+) -> Result<Vec<f32>, AiError> {
+    let values = embedding.normalized();
+    let norm = values.iter().map(|value| f64::from(*value).powi(2)).sum::<f64>().sqrt();
+    let size_ok = usize::try_from(dimensions).is_ok_and(|dimensions| values.len() == dimensions);
+    if size_ok && values.iter().all(|value| value.is_finite()) && (norm - 1.0).abs() < 1e-3 {
+        return Ok(values);
+    }
+    tracing::warn!(
+        values = values.len(),
+        dimensions,
+        norm,
+        "Gemini returned an embedding that cannot be used (wrong size, not finite or all zero)"
+    );
+    Err(AiError::Upstream("Gemini returned an embedding that cannot be used".to_owned()))
 }
 
 /// What an embedding failure means: search goes on with full text, so only the kind matters.
@@ -130,5 +152,30 @@ fn map_error(error: Error) -> AiError {
         }
         Error::Api { status, .. } if status.is_server_error() => AiError::Unavailable(error.to_string()),
         other => AiError::Upstream(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use planwright_gemini::ContentEmbedding;
+
+    use super::*;
+
+    #[test]
+    fn only_finite_non_zero_vectors_of_the_asked_size_are_used() {
+        let odd_norm = unit_vector(&ContentEmbedding::new(vec![3e-20, 4e-20]), 2).unwrap();
+        assert!((odd_norm[0] - 0.6).abs() < 1e-6 && (odd_norm[1] - 0.8).abs() < 1e-6, "{odd_norm:?}");
+        let large = unit_vector(&ContentEmbedding::new(vec![3e30, 4e30]), 2).unwrap();
+        assert!((large[1] - 0.8).abs() < 1e-6, "{large:?}");
+        for bad in [
+            vec![0.0, 0.0],
+            vec![f32::INFINITY, 1.0],
+            vec![f32::MAX, f32::MAX, f32::NEG_INFINITY],
+            vec![1.0],
+            vec![0.6, 0.8, 0.0],
+            Vec::new(),
+        ] {
+            assert!(unit_vector(&ContentEmbedding::new(bad.clone()), 2).is_err(), "{bad:?}");
+        }
     }
 }

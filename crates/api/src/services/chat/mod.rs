@@ -19,9 +19,7 @@ use planwright_domain::{
     ValidationErrors, parse_chat_message, session_title,
 };
 use planwright_gemini::{Content, FunctionDeclaration};
-use planwright_store::repo::{
-    chat, chat_actions, page::Page, page::PageRequest, plans as plan_repo, resources as resource_repo, users,
-};
+use planwright_store::repo::{chat, chat_actions, page::Page, page::PageRequest, plans as plan_repo, users};
 use uuid::Uuid;
 
 use self::prompt::{Retrieved, estimate_tokens, fit_history, ground};
@@ -311,14 +309,17 @@ pub async fn delete_session(state: &AppState, user_id: Uuid, session_id: Uuid) -
 }
 
 async fn retrieve(state: &AppState, user_id: Uuid, text: &str) -> Result<Retrieved, ApiError> {
-    let db = state.db.conn();
-    let knowledge = grounding::retrieve_for_chat(state, user_id, text, KNOWLEDGE_SOURCES).await?;
-    let resources = resource_repo::search(db, user_id, text, RESOURCE_SOURCES).await?;
-    let mut plans = plan_repo::search(db, user_id, text, PLAN_SOURCES).await?;
+    let limits = grounding::ChatLimits {
+        knowledge: KNOWLEDGE_SOURCES,
+        resources: RESOURCE_SOURCES,
+        plans: PLAN_SOURCES,
+    };
+    let grounding::ChatGrounding { knowledge, resources, mut plans } =
+        grounding::retrieve_for_chat(state, user_id, text, limits).await?;
     // A planning question often names no plan ("what should I do today?"): the current plan
     // is then the relevant one.
     if plans.is_empty() {
-        plans.extend(plan_repo::latest(db, user_id).await?);
+        plans.extend(plan_repo::latest(state.db.conn(), user_id).await?);
     }
     Ok(Retrieved { knowledge, resources, plans })
 }

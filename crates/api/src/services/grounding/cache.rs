@@ -8,6 +8,8 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+#[cfg(test)]
+use planwright_store::repo::embeddings::ChunkSource;
 use planwright_store::repo::embeddings::ChunkVector;
 use uuid::Uuid;
 
@@ -44,6 +46,13 @@ impl VectorCache {
         (entry.fingerprint == fingerprint).then(|| Arc::clone(&entry.vectors))
     }
 
+    /// The vectors of `user_id` for `model` as last read, whatever changed since: the base a
+    /// search reconciles with the database instead of reading every vector again.
+    pub fn latest(&self, user_id: Uuid, model: &str) -> Option<Arc<Vec<ChunkVector>>> {
+        let inner = self.inner.lock().ok()?;
+        inner.entries.get(&(user_id, model.to_owned())).map(|entry| Arc::clone(&entry.vectors))
+    }
+
     /// Keeps `vectors` for `user_id` and `model`, evicting the oldest entries beyond
     /// [`MAX_CACHED_VECTORS`] (a set larger than that alone is not kept).
     pub fn put(&self, user_id: Uuid, model: &str, fingerprint: (i64, i64), vectors: Arc<Vec<ChunkVector>>) {
@@ -75,7 +84,11 @@ mod tests {
     fn vectors(n: usize) -> Arc<Vec<ChunkVector>> {
         Arc::new(
             (0..n)
-                .map(|_| ChunkVector { chunk_id: Uuid::now_v7(), doc_id: Uuid::nil(), vector: vec![1.0] })
+                .map(|_| ChunkVector {
+                    chunk_id: Uuid::now_v7(),
+                    source: ChunkSource::Knowledge(Uuid::nil()),
+                    vector: vec![1.0].into(),
+                })
                 .collect(),
         )
     }
@@ -87,6 +100,7 @@ mod tests {
         cache.put(a, "m", (3, 1), vectors(MAX_CACHED_VECTORS / 2));
         assert!(cache.get(a, "m", (3, 1)).is_some());
         assert!(cache.get(a, "m", (4, 1)).is_none(), "changed since");
+        assert!(cache.latest(a, "m").is_some(), "still the base to reconcile");
         assert!(cache.get(a, "other", (3, 1)).is_none(), "another model");
         cache.put(b, "m", (1, 1), vectors(MAX_CACHED_VECTORS / 2 + 1));
         assert!(cache.get(a, "m", (3, 1)).is_none(), "evicted to stay under the bound");

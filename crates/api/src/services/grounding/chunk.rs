@@ -2,7 +2,9 @@
 //! merging short paragraphs and splitting long ones so every chunk stays under
 //! [`MAX_CHUNK_CHARS`]. Pure, no I/O.
 
+use planwright_domain::{Plan, Resource};
 use planwright_store::repo::embeddings::NewChunk;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Most characters in one chunk: a few paragraphs, well under the embedding model's input
@@ -42,6 +44,60 @@ pub fn chunk_document(title: &str, content: &str) -> Vec<NewChunk> {
             content,
         })
         .collect()
+}
+
+/// A resource as a document: titled by its name, its type and class first, then each field
+/// of its JSON content as a `path: value` paragraph (nested objects and lists flattened), so
+/// chunks cut at field boundaries and a change to one field re-embeds only its chunk.
+pub fn resource_document(resource: &Resource) -> (String, String) {
+    let class = resource.class_id.as_deref().map(|class| format!(", class {class}")).unwrap_or_default();
+    let mut paragraphs = vec![format!("{}{class}", resource.kind)];
+    flatten_json("", &resource.content, &mut paragraphs);
+    (resource.name.clone(), paragraphs.join("\n\n"))
+}
+
+/// A plan as a document: titled by its goal, the summary first, then one `## Day n` section per
+/// day with a paragraph per task (title, minutes, description).
+pub fn plan_document(plan: &Plan) -> (String, String) {
+    let mut text = plan.summary.trim().to_owned();
+    let mut day = None;
+    for task in &plan.tasks {
+        if day != Some(task.day_offset) {
+            day = Some(task.day_offset);
+            text.push_str(&format!("\n\n## Day {}\n", u32::from(task.day_offset) + 1));
+        }
+        let description = task.description.trim();
+        let description = if description.is_empty() { String::new() } else { format!(": {description}") };
+        text.push_str(&format!("\n{} ({} min){description}\n", task.title.trim(), task.duration_minutes));
+    }
+    (plan.goal.clone(), text)
+}
+
+/// Appends a paragraph per leaf of `value` (`path: text`; a bare string at the top is its own
+/// paragraph).
+fn flatten_json(path: &str, value: &Value, out: &mut Vec<String>) {
+    let leaf = |text: String, out: &mut Vec<String>| {
+        let text = text.trim().to_owned();
+        if !text.is_empty() {
+            out.push(if path.is_empty() { text } else { format!("{path}: {text}") });
+        }
+    };
+    match value {
+        Value::Null => {}
+        Value::String(text) => leaf(text.clone(), out),
+        Value::Bool(_) | Value::Number(_) => leaf(value.to_string(), out),
+        Value::Array(items) => {
+            for item in items {
+                flatten_json(path, item, out);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                let inner = if path.is_empty() { key.clone() } else { format!("{path} › {key}") };
+                flatten_json(&inner, field, out);
+            }
+        }
+    }
 }
 
 /// SHA-256 (hex) of a chunk's heading and text.
@@ -146,5 +202,26 @@ mod tests {
         assert_eq!(content_hash("h", "t"), content_hash("h", "t"));
         assert_ne!(content_hash("ht", ""), content_hash("h", "t"));
         assert_eq!(heading_text("#hashtag"), None);
+    }
+
+    #[test]
+    fn resources_flatten_their_fields_into_paragraphs() {
+        let now = chrono::Utc::now();
+        let resource = Resource {
+            id: uuid::Uuid::nil(),
+            user_id: uuid::Uuid::nil(),
+            class_id: Some("cs101".to_owned()),
+            kind: "note".to_owned(),
+            name: "Leisure card".to_owned(),
+            content: serde_json::json!({"hours": {"weekend": "8 to 18"}, "tags": ["towel", 3], "empty": null}),
+            created_at: now,
+            updated_at: now,
+        };
+        let (title, text) = resource_document(&resource);
+        assert_eq!(title, "Leisure card");
+        assert_eq!(text, "note, class cs101\n\nhours › weekend: 8 to 18\n\ntags: towel\n\ntags: 3");
+        let chunks = chunk_document(&title, &text);
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].content.contains("hours › weekend: 8 to 18"));
     }
 }

@@ -1,22 +1,27 @@
-//! Indexing: each document change replaces the document's chunks at once (cheap: hashes only),
-//! and a background job embeds the pending ones in batches. The job is resumable (a chunk
-//! without a vector of the current model is pending, whatever happened before), rate-limited
-//! (`ai.embedding_batches_per_minute`), guarded by a database lease so one replica embeds at a
-//! time, and counted in the owner's daily AI budget (global documents are the server's own and
-//! count against no one's; their tokens are logged).
+//! Indexing: each change of a knowledge document, resource or plan replaces its chunks at once
+//! (cheap: hashes only), and a background job embeds the pending ones in batches. The job is
+//! resumable (a chunk without a vector of the current model is pending, whatever happened
+//! before), rate-limited (`ai.embedding_batches_per_minute`), guarded by a database lease so one
+//! replica embeds at a time, and counted in the owner's daily AI budget. Global documents are
+//! the server's own: they count in the system budget (`ai.system_daily_token_budget`, stored in
+//! `system_ai_usage`), and wait for the next day once it is spent.
 
 use std::{collections::HashSet, time::Duration};
 
 use chrono::{TimeDelta, Utc};
-use planwright_domain::{KnowledgeDoc, TokenUsage};
+use planwright_domain::{KnowledgeDoc, Plan, Resource, TokenUsage};
 use planwright_store::{
     Database,
-    repo::{ai_usage, embeddings, leases},
+    repo::{
+        self, ai_usage,
+        embeddings::{self, ChunkSource, NewChunk},
+        leases,
+    },
 };
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::chunk::chunk_document;
+use super::chunk::{chunk_document, plan_document, resource_document};
 use crate::{
     services::{ai::embeddings::DocumentText, budget},
     state::AppState,
@@ -28,29 +33,55 @@ const LEASE_TTL: TimeDelta = TimeDelta::minutes(5);
 /// Replaces the chunks of a stored document and wakes the job. A failure is logged, not
 /// returned: the document is saved, and the next start-up re-chunks it.
 pub async fn index_doc(state: &AppState, doc: &KnowledgeDoc) {
-    match embeddings::replace_chunks(
-        state.db.conn(),
-        doc.id,
-        doc.user_id,
-        chunk_document(&doc.title, &doc.content),
-    )
-    .await
-    {
+    let chunks = chunk_document(&doc.title, &doc.content);
+    index(state, ChunkSource::Knowledge(doc.id), doc.user_id, chunks).await;
+}
+
+/// Replaces the chunks of a stored resource and wakes the job (failures as [`index_doc`]).
+pub async fn index_resource(state: &AppState, resource: &Resource) {
+    let (title, text) = resource_document(resource);
+    index(state, ChunkSource::Resource(resource.id), Some(resource.user_id), chunk_document(&title, &text))
+        .await;
+}
+
+/// Replaces the chunks of a stored plan and wakes the job (failures as [`index_doc`]).
+pub async fn index_plan(state: &AppState, plan: &Plan) {
+    let (title, text) = plan_document(plan);
+    index(state, ChunkSource::Plan(plan.id), Some(plan.user_id), chunk_document(&title, &text)).await;
+}
+
+async fn index(state: &AppState, source: ChunkSource, owner: Option<Uuid>, chunks: Vec<NewChunk>) {
+    match embeddings::replace_chunks(state.db.conn(), source, owner, chunks).await {
         Ok(report) if report.added > 0 => state.embedder.wake(),
         Ok(_) => {}
-        Err(error) => {
-            tracing::warn!(doc_id = %doc.id, error = %error, "could not chunk a knowledge document")
-        }
+        Err(error) => tracing::warn!(?source, error = %error, "could not chunk a source for search"),
     }
 }
 
-/// Chunks every document (at start-up): documents stored before the index existed, and global
-/// ones whose files changed, get their chunks; unchanged chunks keep their vectors.
+/// Chunks every document, resource and plan (at start-up): those stored before the index
+/// existed, and global documents whose files changed, get their chunks; unchanged chunks keep
+/// their vectors.
 pub async fn index_all(db: &Database) -> anyhow::Result<usize> {
     let mut added = 0;
     for (id, owner, title, content) in embeddings::all_docs(db.conn()).await? {
+        let chunks = chunk_document(&title, &content);
         added +=
-            embeddings::replace_chunks(db.conn(), id, owner, chunk_document(&title, &content)).await?.added;
+            embeddings::replace_chunks(db.conn(), ChunkSource::Knowledge(id), owner, chunks).await?.added;
+    }
+    for (source, owner) in embeddings::all_personal_sources(db.conn()).await? {
+        let (title, text) = match source {
+            ChunkSource::Resource(id) => match repo::resources::find(db.conn(), owner, id).await {
+                Ok(resource) => resource_document(&resource),
+                Err(_) => continue,
+            },
+            ChunkSource::Plan(id) => match repo::plans::find(db.conn(), owner, id).await {
+                Ok(plan) => plan_document(&plan),
+                Err(_) => continue,
+            },
+            ChunkSource::Knowledge(_) => continue,
+        };
+        let chunks = chunk_document(&title, &text);
+        added += embeddings::replace_chunks(db.conn(), source, Some(owner), chunks).await?.added;
     }
     Ok(added)
 }
@@ -87,6 +118,7 @@ pub async fn run_once(state: &AppState) -> usize {
         per_minute => Duration::from_secs(60) / per_minute,
     };
     let mut skip: HashSet<Uuid> = HashSet::new();
+    let mut skip_global = false;
     let mut done = 0;
     loop {
         let now = Utc::now();
@@ -99,7 +131,7 @@ pub async fn run_once(state: &AppState) -> usize {
             }
         }
         let skipped: Vec<Uuid> = skip.iter().copied().collect();
-        let batch = match embeddings::pending(db, &model, &skipped, batch_size).await {
+        let batch = match embeddings::pending(db, &model, &skipped, skip_global, batch_size).await {
             Ok(batch) if !batch.is_empty() => batch,
             Ok(_) => break,
             Err(error) => {
@@ -108,8 +140,14 @@ pub async fn run_once(state: &AppState) -> usize {
             }
         };
         let spent_owners = over_budget(state, &batch).await;
-        if !spent_owners.is_empty() {
+        let system_spent =
+            batch.iter().any(|chunk| chunk.owner.is_none()) && system_budget_spent(state).await;
+        if !spent_owners.is_empty() || system_spent {
+            if system_spent {
+                tracing::info!("the system's embedding budget for today is spent; global documents wait");
+            }
             skip.extend(spent_owners);
+            skip_global |= system_spent;
             continue;
         }
         let texts: Vec<DocumentText> = batch
@@ -166,6 +204,15 @@ async fn over_budget(state: &AppState, batch: &[embeddings::PendingChunk]) -> Ve
     spent_owners
 }
 
+/// Whether today's system budget (`ai.system_daily_token_budget`) is spent.
+async fn system_budget_spent(state: &AppState) -> bool {
+    let limit = state.settings.ai.system_daily_token_budget;
+    if limit == 0 {
+        return false;
+    }
+    ai_usage::system_spent(state.db.conn(), Utc::now().date_naive()).await.unwrap_or(0) >= limit
+}
+
 /// Counts the embedded text (about four characters a token) in each owner's budget.
 async fn charge(state: &AppState, batch: &[embeddings::PendingChunk], texts: &[DocumentText]) {
     let mut per_owner: std::collections::HashMap<Option<Uuid>, u32> = std::collections::HashMap::new();
@@ -181,7 +228,13 @@ async fn charge(state: &AppState, batch: &[embeddings::PendingChunk], texts: &[D
                     tracing::warn!(error = %error, "could not count embedding tokens");
                 }
             }
-            None => tracing::info!(tokens, "embedded global knowledge (system budget)"),
+            None => {
+                if let Err(error) =
+                    ai_usage::add_system(state.db.conn(), Utc::now().date_naive(), i64::from(tokens)).await
+                {
+                    tracing::warn!(error = %error, "could not count embedding tokens in the system budget");
+                }
+            }
         }
     }
 }

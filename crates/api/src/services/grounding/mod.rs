@@ -1,4 +1,5 @@
-//! Grounding on meaning, not only words: knowledge documents cut into chunks ([`chunk`]),
+//! Grounding on meaning, not only words: knowledge documents, resources and plans cut into
+//! chunks ([`chunk`]),
 //! embedded in the background ([`index`]), and searched by full text, by vector similarity or by
 //! both merged with reciprocal-rank fusion ([`rank`]).
 //!
@@ -10,4 +11,4 @@ pub mod chunk;
 pub mod index;
 pub mod rank;
 
-pub use rank::{ChunkRef, RankedHit, SearchMode, retrieve_for_chat, search};
+pub use rank::{ChatGrounding, ChatLimits, ChunkRef, RankedHit, SearchMode, retrieve_for_chat, search};

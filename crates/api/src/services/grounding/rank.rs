@@ -1,18 +1,18 @@
-//! Ranking: full-text candidates (FTS5 / `tsvector`, per document), vector candidates (cosine
-//! over the caller's chunk vectors, read with a bound, best chunk per document), and hybrid =
-//! both lists merged by reciprocal-rank fusion (`1 / (k + rank)`, k = 60), which needs no score
-//! calibration between the two engines.
+//! Ranking: full-text candidates (FTS5 / `tsvector` for documents, word matching for resources
+//! and plans), vector candidates (cosine over the caller's chunk vectors, read with a bound,
+//! best chunk per source), and hybrid = both lists merged by reciprocal-rank fusion
+//! (`1 / (k + rank)`, k = 60), which needs no score calibration between the two engines.
 
 use std::{collections::HashMap, sync::Arc};
 
-use planwright_domain::{KnowledgeDoc, KnowledgeHit, TokenUsage};
+use planwright_domain::{KnowledgeDoc, KnowledgeHit, Plan, Resource, TokenUsage};
 use planwright_store::repo::{
-    embeddings::{self, ChunkVector},
-    knowledge,
+    embeddings::{self, ChunkSource, ChunkVector},
+    knowledge, plans as plan_repo, resources as resource_repo,
 };
 use uuid::Uuid;
 
-use super::index::estimate_tokens;
+use super::{cache::VectorCache, index::estimate_tokens};
 use crate::{error::ApiError, services::budget, state::AppState};
 
 /// The `k` of reciprocal-rank fusion: 60, as in the original paper; it damps the top ranks so
@@ -87,18 +87,37 @@ pub async fn search(
     };
     let semantic = match mode {
         SearchMode::Text => None,
-        _ => {
-            semantic_candidates(state, user_id, query, usize::try_from(candidates).unwrap_or(CANDIDATES))
-                .await
-        }
+        _ => match prepare_semantic(state, user_id, query).await {
+            Some(prepared) => {
+                let n = usize::try_from(candidates).unwrap_or(CANDIDATES);
+                semantic_candidates(state, &prepared, n, |source| matches!(source, ChunkSource::Knowledge(_)))
+                    .await
+            }
+            None => None,
+        },
     };
+    // No embeddings: full text serves a semantic search too.
+    let text = if semantic.is_none() && mode == SearchMode::Semantic {
+        knowledge::search(db, user_id, query, limit).await?
+    } else {
+        text
+    };
+    rank_knowledge(state, user_id, text, semantic, mode, limit).await
+}
+
+/// Documents in `mode`'s order from the full-text hits `text` and the semantic candidates
+/// (`None`: no embeddings, full text serves alone), at most `limit`.
+async fn rank_knowledge(
+    state: &AppState,
+    user_id: Uuid,
+    text: Vec<KnowledgeHit>,
+    semantic: Option<Vec<(ChunkSource, ChunkRef)>>,
+    mode: SearchMode,
+    limit: u64,
+) -> Result<Vec<RankedHit>, ApiError> {
+    let db = state.db.conn();
     let Some(semantic) = semantic else {
         // No embeddings: full text serves alone.
-        let text = if mode == SearchMode::Semantic {
-            knowledge::search(db, user_id, query, limit).await?
-        } else {
-            text
-        };
         return Ok(text
             .into_iter()
             .take(to_usize(limit))
@@ -108,16 +127,17 @@ pub async fn search(
     let order: Vec<(Uuid, f64)> = match mode {
         SearchMode::Hybrid => {
             let text_ids: Vec<Uuid> = text.iter().map(|hit| hit.doc.id).collect();
-            let semantic_ids: Vec<Uuid> = semantic.iter().map(|(doc, _)| *doc).collect();
+            let semantic_ids: Vec<Uuid> = semantic.iter().map(|(source, _)| source.id()).collect();
             // Semantic first: on equal fused scores its hit wins, since its list is cut at a
             // similarity floor while full text matches any one word of the query.
             reciprocal_rank_fusion(&[&semantic_ids, &text_ids], RRF_K)
         }
-        _ => semantic.iter().map(|(doc, chunk)| (*doc, f64::from(chunk.similarity))).collect(),
+        _ => semantic.iter().map(|(source, chunk)| (source.id(), f64::from(chunk.similarity))).collect(),
     };
     let order: Vec<(Uuid, f64)> = order.into_iter().take(to_usize(limit)).collect();
     let mut text_hits: HashMap<Uuid, KnowledgeHit> = text.into_iter().map(|hit| (hit.doc.id, hit)).collect();
-    let mut chunks: HashMap<Uuid, ChunkRef> = semantic.into_iter().collect();
+    let mut chunks: HashMap<Uuid, ChunkRef> =
+        semantic.into_iter().map(|(source, chunk)| (source.id(), chunk)).collect();
     let missing: Vec<Uuid> =
         order.iter().map(|(id, _)| *id).filter(|id| !text_hits.contains_key(id)).collect();
     let mut docs: HashMap<Uuid, KnowledgeDoc> = knowledge::find_visible_many(db, user_id, &missing)
@@ -142,50 +162,176 @@ pub async fn search(
         .collect())
 }
 
-/// Knowledge for a chat message: hybrid ranking, each document cut down to its best chunk
-/// (titled "document › heading" or "document › part n", so the answer's `sources` name both;
-/// a document's unheaded opening chunk keeps the document's title). Embedding failures
-/// and missing vectors leave full-text search serving alone; the chat never fails for them.
+/// Most sources of each kind that ground one chat message.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatLimits {
+    /// Knowledge documents.
+    pub knowledge: u64,
+    /// The person's resources.
+    pub resources: usize,
+    /// The person's plans.
+    pub plans: usize,
+}
+
+/// What grounds a chat message, each list best first. A resource's `name` and a plan's `goal`
+/// name the chunk that matched by meaning ("name › part 2", "goal › Day 3"), so the answer's
+/// `sources` name both.
+#[derive(Debug, Default)]
+pub struct ChatGrounding {
+    /// Knowledge documents, each cut down to its best chunk.
+    pub knowledge: Vec<KnowledgeHit>,
+    /// The person's resources.
+    pub resources: Vec<Resource>,
+    /// The person's plans.
+    pub plans: Vec<Plan>,
+}
+
+/// Grounding for a chat message: knowledge documents, resources and plans, each ranked hybrid
+/// (the query embedded once, full text and vectors fused per kind), each knowledge document
+/// cut down to its best chunk (titled "document › heading" or "document › part n"; a
+/// document's unheaded opening chunk keeps the document's title). Embedding failures and
+/// missing vectors leave full-text search serving alone; the chat never fails for them.
 pub async fn retrieve_for_chat(
     state: &AppState,
     user_id: Uuid,
     message: &str,
-    limit: u64,
-) -> Result<Vec<KnowledgeHit>, ApiError> {
-    let hits = search(state, user_id, message, SearchMode::Hybrid, limit).await?;
-    Ok(hits
+    limits: ChatLimits,
+) -> Result<ChatGrounding, ApiError> {
+    let db = state.db.conn();
+    let query = message.trim();
+    if query.is_empty() {
+        return Ok(ChatGrounding::default());
+    }
+    let prepared = prepare_semantic(state, user_id, query).await;
+    let hits = match &prepared {
+        Some(prepared) => {
+            let semantic = semantic_candidates(state, prepared, CANDIDATES, |source| {
+                matches!(source, ChunkSource::Knowledge(_))
+            })
+            .await;
+            let text = knowledge::search(db, user_id, query, CANDIDATES as u64).await?;
+            rank_knowledge(state, user_id, text, semantic, SearchMode::Hybrid, limits.knowledge).await?
+        }
+        None => knowledge::search(db, user_id, query, limits.knowledge)
+            .await?
+            .into_iter()
+            .map(|hit| RankedHit { hit, chunk: None })
+            .collect(),
+    };
+    let knowledge = hits
         .into_iter()
         .map(|ranked| match ranked.chunk {
             Some(chunk) => {
-                // The opening chunk of a document is the document; later ones are named by
-                // their heading, or their place.
-                let part = if !chunk.heading.is_empty() && chunk.heading != ranked.hit.doc.title {
-                    Some(chunk.heading.clone())
-                } else {
-                    (chunk.position > 0).then(|| format!("part {}", chunk.position + 1))
-                };
                 let mut doc = ranked.hit.doc;
-                if let Some(part) = part {
-                    doc.title = format!("{} › {part}", doc.title);
-                }
+                doc.title = chunk_title(&doc.title, &chunk);
                 doc.content = chunk.text;
                 KnowledgeHit { snippet: shorten(&doc.content, SNIPPET_CHARS), doc, score: ranked.hit.score }
             }
             None => ranked.hit,
         })
-        .collect())
+        .collect();
+
+    let text_resources = resource_repo::search(db, user_id, query, CANDIDATES).await?;
+    let semantic_resources = match &prepared {
+        Some(prepared) => {
+            semantic_candidates(state, prepared, CANDIDATES, |source| {
+                matches!(source, ChunkSource::Resource(_))
+            })
+            .await
+        }
+        None => None,
+    };
+    let mut resources = Vec::new();
+    for (id, chunk) in fuse_personal(
+        text_resources.iter().map(|resource| resource.id).collect(),
+        semantic_resources,
+        limits.resources,
+    ) {
+        let found = match text_resources.iter().find(|resource| resource.id == id) {
+            Some(resource) => Some(resource.clone()),
+            None => resource_repo::find(db, user_id, id).await.ok(),
+        };
+        if let Some(mut resource) = found {
+            if let Some(chunk) = chunk {
+                resource.name = chunk_title(&resource.name, &chunk);
+            }
+            resources.push(resource);
+        }
+    }
+
+    let text_plans = plan_repo::search(db, user_id, query, CANDIDATES).await?;
+    let semantic_plans = match &prepared {
+        Some(prepared) => {
+            semantic_candidates(state, prepared, CANDIDATES, |source| matches!(source, ChunkSource::Plan(_)))
+                .await
+        }
+        None => None,
+    };
+    let mut plans = Vec::new();
+    for (id, chunk) in
+        fuse_personal(text_plans.iter().map(|plan| plan.id).collect(), semantic_plans, limits.plans)
+    {
+        let found = match text_plans.iter().find(|plan| plan.id == id) {
+            Some(plan) => Some(plan.clone()),
+            None => plan_repo::find(db, user_id, id).await.ok(),
+        };
+        if let Some(mut plan) = found {
+            if let Some(chunk) = chunk {
+                plan.goal = chunk_title(&plan.goal, &chunk);
+            }
+            plans.push(plan);
+        }
+    }
+    Ok(ChatGrounding { knowledge, resources, plans })
 }
 
-/// Best chunk per document by cosine similarity, best document first, at most `n`; `None` when
-/// there is nothing to compare (no embeddings, the call failed, no vectors stored yet).
-async fn semantic_candidates(
-    state: &AppState,
-    user_id: Uuid,
-    query: &str,
-    n: usize,
-) -> Option<Vec<(Uuid, ChunkRef)>> {
+/// A source's title naming its chunk: the opening chunk is the source itself; later ones are
+/// named by their heading, or their place.
+fn chunk_title(title: &str, chunk: &ChunkRef) -> String {
+    let part = if !chunk.heading.is_empty() && chunk.heading != title {
+        Some(chunk.heading.clone())
+    } else {
+        (chunk.position > 0).then(|| format!("part {}", chunk.position + 1))
+    };
+    match part {
+        Some(part) => format!("{title} › {part}"),
+        None => title.to_owned(),
+    }
+}
+
+/// Resources or plans: the full-text order and the semantic one fused (semantic first, as
+/// for documents), at most `limit`, with the matching chunk where vectors took part. Without
+/// vectors the full-text order serves alone.
+fn fuse_personal(
+    text: Vec<Uuid>,
+    semantic: Option<Vec<(ChunkSource, ChunkRef)>>,
+    limit: usize,
+) -> Vec<(Uuid, Option<ChunkRef>)> {
+    let Some(semantic) = semantic else {
+        return text.into_iter().take(limit).map(|id| (id, None)).collect();
+    };
+    let semantic_ids: Vec<Uuid> = semantic.iter().map(|(source, _)| source.id()).collect();
+    let mut chunks: HashMap<Uuid, ChunkRef> =
+        semantic.into_iter().map(|(source, chunk)| (source.id(), chunk)).collect();
+    reciprocal_rank_fusion(&[&semantic_ids, &text], RRF_K)
+        .into_iter()
+        .take(limit)
+        .map(|(id, _)| (id, chunks.remove(&id)))
+        .collect()
+}
+
+/// The query's unit vector and the vectors it is compared with; `None` when there is nothing
+/// to compare (no embeddings, no vectors stored yet, the call failed).
+#[derive(Debug)]
+pub struct PreparedQuery {
+    query: Vec<f32>,
+    vectors: Arc<Vec<ChunkVector>>,
+}
+
+/// Loads the caller's vectors and embeds `query` once (counting its tokens in the caller's
+/// budget).
+async fn prepare_semantic(state: &AppState, user_id: Uuid, query: &str) -> Option<PreparedQuery> {
     let model = state.embedder.model()?.to_owned();
-    let db = state.db.conn();
     let vectors = match load_vectors(state, user_id, &model).await {
         Ok(vectors) if !vectors.is_empty() => vectors,
         Ok(_) => return None,
@@ -210,8 +356,21 @@ async fn semantic_candidates(
     if let Err(error) = budget::record(state, user_id, usage).await {
         tracing::warn!(error = %error, "could not count query embedding tokens");
     }
+    Some(PreparedQuery { query: vector, vectors })
+}
+
+/// Best chunk per source among the sources `keep` accepts, by cosine similarity, best first,
+/// at most `n`, above the similarity floor; `None` when the chunks' text cannot be read.
+async fn semantic_candidates(
+    state: &AppState,
+    prepared: &PreparedQuery,
+    n: usize,
+    keep: impl Fn(ChunkSource) -> bool,
+) -> Option<Vec<(ChunkSource, ChunkRef)>> {
+    let db = state.db.conn();
+    let vectors = &prepared.vectors;
     let floor = state.settings.ai.embedding_min_similarity;
-    let mut best = best_chunk_per_doc(&vector, &vectors, n);
+    let mut best = best_chunk_per_source(&prepared.query, vectors, n, keep);
     best.retain(|(_, similarity)| *similarity >= floor);
     let ids: Vec<Uuid> = best.iter().map(|(chunk, _)| vectors[*chunk].chunk_id).collect();
     let texts: HashMap<Uuid, embeddings::ChunkText> = match embeddings::chunk_texts(db, &ids).await {
@@ -227,7 +386,7 @@ async fn semantic_candidates(
                 let stored = &vectors[index];
                 let text = texts.get(&stored.chunk_id)?;
                 Some((
-                    stored.doc_id,
+                    stored.source,
                     ChunkRef {
                         id: text.id,
                         position: text.position,
@@ -241,37 +400,71 @@ async fn semantic_candidates(
     )
 }
 
-/// The vectors the user may search: from the cache when their fingerprint is unchanged, else
-/// read (at most [`VECTOR_BOUND`]) and cached.
+/// The vectors the user may search: from the cache when their fingerprint is unchanged; after
+/// a change, the cached copy reconciled with the current list of ids (read from an index), so
+/// only vectors embedded since are read; with nothing cached, all of them (at most
+/// [`VECTOR_BOUND`]).
 pub async fn load_vectors(
     state: &AppState,
     user_id: Uuid,
     model: &str,
 ) -> Result<Arc<Vec<ChunkVector>>, planwright_store::StoreError> {
-    let db = state.db.conn();
+    load_cached_vectors(state.db.conn(), &state.vectors, user_id, model).await
+}
+
+/// [`load_vectors`] with an explicit connection and cache (the latency measurement uses it).
+pub async fn load_cached_vectors(
+    db: &planwright_store::Conn,
+    cache: &VectorCache,
+    user_id: Uuid,
+    model: &str,
+) -> Result<Arc<Vec<ChunkVector>>, planwright_store::StoreError> {
     let fingerprint = embeddings::vectors_fingerprint(db, user_id, model).await?;
     if fingerprint.0 == 0 {
         return Ok(Arc::new(Vec::new()));
     }
-    if let Some(vectors) = state.vectors.get(user_id, model, fingerprint) {
+    if let Some(vectors) = cache.get(user_id, model, fingerprint) {
         return Ok(vectors);
     }
-    let vectors = Arc::new(embeddings::vectors_for(db, user_id, model, VECTOR_BOUND).await?);
-    state.vectors.put(user_id, model, fingerprint, Arc::clone(&vectors));
+    let vectors = match cache.latest(user_id, model) {
+        Some(held) => {
+            let ids = embeddings::vector_ids(db, user_id, model, VECTOR_BOUND).await?;
+            let held: HashMap<Uuid, &ChunkVector> =
+                held.iter().map(|vector| (vector.chunk_id, vector)).collect();
+            let missing: Vec<Uuid> = ids.iter().filter(|id| !held.contains_key(id)).copied().collect();
+            let mut fresh: HashMap<Uuid, ChunkVector> = embeddings::vectors_by_ids(db, &missing, model)
+                .await?
+                .into_iter()
+                .map(|vector| (vector.chunk_id, vector))
+                .collect();
+            // Vectors share their values (`Arc`), so keeping the held ones copies no floats.
+            ids.iter()
+                .filter_map(|id| held.get(id).map(|vector| (*vector).clone()).or_else(|| fresh.remove(id)))
+                .collect()
+        }
+        None => embeddings::vectors_for(db, user_id, model, VECTOR_BOUND).await?,
+    };
+    let vectors = Arc::new(vectors);
+    cache.put(user_id, model, fingerprint, Arc::clone(&vectors));
     Ok(vectors)
 }
 
-/// Indices into `vectors` of the best chunk of each of the `n` most similar documents, with
-/// the similarity (dot product of unit vectors = cosine), best first. Vectors of another
-/// length than `query` are ignored.
-pub fn best_chunk_per_doc(query: &[f32], vectors: &[ChunkVector], n: usize) -> Vec<(usize, f32)> {
-    let mut best: HashMap<Uuid, (usize, f32)> = HashMap::new();
+/// Indices into `vectors` of the best chunk of each of the `n` most similar sources that
+/// `keep` accepts, with the similarity (dot product of unit vectors = cosine), best first.
+/// Vectors of another length than `query` are ignored.
+pub fn best_chunk_per_source(
+    query: &[f32],
+    vectors: &[ChunkVector],
+    n: usize,
+    keep: impl Fn(ChunkSource) -> bool,
+) -> Vec<(usize, f32)> {
+    let mut best: HashMap<ChunkSource, (usize, f32)> = HashMap::new();
     for (index, stored) in vectors.iter().enumerate() {
-        if stored.vector.len() != query.len() {
+        if stored.vector.len() != query.len() || !keep(stored.source) {
             continue;
         }
         let similarity: f32 = stored.vector.iter().zip(query).map(|(a, b)| a * b).sum();
-        let entry = best.entry(stored.doc_id).or_insert((index, f32::NEG_INFINITY));
+        let entry = best.entry(stored.source).or_insert((index, f32::NEG_INFINITY));
         if similarity > entry.1 {
             *entry = (index, similarity);
         }
@@ -341,18 +534,25 @@ mod tests {
     fn nearest_keeps_the_best_chunk_of_each_document() {
         let v = |doc: u128, values: [f32; 2]| ChunkVector {
             chunk_id: Uuid::now_v7(),
-            doc_id: id(doc),
-            vector: values.to_vec(),
+            source: ChunkSource::Knowledge(id(doc)),
+            vector: values.to_vec().into(),
         };
         let vectors =
             vec![v(1, [0.0, 1.0]), v(1, [1.0, 0.0]), v(2, [0.6, 0.8]), v(3, [-1.0, 0.0]), v(4, [1.0, 0.0])];
-        let best = best_chunk_per_doc(&[1.0, 0.0], &vectors, 2);
+        let all = |_: ChunkSource| true;
+        let best = best_chunk_per_source(&[1.0, 0.0], &vectors, 2, all);
         assert_eq!(best.len(), 2);
-        assert_eq!(vectors[best[0].0].doc_id, id(1));
+        assert_eq!(vectors[best[0].0].source, ChunkSource::Knowledge(id(1)));
         assert_eq!(best[0].0, 1, "the document's better chunk");
         assert!((best[0].1 - 1.0).abs() < 1e-6);
-        assert_eq!(vectors[best[1].0].doc_id, id(4));
-        let mismatched = vec![ChunkVector { chunk_id: Uuid::nil(), doc_id: id(9), vector: vec![1.0] }];
-        assert!(best_chunk_per_doc(&[1.0, 0.0], &mismatched, 5).is_empty());
+        assert_eq!(vectors[best[1].0].source, ChunkSource::Knowledge(id(4)));
+        let not_one = best_chunk_per_source(&[1.0, 0.0], &vectors, 2, |s| s != ChunkSource::Knowledge(id(1)));
+        assert_eq!(vectors[not_one[0].0].source, ChunkSource::Knowledge(id(4)), "filtered by source");
+        let mismatched = vec![ChunkVector {
+            chunk_id: Uuid::nil(),
+            source: ChunkSource::Knowledge(id(9)),
+            vector: vec![1.0].into(),
+        }];
+        assert!(best_chunk_per_source(&[1.0, 0.0], &mismatched, 5, all).is_empty());
     }
 }
