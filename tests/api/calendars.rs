@@ -321,6 +321,17 @@ async fn a_busy_calendar_gets_its_own_push_channel_and_its_pushes_sync() {
         fake.channels().iter().any(|c| c.calendar_id == TEAM && !c.stopped)
     })
     .await;
+    // Google knows the channel a moment before we have stored it; a push in between is not
+    // recognised (the periodic sync catches that change up), so wait for our side too.
+    poll_until(BACKGROUND, "the channel stored", || async {
+        count_rows(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM connection_calendars WHERE calendar_id = '{TEAM}' AND channel_id IS NOT NULL"),
+        )
+        .await
+            == 1
+    })
+    .await;
 
     all_day_meeting(&fake, TEAM, next_monday());
     poll_until(BACKGROUND, "the pushed change to be synced", || async {
