@@ -271,18 +271,25 @@ pub async fn clear_sync_token(db: &impl ConnectionTrait, id: Uuid) -> Result<(),
     Ok(())
 }
 
+/// A push channel's stored columns (id, resource id, token hash, expiry), all NULL for none.
+pub(super) fn channel_columns(
+    channel: Option<WatchChannel>,
+) -> (Option<String>, Option<String>, Option<String>, Option<DateTime<Utc>>) {
+    match channel {
+        Some(channel) => {
+            (Some(channel.id), Some(channel.resource_id), Some(channel.token_hash), Some(channel.expires_at))
+        }
+        None => (None, None, None, None),
+    }
+}
+
 /// Stores (or, with `None`, forgets) a connection's push channel.
 pub async fn set_channel(
     db: &impl ConnectionTrait,
     id: Uuid,
     channel: Option<WatchChannel>,
 ) -> Result<(), StoreError> {
-    let (channel_id, resource_id, token_hash, expires_at) = match channel {
-        Some(channel) => {
-            (Some(channel.id), Some(channel.resource_id), Some(channel.token_hash), Some(channel.expires_at))
-        }
-        None => (None, None, None, None),
-    };
+    let (channel_id, resource_id, token_hash, expires_at) = channel_columns(channel);
     connections::Entity::update_many()
         .col_expr(connections::Column::ChannelId, channel_id.into())
         .col_expr(connections::Column::ChannelResourceId, resource_id.into())

@@ -163,12 +163,7 @@ pub async fn set_calendar_channel(
     calendar_id: &str,
     channel: Option<WatchChannel>,
 ) -> Result<(), StoreError> {
-    let (channel_id, resource_id, token_hash, expires_at) = match channel {
-        Some(channel) => {
-            (Some(channel.id), Some(channel.resource_id), Some(channel.token_hash), Some(channel.expires_at))
-        }
-        None => (None, None, None, None),
-    };
+    let (channel_id, resource_id, token_hash, expires_at) = super::connections::channel_columns(channel);
     calendars::Entity::update_many()
         .col_expr(calendars::Column::ChannelId, channel_id.into())
         .col_expr(calendars::Column::ChannelResourceId, resource_id.into())
