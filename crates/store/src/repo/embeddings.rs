@@ -264,37 +264,26 @@ async fn source_titles(
     let resource_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.resource_id).collect();
     let plan_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.plan_id).collect();
     let mut titles: HashMap<Uuid, String> = HashMap::new();
-    if !doc_ids.is_empty() {
-        let found: Vec<(Uuid, String)> = docs::Entity::find()
-            .select_only()
-            .columns([docs::Column::Id, docs::Column::Title])
-            .filter(docs::Column::Id.is_in(doc_ids))
-            .into_tuple()
-            .all(db)
-            .await?;
-        titles.extend(found);
-    }
-    if !resource_ids.is_empty() {
-        let found: Vec<(Uuid, String)> = resources::Entity::find()
-            .select_only()
-            .columns([resources::Column::Id, resources::Column::Name])
-            .filter(resources::Column::Id.is_in(resource_ids))
-            .into_tuple()
-            .all(db)
-            .await?;
-        titles.extend(found);
-    }
-    if !plan_ids.is_empty() {
-        let found: Vec<(Uuid, String)> = plans::Entity::find()
-            .select_only()
-            .columns([plans::Column::Id, plans::Column::Goal])
-            .filter(plans::Column::Id.is_in(plan_ids))
-            .into_tuple()
-            .all(db)
-            .await?;
-        titles.extend(found);
-    }
+    titles.extend(id_and_text::<docs::Entity>(db, docs::Column::Id, docs::Column::Title, doc_ids).await?);
+    titles.extend(
+        id_and_text::<resources::Entity>(db, resources::Column::Id, resources::Column::Name, resource_ids)
+            .await?,
+    );
+    titles.extend(id_and_text::<plans::Entity>(db, plans::Column::Id, plans::Column::Goal, plan_ids).await?);
     Ok(titles)
+}
+
+/// `(id, text)` of the rows of `E` among `ids` (no statement for none).
+async fn id_and_text<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    text: E::Column,
+    ids: Vec<Uuid>,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(E::find().select_only().columns([id, text]).filter(id.is_in(ids)).into_tuple().all(db).await?)
 }
 
 /// Stores the vector `model` wrote for chunk `id` (normalise it first). A chunk deleted in the
