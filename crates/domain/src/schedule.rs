@@ -16,7 +16,7 @@ mod window;
 
 use std::{collections::BTreeMap, fmt, ops::RangeInclusive};
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -281,6 +281,18 @@ fn bounded(field: &str, raw: i64, range: RangeInclusive<u16>, unit: &str) -> Res
             format!("{raw} {unit} is outside {}–{} {unit}.", range.start(), range.end()),
         )
     })
+}
+
+/// Minutes between the marks a run may start at: a run started "now" places its first block on
+/// the next mark, never at the second it was asked (every zone's offset is a multiple of them).
+pub const START_MARK_MINUTES: i64 = 5;
+
+/// `now` rounded up to the next [`START_MARK_MINUTES`] mark (itself when on one): the earliest
+/// start of a run asked for at `now`. A dry run and the run that confirms it a moment later start
+/// their first block at the same time.
+#[must_use]
+pub fn next_start_mark(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.duration_round_up(TimeDelta::minutes(START_MARK_MINUTES)).unwrap_or(now)
 }
 
 /// Everything [`schedule`] needs.

@@ -865,3 +865,11 @@ fn focus_time_defaults_off_and_round_trips() {
     assert_eq!(json["focus_time"], serde_json::json!(true));
     assert_eq!(serde_json::from_value::<SchedulePreferences>(json).unwrap(), on);
 }
+
+#[test]
+fn a_run_asked_for_now_starts_on_the_next_five_minute_mark() {
+    assert_eq!(next_start_mark(utc("2026-12-01T10:21:25.190027470Z")), utc("2026-12-01T10:25:00Z"));
+    assert_eq!(next_start_mark(utc("2026-12-01T10:25:00.000000001Z")), utc("2026-12-01T10:30:00Z"));
+    assert_eq!(next_start_mark(utc("2026-12-01T10:25:00Z")), utc("2026-12-01T10:25:00Z"));
+    assert_eq!(next_start_mark(utc("2026-12-31T23:58:00Z")), utc("2027-01-01T00:00:00Z"));
+}

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use planwright_calendar::FreeBusyRequest;
 use planwright_domain::{
     BusyInterval, EventData, FieldError, PlanStatus, ScheduleOutcome, ScheduleRequest, ScheduledBlock, Task,
-    TaskToPlace, TimeZone, User, event_id_for_task, schedule, start_of_day,
+    TaskToPlace, TimeZone, User, event_id_for_task, next_start_mark, schedule, start_of_day,
 };
 use planwright_store::{
     StoreError,
@@ -177,7 +177,7 @@ pub async fn schedule_tasks(
     let db = state.db.conn();
     let user = users::find(db, user_id).await?;
     let zone = input.time_zone.unwrap_or(user.timezone);
-    let now = Utc::now();
+    let now = next_start_mark(Utc::now());
     let run = match &input.scope {
         ScheduleScope::Plan { plan_id, start_date } => {
             plan_run(state, &user, &zone, *plan_id, *start_date, now).await?
