@@ -29,7 +29,8 @@ pub struct ScheduleTasksRequest {
     #[serde(default, deserialize_with = "crate::extract::strict_list")]
     #[schema(max_items = 500)]
     pub task_ids: Option<Vec<Uuid>>,
-    /// Nothing starts before this (RFC 3339 with an offset; default, and at the earliest: now).
+    /// Nothing starts before this (RFC 3339 with an offset; default, and at the earliest: now,
+    /// rounded up to the next five-minute mark).
     #[serde(default, deserialize_with = "crate::extract::strict_option")]
     pub from: Option<DateTime<Utc>>,
     /// Nothing ends after this (default: `from` plus your scheduling horizon; at most 366 days

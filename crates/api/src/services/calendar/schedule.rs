@@ -59,7 +59,8 @@ pub enum ScheduleScope {
     Tasks {
         /// These tasks (default: every open task with an estimate).
         task_ids: Option<Vec<Uuid>>,
-        /// Nothing starts before this (default and at the earliest: now).
+        /// Nothing starts before this (default and at the earliest: now, on the next five-minute
+        /// mark).
         from: Option<DateTime<Utc>>,
         /// Nothing ends after this (default: `from` plus the horizon).
         until: Option<DateTime<Utc>>,
