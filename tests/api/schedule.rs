@@ -20,6 +20,20 @@ fn next_monday() -> NaiveDate {
     day
 }
 
+/// The `n`th Sunday (from 1) of `month` in `year`; `None`: the last one.
+fn sunday_of(year: i32, month: u32, n: Option<u8>) -> NaiveDate {
+    match n {
+        Some(n) => NaiveDate::from_weekday_of_month_opt(year, month, Weekday::Sun, n).unwrap(),
+        None => {
+            let mut day = NaiveDate::from_ymd_opt(year, month + 1, 1).unwrap() - TimeDelta::days(1);
+            while day.weekday() != Weekday::Sun {
+                day -= TimeDelta::days(1);
+            }
+            day
+        }
+    }
+}
+
 async fn berlin_user(app: &TestApp) -> TestUser {
     let user = app.signed_in_user().await;
     let response = app.update_me(&json!({"timezone": "Europe/Berlin"}), &user.access_token).await;
@@ -236,19 +250,23 @@ async fn a_partial_run_then_a_rerun_completes_without_duplicates() {
 #[tokio::test]
 async fn dst_days_land_on_the_right_instants_in_two_zones() {
     let app = spawn_app().await;
-    // Both transition days are Sundays: this person works Sundays, 09:00–17:00.
-    for (zone, day, expected) in [
-        ("Europe/Berlin", "2027-03-28", "2027-03-28T07:00:00Z"),
-        ("America/New_York", "2027-03-14", "2027-03-14T13:00:00Z"),
-        ("Europe/Berlin", "2027-10-31", "2027-10-31T08:00:00Z"),
+    // The transition days of next year (always ahead), all Sundays: this person works Sundays,
+    // 09:00–17:00. Berlin springs forward on March's last Sunday and falls back on October's;
+    // New York springs forward on March's second Sunday.
+    let year = Utc::now().year() + 1;
+    for (zone, day, utc_hour) in [
+        ("Europe/Berlin", sunday_of(year, 3, None), 7),
+        ("America/New_York", sunday_of(year, 3, Some(2)), 13),
+        ("Europe/Berlin", sunday_of(year, 10, None), 8),
     ] {
+        let (day, expected) = (day.to_string(), format!("{day}T{utc_hour:02}:00:00Z"));
         let user = app.signed_in_user().await;
         let hours =
             json!({"timezone": zone, "working_hours": {"start": "09:00", "end": "17:00", "days": [7]}});
         assert_eq!(app.update_me(&hours, &user.access_token).await.status(), StatusCode::OK);
         let plan = plan(&app, &user.access_token, 1).await;
         let result = app
-            .schedule_ok(plan["id"].as_str().unwrap(), &json!({"start_date": day}), &user.access_token)
+            .schedule_ok(plan["id"].as_str().unwrap(), &json!({"start_date": &day}), &user.access_token)
             .await;
         let first = &result["placements"][0];
         assert_eq!(instant(&first["start"]), instant(&json!(expected)), "{zone} {day}: {result}");
@@ -370,9 +388,10 @@ async fn bad_schedule_requests_are_refused_naming_the_field() {
     let other = app.signed_in_user().await;
     let plan = plan(&app, &owner.access_token, 2).await;
     let plan_id = plan["id"].as_str().unwrap();
+    let ahead = next_monday().to_string();
     for (body, field) in [
         (json!({"start_date": "2026-13-01"}), "start_date"),
-        (json!({"start_date": "2027-01-04", "timezone": "Mars/Base"}), "timezone"),
+        (json!({"start_date": &ahead, "timezone": "Mars/Base"}), "timezone"),
         (json!({"start_date": "2020-01-06"}), "start_date"),
         (json!({"start_date": 20270104}), "start_date"),
     ] {
@@ -383,9 +402,9 @@ async fn bad_schedule_requests_are_refused_naming_the_field() {
         .await;
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
-    let body = json!({"start_date": "2027-01-04"});
+    let body = json!({"start_date": &ahead});
     assert_problem(app.schedule(plan_id, &body, &other.access_token).await, StatusCode::NOT_FOUND).await;
-    let with_foreign = json!({"start_date": "2027-01-04", "connection_id": uuid::Uuid::new_v4()});
+    let with_foreign = json!({"start_date": &ahead, "connection_id": uuid::Uuid::new_v4()});
     assert_problem(app.schedule(plan_id, &with_foreign, &owner.access_token).await, StatusCode::NOT_FOUND)
         .await;
     let prefs = json!({"schedule_preferences": {"buffer_minutes": 500}});
