@@ -392,6 +392,11 @@ else
 fi
 if [ -n "$REGISTER_REQUEST_ID" ]; then
     ok "nginx passes the replica's x-request-id to the client ($REGISTER_REQUEST_ID)"
+    # A background thread writes the log: give it a moment.
+    for _ in $(seq 1 20); do
+        grep -qF "$REGISTER_REQUEST_ID" "$WORK/replica-a.log" "$WORK/replica-b.log" && break
+        sleep 0.1
+    done
     if grep -qF "$REGISTER_REQUEST_ID" "$WORK/replica-a.log" "$WORK/replica-b.log"; then
         ok "the request id is in the answering replica's log"
     else

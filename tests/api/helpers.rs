@@ -106,7 +106,8 @@ async fn start(mut settings: Settings) -> TestApp {
     // Port 0 (from config/test.toml) unless a test reserved one to know its own URL up front.
     settings.server.host = "127.0.0.1".to_owned();
     if std::env::var_os("TEST_LOG").is_some() {
-        planwright::telemetry::init(&settings.log);
+        // The tests' process ends without dropping it: keep the writer for every later line.
+        std::mem::forget(planwright::telemetry::init(&settings.log));
     }
     let db = database::prepare(&settings.database).await.expect("database ready");
     let application = Application::build(settings.clone(), db.clone()).await.expect("application builds");

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         Ok(loaded) => loaded,
         Err(error) => return fail(&error.to_string()),
     };
-    telemetry::init(&loaded.settings.log);
+    let _log_writer = telemetry::init(&loaded.settings.log);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
