@@ -513,3 +513,89 @@ async fn the_chunk_migration_rolls_back_and_forward_keeping_document_vectors() {
     assert_eq!((state.chunks, state.embedded), (2, 2));
     assert_eq!(titles(&app, "When can I use the gym on Sunday?", "semantic", token).await, ["Leisure"]);
 }
+
+/// Ids of the plans among a chat answer's sources, best first.
+async fn plan_sources(app: &TestApp, message: &str, token: &str) -> Vec<Value> {
+    let answer = app.chat(&json!({ "message": message }), token).await;
+    assert_eq!(answer.status(), StatusCode::OK, "{message}");
+    let answer: Value = answer.json().await.unwrap();
+    answer["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|source| source["kind"] == "plan")
+        .map(|source| source["id"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn editing_a_plan_task_through_the_task_routes_re_chunks_the_plan() {
+    let (app, fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let plan = app.create_plan_ok(&json!({"goal": "Knit a scarf", "duration_days": 1}), token).await;
+    let plan_id = id_of(&plan);
+    let response = app
+        .update_plan(
+            plan_id,
+            &json!({"tasks": [{"title": "Cast on forty stitches", "day_offset": 0, "duration_minutes": 20}]}),
+            token,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // A newer, unrelated plan: the chat's "latest plan" fallback picks this one, not the scarf.
+    let other = app.create_plan_ok(&json!({"goal": "Learn to juggle", "duration_days": 1}), token).await;
+    let source = embeddings::ChunkSource::Plan(plan_id);
+    let embedded_texts = |fake: &FakeGemini| -> usize {
+        fake.requests()
+            .iter()
+            .filter(|r| r.action == "batchEmbedContents")
+            .map(|r| r.body["requests"].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+
+    // No word of either question is in the plan: only the plan's vectors can find it.
+    let old_words = "Where do I go jogging?";
+    let new_words = "Is there an orthodontist reservation?";
+
+    // A task created into the plan joins its chunks.
+    let task = app
+        .create_task_ok(
+            &json!({"title": "Jog around the park", "description": "A slow jog, then a run back.", "plan_id": plan_id, "estimate_minutes": 30}),
+            token,
+        )
+        .await;
+    let task_id = id_of(&task);
+    wait_source_embedded(&app, source).await;
+    wait_source_embedded(&app, embeddings::ChunkSource::Plan(id_of(&other))).await;
+    assert_eq!(plan_sources(&app, old_words, token).await.first(), Some(&plan["id"]), "found by the new task");
+    assert!(!plan_sources(&app, new_words, token).await.contains(&plan["id"]));
+
+    // Renamed: found by the new words, no longer by the old ones.
+    let before = embedded_texts(&fake);
+    let response = app
+        .update_task(task_id, &json!({"title": "Book the dentist appointment", "description": ""}), token)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    wait_source_embedded(&app, source).await;
+    let last = fake.requests().into_iter().rev().find(|r| r.action == "batchEmbedContents").unwrap();
+    assert!(last.body.to_string().contains("dentist"), "the changed chunk went out");
+    let sent = last.body["requests"].as_array().map_or(0, Vec::len);
+    assert_eq!(sent, 1, "only the changed chunk went out: {}", last.body);
+    assert!(embedded_texts(&fake) > before);
+    assert_eq!(plan_sources(&app, new_words, token).await.first(), Some(&plan["id"]), "found by the new title");
+    let found = plan_sources(&app, old_words, token).await;
+    assert!(!found.contains(&plan["id"]), "the old title is forgotten: {found:?}");
+
+    // A change the plan does not show (the status) keeps every chunk and vector.
+    let response = app.update_task(task_id, &json!({"status": "done"}), token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let state = embeddings::source_state(app.db.conn(), source).await.unwrap();
+    assert!(state.chunks > 0 && state.embedded == state.chunks, "{state:?}");
+
+    // Deleted: its words go with it.
+    assert_eq!(app.delete_task(task_id, token).await.status(), StatusCode::NO_CONTENT);
+    wait_source_embedded(&app, source).await;
+    let found = plan_sources(&app, new_words, token).await;
+    assert!(!found.contains(&plan["id"]), "the deleted task's words are gone: {found:?}");
+}
