@@ -57,7 +57,9 @@ pub async fn reindex_plan(state: &AppState, user_id: Uuid, plan_id: Uuid) {
     match repo::plans::find(state.db.conn(), user_id, plan_id).await {
         Ok(plan) => index_plan(state, &plan).await,
         Err(planwright_store::StoreError::NotFound) => {}
-        Err(error) => tracing::warn!(%plan_id, error = %error, "could not read a plan to chunk it for search"),
+        Err(error) => {
+            tracing::warn!(%plan_id, error = %error, "could not read a plan to chunk it for search")
+        }
     }
 }
 
