@@ -528,6 +528,22 @@ async fn plan_sources(app: &TestApp, message: &str, token: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The text of a plan's chunks, in order.
+async fn plan_text(app: &TestApp, plan_id: Uuid) -> String {
+    use sea_orm::ConnectionTrait;
+
+    let db = app.db.conn();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT content FROM knowledge_chunks WHERE plan_id = $1 ORDER BY position",
+            [plan_id.into()],
+        ))
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.try_get::<String>("", "content").unwrap()).collect::<Vec<_>>().join("\n\n")
+}
+
 #[tokio::test]
 async fn editing_a_plan_task_through_the_task_routes_re_chunks_the_plan() {
     let (app, fake) = gemini_app().await;
@@ -543,6 +559,8 @@ async fn editing_a_plan_task_through_the_task_routes_re_chunks_the_plan() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
+    let updated: Value = response.json().await.unwrap();
+    let cast_on = id_of(&updated["tasks"][0]);
     // A newer, unrelated plan: the chat's "latest plan" fallback picks this one, not the scarf.
     let other = app.create_plan_ok(&json!({"goal": "Learn to juggle", "duration_days": 1}), token).await;
     let source = embeddings::ChunkSource::Plan(plan_id);
@@ -601,8 +619,18 @@ async fn editing_a_plan_task_through_the_task_routes_re_chunks_the_plan() {
     let state = embeddings::source_state(app.db.conn(), source).await.unwrap();
     assert!(state.chunks > 0 && state.embedded == state.chunks, "{state:?}");
 
+    // Reordered: the plan's text follows the new order at once.
+    let at = |text: &str, words: &str| text.find(words).unwrap_or_else(|| panic!("{words:?} in {text}"));
+    let text = plan_text(&app, plan_id).await;
+    assert!(at(&text, "Cast on forty") < at(&text, "dentist"), "{text}");
+    let response = app.update_task(cast_on, &json!({"position": 5}), token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = plan_text(&app, plan_id).await;
+    assert!(at(&text, "dentist") < at(&text, "Cast on forty"), "{text}");
+
     // Deleted: its words go with it.
     assert_eq!(app.delete_task(task_id, token).await.status(), StatusCode::NO_CONTENT);
+    assert!(!plan_text(&app, plan_id).await.contains("dentist"));
     wait_source_embedded(&app, source).await;
     let found = plan_sources(&app, new_words, token).await;
     assert!(!found.contains(&plan["id"]), "the deleted task's words are gone: {found:?}");
