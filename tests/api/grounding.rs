@@ -513,3 +513,243 @@ async fn the_chunk_migration_rolls_back_and_forward_keeping_document_vectors() {
     assert_eq!((state.chunks, state.embedded), (2, 2));
     assert_eq!(titles(&app, "When can I use the gym on Sunday?", "semantic", token).await, ["Leisure"]);
 }
+
+/// Ids of the plans among a chat answer's sources, best first.
+async fn plan_sources(app: &TestApp, message: &str, token: &str) -> Vec<Value> {
+    let answer = app.chat(&json!({ "message": message }), token).await;
+    assert_eq!(answer.status(), StatusCode::OK, "{message}");
+    let answer: Value = answer.json().await.unwrap();
+    answer["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|source| source["kind"] == "plan")
+        .map(|source| source["id"].clone())
+        .collect()
+}
+
+/// The text of a plan's chunks, in order.
+async fn plan_text(app: &TestApp, plan_id: Uuid) -> String {
+    use sea_orm::ConnectionTrait;
+
+    let db = app.db.conn();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT content FROM knowledge_chunks WHERE plan_id = $1 ORDER BY position",
+            [plan_id.into()],
+        ))
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.try_get::<String>("", "content").unwrap()).collect::<Vec<_>>().join("\n\n")
+}
+
+#[tokio::test]
+async fn editing_a_plan_task_through_the_task_routes_re_chunks_the_plan() {
+    let (app, fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let plan = app.create_plan_ok(&json!({"goal": "Knit a scarf", "duration_days": 1}), token).await;
+    let plan_id = id_of(&plan);
+    let response = app
+        .update_plan(
+            plan_id,
+            &json!({"tasks": [{"title": "Cast on forty stitches", "day_offset": 0, "duration_minutes": 20}]}),
+            token,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: Value = response.json().await.unwrap();
+    let cast_on = id_of(&updated["tasks"][0]);
+    // A newer, unrelated plan: the chat's "latest plan" fallback picks this one, not the scarf.
+    let other = app.create_plan_ok(&json!({"goal": "Learn to juggle", "duration_days": 1}), token).await;
+    let source = embeddings::ChunkSource::Plan(plan_id);
+    let embedded_texts = |fake: &FakeGemini| -> usize {
+        fake.requests()
+            .iter()
+            .filter(|r| r.action == "batchEmbedContents")
+            .map(|r| r.body["requests"].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+
+    // No word of either question is in the plan: only the plan's vectors can find it.
+    let old_words = "Where do I go jogging?";
+    let new_words = "Is there an orthodontist reservation?";
+
+    // A task created into the plan joins its chunks.
+    let task = app
+        .create_task_ok(
+            &json!({"title": "Jog around the park", "description": "A slow jog, then a run back.", "plan_id": plan_id, "estimate_minutes": 30}),
+            token,
+        )
+        .await;
+    let task_id = id_of(&task);
+    wait_source_embedded(&app, source).await;
+    wait_source_embedded(&app, embeddings::ChunkSource::Plan(id_of(&other))).await;
+    assert_eq!(
+        plan_sources(&app, old_words, token).await.first(),
+        Some(&plan["id"]),
+        "found by the new task"
+    );
+    assert!(!plan_sources(&app, new_words, token).await.contains(&plan["id"]));
+
+    // Renamed: found by the new words, no longer by the old ones.
+    let before = embedded_texts(&fake);
+    let response = app
+        .update_task(task_id, &json!({"title": "Book the dentist appointment", "description": ""}), token)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    wait_source_embedded(&app, source).await;
+    let last = fake.requests().into_iter().rev().find(|r| r.action == "batchEmbedContents").unwrap();
+    assert!(last.body.to_string().contains("dentist"), "the changed chunk went out");
+    let sent = last.body["requests"].as_array().map_or(0, Vec::len);
+    assert_eq!(sent, 1, "only the changed chunk went out: {}", last.body);
+    assert!(embedded_texts(&fake) > before);
+    assert_eq!(
+        plan_sources(&app, new_words, token).await.first(),
+        Some(&plan["id"]),
+        "found by the new title"
+    );
+    let found = plan_sources(&app, old_words, token).await;
+    assert!(!found.contains(&plan["id"]), "the old title is forgotten: {found:?}");
+
+    // A change the plan does not show (the status) keeps every chunk and vector.
+    let response = app.update_task(task_id, &json!({"status": "done"}), token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let state = embeddings::source_state(app.db.conn(), source).await.unwrap();
+    assert!(state.chunks > 0 && state.embedded == state.chunks, "{state:?}");
+
+    // Reordered: the plan's text follows the new order at once.
+    let at = |text: &str, words: &str| text.find(words).unwrap_or_else(|| panic!("{words:?} in {text}"));
+    let text = plan_text(&app, plan_id).await;
+    assert!(at(&text, "Cast on forty") < at(&text, "dentist"), "{text}");
+    let response = app.update_task(cast_on, &json!({"position": 5}), token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = plan_text(&app, plan_id).await;
+    assert!(at(&text, "dentist") < at(&text, "Cast on forty"), "{text}");
+
+    // Deleted: its words go with it.
+    assert_eq!(app.delete_task(task_id, token).await.status(), StatusCode::NO_CONTENT);
+    assert!(!plan_text(&app, plan_id).await.contains("dentist"));
+    wait_source_embedded(&app, source).await;
+    let found = plan_sources(&app, new_words, token).await;
+    assert!(!found.contains(&plan["id"]), "the deleted task's words are gone: {found:?}");
+}
+
+/// The sources of the latest `search_knowledge` result the chat sent back to the model, and the
+/// query the model searched for.
+fn searched_sources(fake: &FakeGemini) -> (String, Vec<Value>) {
+    let calls = fake.requests().into_iter().rev().find_map(|request| {
+        let last = request.body["contents"].as_array()?.last()?.clone();
+        let response = last["parts"].as_array()?.iter().find_map(|part| {
+            let response = &part["functionResponse"];
+            (response["name"] == "search_knowledge").then(|| response["response"].clone())
+        })?;
+        let contents = request.body["contents"].as_array()?.clone();
+        let query = contents.iter().rev().find_map(|content| {
+            content["parts"].as_array()?.iter().find_map(|part| {
+                let call = &part["functionCall"];
+                (call["name"] == "search_knowledge")
+                    .then(|| call["args"]["query"].as_str().map(str::to_owned))?
+            })
+        })?;
+        Some((query, response))
+    });
+    let (query, response) = calls.expect("a search_knowledge result went back to the model");
+    let sources = response["sources"].as_array().unwrap_or_else(|| panic!("sources: {response}")).clone();
+    (query, sources)
+}
+
+#[tokio::test]
+async fn the_search_knowledge_tool_ranks_documents_resources_and_plans_of_the_person_only() {
+    let (app, fake) = gemini_app().await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let other = app.signed_in_user().await;
+    let pool = app
+        .create_knowledge_ok(
+            &json!({"title": "Pool", "content": "The swimming pool is open at the weekend."}),
+            token,
+        )
+        .await;
+    let card = app
+        .create_resource_ok(
+            &json!({"type": "note", "name": "Leisure card", "content": {"hours": GYM}}),
+            token,
+        )
+        .await;
+    let exam = app
+        .create_plan_ok(&json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}), token)
+        .await;
+    // A newer, unrelated plan: the exam plan must rank first by meaning, not by age.
+    let knitting = app.create_plan_ok(&json!({"goal": "Knit a scarf", "duration_days": 1}), token).await;
+    // Someone else's copies of the same material.
+    let strangers_card = app
+        .create_resource_ok(
+            &json!({"type": "note", "name": "Stranger's card", "content": {"hours": GYM}}),
+            &other.access_token,
+        )
+        .await;
+    let strangers_plan = app
+        .create_plan_ok(
+            &json!({"goal": "Prepare for the algorithms exam", "duration_days": 2}),
+            &other.access_token,
+        )
+        .await;
+    wait_embedded(&app, id_of(&pool)).await;
+    for source in [
+        embeddings::ChunkSource::Resource(id_of(&card)),
+        embeddings::ChunkSource::Resource(id_of(&strangers_card)),
+        embeddings::ChunkSource::Plan(id_of(&exam)),
+        embeddings::ChunkSource::Plan(id_of(&knitting)),
+        embeddings::ChunkSource::Plan(id_of(&strangers_plan)),
+    ] {
+        wait_source_embedded(&app, source).await;
+    }
+    let of_kind = |sources: &[Value], kind: &str| -> Vec<Value> {
+        sources.iter().filter(|source| source["kind"] == kind).cloned().collect()
+    };
+    let ids =
+        |sources: &[Value]| -> Vec<Value> { sources.iter().map(|source| source["id"].clone()).collect() };
+
+    // No word of the question is in the resource or the document it should find.
+    let answer = app
+        .chat(
+            &json!({"message": "search_knowledge please\nQuestion: When can I use the gym on Sunday?"}),
+            token,
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let (query, sources) = searched_sources(&fake);
+    assert!(query.contains("gym on Sunday"), "the model searched for the question: {query}");
+    let documents = of_kind(&sources, "knowledge");
+    assert_eq!(ids(&documents).first(), Some(&pool["id"]), "{sources:?}");
+    assert!(documents[0]["chunk"].as_str().unwrap().contains("swimming pool"), "{sources:?}");
+    let resources = of_kind(&sources, "resource");
+    assert_eq!(
+        ids(&resources),
+        [card["id"].clone()],
+        "the person's resource, not the stranger's: {sources:?}"
+    );
+    let title = resources[0]["title"].as_str().unwrap();
+    assert!(title.starts_with("Leisure card"), "the source names the resource: {title}");
+    let chunk = resources[0]["chunk"].as_str().unwrap();
+    assert!(chunk.contains("weekend days"), "the matching chunk's text: {chunk}");
+
+    let answer = app
+        .chat(
+            &json!({"message": "search_knowledge please\nQuestion: What should I revise before my test?"}),
+            token,
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let (_, sources) = searched_sources(&fake);
+    let plans = of_kind(&sources, "plan");
+    assert_eq!(ids(&plans).first(), Some(&exam["id"]), "the exam plan by meaning: {sources:?}");
+    assert!(plans[0]["title"].as_str().unwrap().starts_with("Prepare for the algorithms exam"));
+    assert!(!plans[0]["chunk"].as_str().unwrap().is_empty(), "{sources:?}");
+    let found = ids(&sources);
+    for stranger in [&strangers_card, &strangers_plan] {
+        assert!(!found.contains(&stranger["id"]), "another user's source stays out: {sources:?}");
+    }
+}

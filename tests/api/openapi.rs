@@ -53,6 +53,10 @@ const CHAT_ACTIONS: &str = r#"
 
 The chat can read and propose changes to the caller's own data. Read tools (`search_knowledge`,
 `list_tasks`, `list_upcoming`, `get_plan`) run at once and their results go back to the model.
+`search_knowledge` ranks the same sources as the chat's grounding: knowledge documents (global and
+the caller's own), the caller's resources and the caller's plans, each kind by words and meaning
+(hybrid), never another user's; each source names its `kind`, `id`, `title` (with the chunk that
+matched, e.g. "Leisure card › Weekend") and the `chunk`'s text.
 Write tools (`create_task`, `update_task`, `break_down_task`, `create_plan`, `schedule`) are never
 performed by the model: their arguments are checked with the same rules as the routes, and each
 becomes a proposed action `{id, kind, status, summary, arguments, preview, result}` stored with the

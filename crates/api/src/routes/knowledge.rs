@@ -259,6 +259,9 @@ pub async fn create_doc(
 /// chunks; `mode=hybrid` merges both by reciprocal-rank fusion, as the chat does. Documents are
 /// embedded in the background a moment after they change; until then, and whenever embeddings
 /// are off (offline AI) or fail, every mode answers with full-text results.
+///
+/// Only knowledge documents are searched here. Your resources and plans are searched by the chat
+/// (the sources of each message and its `search_knowledge` tool), not by this route.
 #[utoipa::path(
     tag = "knowledge",
     security(("bearer" = [])),

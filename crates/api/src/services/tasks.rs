@@ -1,4 +1,6 @@
-//! The task manager: tasks and sub-tasks, and AI breakdown into steps.
+//! The task manager: tasks and sub-tasks, and AI breakdown into steps. A change to what a plan
+//! shows of its tasks (a top-level task of the plan created, edited, moved, reordered or
+//! deleted) re-chunks the plan for search, as a plan update does.
 
 use planwright_domain::{FieldError, NewTask, Subtask, Task, TaskChanges, TokenUsage};
 use planwright_store::{
@@ -15,7 +17,7 @@ use crate::{
     error::{ApiError, Missing, not_found},
     services::{
         ai::{AiError, AiProvider, BreakdownPrompt, repair},
-        budget,
+        budget, grounding,
     },
     state::AppState,
 };
@@ -26,7 +28,9 @@ pub const SUBTASKS: std::ops::RangeInclusive<usize> = repair::SUBTASKS;
 /// Creates a task; `parent_id` and `plan_id` must be the caller's.
 pub async fn create_task(state: &AppState, user_id: Uuid, task: NewTask) -> Result<Task, ApiError> {
     check_references(state, user_id, task.parent_id, task.plan_id).await?;
-    Ok(repo::tasks::create(state.db.conn(), user_id, task).await?)
+    let task = repo::tasks::create(state.db.conn(), user_id, task).await?;
+    reindex_plans(state, user_id, [shown_in_plan(&task)]).await;
+    Ok(task)
 }
 
 /// The caller's task.
@@ -52,7 +56,7 @@ pub async fn update_task(
     task_id: Uuid,
     changes: TaskChanges,
 ) -> Result<Task, ApiError> {
-    get_task(state, user_id, task_id).await?;
+    let before = get_task(state, user_id, task_id).await?;
     check_references(state, user_id, changes.parent_id.flatten(), changes.plan_id.flatten()).await?;
     if let Some(Some(parent_id)) = changes.parent_id {
         let ancestry = repo::tasks::ancestry(state.db.conn(), user_id, parent_id).await?;
@@ -64,12 +68,49 @@ pub async fn update_task(
             .into());
         }
     }
-    repo::tasks::update(state.db.conn(), user_id, task_id, changes).await.map_err(not_found(Missing::Task))
+    let shown = changes_plan_text(&changes);
+    let task = repo::tasks::update(state.db.conn(), user_id, task_id, changes)
+        .await
+        .map_err(not_found(Missing::Task))?;
+    if shown {
+        reindex_plans(state, user_id, [shown_in_plan(&before), shown_in_plan(&task)]).await;
+    }
+    Ok(task)
 }
 
 /// Deletes the caller's task and all its sub-tasks.
 pub async fn delete_task(state: &AppState, user_id: Uuid, task_id: Uuid) -> Result<(), ApiError> {
-    repo::tasks::delete(state.db.conn(), user_id, task_id).await.map_err(not_found(Missing::Task))
+    let task = get_task(state, user_id, task_id).await?;
+    repo::tasks::delete(state.db.conn(), user_id, task_id).await.map_err(not_found(Missing::Task))?;
+    reindex_plans(state, user_id, [shown_in_plan(&task)]).await;
+    Ok(())
+}
+
+/// The plan that shows `task` (a plan's tasks are its top-level tasks; sub-tasks are not shown).
+fn shown_in_plan(task: &Task) -> Option<Uuid> {
+    task.plan_id.filter(|_| task.parent_id.is_none())
+}
+
+/// Whether `changes` touch what a plan shows of a task: its text, estimate, place or plan (the
+/// status, priority and dates are not in the plan's text).
+fn changes_plan_text(changes: &TaskChanges) -> bool {
+    changes.title.is_some()
+        || changes.description.is_some()
+        || changes.estimate_minutes.is_some()
+        || changes.parent_id.is_some()
+        || changes.plan_id.is_some()
+        || changes.position.is_some()
+}
+
+/// Re-chunks each of these plans once (see [`grounding::index::reindex_plan`]).
+async fn reindex_plans(state: &AppState, user_id: Uuid, plans: impl IntoIterator<Item = Option<Uuid>>) {
+    let mut done: Vec<Uuid> = Vec::new();
+    for plan_id in plans.into_iter().flatten() {
+        if !done.contains(&plan_id) {
+            done.push(plan_id);
+            grounding::index::reindex_plan(state, user_id, plan_id).await;
+        }
+    }
 }
 
 /// Asks the AI for 2–5 steps of a task; with `save` they become its sub-tasks.

@@ -314,7 +314,7 @@ async fn retrieve(state: &AppState, user_id: Uuid, text: &str) -> Result<Retriev
         resources: RESOURCE_SOURCES,
         plans: PLAN_SOURCES,
     };
-    let grounding::ChatGrounding { knowledge, resources, mut plans } =
+    let grounding::ChatGrounding { knowledge, resources, mut plans, .. } =
         grounding::retrieve_for_chat(state, user_id, text, limits).await?;
     // A planning question often names no plan ("what should I do today?"): the current plan
     // is then the relevant one.

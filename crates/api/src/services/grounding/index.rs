@@ -50,6 +50,19 @@ pub async fn index_plan(state: &AppState, plan: &Plan) {
     index(state, ChunkSource::Plan(plan.id), Some(plan.user_id), chunk_document(&title, &text)).await;
 }
 
+/// Re-chunks the caller's plan `plan_id` after a change to one of its tasks through the task
+/// routes, as a plan update does (only chunks whose text changed are embedded again). A plan
+/// that is gone is skipped; other failures are logged, as in [`index_doc`].
+pub async fn reindex_plan(state: &AppState, user_id: Uuid, plan_id: Uuid) {
+    match repo::plans::find(state.db.conn(), user_id, plan_id).await {
+        Ok(plan) => index_plan(state, &plan).await,
+        Err(planwright_store::StoreError::NotFound) => {}
+        Err(error) => {
+            tracing::warn!(%plan_id, error = %error, "could not read a plan to chunk it for search")
+        }
+    }
+}
+
 async fn index(state: &AppState, source: ChunkSource, owner: Option<Uuid>, chunks: Vec<NewChunk>) {
     match embeddings::replace_chunks(state.db.conn(), source, owner, chunks).await {
         Ok(report) if report.added > 0 => state.embedder.wake(),

@@ -184,6 +184,9 @@ pub struct ChatGrounding {
     pub resources: Vec<Resource>,
     /// The person's plans.
     pub plans: Vec<Plan>,
+    /// The chunk that matched by meaning, by resource or plan id (sources found by words alone
+    /// have none).
+    pub chunks: HashMap<Uuid, ChunkRef>,
 }
 
 /// Grounding for a chat message: knowledge documents, resources and plans, each ranked hybrid
@@ -241,6 +244,7 @@ pub async fn retrieve_for_chat(
         }
         None => None,
     };
+    let mut chunks = HashMap::new();
     let mut resources = Vec::new();
     for (id, chunk) in fuse_personal(
         text_resources.iter().map(|resource| resource.id).collect(),
@@ -254,6 +258,7 @@ pub async fn retrieve_for_chat(
         if let Some(mut resource) = found {
             if let Some(chunk) = chunk {
                 resource.name = chunk_title(&resource.name, &chunk);
+                chunks.insert(id, chunk);
             }
             resources.push(resource);
         }
@@ -278,11 +283,12 @@ pub async fn retrieve_for_chat(
         if let Some(mut plan) = found {
             if let Some(chunk) = chunk {
                 plan.goal = chunk_title(&plan.goal, &chunk);
+                chunks.insert(id, chunk);
             }
             plans.push(plan);
         }
     }
-    Ok(ChatGrounding { knowledge, resources, plans })
+    Ok(ChatGrounding { knowledge, resources, plans, chunks })
 }
 
 /// A source's title naming its chunk: the opening chunk is the source itself; later ones are
@@ -497,7 +503,8 @@ pub fn reciprocal_rank_fusion(lists: &[&[Uuid]], k: f64) -> Vec<(Uuid, f64)> {
     scores
 }
 
-fn shorten(text: &str, max: usize) -> String {
+/// `text` cut to at most `max` characters, ending with "…" when cut.
+pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
