@@ -114,10 +114,10 @@ impl FreeTime {
 
     /// Counts `minutes` of work already placed on `date` toward its cap.
     pub(super) fn count(&mut self, date: NaiveDate, minutes: u32) {
-        if let Ok(day) = self.days.binary_search(&date) {
-            if let Some(booked) = self.booked.get_mut(day) {
-                *booked = booked.saturating_add(minutes);
-            }
+        if let Ok(day) = self.days.binary_search(&date)
+            && let Some(booked) = self.booked.get_mut(day)
+        {
+            *booked = booked.saturating_add(minutes);
         }
     }
 

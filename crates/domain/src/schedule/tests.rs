@@ -882,7 +882,9 @@ fn pin(n: u128, chunk: u16, start: &str, end: &str) -> PinnedBlock {
 }
 
 /// A placement as `(task, chunk, chunks, start, end, pinned)`.
-fn pieces_with_pins(outcome: &ScheduleOutcome) -> Vec<(u128, u16, u16, DateTime<Utc>, DateTime<Utc>, bool)> {
+type PinnedPiece = (u128, u16, u16, DateTime<Utc>, DateTime<Utc>, bool);
+
+fn pieces_with_pins(outcome: &ScheduleOutcome) -> Vec<PinnedPiece> {
     outcome
         .placements
         .iter()
