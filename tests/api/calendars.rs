@@ -419,6 +419,87 @@ async fn google_failures_answer_with_a_problem_and_change_nothing() {
     assert_eq!(assert_problem(response, StatusCode::CONFLICT).await["code"], "calendar_needs_reauth");
 }
 
+/// The connection's stored choice: its target calendar and its busy calendars.
+async fn stored_choice(app: &TestApp) -> (i64, i64) {
+    let busy = count_rows(app, "SELECT COUNT(*) AS n FROM connection_calendars").await;
+    let targets = count_rows(
+        app,
+        "SELECT COUNT(*) AS n FROM calendar_connections WHERE target_calendar_id IS NOT NULL \
+         AND target_calendar_id <> 'primary'",
+    )
+    .await;
+    (busy, targets)
+}
+
+#[tokio::test]
+async fn a_slow_google_is_a_504_on_listing_and_choosing_and_changes_nothing() {
+    let (app, fake) = app_with_google(|s| {
+        s.google.timeout_secs = 1;
+        s.google.max_retries = 1;
+    })
+    .await;
+    add_calendars(&fake);
+    let user = app.signed_in_user().await;
+    let id = app.connect_google(&user).await;
+    let token = &user.access_token;
+    let before = stored_choice(&app).await;
+    // Every attempt at the calendar list (retries included) takes longer than the timeout.
+    let slow = FaultRule::new(Fault::Latency(std::time::Duration::from_millis(2500)))
+        .path("/users/me/calendarList")
+        .times(10);
+
+    fake.push_rule(slow.clone());
+    let problem = assert_problem(app.get(&path(&id), Some(token)).await, StatusCode::GATEWAY_TIMEOUT).await;
+    assert_eq!(problem["code"], "gateway_timeout", "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("did not answer in time"), "{problem}");
+
+    fake.reset();
+    fake.push_rule(slow);
+    let body = json!({"busy": [TEAM, HOLIDAYS], "target": TEAM});
+    let problem =
+        assert_problem(app.patch_json(&path(&id), &body, token).await, StatusCode::GATEWAY_TIMEOUT).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Google Calendar"), "{problem}");
+    fake.reset();
+    assert_eq!(stored_choice(&app).await, before, "nothing stored");
+
+    // Google answers again: the choice was never half-made.
+    let items = calendars(&app, token, &id).await;
+    assert_eq!(
+        (&entry(&items, TEAM)["busy"], &entry(&items, TEAM)["target"]),
+        (&json!(false), &json!(false))
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_calendar_list_is_a_502_and_changes_nothing() {
+    let (app, fake, user, id) = connected().await;
+    let token = &user.access_token;
+    let list = "/users/me/calendarList";
+    let before = stored_choice(&app).await;
+
+    fake.push_rule(FaultRule::new(Fault::Malformed).path(list).times(10));
+    let problem = assert_problem(app.get(&path(&id), Some(token)).await, StatusCode::BAD_GATEWAY).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Google Calendar"), "{problem}");
+    let body = json!({"busy": [TEAM], "target": TEAM});
+    let problem =
+        assert_problem(app.patch_json(&path(&id), &body, token).await, StatusCode::BAD_GATEWAY).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Google Calendar"), "{problem}");
+    fake.reset();
+
+    // A refusal on choosing is a 502 too; an error page from Google (5xx) is a 503.
+    fake.push_rule(
+        FaultRule::new(Fault::Error { code: 403, reason: "forbidden".into(), message: "Forbidden".into() })
+            .path(list),
+    );
+    assert_problem(app.patch_json(&path(&id), &body, token).await, StatusCode::BAD_GATEWAY).await;
+    fake.push_rule(FaultRule::new(Fault::ServerError).path(list).times(10));
+    let problem =
+        assert_problem(app.get(&path(&id), Some(token)).await, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Google Calendar"), "{problem}");
+    fake.reset();
+    assert_eq!(stored_choice(&app).await, before, "nothing stored");
+}
+
 #[tokio::test]
 async fn a_busy_calendar_google_no_longer_has_stops_counting_without_failing_the_sync() {
     let (app, fake, user, id) = connected().await;

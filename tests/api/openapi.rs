@@ -47,6 +47,22 @@ fn every_operation_documents_its_problem_responses() {
     }
 }
 
+/// The hand-written section of `docs/API.md` on blocks moved by hand.
+const PINNED_BLOCKS: &str = r#"
+## Scheduling: blocks moved by hand
+
+A task's blocks (`blocks` of a task, `placements` of a scheduling run) are its calendar events.
+When the person moves, lengthens or shortens one at Google, the block follows its event and becomes
+`pinned`. A pinned block is never moved, updated or deleted by Planwright: automatic re-planning
+leaves its whole task where it is, and a scheduling run (`POST /api/v1/schedule`,
+`POST /api/v1/plans/{id}/schedule`) keeps the block as it is and lists it in `placements` with
+`pinned: true`. Its minutes count toward the task's estimate, so a run places only the rest
+(`estimate − pinned minutes`, nothing when the pinned blocks cover it) as new chunks; their chunk
+numbers, and so their event ids, skip the pinned ones. A pinned block is busy time, with the
+buffer, for every other chunk and counts toward its day's focus cap; `events` of a run lists only
+the chunks it wrote.
+"#;
+
 /// The hand-written section of `docs/API.md` on chat actions and the offline phrases.
 const CHAT_ACTIONS: &str = r#"
 ## Chat actions (propose, then confirm)
@@ -127,7 +143,7 @@ fn api_summary_matches_the_document() {
          `Idempotent-Replayed: true`, instead of making a second plan; the same key with another \
          body is a 422 naming the header, and a retry while the first request still runs is a 409 \
          `idempotency_in_progress`.\n\n\
-         | operation | access | summary | statuses |\n| --- | --- | --- | --- |\n{}\n{CHAT_ACTIONS}",
+         | operation | access | summary | statuses |\n| --- | --- | --- | --- |\n{}\n{PINNED_BLOCKS}{CHAT_ACTIONS}",
         rows.join("\n")
     );
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/API.md");

@@ -353,3 +353,127 @@ async fn a_scheduling_run_that_moves_a_block_records_it_as_edited() {
     app.schedule_tasks_ok(&body, token).await;
     assert_eq!(changes(&app, token, "").await.len(), 1);
 }
+
+/// Moves or resizes our event `event_id` at Google to `[start, end)` as the person would, and
+/// waits until its block follows (pinned) and re-planning has settled.
+async fn resize_by_hand(
+    app: &TestApp,
+    fake: &FakeGoogle,
+    token: &str,
+    (task_id, event_id): (&str, &str),
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) {
+    let times = json!({"start": {"dateTime": start}, "end": {"dateTime": end}});
+    fake.update_event(&fake.account_email(), event_id, times).unwrap();
+    poll_until(BACKGROUND, "the block to follow its event", || async {
+        task_blocks(app, token, task_id)
+            .await
+            .iter()
+            .any(|b| b["pinned"] == true && block_span(b) == (start, end))
+    })
+    .await;
+    settled(app).await;
+}
+
+/// Writes (anything but a read) that named the event `event_id` itself at Google.
+fn writes_to(fake: &FakeGoogle, event_id: &str) -> usize {
+    let suffix = format!("/events/{event_id}");
+    fake.requests().iter().filter(|r| r.method != "GET" && r.path.ends_with(&suffix)).count()
+}
+
+fn minutes_of(placement: &Value) -> i64 {
+    (instant(&placement["end"]) - instant(&placement["start"])).num_minutes()
+}
+
+#[tokio::test]
+async fn a_block_lengthened_by_hand_to_the_whole_estimate_leaves_nothing_more_to_place() {
+    let (app, fake, user) = pushing_app(|_| {}).await;
+    let token = &user.access_token;
+    let (id, blocks) = placed_task(&app, token, "Write the chapter", 60).await;
+    let (start, _) = block_span(&blocks[0]);
+    let event_id = blocks[0]["calendar_event_id"].as_str().unwrap().to_owned();
+    // The chapter takes two hours: the person says so and stretches the block at Google.
+    let response =
+        app.patch_json(&format!("/api/v1/tasks/{id}"), &json!({"estimate_minutes": 120}), token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let hand = (start, start + TimeDelta::hours(2));
+    resize_by_hand(&app, &fake, token, (&id, &event_id), hand).await;
+    let writes_before = writes_to(&fake, &event_id);
+
+    let monday = next_monday();
+    let body = json!({"task_ids": [id], "from": monday, "until": monday + TimeDelta::days(5)});
+    let result = app.schedule_tasks_ok(&body, token).await;
+    let placements = result["placements"].as_array().unwrap();
+    assert_eq!(placements.len(), 1, "nothing more is placed: {result}");
+    assert_eq!((&placements[0]["pinned"], &placements[0]["chunk"]), (&json!(true), &json!(0)));
+    assert_eq!(block_span(&placements[0]), hand);
+    assert!(result["unscheduled"].as_array().unwrap().is_empty(), "{result}");
+    assert!(result["events"].as_array().unwrap().is_empty(), "nothing written: {result}");
+    assert!(result["removed_events"].as_array().unwrap().is_empty(), "nothing deleted: {result}");
+    settled(&app).await;
+
+    let at_google = our_events(&fake);
+    assert_eq!(at_google.len(), 1, "exactly the pinned event: {at_google:?}");
+    assert_eq!(at_google[0]["id"], event_id.as_str());
+    assert_eq!(
+        (instant(&at_google[0]["start"]["dateTime"]), instant(&at_google[0]["end"]["dateTime"])),
+        hand
+    );
+    assert_eq!(writes_to(&fake, &event_id), writes_before, "the pinned event is never written");
+    let after = task_blocks(&app, token, &id).await;
+    assert_eq!(after.len(), 1);
+    assert_eq!((block_span(&after[0]), &after[0]["pinned"]), (hand, &json!(true)));
+    assert!(changes(&app, token, "").await.is_empty(), "nothing moved");
+}
+
+#[tokio::test]
+async fn a_block_shortened_by_hand_gets_exactly_the_missing_minutes_placed_elsewhere() {
+    let (app, fake, user) = pushing_app(|_| {}).await;
+    let token = &user.access_token;
+    let (id, blocks) = placed_task(&app, token, "Read the paper", 120).await;
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    let (start, _) = block_span(&blocks[0]);
+    let event_id = blocks[0]["calendar_event_id"].as_str().unwrap().to_owned();
+    let hand = (start, start + TimeDelta::minutes(45));
+    resize_by_hand(&app, &fake, token, (&id, &event_id), hand).await;
+    let writes_before = writes_to(&fake, &event_id);
+
+    let monday = next_monday();
+    let body = json!({"task_ids": [id], "from": monday, "until": monday + TimeDelta::days(5)});
+    let result = app.schedule_tasks_ok(&body, token).await;
+    let placements = result["placements"].as_array().unwrap();
+    let (pinned, new): (Vec<&Value>, Vec<&Value>) = placements.iter().partition(|p| p["pinned"] == true);
+    assert_eq!(pinned.len(), 1, "{result}");
+    assert_eq!((block_span(pinned[0]), &pinned[0]["chunk"]), (hand, &json!(0)));
+    assert_eq!(new.iter().map(|p| minutes_of(p)).sum::<i64>(), 75, "the missing minutes: {result}");
+    for piece in &new {
+        assert_ne!(piece["chunk"], 0, "a chunk number of its own");
+        let (piece_start, piece_end) = block_span(piece);
+        assert!(
+            piece_start >= hand.1 + TimeDelta::minutes(10) || piece_end <= hand.0 - TimeDelta::minutes(10),
+            "clear of the pinned block and its buffer: {piece}"
+        );
+    }
+    let events = result["events"].as_array().unwrap();
+    assert_eq!(events.len(), new.len(), "only new chunks are written: {result}");
+    assert!(events.iter().all(|e| e["status"] == "created" && e["event_id"] != event_id.as_str()));
+    assert!(result["removed_events"].as_array().unwrap().is_empty(), "{result}");
+    settled(&app).await;
+
+    let at_google = our_events(&fake);
+    assert_eq!(at_google.len(), 1 + new.len(), "the pinned event and the new ones: {at_google:?}");
+    let kept = fake.event(&fake.account_email(), &event_id).unwrap();
+    assert_eq!((instant(&kept["start"]["dateTime"]), instant(&kept["end"]["dateTime"])), hand);
+    assert_eq!(writes_to(&fake, &event_id), writes_before, "the pinned event is never written");
+    let stored = task_blocks(&app, token, &id).await;
+    assert_eq!(stored.len(), 1 + new.len());
+    assert_eq!(stored.iter().filter(|b| b["pinned"] == true).count(), 1);
+
+    // The same run again: everything stays, nothing is written twice.
+    let again = app.schedule_tasks_ok(&body, token).await;
+    assert_eq!(again["placements"], result["placements"], "{again}");
+    assert!(again["events"].as_array().unwrap().iter().all(|e| e["status"] == "unchanged"), "{again}");
+    settled(&app).await;
+    assert_eq!(our_events(&fake).len(), 1 + new.len());
+    assert_eq!(writes_to(&fake, &event_id), writes_before);
+}

@@ -254,6 +254,41 @@ async function chat(): Promise<void> {
   check((history.data?.messages.length ?? 0) === 4, "the history holds both turns of both messages", history.data);
 }
 
+async function calendarSelection(): Promise<void> {
+  console.log("calendar selection");
+  const connections = await api.GET("/api/v1/calendar/connections");
+  const local = need(
+    connections.data?.items.find((connection) => connection.provider === "local"),
+    "GET /calendar/connections lists the built-in calendar",
+    connections.error ?? connections.data,
+  );
+  const path = { params: { path: { id: local.id } } };
+  const listed = await api.GET("/api/v1/calendar/connections/{id}/calendars", path);
+  const items = need(listed.data?.items, "GET /calendar/connections/{id}/calendars -> 200", listed.error);
+  const own = items[0];
+  check(
+    items.length === 1 && own?.id === "local" && own.busy && own.target && own.writable,
+    "the built-in calendar lists its one calendar, busy, writable and the target",
+    items,
+  );
+  const chosen = await api.PATCH("/api/v1/calendar/connections/{id}/calendars", {
+    ...path,
+    body: { busy: ["local"], target: "local" },
+  });
+  check(
+    chosen.data?.items.length === 1 && chosen.data.items[0]?.busy === true && chosen.data.items[0].target === true,
+    "PATCH /calendar/connections/{id}/calendars keeps it busy and the target",
+    chosen.error ?? chosen.data,
+  );
+  const unknown = await api.PATCH("/api/v1/calendar/connections/{id}/calendars", {
+    ...path,
+    body: { busy: ["elsewhere"] },
+  });
+  check(isProblem(unknown.response, unknown.error, 422), "choosing an unknown calendar -> 422 problem+json", unknown.error);
+  const fields = (unknown.error?.errors ?? []).map((error) => error.field);
+  check(fields.length === 1 && fields[0] === "busy[0]", "the 422 names busy[0]", fields);
+}
+
 async function calendar(planId: string): Promise<void> {
   console.log("schedule and calendar");
   const startDate = dateInDays(1);
@@ -263,6 +298,11 @@ async function calendar(planId: string): Promise<void> {
   });
   const preview = need(dry.data, "schedule dry run -> 200", dry.error);
   check(preview.dry_run && preview.placements.length >= 1 && preview.events.length === 0, "the dry run places and writes nothing", preview);
+  check(
+    preview.placements.every((placement) => !placement.pinned),
+    "no block was moved by hand yet: nothing is pinned",
+    preview.placements,
+  );
 
   const real = await api.POST("/api/v1/plans/{id}/schedule", {
     params: { path: { id: planId } },
@@ -330,6 +370,7 @@ async function main(): Promise<void> {
     const planId = await plans();
     await tasks(planId);
     await chat();
+    await calendarSelection();
     await calendar(planId);
     await errors();
   } catch (error) {

@@ -44,9 +44,9 @@ pub use resource::{
     parse_class_id, parse_resource_name, parse_resource_type,
 };
 pub use schedule::{
-    AtRisk, BusyInterval, OvercommittedDay, Placement, Priority, START_MARK_MINUTES, ScheduleOutcome,
-    SchedulePreferences, ScheduleRequest, TaskToPlace, Unscheduled, UnscheduledReason, event_id_for_chunk,
-    event_id_for_task, next_start_mark, schedule, start_of_day,
+    AtRisk, BusyInterval, OvercommittedDay, PinnedBlock, Placement, Priority, START_MARK_MINUTES,
+    ScheduleOutcome, SchedulePreferences, ScheduleRequest, TaskToPlace, Unscheduled, UnscheduledReason,
+    event_id_for_chunk, event_id_for_task, next_start_mark, schedule, start_of_day,
 };
 pub use task::{
     DEFAULT_MIN_CHUNK_MINUTES, NewTask, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,

@@ -14,7 +14,11 @@ mod proptests;
 mod tests;
 mod window;
 
-use std::{collections::BTreeMap, fmt, ops::RangeInclusive};
+use std::{
+    collections::{BTreeMap, HashMap},
+    fmt,
+    ops::RangeInclusive,
+};
 
 use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,7 +26,7 @@ use uuid::Uuid;
 
 pub use self::event_id::{event_id_for_chunk, event_id_for_task};
 use self::{
-    free::{Chunk, FreeTime},
+    free::{Chunk, Found, FreeTime},
     order::Queue,
 };
 use crate::{TimeZone, ValidationErrors, WorkingHours, error::FieldError};
@@ -295,6 +299,36 @@ pub fn next_start_mark(now: DateTime<Utc>) -> DateTime<Utc> {
     now.duration_round_up(TimeDelta::minutes(START_MARK_MINUTES)).unwrap_or(now)
 }
 
+/// A block of a task that the person placed by hand (moved, lengthened or shortened it at the
+/// calendar), `[start, end)`. A run never moves it: its whole minutes count toward its task's
+/// estimate, only the rest is placed, and it is busy time (with the buffer) for every new piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedBlock {
+    /// The task.
+    pub task_id: Uuid,
+    /// Its chunk number; new pieces of the task never take it.
+    pub chunk: u16,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End; a block that does not end after it starts is ignored.
+    pub end: DateTime<Utc>,
+}
+
+impl PinnedBlock {
+    /// Its whole minutes.
+    pub fn minutes(&self) -> u32 {
+        u32::try_from((self.end - self.start).num_minutes()).unwrap_or(0)
+    }
+
+    /// Its whole minutes before `due`.
+    fn minutes_before(&self, due: DateTime<Utc>) -> u32 {
+        if self.start >= due {
+            return 0;
+        }
+        u32::try_from((self.end.min(due) - self.start).num_minutes()).unwrap_or(0)
+    }
+}
+
 /// Everything [`schedule`] needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleRequest {
@@ -306,6 +340,10 @@ pub struct ScheduleRequest {
     pub working_hours: WorkingHours,
     /// Time already taken, in any order; intervals may overlap.
     pub busy: Vec<BusyInterval>,
+    /// Blocks placed by hand, of any of `tasks`, in any order. Those of done tasks and of tasks
+    /// not in the request are ignored (pass the latter in `busy`); a task's chunk numbers are
+    /// expected to be unique (a repeated one is ignored).
+    pub pinned: Vec<PinnedBlock>,
     /// Buffer and daily cap (the horizon is the caller's: it picks `until`).
     pub preferences: SchedulePreferences,
     /// No piece starts before this instant (the caller passes the later of now and the plan's start).
@@ -319,15 +357,19 @@ pub struct ScheduleRequest {
 pub struct Placement {
     /// The task.
     pub task_id: Uuid,
-    /// Which piece, from 0, in time order; its calendar event id is
+    /// Which piece: new pieces are numbered in time order with the smallest numbers that no
+    /// pinned block of the task holds (from 0 when it has none); its calendar event id is
     /// [`event_id_for_chunk`]`(task_id, chunk)`.
     pub chunk: u16,
-    /// How many pieces the task was cut into (1 when it is one block).
+    /// How many pieces the task has, pinned ones included (1 when it is one block).
     pub chunks: u16,
     /// Start of the piece.
     pub start: DateTime<Utc>,
     /// End of the piece, a whole number of minutes after `start`.
     pub end: DateTime<Utc>,
+    /// A block placed by hand ([`ScheduleRequest::pinned`]), where it was: the run keeps it.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// A placed task that will not be finished by its deadline.
@@ -467,8 +509,9 @@ impl OvercommittedDay {
     }
 }
 
-/// What [`schedule`] decided: every task of the request appears exactly once in `placements` (with
-/// one entry per piece) or in `unscheduled`.
+/// What [`schedule`] decided: every task of the request appears in `placements` (with one entry
+/// per piece) or in `unscheduled`, and only a task with pinned blocks in both (its pinned blocks
+/// stay while the rest of its work found no place).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleOutcome {
     /// The pieces of placed tasks, in time order.
@@ -525,8 +568,16 @@ pub struct ScheduleOutcome {
 ///   where they go back over a bound, the day's window is every instant that reads inside the
 ///   working hours, which may be two stretches (Berlin, 2026-10-25, 02:00–02:30 happens twice).
 ///   A piece never straddles the gap between such stretches.
+/// - **Pinned blocks.** A block the person placed by hand ([`ScheduleRequest::pinned`]) of an open
+///   task is in `placements` as it is (`pinned`), whatever happens to the rest of its task. Its
+///   whole minutes count toward the task's estimate: only the rest (the estimate minus the pinned
+///   minutes, at least 0) is placed, by the rules above (a task whose pinned blocks cover its
+///   estimate gets no new piece and is not left out). It is busy time, with the buffer, for every
+///   new piece, of its own task too; its minutes count toward its day's cap and load. New pieces
+///   take the smallest chunk numbers the task's pinned blocks do not hold. The minutes done by a
+///   deadline include the pinned minutes before it; `deadline_unreachable` needs a rest to place.
 /// - **Deterministic.** The outcome depends only on the request's contents, not on the order of
-///   `tasks` or `busy`.
+///   `tasks`, `busy` or `pinned`.
 pub fn schedule(request: &ScheduleRequest) -> ScheduleOutcome {
     let tz = request.time_zone.tz();
     let buffer = TimeDelta::minutes(i64::from(request.preferences.buffer_minutes));
@@ -534,11 +585,21 @@ pub fn schedule(request: &ScheduleRequest) -> ScheduleOutcome {
     let working_day =
         u32::try_from((request.working_hours.end() - request.working_hours.start()).num_minutes())
             .unwrap_or(0);
-    let mut free = FreeTime::new(request, buffer, cap);
+    let pins = pins_by_task(request);
+    let pinned_busy: Vec<BusyInterval> =
+        pins.values().flatten().map(|pin| BusyInterval { start: pin.start, end: pin.end }).collect();
+    let mut free = FreeTime::new(request, &pinned_busy, buffer, cap);
     let mut queue = Queue::new(&request.tasks);
     let mut outcome = ScheduleOutcome::default();
     let mut pieces: Vec<Placement> = Vec::new();
     let mut loads: BTreeMap<NaiveDate, u32> = BTreeMap::new();
+    for pin in pins.values().flatten() {
+        if let Some(date) = local_date(tz, pin.start) {
+            free.count(date, pin.minutes());
+            let load = loads.entry(date).or_default();
+            *load = load.saturating_add(pin.minutes());
+        }
+    }
 
     while let Some(index) = queue.pop() {
         let task = &request.tasks[index];
@@ -548,37 +609,61 @@ pub fn schedule(request: &ScheduleRequest) -> ScheduleOutcome {
                 .flatten()
                 .max()
                 .unwrap_or(request.from);
-        let decision = refusal(task, working_day, cap)
-            .map_or_else(|| place(task, &free, earliest, request.until), Decision::LeftOut);
-        match decision {
+        let pinned = pins.get(&task.id).map(Vec::as_slice).unwrap_or_default();
+        let rest = rest_of(task, pinned);
+        let refused = if task.done {
+            Some(UnscheduledReason::Done)
+        } else if !pinned.is_empty() && rest.estimate_minutes == 0 {
+            None
+        } else {
+            refusal(&rest, working_day, cap)
+        };
+        let decision =
+            refused.map_or_else(|| place(task, pinned, &free, earliest, request.until), Decision::LeftOut);
+        let pinned_end = pinned.iter().map(|pin| pin.end).max();
+        let (new, end) = match decision {
             Decision::Placed { chunks, at_risk } => {
                 free.book(&chunks);
-                let count = u16::try_from(chunks.len()).unwrap_or(u16::MAX);
-                for (n, chunk) in chunks.iter().enumerate() {
-                    let load = loads.entry(free.date(chunk)).or_default();
-                    *load = load.saturating_add(chunk.minutes);
-                    pieces.push(Placement {
-                        task_id: task.id,
-                        chunk: u16::try_from(n).unwrap_or(u16::MAX),
-                        chunks: count,
-                        start: chunk.start,
-                        end: chunk.end,
-                    });
-                }
                 if let Some(risk) = at_risk {
                     add_due_load(&mut loads, tz, risk.due_at, risk.minutes_missing);
                     outcome.at_risk.push(risk);
                 }
-                queue.finish(index, chunks.last().map(|chunk| chunk.end));
+                let end = chunks.last().map(|chunk| chunk.end).max(pinned_end);
+                (chunks, end)
             }
             Decision::LeftOut(reason) => {
                 if let (UnscheduledReason::DeadlineUnreachable, Some(due)) = (reason, task.due_at) {
-                    add_due_load(&mut loads, tz, due, task.estimate_minutes);
+                    add_due_load(&mut loads, tz, due, rest.estimate_minutes);
                 }
                 outcome.unscheduled.push(Unscheduled { task_id: task.id, reason });
-                queue.finish(index, None);
+                (Vec::new(), pinned_end)
             }
+        };
+        let count = u16::try_from(pinned.len() + new.len()).unwrap_or(u16::MAX);
+        for pin in pinned {
+            pieces.push(Placement {
+                task_id: task.id,
+                chunk: pin.chunk,
+                chunks: count,
+                start: pin.start,
+                end: pin.end,
+                pinned: true,
+            });
         }
+        let mut numbers = (0..=u16::MAX).filter(|n| !pinned.iter().any(|pin| pin.chunk == *n));
+        for chunk in &new {
+            let load = loads.entry(free.date(chunk)).or_default();
+            *load = load.saturating_add(chunk.minutes);
+            pieces.push(Placement {
+                task_id: task.id,
+                chunk: numbers.next().unwrap_or(u16::MAX),
+                chunks: count,
+                start: chunk.start,
+                end: chunk.end,
+                pinned: false,
+            });
+        }
+        queue.finish(index, end);
     }
 
     pieces.sort_unstable_by_key(|piece| (piece.start, piece.task_id, piece.chunk));
@@ -600,12 +685,10 @@ enum Decision {
     LeftOut(UnscheduledReason),
 }
 
-/// Why `task` is left out before any free time is looked at, if it is.
+/// Why `task` (an open one, with the minutes left to place) is left out before any free time is
+/// looked at, if it is.
 fn refusal(task: &TaskToPlace, working_day: u32, cap: u32) -> Option<UnscheduledReason> {
     let estimate = task.estimate_minutes;
-    if task.done {
-        return Some(UnscheduledReason::Done);
-    }
     if estimate == 0 {
         return Some(UnscheduledReason::NoDuration);
     }
@@ -637,13 +720,32 @@ fn can_cut(estimate: u32, piece: u32, longest: u32) -> bool {
     fewest * u64::from(piece) <= u64::from(estimate)
 }
 
-/// Finds room for `task` from `earliest` and applies the deadline and all-or-nothing rules.
-fn place(task: &TaskToPlace, free: &FreeTime, earliest: DateTime<Utc>, until: DateTime<Utc>) -> Decision {
-    let found = free.find(earliest, task.estimate_minutes, min_piece(task));
+/// `task` with the minutes its `pinned` blocks leave to place (at least 0).
+fn rest_of(task: &TaskToPlace, pinned: &[PinnedBlock]) -> TaskToPlace {
+    let pinned_minutes = pinned.iter().map(PinnedBlock::minutes).fold(0, u32::saturating_add);
+    TaskToPlace { estimate_minutes: task.estimate_minutes.saturating_sub(pinned_minutes), ..*task }
+}
+
+/// Finds room for the part of `task` its `pinned` blocks leave from `earliest` and applies the
+/// deadline and all-or-nothing rules.
+fn place(
+    task: &TaskToPlace,
+    pinned: &[PinnedBlock],
+    free: &FreeTime,
+    earliest: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Decision {
+    let rest = rest_of(task, pinned);
+    let found = if rest.estimate_minutes == 0 {
+        Found { chunks: Vec::new(), unplaced: 0 }
+    } else {
+        free.find(earliest, rest.estimate_minutes, min_piece(&rest))
+    };
     match task.due_at.filter(|due| *due < until) {
         Some(due) => {
-            let done_by_due: u32 = found.chunks.iter().map(|chunk| chunk.minutes_before(due)).sum();
-            if done_by_due == 0 {
+            let done_by_due: u32 = found.chunks.iter().map(|chunk| chunk.minutes_before(due)).sum::<u32>()
+                + pinned.iter().map(|pin| pin.minutes_before(due)).sum::<u32>();
+            if done_by_due == 0 && rest.estimate_minutes > 0 {
                 return Decision::LeftOut(UnscheduledReason::DeadlineUnreachable);
             }
             let minutes_missing = task.estimate_minutes.saturating_sub(done_by_due);
@@ -658,6 +760,22 @@ fn place(task: &TaskToPlace, free: &FreeTime, earliest: DateTime<Utc>, until: Da
         None if found.unplaced > 0 => Decision::LeftOut(UnscheduledReason::NoFreeSlotWithinHorizon),
         None => Decision::Placed { chunks: found.chunks, at_risk: None },
     }
+}
+
+/// The pinned blocks of the request's open tasks, by task, each task's by chunk (a repeated chunk
+/// once), empty ones left out.
+fn pins_by_task(request: &ScheduleRequest) -> HashMap<Uuid, Vec<PinnedBlock>> {
+    let open: std::collections::HashSet<Uuid> =
+        request.tasks.iter().filter(|task| !task.done).map(|task| task.id).collect();
+    let mut pins: HashMap<Uuid, Vec<PinnedBlock>> = HashMap::new();
+    for pin in request.pinned.iter().filter(|pin| pin.start < pin.end && open.contains(&pin.task_id)) {
+        pins.entry(pin.task_id).or_default().push(*pin);
+    }
+    for blocks in pins.values_mut() {
+        blocks.sort_unstable_by_key(|pin| (pin.chunk, pin.start, pin.end));
+        blocks.dedup_by_key(|pin| pin.chunk);
+    }
+    pins
 }
 
 /// Adds `minutes` due at `due` to the load of the day the deadline falls on.

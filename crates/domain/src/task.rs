@@ -52,7 +52,8 @@ pub struct ScheduledBlock {
     pub end: DateTime<Utc>,
     /// The calendar event holding it.
     pub event_id: Option<String>,
-    /// The person moved it by hand in their calendar: re-planning leaves it (and its task) there.
+    /// The person moved, lengthened or shortened it by hand in their calendar: re-planning leaves
+    /// it (and its task) there, and a scheduling run keeps it and places only the rest of the task.
     #[serde(default)]
     pub pinned: bool,
 }

@@ -39,6 +39,8 @@ pub enum Fault {
     ServerError,
     /// 401 `authError`, even though the token is fine.
     Unauthorized,
+    /// 200 OK whose body is cut-off JSON: an answer that cannot be read.
+    Malformed,
     /// Any Calendar-style JSON error.
     Error {
         /// HTTP status.
@@ -64,6 +66,13 @@ impl Fault {
         let error = match self {
             Self::Latency(_) => return None,
             Self::ServerError => return Some(server_error_html()),
+            Self::Malformed => {
+                return Some(
+                    HttpResponse::Ok()
+                        .content_type("application/json; charset=UTF-8")
+                        .body(r#"{"kind": "calendar#"#),
+                );
+            }
             Self::RateLimited { retry_after } => {
                 let mut error = ApiError::new(429, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded");
                 error.retry_after = retry_after.map(|delay| {
@@ -170,6 +179,7 @@ enum FaultSpec {
     BackendError,
     ServerError,
     Unauthorized,
+    Malformed,
     Error {
         code: u16,
         reason: String,
@@ -195,6 +205,7 @@ impl From<&Fault> for FaultSpec {
             Fault::BackendError => Self::BackendError,
             Fault::ServerError => Self::ServerError,
             Fault::Unauthorized => Self::Unauthorized,
+            Fault::Malformed => Self::Malformed,
             Fault::Error { code, reason, message } => {
                 Self::Error { code: *code, reason: reason.clone(), message: message.clone() }
             }
@@ -215,6 +226,7 @@ impl From<FaultSpec> for Fault {
             FaultSpec::BackendError => Self::BackendError,
             FaultSpec::ServerError => Self::ServerError,
             FaultSpec::Unauthorized => Self::Unauthorized,
+            FaultSpec::Malformed => Self::Malformed,
             FaultSpec::Error { code, reason, message } => {
                 let message = if message.is_empty() { reason.clone() } else { message };
                 Self::Error { code, reason, message }

@@ -1515,6 +1515,8 @@ fn fault_rules_round_trip_through_their_admin_json() {
     assert_eq!(back, rule);
     let rule: FaultRule = serde_json::from_value(json!("server_error")).unwrap();
     assert_eq!(rule, FaultRule::new(Fault::ServerError));
+    let rule: FaultRule = serde_json::from_value(json!("malformed")).unwrap();
+    assert_eq!(rule, FaultRule::new(Fault::Malformed));
     let custom: FaultRule =
         serde_json::from_value(json!({ "fault": "error", "code": 404, "reason": "notFound" })).unwrap();
     assert_eq!(

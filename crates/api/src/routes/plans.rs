@@ -581,7 +581,10 @@ pub struct ScheduleRequestBody {
 /// `due_at` is placed as early as possible and listed in `at_risk`. With `dry_run` nothing is
 /// written. Otherwise each chunk's event is created or updated under an id derived from the task
 /// and chunk, so running it again after an edit moves the same events, leaves unchanged ones alone
-/// and deletes those of removed tasks and dropped chunks: never a duplicate. A failed write is
+/// and deletes those of removed tasks and dropped chunks: never a duplicate. A block you moved,
+/// lengthened or shortened by hand in your calendar is pinned: it stays (its event is never
+/// updated or deleted), its minutes count toward the task's estimate, only the rest is placed as
+/// new chunks, and it is busy time for every other chunk. A failed write is
 /// reported per chunk; running it again finishes the job. `start_date` is remembered as the plan's.
 /// While Google's usage limits stop writes to the calendar (`writes_paused` on the connection), a
 /// run that would write answers 503 and writes nothing.

@@ -48,18 +48,23 @@ pub struct ScheduleTasksRequest {
 
 /// Where one chunk of a task goes.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "chunk": 0, "chunks": 2, "start": "2026-12-07T08:00:00Z", "end": "2026-12-07T09:30:00Z"}))]
+#[schema(example = json!({"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "chunk": 0, "chunks": 2, "start": "2026-12-07T08:00:00Z", "end": "2026-12-07T09:30:00Z", "pinned": false}))]
 pub struct PlacementResponse {
     /// The task.
     pub task_id: Uuid,
-    /// Which chunk of the task, from 0 in time order.
+    /// Which chunk of the task: new chunks are numbered in time order from 0, skipping the
+    /// numbers of the task's pinned blocks; the chunk's event id follows from task and number.
     pub chunk: u16,
-    /// How many chunks the task was split into (1: not split).
+    /// How many chunks the task has, pinned ones included (1: not split).
     pub chunks: u16,
     /// Start.
     pub start: DateTime<Utc>,
     /// End.
     pub end: DateTime<Utc>,
+    /// A block you moved, lengthened or shortened by hand in your calendar: it stays where you
+    /// put it, the run neither writes nor deletes its event, and its minutes count toward the
+    /// task's estimate.
+    pub pinned: bool,
 }
 
 /// A task that could not be placed.
@@ -138,9 +143,9 @@ pub struct RemovedEventResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "placements": [
-        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "chunk": 0, "chunks": 1, "start": "2026-12-07T08:00:00Z", "end": "2026-12-07T09:30:00Z"},
-        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "chunk": 0, "chunks": 2, "start": "2026-12-08T08:00:00Z", "end": "2026-12-08T10:00:00Z"},
-        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "chunk": 1, "chunks": 2, "start": "2026-12-08T12:00:00Z", "end": "2026-12-08T13:00:00Z"}
+        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f02", "chunk": 0, "chunks": 1, "start": "2026-12-07T08:00:00Z", "end": "2026-12-07T09:30:00Z", "pinned": false},
+        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "chunk": 0, "chunks": 2, "start": "2026-12-08T08:00:00Z", "end": "2026-12-08T10:00:00Z", "pinned": false},
+        {"task_id": "0193a5d0-1c2b-7e4f-8a90-5b6c7d8e9f03", "chunk": 1, "chunks": 2, "start": "2026-12-08T12:00:00Z", "end": "2026-12-08T13:00:00Z", "pinned": false}
     ],
     "unscheduled": [],
     "at_risk": [],
@@ -157,7 +162,7 @@ pub struct RemovedEventResponse {
     "start_date": "2026-12-07"
 }))]
 pub struct ScheduleResponse {
-    /// Where each chunk goes, in time order.
+    /// Where each chunk goes, in time order, pinned blocks included.
     pub placements: Vec<PlacementResponse>,
     /// Tasks that could not be placed, with the reason.
     pub unscheduled: Vec<UnscheduledResponse>,
@@ -165,7 +170,7 @@ pub struct ScheduleResponse {
     pub at_risk: Vec<AtRiskResponse>,
     /// Days that would need more focused work than the daily cap.
     pub overcommitted_days: Vec<OvercommittedDayResponse>,
-    /// One entry per placed chunk (empty on a dry run).
+    /// One entry per chunk written, i.e. per placement that is not pinned (empty on a dry run).
     pub events: Vec<ScheduledEventResponse>,
     /// Events deleted (empty on a dry run).
     pub removed_events: Vec<RemovedEventResponse>,
@@ -192,6 +197,7 @@ impl From<ScheduleResult> for ScheduleResponse {
                     chunks: p.chunks,
                     start: p.start,
                     end: p.end,
+                    pinned: p.pinned,
                 })
                 .collect(),
             unscheduled: outcome
@@ -269,7 +275,11 @@ pub fn parse_timezone(raw: Option<&str>) -> Result<Option<TimeZone>, ApiError> {
 /// `deadline_unreachable`; days that would need more than the cap are listed in
 /// `overcommitted_days`. Writes are idempotent as for a plan: each chunk's event id follows from
 /// the task and chunk, so running it again updates, keeps or deletes events — never duplicates.
-/// Blocks it moves are listed in `GET /schedule/changes` with reason `edited`. With
+/// A block you moved, lengthened or shortened by hand in your calendar is pinned: the run keeps it
+/// where it is (its event is never updated or deleted), counts its minutes toward the task's
+/// estimate and places only the rest (estimate minus pinned minutes, none when they cover it) as
+/// new chunks with numbers of their own; it is busy time for every other chunk and counts toward
+/// its day's focus cap. Blocks it moves are listed in `GET /schedule/changes` with reason `edited`. With
 /// `schedule_preferences.focus_time`, new blocks on Google are focus-time events where Google
 /// allows them. While Google's usage limits stop writes to the calendar (`writes_paused` on the
 /// connection), a run that would write answers 503 and writes nothing; a run that meets them

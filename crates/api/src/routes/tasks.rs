@@ -101,7 +101,8 @@ pub struct BlockResponse {
     pub end: DateTime<Utc>,
     /// The calendar event holding it.
     pub calendar_event_id: Option<String>,
-    /// The person moved it by hand in their calendar: re-planning leaves it there.
+    /// The person moved, lengthened or shortened it by hand in their calendar: re-planning and
+    /// scheduling runs leave it there, and its minutes count toward the task's estimate.
     pub pinned: bool,
 }
 

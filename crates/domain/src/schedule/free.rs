@@ -68,11 +68,17 @@ pub(super) struct FreeTime {
 }
 
 impl FreeTime {
-    /// The free working time between the request's `from` and `until`.
-    pub(super) fn new(request: &ScheduleRequest, buffer: TimeDelta, cap: u32) -> Self {
+    /// The free working time between the request's `from` and `until`, clear of its busy time and
+    /// of `pinned` (each widened by the buffer).
+    pub(super) fn new(
+        request: &ScheduleRequest,
+        pinned: &[BusyInterval],
+        buffer: TimeDelta,
+        cap: u32,
+    ) -> Self {
         let tz = request.time_zone.tz();
         let hours = &request.working_hours;
-        let blocked = blocked_time(&request.busy, buffer);
+        let blocked = blocked_time(request.busy.iter().chain(pinned), buffer);
         let (from, until) = (request.from, request.until);
         let mut free = Self { days: Vec::new(), booked: Vec::new(), stretches: Vec::new(), buffer, cap };
         if from >= until {
@@ -104,6 +110,15 @@ impl FreeTime {
         // Windows of different days never share an instant, so sorting by start keeps them disjoint.
         free.stretches.sort_unstable_by_key(|stretch| stretch.start);
         free
+    }
+
+    /// Counts `minutes` of work already placed on `date` toward its cap.
+    pub(super) fn count(&mut self, date: NaiveDate, minutes: u32) {
+        if let Ok(day) = self.days.binary_search(&date)
+            && let Some(booked) = self.booked.get_mut(day)
+        {
+            *booked = booked.saturating_add(minutes);
+        }
     }
 
     /// The working day `chunk` lies in.
@@ -198,9 +213,8 @@ fn push_clear(stretches: &mut Vec<Stretch>, blocked: &[Span], span: Span, day: u
 }
 
 /// Busy time widened by `buffer` on both sides, sorted and merged into disjoint spans.
-fn blocked_time(busy: &[BusyInterval], buffer: TimeDelta) -> Vec<Span> {
+fn blocked_time<'a>(busy: impl Iterator<Item = &'a BusyInterval>, buffer: TimeDelta) -> Vec<Span> {
     let mut spans: Vec<Span> = busy
-        .iter()
         .filter(|interval| interval.start < interval.end)
         .map(|interval| Span {
             start: interval.start.checked_sub_signed(buffer).unwrap_or(DateTime::<Utc>::MIN_UTC),

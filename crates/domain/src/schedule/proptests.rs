@@ -125,6 +125,7 @@ prop_compose! {
             time_zone,
             working_hours,
             busy: busy.into_iter().map(|(start, length)| BusyInterval { start: at(start), end: at(start + length) }).collect(),
+            pinned: Vec::new(),
             preferences: SchedulePreferences::parse(buffer, cap, 60).unwrap(),
             from: at(from),
             until: at(from + length),
@@ -167,6 +168,7 @@ prop_compose! {
                     BusyInterval { start: from, end: from + TimeDelta::minutes(length) }
                 })
                 .collect(),
+            pinned: Vec::new(),
             preferences: SchedulePreferences::parse(buffer, 1440, 3).unwrap(),
             from: base,
             until: base + TimeDelta::days(4),
@@ -440,6 +442,7 @@ proptest! {
             time_zone,
             working_hours: WorkingHours::default(),
             busy: Vec::new(),
+            pinned: Vec::new(),
             preferences: SchedulePreferences::default(),
         };
         let outcome = schedule(&request);
@@ -475,6 +478,7 @@ proptest! {
                 .into_iter()
                 .map(|(start, length)| BusyInterval { start: base + minutes(start), end: base + minutes(start + length) })
                 .collect(),
+            pinned: Vec::new(),
             preferences: SchedulePreferences::default(),
             from: base,
             until: base + TimeDelta::days(30),
@@ -523,6 +527,7 @@ fn every_rule_holds_for_a_large_request() {
         time_zone: TimeZone::parse("Europe/Berlin").unwrap(),
         working_hours: WorkingHours::default(),
         busy,
+        pinned: Vec::new(),
         preferences: SchedulePreferences::parse(5, 360, 60).unwrap(),
         from: base + TimeDelta::hours(10),
         until: base + TimeDelta::days(i64::try_from(days).unwrap()),
@@ -536,4 +541,98 @@ fn every_rule_holds_for_a_large_request() {
     assert!(outcome.placements.iter().any(|p| p.chunks > 2));
     assert!(!outcome.at_risk.is_empty() && !outcome.overcommitted_days.is_empty());
     assert_eq!(schedule(&shuffled(&request, 7)), outcome);
+}
+
+prop_compose! {
+    /// A random request whose open tasks have some blocks placed by hand: up to two each, anywhere
+    /// from a day before `from` to ten days after it (outside working hours too), of 5 to 300
+    /// minutes, with chunk numbers up to 3.
+    fn request_with_pins()(
+        request in request(),
+        pins in prop::collection::vec((0usize..20, 0u16..4, -1440i64..14_400, 5i64..=300), 0..12),
+    ) -> ScheduleRequest {
+        let mut request = request;
+        let open: Vec<Uuid> = request.tasks.iter().filter(|task| !task.done).map(|task| task.id).collect();
+        if !open.is_empty() {
+            let mut taken: HashSet<(Uuid, u16)> = HashSet::new();
+            for (task, chunk, start, length) in pins {
+                let task_id = open[task % open.len()];
+                if taken.insert((task_id, chunk)) {
+                    let start = request.from + minutes(start);
+                    request.pinned.push(PinnedBlock { task_id, chunk, start, end: start + minutes(length) });
+                }
+            }
+        }
+        request
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    /// Pinned blocks stay as they are, count toward their task's estimate (only the rest is
+    /// placed), are busy time with the buffer for every new piece, count toward their day's cap,
+    /// and leave their chunk numbers to themselves.
+    #[test]
+    fn pinned_blocks_stay_and_only_the_rest_is_placed(request in request_with_pins(), rotate in 0usize..20) {
+        let outcome = schedule(&request);
+        let buffer = minutes(i64::from(request.preferences.buffer_minutes()));
+        let cap = u32::from(request.preferences.daily_focus_cap_minutes());
+        let left_out: BTreeMap<Uuid, UnscheduledReason> =
+            outcome.unscheduled.iter().map(|u| (u.task_id, u.reason)).collect();
+        let risky: HashSet<Uuid> = outcome.at_risk.iter().map(|risk| risk.task_id).collect();
+        // Pinned blocks come back exactly, and nothing else is pinned.
+        let mut given: Vec<PinnedBlock> = request.pinned.clone();
+        given.sort_unstable_by_key(|pin| (pin.task_id, pin.chunk));
+        let mut back: Vec<PinnedBlock> = outcome
+            .placements
+            .iter()
+            .filter(|p| p.pinned)
+            .map(|p| PinnedBlock { task_id: p.task_id, chunk: p.chunk, start: p.start, end: p.end })
+            .collect();
+        back.sort_unstable_by_key(|pin| (pin.task_id, pin.chunk));
+        prop_assert_eq!(&back, &given);
+        let new: Vec<&Placement> = outcome.placements.iter().filter(|p| !p.pinned).collect();
+        for piece in &new {
+            prop_assert!(piece.start >= request.from && piece.end <= request.until);
+            for pin in &request.pinned {
+                prop_assert!(
+                    piece.end + buffer <= pin.start || pin.end + buffer <= piece.start,
+                    "{:?} is within the buffer of pinned {:?}", piece, pin
+                );
+            }
+        }
+        for task in &request.tasks {
+            let mine: Vec<&Placement> = outcome.placements.iter().filter(|p| p.task_id == task.id).collect();
+            prop_assert!(!mine.is_empty() || left_out.contains_key(&task.id), "{} is missing", task.id);
+            let chunks: HashSet<u16> = mine.iter().map(|p| p.chunk).collect();
+            prop_assert_eq!(chunks.len(), mine.len(), "a chunk number repeats");
+            prop_assert!(mine.iter().all(|p| usize::from(p.chunks) == mine.len()));
+            let pinned: u32 = mine.iter().filter(|p| p.pinned).map(|p| u32::try_from((p.end - p.start).num_minutes()).unwrap()).sum();
+            let placed: u32 = mine.iter().filter(|p| !p.pinned).map(|p| u32::try_from((p.end - p.start).num_minutes()).unwrap()).sum();
+            let rest = task.estimate_minutes.saturating_sub(pinned);
+            prop_assert!(placed <= rest, "{} got {} new minutes for {} left", task.id, placed, rest);
+            if mine.iter().any(|p| p.pinned) && rest == 0 {
+                prop_assert_eq!(placed, 0);
+                prop_assert!(!left_out.contains_key(&task.id), "{} is covered by its pinned blocks", task.id);
+            }
+            if !left_out.contains_key(&task.id) && !risky.contains(&task.id) && !task.done {
+                prop_assert_eq!(placed, rest, "{} is placed in part", task.id);
+            }
+        }
+        // The cap holds for new work on top of the pinned minutes of its day.
+        let mut per_day: BTreeMap<NaiveDate, (u32, u32)> = BTreeMap::new();
+        for placement in &outcome.placements {
+            let entry = per_day.entry(window_day(&request, placement.start)).or_default();
+            let length = u32::try_from((placement.end - placement.start).num_minutes()).unwrap();
+            if placement.pinned { entry.0 += length } else { entry.1 += length }
+        }
+        for (day, (pinned, placed)) in per_day {
+            prop_assert!(placed == 0 || pinned + placed <= cap, "{}: {} pinned + {} new > {}", day, pinned, placed, cap);
+        }
+        // Deterministic, whatever the order of the pinned blocks.
+        let mut reordered = shuffled(&request, rotate);
+        reordered.pinned.reverse();
+        prop_assert_eq!(&schedule(&reordered), &outcome);
+    }
 }

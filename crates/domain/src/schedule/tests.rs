@@ -52,6 +52,7 @@ fn request(zone: &str, start_date: &str, tasks: Vec<TaskToPlace>) -> ScheduleReq
         time_zone,
         working_hours: WorkingHours::default(),
         busy: Vec::new(),
+        pinned: Vec::new(),
         preferences: SchedulePreferences::default(),
         from,
         until: start_of_day(date(start_date) + Days::new(62), &TimeZone::parse(zone).unwrap()),
@@ -802,6 +803,7 @@ fn outcome_serialises_in_the_api_shape() {
             chunks: 2,
             start: utc("2026-06-15T09:00:00Z"),
             end: utc("2026-06-15T10:00:00Z"),
+            pinned: false,
         }],
         unscheduled: vec![Unscheduled {
             task_id: Uuid::max(),
@@ -828,7 +830,8 @@ fn outcome_serialises_in_the_api_shape() {
                 "chunk": 1,
                 "chunks": 2,
                 "start": "2026-06-15T09:00:00Z",
-                "end": "2026-06-15T10:00:00Z"
+                "end": "2026-06-15T10:00:00Z",
+                "pinned": false
             }],
             "unscheduled": [{"task_id": "ffffffff-ffff-ffff-ffff-ffffffffffff", "reason": "longer_than_daily_cap"}],
             "at_risk": [{
@@ -872,4 +875,109 @@ fn a_run_asked_for_now_starts_on_the_next_five_minute_mark() {
     assert_eq!(next_start_mark(utc("2026-12-01T10:25:00.000000001Z")), utc("2026-12-01T10:30:00Z"));
     assert_eq!(next_start_mark(utc("2026-12-01T10:25:00Z")), utc("2026-12-01T10:25:00Z"));
     assert_eq!(next_start_mark(utc("2026-12-31T23:58:00Z")), utc("2027-01-01T00:00:00Z"));
+}
+
+fn pin(n: u128, chunk: u16, start: &str, end: &str) -> PinnedBlock {
+    PinnedBlock { task_id: Uuid::from_u128(n), chunk, start: utc(start), end: utc(end) }
+}
+
+/// A placement as `(task, chunk, chunks, start, end, pinned)`.
+type PinnedPiece = (u128, u16, u16, DateTime<Utc>, DateTime<Utc>, bool);
+
+fn pieces_with_pins(outcome: &ScheduleOutcome) -> Vec<PinnedPiece> {
+    outcome
+        .placements
+        .iter()
+        .map(|p| (p.task_id.as_u128(), p.chunk, p.chunks, p.start, p.end, p.pinned))
+        .collect()
+}
+
+#[test]
+fn a_pinned_block_covering_the_estimate_leaves_nothing_to_place() {
+    // 2026-06-15 is a Monday. The person lengthened the block to 2 hours in the evening.
+    let mut req = request("UTC", "2026-06-15", vec![loose(1, 120, Some(30))]);
+    req.pinned = vec![pin(1, 0, "2026-06-15T18:00:00Z", "2026-06-15T20:00:00Z")];
+    let outcome = schedule(&req);
+    assert_eq!(
+        pieces_with_pins(&outcome),
+        [(1, 0, 1, utc("2026-06-15T18:00:00Z"), utc("2026-06-15T20:00:00Z"), true)]
+    );
+    assert!(outcome.unscheduled.is_empty() && outcome.at_risk.is_empty());
+    // Longer than the estimate: still nothing more, and the block stays as it is.
+    req.pinned = vec![pin(1, 3, "2026-06-15T09:00:00Z", "2026-06-15T12:00:00Z")];
+    let outcome = schedule(&req);
+    assert_eq!(
+        pieces_with_pins(&outcome),
+        [(1, 3, 1, utc("2026-06-15T09:00:00Z"), utc("2026-06-15T12:00:00Z"), true)]
+    );
+    assert!(outcome.unscheduled.is_empty());
+}
+
+#[test]
+fn a_shortened_pinned_block_gets_the_missing_minutes_placed_around_it() {
+    // Shortened by hand to 09:00–10:00 of a 2-hour task that may not be split: the other hour is
+    // one new block, clear of the pinned one and its buffer, with the next free chunk number.
+    let mut req = request("UTC", "2026-06-15", vec![loose(1, 120, None), loose(2, 30, None)]);
+    req.pinned = vec![pin(1, 0, "2026-06-15T09:00:00Z", "2026-06-15T10:00:00Z")];
+    let outcome = schedule(&req);
+    assert_eq!(
+        pieces_with_pins(&outcome),
+        [
+            (1, 0, 2, utc("2026-06-15T09:00:00Z"), utc("2026-06-15T10:00:00Z"), true),
+            (1, 1, 2, utc("2026-06-15T10:10:00Z"), utc("2026-06-15T11:10:00Z"), false),
+            (2, 0, 1, utc("2026-06-15T11:20:00Z"), utc("2026-06-15T11:50:00Z"), false),
+        ]
+    );
+    // A pinned chunk 1 (chunk 0 was the one left to move): the new piece takes chunk 0.
+    req.pinned = vec![pin(1, 1, "2026-06-15T09:00:00Z", "2026-06-15T10:00:00Z")];
+    let outcome = schedule(&req);
+    assert_eq!(pieces(&outcome)[1], (1, 0, 2, utc("2026-06-15T10:10:00Z"), utc("2026-06-15T11:10:00Z")));
+}
+
+#[test]
+fn pinned_blocks_are_busy_count_toward_the_cap_and_the_deadline() {
+    // Another task's pinned block in the middle of the morning: a 90-minute task goes around it.
+    let mut req = request("UTC", "2026-06-15", vec![loose(1, 60, None), loose(2, 90, None)]);
+    req.pinned = vec![pin(1, 0, "2026-06-15T10:00:00Z", "2026-06-15T11:00:00Z")];
+    let outcome = schedule(&req);
+    assert_eq!(placed(&outcome)[1], (2, utc("2026-06-15T11:10:00Z"), utc("2026-06-15T12:40:00Z")));
+    // Pinned minutes fill the day's cap: the rest goes to the next working day.
+    req.preferences = preferences(10, 120);
+    req.tasks = vec![loose(1, 150, Some(30)), loose(2, 60, None)];
+    req.pinned = vec![pin(1, 0, "2026-06-15T13:00:00Z", "2026-06-15T14:30:00Z")];
+    let outcome = schedule(&req);
+    assert_eq!(
+        pieces(&outcome),
+        [
+            (1, 1, 3, utc("2026-06-15T09:00:00Z"), utc("2026-06-15T09:30:00Z")),
+            (1, 0, 3, utc("2026-06-15T13:00:00Z"), utc("2026-06-15T14:30:00Z")),
+            (1, 2, 3, utc("2026-06-16T09:00:00Z"), utc("2026-06-16T09:30:00Z")),
+            (2, 0, 1, utc("2026-06-16T09:40:00Z"), utc("2026-06-16T10:40:00Z")),
+        ]
+    );
+    // The pinned minutes before a deadline count as done: only the rest may be at risk.
+    let mut due = loose(3, 120, None);
+    due.due_at = Some(utc("2026-06-15T10:30:00Z"));
+    req = request("UTC", "2026-06-15", vec![due]);
+    req.pinned = vec![pin(3, 0, "2026-06-15T09:00:00Z", "2026-06-15T10:00:00Z")];
+    let outcome = schedule(&req);
+    assert!(outcome.unscheduled.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.at_risk.len(), 1);
+    // Done by 10:30: the pinned hour and 10:10–10:30 of the new block (10:10–11:10).
+    assert_eq!(outcome.at_risk[0].minutes_missing, 40);
+    assert_eq!(placed(&outcome)[1], (3, utc("2026-06-15T10:10:00Z"), utc("2026-06-15T11:10:00Z")));
+}
+
+#[test]
+fn pinned_blocks_of_done_tasks_and_of_tasks_not_in_the_run_are_ignored() {
+    let mut done = loose(1, 60, None);
+    done.done = true;
+    let mut req = request("UTC", "2026-06-15", vec![done, loose(2, 60, None)]);
+    req.pinned = vec![
+        pin(1, 0, "2026-06-15T09:00:00Z", "2026-06-15T10:00:00Z"),
+        pin(9, 0, "2026-06-15T09:00:00Z", "2026-06-15T10:00:00Z"),
+    ];
+    let outcome = schedule(&req);
+    assert_eq!(placed(&outcome), [(2, utc("2026-06-15T09:00:00Z"), utc("2026-06-15T10:00:00Z"))]);
+    assert_eq!(left_out(&outcome), [(1, UnscheduledReason::Done)]);
 }

@@ -13,9 +13,9 @@
 //!   the lease re-plans, everyone else finds nothing to take.
 //! - Only our events move: the engine writes and deletes only events whose private properties say
 //!   Planwright made them for this user, and our own blocks are never busy time for ourselves.
-//! - A pinned block (moved by hand at the calendar) stays: its task is never re-placed, and it is
-//!   busy time for the other tasks. A scheduling run the person asks for re-places everything it
-//!   is given, pins included.
+//! - A pinned block (moved, lengthened or shortened by hand at the calendar) stays: its task is
+//!   never re-placed, and it is busy time for the other tasks. A scheduling run the person asks
+//!   for keeps it too: it counts its minutes toward the task's estimate and places only the rest.
 //! - `auto_replan = false` in the person's schedule preferences: nothing moves by itself.
 //! - A connection whose writes Google's usage limits stopped (`quotaExceeded`) is left alone until
 //!   `calendar.write_pause_secs` have passed: no call to Google, no loop.

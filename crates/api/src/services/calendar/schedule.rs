@@ -15,8 +15,9 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use futures_util::StreamExt;
 use planwright_calendar::FreeBusyRequest;
 use planwright_domain::{
-    BusyInterval, EventData, FieldError, PlanStatus, ScheduleOutcome, ScheduleRequest, ScheduledBlock, Task,
-    TaskToPlace, TimeZone, User, event_id_for_task, next_start_mark, schedule, start_of_day,
+    BusyInterval, EventData, FieldError, PinnedBlock, PlanStatus, ScheduleOutcome, ScheduleRequest,
+    ScheduledBlock, Task, TaskToPlace, TimeZone, User, event_id_for_chunk, event_id_for_task,
+    next_start_mark, schedule, start_of_day,
 };
 use planwright_store::{
     StoreError,
@@ -197,6 +198,7 @@ pub async fn schedule_tasks(
         time_zone: zone,
         working_hours: user.working_hours.clone(),
         busy,
+        pinned: run.tasks.iter().filter(|task| !task.is_done()).flat_map(pinned_blocks).collect(),
         preferences: user.schedule_preferences,
         from: run.window.0,
         until: run.window.1,
@@ -352,6 +354,16 @@ fn to_place(task: &Task, starts: &HashMap<Uuid, NaiveDate>, zone: &TimeZone) -> 
     }
 }
 
+/// The blocks of `task` that the person placed by hand: a run keeps them where they are.
+fn pinned_blocks(task: &Task) -> impl Iterator<Item = PinnedBlock> + '_ {
+    task.blocks.iter().filter(|block| block.pinned).map(|block| PinnedBlock {
+        task_id: task.id,
+        chunk: block.chunk,
+        start: block.start,
+        end: block.end,
+    })
+}
+
 /// Deletes the caller's plan with its calendar events on all their calendars
 /// (`DELETE /plans/{id}?delete_events=true`). Nothing is deleted, the plan included, unless every
 /// calendar holding its events can be written: a Google connection that needs a new consent
@@ -501,6 +513,7 @@ async fn write(
         .outcome
         .placements
         .iter()
+        .filter(|placement| !placement.pinned)
         .filter_map(|placement| {
             let task = *tasks.get(&placement.task_id)?;
             let scheduled = ScheduledTask {
@@ -531,15 +544,16 @@ async fn write(
         .events
         .sort_by_key(|write| (order.get(&write.task_id).copied().unwrap_or(usize::MAX), write.chunk));
 
-    // Each task's blocks become what this run wrote; a done task keeps its record. When Google's
-    // usage limits stopped the run, a chunk that was not written keeps its old block: its event
-    // is still where that block says.
+    // Each task's blocks become its pinned blocks (never moved, never rewritten) and what this
+    // run wrote; a done task keeps its record. When Google's usage limits stopped the run, a
+    // chunk that was not written keeps its old block: its event is still where that block says.
     let stopped = target.stopped();
     for task in &run.tasks {
         if task.is_done() {
             continue;
         }
         let mut placed = blocks.remove(&task.id).unwrap_or_default();
+        placed.extend(task.blocks.iter().filter(|block| block.pinned).cloned());
         if stopped {
             let unwritten: Vec<ScheduledBlock> = task
                 .blocks
@@ -555,12 +569,21 @@ async fn write(
     }
 
     // Events of the scope that this run did not write are removed: tasks that are gone, could
-    // not be placed this time, or have fewer chunks now. A done task's events stay. A run that
-    // Google's usage limits stopped removes nothing (the next run does).
+    // not be placed this time, or have fewer chunks now. A done task's events and pinned blocks'
+    // events stay. A run that Google's usage limits stopped removes nothing (the next run does).
     if stopped {
         return Ok(());
     }
     let written: HashSet<&str> = result.events.iter().map(|write| write.event_id.as_str()).collect();
+    let pinned: HashSet<String> = run
+        .tasks
+        .iter()
+        .flat_map(|task| {
+            task.blocks.iter().filter(|block| block.pinned).map(|block| {
+                block.event_id.clone().unwrap_or_else(|| event_id_for_chunk(task.id, block.chunk))
+            })
+        })
+        .collect();
     let scope = match run.scope_plan {
         Some(plan_id) => EventScope::Plan(plan_id),
         None => EventScope::Tasks(run_ids),
@@ -568,7 +591,7 @@ async fn write(
     let mut removed = Vec::new();
     for (event_id, task_id) in target.owned_events(user_id, &scope).await? {
         let done = task_id.and_then(|id| tasks.get(&id)).is_some_and(|task| task.is_done());
-        if written.contains(event_id.as_str()) || done {
+        if written.contains(event_id.as_str()) || pinned.contains(&event_id) || done {
             continue;
         }
         target.delete(&event_id).await?;

@@ -870,7 +870,7 @@ fn schedule_preview(result: &ScheduleResult) -> Value {
         "timezone": result.time_zone.name(),
         "placements": outcome.placements.iter().map(|p| json!({
             "task_id": p.task_id, "chunk": p.chunk, "chunks": p.chunks,
-            "start": rfc3339(p.start), "end": rfc3339(p.end),
+            "start": rfc3339(p.start), "end": rfc3339(p.end), "pinned": p.pinned,
         })).collect::<Vec<_>>(),
         "unscheduled": outcome.unscheduled.iter().map(|u| json!({
             "task_id": u.task_id, "reason": u.reason.as_str(), "detail": u.detail(),
