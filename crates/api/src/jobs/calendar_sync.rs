@@ -57,31 +57,39 @@ pub async fn run_once(state: &AppState) {
 }
 
 /// In the background after a connection is made (or its calendars chosen): a sync (the first,
-/// full one for a calendar new to it), then its push channels.
+/// full one for a calendar new to it), then its push channels. Calendars chosen while the first
+/// sync still runs are synced once it ends (see [`sync_now_or_after`]).
 pub fn after_connect(state: AppState, connection_id: Uuid) {
     tokio::spawn(async move {
         let Ok(connection) = repo::find_connection_by_id(state.db.conn(), connection_id).await else {
             return;
         };
-        let report = sync::sync_connection(&state, &connection).await;
+        let report = sync_now_or_after(&state, &connection).await;
         tracing::info!(connection_id = %connection_id, status = ?report.status, "first sync after connecting");
         channels::ensure_channel(&state, connection_id).await;
     });
 }
 
-/// In the background after a push notification: an incremental sync of the connection. A push
-/// that comes while another sync runs may announce a change that sync has already read past, so
-/// one waiter per connection syncs again once it ends (see [`sync_after_running`]).
+/// In the background after a push notification: an incremental sync of the connection (see
+/// [`sync_now_or_after`]).
 pub fn sync_in_background(state: AppState, connection: CalendarConnection) {
     tokio::spawn(async move {
-        let mut report = sync::sync_connection(&state, &connection).await;
-        if report.status == sync::SyncStatus::InProgress
-            && let Some(again) = sync_after_running(&state, &connection).await
-        {
-            report = again;
-        }
+        let report = sync_now_or_after(&state, &connection).await;
         tracing::info!(connection_id = %connection.id, status = ?report.status, "sync after push notification");
     });
+}
+
+/// Syncs the connection now, or, when another sync runs, once that one ends: the running sync
+/// may have read past the change that asked for this one (a push, or calendars just chosen), so
+/// one waiter per connection syncs again (see [`sync_after_running`]).
+async fn sync_now_or_after(state: &AppState, connection: &CalendarConnection) -> sync::SyncReport {
+    let report = sync::sync_connection(state, connection).await;
+    if report.status == sync::SyncStatus::InProgress
+        && let Some(again) = sync_after_running(state, connection).await
+    {
+        return again;
+    }
+    report
 }
 
 /// How long a waiter sleeps between looks at the running sync.
