@@ -78,7 +78,7 @@ impl AppState {
             ai,
             embedder,
             vectors: VectorCache::default(),
-            calendar: CalendarServices { google, cipher },
+            calendar: CalendarServices::new(google, cipher),
             metrics,
             routes: Arc::new(routes),
         })

@@ -46,7 +46,7 @@ pub use resource::{
 pub use schedule::{
     AtRisk, BusyInterval, OvercommittedDay, PinnedBlock, Placement, Priority, START_MARK_MINUTES,
     ScheduleOutcome, SchedulePreferences, ScheduleRequest, TaskToPlace, Unscheduled, UnscheduledReason,
-    event_id_for_chunk, event_id_for_task, next_start_mark, schedule, start_of_day,
+    event_id_for_chunk, event_id_for_task, is_settled, next_start_mark, schedule, start_of_day,
 };
 pub use task::{
     DEFAULT_MIN_CHUNK_MINUTES, NewTask, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,

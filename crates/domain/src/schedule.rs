@@ -677,6 +677,30 @@ pub fn schedule(request: &ScheduleRequest) -> ScheduleOutcome {
     outcome
 }
 
+/// Whether `outcome`, the schedule of `request`, is also the schedule of the same request with a
+/// later `until` and busy time added after `until`: so a run may read busy time for a short reach
+/// first and look further only when this says no.
+///
+/// It holds when every task is placed or left out for a reason of its own (`done`, `no_duration`,
+/// `longer_than_working_day`, `longer_than_daily_cap`), nothing is at risk, and every piece and
+/// pinned block ends more than the buffer before `until`. Busy time starting up to the buffer
+/// after `until` must be in the request already. (Placement is earliest-first: room found before
+/// `until` is the earliest with a later `until` too, and pieces, loads and days beyond it stay
+/// empty; a property test checks the claim on random requests.)
+pub fn is_settled(request: &ScheduleRequest, outcome: &ScheduleOutcome) -> bool {
+    let buffer = TimeDelta::minutes(i64::from(request.preferences.buffer_minutes));
+    let clear = |end: DateTime<Utc>| later(end, buffer) < request.until;
+    outcome.at_risk.is_empty()
+        && outcome.unscheduled.iter().all(|left_out| {
+            !matches!(
+                left_out.reason,
+                UnscheduledReason::NoFreeSlotWithinHorizon | UnscheduledReason::DeadlineUnreachable
+            )
+        })
+        && outcome.placements.iter().all(|piece| clear(piece.end))
+        && request.pinned.iter().all(|pin| clear(pin.end))
+}
+
 /// What happens to one task.
 enum Decision {
     /// Its pieces, in time order, and whether it misses its deadline.

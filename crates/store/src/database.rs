@@ -1,9 +1,9 @@
-use std::time::Duration;
+use std::{future::Future, pin::Pin, time::Duration};
 
 use sea_orm::{
     AccessMode, ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, ExecResult, IsolationLevel, QueryResult, Statement, TransactionError, TransactionOptions,
-    TransactionTrait,
+    DbErr, ExecResult, IsolationLevel, QueryResult, QueryStream, Statement, StreamTrait, TransactionError,
+    TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -78,8 +78,9 @@ fn is_read(sql: &str) -> bool {
 
 impl Database {
     /// Opens `url` (`sqlite://…?mode=rwc` or `postgres://…`): on PostgreSQL a pool of
-    /// `max_connections`; on SQLite a pool of `max_connections` readers plus one writer, in WAL
-    /// mode with `synchronous = NORMAL` (durable at checkpoints, never corrupt).
+    /// `max_connections`; on SQLite a pool of `max_connections` readers (at most four per core,
+    /// see [`sqlite_readers`]) plus one writer, in WAL mode with `synchronous = NORMAL` (durable
+    /// at checkpoints, never corrupt).
     pub async fn connect(
         url: &str,
         max_connections: u32,
@@ -98,7 +99,7 @@ impl Database {
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Ok(Self { conn: Conn { read: write.clone(), write, shared: true } });
         }
-        let mut read_options = options(url, max_connections.max(1), connect_timeout);
+        let mut read_options = options(url, sqlite_readers(max_connections), connect_timeout);
         read_options.map_sqlx_sqlite_opts(|o| sqlite_options(o).pragma("query_only", "ON"));
         let read = sea_orm::Database::connect(read_options).await?;
         Ok(Self { conn: Conn { read, write, shared: false } })
@@ -182,6 +183,16 @@ fn options(url: &str, max_connections: u32, connect_timeout: Duration) -> Connec
     options
 }
 
+/// How many SQLite readers a pool of `max_connections` gets: at most four per core. Each reader
+/// is a thread of its own running SQLite in-process, with its own page cache and malloc arena;
+/// beyond the cores they add no speed, only memory (16 readers held 96 MiB under the dense
+/// busy-time benchmark, 8 held 67 MiB at the same speed on two cores).
+fn sqlite_readers(max_connections: u32) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let most = u32::try_from(cores.saturating_mul(4)).unwrap_or(u32::MAX);
+    max_connections.clamp(1, most)
+}
+
 fn sqlite_options(
     options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
 ) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
@@ -213,6 +224,22 @@ impl ConnectionTrait for Conn {
 
     fn support_returning(&self) -> bool {
         self.write.support_returning()
+    }
+}
+
+/// Rows one at a time, for reads too large to hold whole (from the readers, like every read).
+impl StreamTrait for Conn {
+    type Stream<'a> = QueryStream;
+
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.write.get_database_backend()
+    }
+
+    fn stream_raw<'a>(
+        &'a self,
+        stmt: Statement,
+    ) -> Pin<Box<dyn Future<Output = Result<Self::Stream<'a>, DbErr>> + 'a + Send>> {
+        self.for_statement(&stmt.sql).stream_raw(literal_limits(stmt))
     }
 }
 

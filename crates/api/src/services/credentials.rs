@@ -1,8 +1,8 @@
 //! Password hashing (argon2id) and tokens: JWT access tokens and opaque refresh tokens.
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
-    password_hash::{SaltString, rand_core::OsRng},
+    Algorithm, Argon2, Block, Params, PasswordHash, Version,
+    password_hash::{Output, ParamsString, SaltString, rand_core::OsRng},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
@@ -52,22 +52,70 @@ impl PasswordHashing {
     pub async fn verify(&self, password: String, hash: Option<String>) -> anyhow::Result<bool> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy_hash.clone());
-        let matched = tokio::task::spawn_blocking(move || {
-            let parsed =
-                PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash is unreadable: {e}"))?;
-            anyhow::Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        })
-        .await??;
+        let matched = tokio::task::spawn_blocking(move || matches_hash(password.as_bytes(), &hash)).await??;
         Ok(known && matched)
     }
 }
 
 fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| anyhow::anyhow!("encoding the salt failed: {e}"))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = derive(&argon2, password.as_bytes(), salt_bytes, output_len)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params)
+            .map_err(|e| anyhow::anyhow!("encoding the parameters failed: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` hashes to the stored PHC string `hash`, under the parameters it names.
+fn matches_hash(password: &[u8], hash: &str) -> anyhow::Result<bool> {
+    let unreadable = |e: &dyn std::fmt::Display| anyhow::anyhow!("stored hash is unreadable: {e}");
+    let parsed = PasswordHash::new(hash).map_err(|e| unreadable(&e))?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(unreadable(&"it has no salt or no output"));
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| unreadable(&e))?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(|e| unreadable(&e))?;
+    let params = Params::try_from(&parsed).map_err(|e| unreadable(&e))?;
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| unreadable(&e))?;
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params);
+    let computed = derive(&argon2, password, salt_bytes, expected.len())?;
+    // `Output`'s equality is constant-time.
+    Ok(computed == expected)
+}
+
+/// glibc serves an allocation above its largest mmap threshold (32 MiB on 64-bit) with a
+/// mapping of its own and unmaps it on free. A smaller one, once a hash has raised the
+/// threshold, comes from a heap that is never trimmed: each worker thread would keep a hash's
+/// worth of memory (19 MiB by default) for the life of the process.
+const UNMAPPED_ON_FREE_BYTES: usize = 33 << 20;
+
+/// Runs argon2 over `password` and `salt` into an output of `len` bytes. The working memory is
+/// reserved above the allocator's mmap ceiling, so it goes back to the system when the hash
+/// ends; only the pages the hash touches become resident.
+fn derive(argon2: &Argon2<'_>, password: &[u8], salt: &[u8], len: usize) -> anyhow::Result<Output> {
+    let blocks = argon2.params().block_count();
+    let reserved = blocks.max(UNMAPPED_ON_FREE_BYTES / std::mem::size_of::<Block>());
+    let mut memory: Vec<Block> = Vec::with_capacity(reserved);
+    memory.resize(blocks, Block::default());
+    Output::init_with(len, |out| {
+        argon2
+            .hash_password_into_with_memory(password, salt, out, &mut memory)
+            .map_err(argon2::password_hash::Error::from)
+    })
+    .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
 }
 
 /// The claims of an access token.
@@ -214,5 +262,33 @@ mod tests {
         assert!(hashing.verify("correct horse".into(), Some(hash.clone())).await.unwrap_or(false));
         assert!(!hashing.verify("wrong horse".into(), Some(hash)).await.unwrap_or(true));
         assert!(!hashing.verify("correct horse".into(), None).await.unwrap_or(true));
+    }
+
+    #[test]
+    fn hashes_agree_with_the_stock_argon2_both_ways() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let params = Params::new(1024, 2, 1, None).expect("params");
+        let ours = hash_with(&params, "correct horse").expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("a PHC string");
+        assert!(Argon2::default().verify_password(b"correct horse", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"wrong horse", &parsed).is_err());
+
+        // Hashes written before, with other parameters and the stock allocation, still verify.
+        let salt = SaltString::generate(&mut OsRng);
+        let stock =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(2048, 1, 1, None).expect("params"))
+                .hash_password(b"correct horse", &salt)
+                .expect("hash")
+                .to_string();
+        assert!(matches_hash(b"correct horse", &stock).expect("readable"));
+        assert!(!matches_hash(b"correct horsf", &stock).expect("readable"));
+        let argon2i =
+            Argon2::new(Algorithm::Argon2i, Version::V0x10, Params::new(1024, 1, 1, None).expect("params"))
+                .hash_password(b"pw", &salt)
+                .expect("hash")
+                .to_string();
+        assert!(matches_hash(b"pw", &argon2i).expect("readable"));
+        assert!(matches_hash(b"pw", "$argon2id$v=19$m=1024,t=1,p=1$c2FsdA").is_err());
+        assert!(matches_hash(b"pw", "not a hash").is_err());
     }
 }

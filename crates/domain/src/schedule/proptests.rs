@@ -636,3 +636,86 @@ proptest! {
         prop_assert_eq!(&schedule(&reordered), &outcome);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A run cut short at any instant, holding the busy time up to a day past the cut, whose
+    /// outcome is settled gives the outcome of the whole run: a run may read a short reach of the
+    /// calendar first.
+    #[test]
+    fn a_settled_short_run_is_the_whole_run(
+        request in request_with_pins(),
+        cut in 0i64..14_400,
+        past_last in 0i64..1440,
+    ) {
+        let whole = schedule(&request);
+        let buffer = minutes(i64::from(request.preferences.buffer_minutes()));
+        // Anywhere, and just past the whole run's last piece (where a cut is most often settled).
+        let last_end = whole.placements.iter().map(|piece| piece.end).max().unwrap_or(request.from);
+        for until in [request.from + minutes(cut), last_end + buffer + minutes(past_last)] {
+            let mut short = request.clone();
+            short.until = until.min(request.until);
+            let read_until = short.until + TimeDelta::days(1);
+            short.busy.retain(|busy| busy.start < read_until);
+            let outcome = schedule(&short);
+            if is_settled(&short, &outcome) {
+                prop_assert_eq!(&outcome, &whole);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_short_run_is_settled_only_with_room_to_spare() {
+    let monday = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+    let from = monday.and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let task = |n: u128, estimate: u32| TaskToPlace {
+        id: Uuid::from_u128(n),
+        estimate_minutes: estimate,
+        due_at: None,
+        priority: Priority::Normal,
+        earliest_start: None,
+        min_chunk_minutes: Some(30),
+        done: false,
+        sequence: Some((Uuid::from_u128(99), u32::try_from(n).unwrap())),
+    };
+    let request = ScheduleRequest {
+        tasks: vec![task(1, 120), task(2, 240)],
+        time_zone: TimeZone::parse("UTC").unwrap(),
+        working_hours: WorkingHours::parse("09:00", "17:00", &[1, 2, 3, 4, 5]).unwrap(),
+        busy: vec![BusyInterval { start: from + minutes(60), end: from + minutes(120) }],
+        pinned: Vec::new(),
+        preferences: SchedulePreferences::default(),
+        from,
+        until: from + TimeDelta::days(60),
+    };
+    let whole = schedule(&request);
+    assert_eq!(whole.placements.len(), 3, "{whole:?}");
+    // Two days hold both tasks with room to spare: settled, and the same as the whole run.
+    let two_days = ScheduleRequest { until: from + TimeDelta::days(2), ..request.clone() };
+    let outcome = schedule(&two_days);
+    assert!(is_settled(&two_days, &outcome));
+    assert_eq!(outcome, whole);
+    // Cut in the middle of the second task: it is not placed whole, so not settled.
+    let three_hours = ScheduleRequest { until: from + minutes(180), ..request.clone() };
+    let outcome = schedule(&three_hours);
+    assert!(!is_settled(&three_hours, &outcome), "{outcome:?}");
+    // Cut right after the last piece, inside the buffer: not settled either.
+    let last_end = whole.placements.iter().map(|piece| piece.end).max().unwrap();
+    let tight = ScheduleRequest { until: last_end + minutes(5), ..request.clone() };
+    let outcome = schedule(&tight);
+    assert_eq!(outcome.placements, whole.placements);
+    assert!(!is_settled(&tight, &outcome));
+    // A pinned block past the cut keeps the run open.
+    let pinned = ScheduleRequest {
+        pinned: vec![PinnedBlock {
+            task_id: Uuid::from_u128(2),
+            chunk: 3,
+            start: from + TimeDelta::days(3),
+            end: from + TimeDelta::days(3) + minutes(30),
+        }],
+        ..two_days
+    };
+    assert!(!is_settled(&pinned, &schedule(&pinned)));
+}

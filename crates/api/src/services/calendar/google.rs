@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use planwright_calendar::{CallObserver, Client, Config, OAuthClient, OAuthConfig, RetryPolicy};
 use planwright_store::Database;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::tokens::StoredTokens;
@@ -99,9 +100,18 @@ pub struct CalendarServices {
     pub google: Option<Arc<GoogleCalendar>>,
     /// Seals and opens tokens at rest.
     pub cipher: TokenCipher,
+    /// Turns for scheduling runs, which hold a window's busy time while they place (four per
+    /// core: enough to keep the cores busy while some wait on Google).
+    pub schedule_runs: Arc<Semaphore>,
 }
 
 impl CalendarServices {
+    /// The services with `google` (when configured) and `cipher`.
+    pub fn new(google: Option<Arc<GoogleCalendar>>, cipher: TokenCipher) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self { google, cipher, schedule_runs: Arc::new(Semaphore::new(4 * cores)) }
+    }
+
     /// A Calendar client for one connection, when Google is configured.
     pub fn client_for(&self, db: &Database, connection_id: Uuid) -> Option<Client> {
         self.google.as_deref().map(|google| google.client_for(db, &self.cipher, connection_id))

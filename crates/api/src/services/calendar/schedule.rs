@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use planwright_calendar::FreeBusyRequest;
 use planwright_domain::{
     BusyInterval, EventData, FieldError, PinnedBlock, PlanStatus, ScheduleOutcome, ScheduleRequest,
-    ScheduledBlock, Task, TaskToPlace, TimeZone, User, event_id_for_chunk, event_id_for_task,
+    ScheduledBlock, Task, TaskToPlace, TimeZone, User, event_id_for_chunk, event_id_for_task, is_settled,
     next_start_mark, schedule, start_of_day,
 };
 use planwright_store::{
@@ -41,6 +41,10 @@ use crate::{
 const WRITE_CONCURRENCY: usize = 4;
 /// Google's free/busy query covers at most this much per request.
 const FREE_BUSY_CHUNK: TimeDelta = TimeDelta::days(60);
+
+/// The first stretch of a run's window whose busy time is read; each further read reaches four
+/// times as far, until the outcome is settled (see [`is_settled`]) or the window is read whole.
+const FIRST_REACH: TimeDelta = TimeDelta::days(7);
 /// Most tasks one run places.
 pub const MAX_TASKS: usize = 500;
 /// Longest window one run over tasks may cover, in days.
@@ -192,18 +196,35 @@ pub async fn schedule_tasks(
     let target =
         CalendarTarget::open(state, &connection)?.with_focus_time(user.schedule_preferences.focus_time());
     let run_ids: HashSet<Uuid> = run.tasks.iter().map(|task| task.id).collect();
-    let busy = busy_time(state, &target, &run_ids, &zone, run.window).await?;
-    let request = ScheduleRequest {
+    let mut request = ScheduleRequest {
         tasks: run.tasks.iter().map(|task| to_place(task, &run.starts, &zone)).collect(),
         time_zone: zone,
         working_hours: user.working_hours.clone(),
-        busy,
+        busy: Vec::new(),
         pinned: run.tasks.iter().filter(|task| !task.is_done()).flat_map(pinned_blocks).collect(),
         preferences: user.schedule_preferences,
         from: run.window.0,
-        until: run.window.1,
+        until: run.window.0,
     };
-    let outcome = schedule(&request);
+    // Busy time is read a reach at a time: most runs settle in the first days of their window,
+    // and a dense calendar costs what those days hold, not what the whole horizon does. Runs
+    // take turns: each holds its busy time until it is placed, and a crowd of runs over dense
+    // calendars would hold many calendars in memory at once for no gain in speed.
+    let turn = state.calendar.schedule_runs.acquire().await.ok();
+    let mut reach = FIRST_REACH;
+    let outcome = loop {
+        let until = run.window.0.checked_add_signed(reach).unwrap_or(run.window.1).min(run.window.1);
+        let more = busy_time(state, &target, &run_ids, &zone, (request.until, until)).await?;
+        request.busy.extend(more);
+        request.until = until;
+        let outcome = schedule(&request);
+        if until >= run.window.1 || is_settled(&request, &outcome) {
+            break outcome;
+        }
+        reach = reach * 4;
+    };
+    drop(request);
+    drop(turn);
     let mut result = ScheduleResult {
         outcome,
         events: Vec::new(),
@@ -424,16 +445,17 @@ async fn busy_time(
         20_000,
     )
     .await?;
-    let (mine, others): (Vec<_>, Vec<_>) =
-        stored.into_iter().partition(|event| is_own(&event.provider_event_id));
-    let mut busy: Vec<BusyInterval> = others
-        .iter()
-        .filter(|event| !event.transparent)
-        .map(|event| {
+    let mut busy = Vec::with_capacity(stored.len());
+    let mut own_times = Vec::new();
+    for event in &stored {
+        if is_own(&event.provider_event_id) {
+            own_times.push((event.start, event.end));
+        } else if !event.transparent {
             let (start, end) = span_times(event, zone);
-            BusyInterval { start, end }
-        })
-        .collect();
+            busy.push(BusyInterval { start, end });
+        }
+    }
+    drop(stored);
     if let Some(client) = target.google() {
         let calendars: Vec<String> = std::iter::once(connection.target_calendar_id.clone())
             .chain(
@@ -445,8 +467,6 @@ async fn busy_time(
             .collect();
         // Free/busy also sees what the last sync has not brought in yet. It cannot tell the run's
         // own events apart, so their stored times are cut out of its blocks.
-        let own_times: Vec<(DateTime<Utc>, DateTime<Utc>)> =
-            mine.iter().map(|event| (event.start, event.end)).collect();
         let mut start = from;
         while start < to {
             let end = (start + FREE_BUSY_CHUNK).min(to);

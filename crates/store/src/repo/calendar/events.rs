@@ -8,6 +8,7 @@ use std::{
 };
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use futures_util::StreamExt;
 use planwright_domain::{
     CalendarEvent, CalendarProvider, EventData, EventSpan, ListedEvent, TimeZone, start_of_day,
 };
@@ -15,7 +16,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Statement, Value,
+    QuerySelect, Statement, StreamTrait, Value,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, UnionType},
 };
 use uuid::Uuid;
@@ -558,8 +559,11 @@ struct SpanRow {
 /// As [`events_between`] (the same window and index, at most `limit`, by start), but only the
 /// columns busy time needs: a scheduling horizon holds thousands of events, and their titles,
 /// descriptions and links were most of what the read carried and kept in memory.
+///
+/// The rows stream in and are kept only as spans: a dense horizon's rows, held whole as the
+/// driver returns them, weighed ten times more and stayed behind in the allocator's arenas.
 pub async fn spans_between(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     user_id: Uuid,
     connection_id: Option<Uuid>,
     from: DateTime<Utc>,
@@ -568,24 +572,29 @@ pub async fn spans_between(
 ) -> Result<Vec<EventSpan>, StoreError> {
     let window = EventWindow::with_slack(from, to);
     let statement = window_statement(db, WindowRead::Spans, user_id, connection_id, &window, limit);
-    let mut rows: Vec<(Uuid, SpanRow)> = Vec::new();
-    for row in db.query_all_raw(statement).await? {
-        rows.push((row.try_get("", "id")?, SpanRow::from_query_result(&row, "")?));
+    let mut spans: Vec<(Uuid, EventSpan)> = Vec::new();
+    let rows = db.stream_raw(statement).await?;
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.next().await {
+        let row = row?;
+        let id: Uuid = row.try_get("", "id")?;
+        let row = SpanRow::from_query_result(&row, "")?;
+        spans.push((
+            id,
+            EventSpan {
+                provider_event_id: row.provider_event_id,
+                start: row.start_at,
+                end: row.end_at,
+                all_day: row.all_day,
+                start_date: row.start_date,
+                end_date: row.end_date,
+                transparent: row.transparent,
+            },
+        ));
     }
-    rows.sort_unstable_by_key(|(id, row)| (row.start_at, *id));
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(rows
-        .into_iter()
-        .map(|(_, row)| EventSpan {
-            provider_event_id: row.provider_event_id,
-            start: row.start_at,
-            end: row.end_at,
-            all_day: row.all_day,
-            start_date: row.start_date,
-            end_date: row.end_date,
-            transparent: row.transparent,
-        })
-        .collect())
+    spans.sort_unstable_by_key(|(id, span)| (span.start, *id));
+    spans.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(spans.into_iter().map(|(_, span)| span).collect())
 }
 
 /// The database's plan for [`events_between`] (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on
