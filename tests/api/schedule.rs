@@ -413,3 +413,30 @@ async fn bad_schedule_requests_are_refused_naming_the_field() {
             .await;
     assert_eq!(error_fields(&problem), ["schedule_preferences.buffer_minutes"]);
 }
+
+#[tokio::test]
+async fn a_run_looks_past_a_first_week_with_no_room_and_keeps_its_busy_time() {
+    let app = spawn_app().await;
+    let user = berlin_user(&app).await;
+    let token = &user.access_token;
+    let plan = plan(&app, token, 2).await;
+    let id = plan["id"].as_str().unwrap();
+    let monday = next_monday();
+    let at = |days: i64| monday.and_hms_opt(0, 0, 0).unwrap().and_utc() + TimeDelta::days(days);
+    // Nothing free for ten days (past the first reach the run reads), then two more busy days
+    // that only a later reach sees.
+    for (summary, from, to) in [("Trip", 0, 10), ("Conference", 10, 12)] {
+        let event = json!({"summary": summary, "start": at(from), "end": at(to)});
+        let response = app.post_json("/api/v1/calendar/events", &event, Some(token)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+    }
+    let result = app.schedule_ok(id, &json!({"start_date": monday, "dry_run": true}), token).await;
+    let placements = result["placements"].as_array().unwrap();
+    assert_eq!(placements.len(), plan["tasks"].as_array().unwrap().len(), "{result}");
+    assert!(result["unscheduled"].as_array().unwrap().is_empty(), "{result}");
+    for placement in placements {
+        assert!(instant(&placement["start"]) >= at(12), "inside busy time: {placement}");
+    }
+    let first = placements.iter().map(|p| instant(&p["start"])).min().unwrap();
+    assert!(first < at(15), "the first free working day after the busy days: {first}");
+}
