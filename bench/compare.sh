@@ -91,6 +91,7 @@ stop_app() {
 cleanup() {
   stop_app
   if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
+  drop_pg_dbs
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -182,15 +183,24 @@ anchor_row() { # workers row
 }
 
 # ---- Planwright (fresh database, register, planwright-fill, bearer token)
-pg_db=""
+# Each row's database is pw_bench_<pid>_<n>; the row's server is stopped before the next one
+# starts, so the previous rows' databases are dropped then, and the last at exit. (This runs in
+# a command substitution, so it keeps no state in variables.)
+drop_pg_dbs() {
+  [ -n "$PG_ADMIN" ] || return 0
+  local db
+  for db in $(psql -Atq "$PG_ADMIN" -c "SELECT datname FROM pg_database WHERE datname LIKE 'pw_bench_$$_%'" 2>/dev/null); do
+    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  done
+}
 planwright_db() {
   if [ -z "$PG_ADMIN" ]; then
     rm -f "$work"/planwright.db*
     echo "sqlite://$work/planwright.db?mode=rwc"
     return
   fi
-  [ -n "$pg_db" ] && psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null
-  pg_db="pw_bench_$$_$RANDOM"
+  drop_pg_dbs
+  local pg_db="pw_bench_$$_$RANDOM"
   psql -q "$PG_ADMIN" -c "CREATE DATABASE $pg_db" >/dev/null
   echo "${PG_ADMIN%/*}/$pg_db"
 }
@@ -257,7 +267,7 @@ hello_row() { # workers
   echo "run: $run_id  date: $(date -u +%FT%TZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo ?)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') x $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "wrk -t$THREADS -c$CONNS -d$DURATION --timeout 30s --latency (warm-up wrk -t1 -c2 -d$WARMUP)"
-  echo "planwright database: ${PG_ADMIN:+postgres}${PG_ADMIN:-sqlite}; anchor: sqlite"
+  echo "planwright database: $([ -n "$PG_ADMIN" ] && echo postgresql || echo sqlite); anchor: sqlite"
 } | tee "$out/env.txt"
 
 for row in $ROWS; do
@@ -279,7 +289,8 @@ if [ "$SCALE" = 1 ]; then
     case " $ROWS " in *" history "*) ;; *) planwright_row "$w" history "$EVENTS" "$MESSAGES" ;; esac
   done
 fi
-[ -n "$pg_db" ] && psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null
+stop_app
+drop_pg_dbs
 
 python3 "$root/bench/compare_table.py" "$results" "$ANCHOR_WORKERS" "$PW_WORKERS" "$SCALE_WORKERS" \
   "$EVENTS" "$SCALE_EVENTS" "$MESSAGES" "$SCALE_MESSAGES" | tee "$out/summary.md"
