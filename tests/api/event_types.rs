@@ -51,7 +51,10 @@ async fn seed(app: &TestApp, fake: &FakeGoogle, token: &str, event: Value) -> Va
 }
 
 async fn new_task(app: &TestApp, token: &str, title: &str, minutes: u32) -> String {
-    let task = app.create_task_ok(&json!({"title": title, "estimate_minutes": minutes}), token).await;
+    // One block per task: re-placed late in a working day, a task that may be split would end the
+    // day with a piece and start the next with the rest, whatever the test is about.
+    let body = json!({"title": title, "estimate_minutes": minutes, "min_chunk_minutes": minutes});
+    let task = app.create_task_ok(&body, token).await;
     task["id"].as_str().unwrap().to_owned()
 }
 

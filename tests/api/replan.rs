@@ -38,7 +38,10 @@ async fn pushing_app(
 
 /// A task of `minutes` placed from next Monday on; returns the task id and its blocks.
 async fn placed_task(app: &TestApp, token: &str, title: &str, minutes: u32) -> (String, Vec<Value>) {
-    let task = app.create_task_ok(&json!({"title": title, "estimate_minutes": minutes}), token).await;
+    // One block per task, whatever the time of day: a task that may be split would, re-placed late
+    // in a working day, end the day with a piece and start the next with the rest.
+    let body = json!({"title": title, "estimate_minutes": minutes, "min_chunk_minutes": minutes});
+    let task = app.create_task_ok(&body, token).await;
     let id = task["id"].as_str().unwrap().to_owned();
     let monday = next_monday();
     let body = json!({"task_ids": [id], "from": monday, "until": monday + TimeDelta::days(5)});
