@@ -378,7 +378,7 @@ pub(crate) async fn begin_write(db: &Conn) -> Result<DatabaseTransaction, DbErr>
 mod tests {
     use sea_orm::{DatabaseBackend, Statement, Value, Values};
 
-    use super::{is_read, literal_limits};
+    use super::{is_read, literal_limits, sqlite_readers};
 
     fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
         Statement { sql: sql.to_owned(), values: Some(Values(values)), db_backend: backend }
@@ -438,5 +438,16 @@ mod tests {
         assert!(!is_read("DELETE FROM users"));
         assert!(!is_read("PRAGMA journal_mode = WAL"));
         assert!(!is_read(""));
+    }
+
+    #[test]
+    fn sqlite_readers_are_at_least_one_and_at_most_four_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let most = u32::try_from(cores * 4).unwrap();
+        assert_eq!(sqlite_readers(0), 1);
+        assert_eq!(sqlite_readers(1), 1);
+        assert_eq!(sqlite_readers(most), most);
+        assert_eq!(sqlite_readers(most + 1), most);
+        assert_eq!(sqlite_readers(u32::MAX), most);
     }
 }
