@@ -99,7 +99,14 @@ pub async fn app_with_gemini(customise: impl FnOnce(&mut Settings)) -> (TestApp,
 
 /// Starts another replica on the same database as `other`.
 pub async fn spawn_replica(other: &TestApp) -> TestApp {
-    start(other.settings.clone()).await
+    spawn_replica_with(other, |_| {}).await
+}
+
+/// Starts another replica on the same database as `other`, with its settings changed.
+pub async fn spawn_replica_with(other: &TestApp, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = other.settings.clone();
+    customise(&mut settings);
+    start(settings).await
 }
 
 async fn start(mut settings: Settings) -> TestApp {

@@ -2,7 +2,9 @@ use planwright_store::ConnectionTrait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, error_fields, spawn_app};
+use crate::helpers::{
+    assert_problem, error_fields, spawn_app, spawn_app_with, spawn_replica, spawn_replica_with,
+};
 
 #[tokio::test]
 async fn get_me_needs_a_token() {
@@ -101,4 +103,37 @@ async fn delete_me_removes_the_account_and_its_sessions() {
         app.register(&json!({"email": user.email, "password": "12345678"})).await.status(),
         StatusCode::CREATED
     );
+}
+
+#[tokio::test]
+async fn another_replica_meets_a_deleted_account_with_4xx_only() {
+    // A replica remembers for `auth.known_account_secs` that an account exists; the one that
+    // deletes it forgets at once. What the other replica then does with the token must still
+    // be a clear 4xx, never a 500 from the rows the deletion took away.
+    let app = spawn_app_with(|settings| settings.auth.known_account_secs = 3600).await;
+    let replica = spawn_replica(&app).await;
+    let user = app.signed_in_user().await;
+    assert_eq!(replica.get_me(&user.access_token).await.status(), StatusCode::OK, "the replica has seen it");
+    assert_eq!(app.delete_me(&user.access_token).await.status(), StatusCode::NO_CONTENT);
+
+    let problem = assert_problem(app.get_me(&user.access_token).await, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("no longer exists"), "{problem}");
+
+    // The replica still trusts the token; the write meets the deletion as a conflict.
+    let write = replica.create_task(&json!({"title": "After the account is gone"}), &user.access_token).await;
+    let problem = assert_problem(write, StatusCode::CONFLICT).await;
+    assert!(problem["detail"].as_str().unwrap().contains("deleted meanwhile"), "{problem}");
+    let problem = assert_problem(replica.get_me(&user.access_token).await, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("no longer exists"), "{problem}");
+    let tasks: Value = replica.get("/api/v1/tasks", Some(&user.access_token)).await.json().await.unwrap();
+    assert_eq!(tasks["items"], json!([]), "nothing was written for the deleted account");
+
+    // With `known_account_secs = 0` every request reads the users table.
+    let strict = spawn_replica_with(&app, |settings| settings.auth.known_account_secs = 0).await;
+    let problem = assert_problem(
+        strict.create_task(&json!({"title": "Also refused"}), &user.access_token).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("no longer exists"), "{problem}");
 }

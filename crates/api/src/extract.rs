@@ -470,8 +470,11 @@ impl FromRequest for AuthUser {
                     detail: "The access token is not valid. Log in again.".to_owned(),
                 },
             })?;
-            if !repo::users::exists(state.db.conn(), claims.sub).await? {
-                return Err(ApiError::unauthorized("The account of this token no longer exists."));
+            if !state.known_accounts.is_known(claims.sub) {
+                if !repo::users::exists(state.db.conn(), claims.sub).await? {
+                    return Err(ApiError::unauthorized("The account of this token no longer exists."));
+                }
+                state.known_accounts.remember(claims.sub);
             }
             Ok(AuthUser { user_id: claims.sub })
         })

@@ -320,6 +320,10 @@ pub struct AuthSettings {
     pub argon2_memory_kib: u32,
     /// argon2id passes.
     pub argon2_iterations: u32,
+    /// Seconds a server trusts that an account it saw on an authenticated request still exists
+    /// (0: read the users table on every request). The server that deletes an account forgets
+    /// it at once; other replicas may accept its still-valid access tokens this long.
+    pub known_account_secs: u64,
 }
 
 /// Encryption of secrets at rest.

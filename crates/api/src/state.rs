@@ -14,6 +14,7 @@ use crate::{
         credentials::{AccessTokens, PasswordHashing},
         crypto::TokenCipher,
         grounding::cache::VectorCache,
+        known_accounts::KnownAccounts,
         rate_limit::RateLimiter,
     },
     settings::Settings,
@@ -30,6 +31,8 @@ pub struct AppState {
     pub tokens: AccessTokens,
     /// Password hasher.
     pub passwords: PasswordHashing,
+    /// Accounts seen to exist lately (spares the users read on a burst of requests).
+    pub known_accounts: KnownAccounts,
     /// Limits on the account routes.
     pub rate_limiter: RateLimiter,
     /// The AI behind plans and breakdowns.
@@ -69,11 +72,14 @@ impl AppState {
             openapi,
             &[("/openapi.json", &["GET"]), ("/docs", &["GET"]), ("/docs/*", &["GET"])],
         );
+        let known_accounts =
+            KnownAccounts::new(std::time::Duration::from_secs(settings.auth.known_account_secs));
         Ok(Self {
             db,
             settings: Arc::new(settings),
             tokens,
             passwords,
+            known_accounts,
             rate_limiter,
             ai,
             embedder,

@@ -30,6 +30,11 @@ pub enum StoreError {
 
 impl From<sea_orm::DbErr> for StoreError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if let Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) = error.sql_err() {
+            // Every write checks the rows it refers to first, so this is a race: the account,
+            // plan or session was deleted meanwhile (on this replica or another).
+            return Self::Conflict("a row it refers to was deleted meanwhile");
+        }
         match error {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => Self::Unavailable(error),
             other => Self::Database(other),

@@ -178,6 +178,7 @@ pub async fn delete_account(state: &AppState, user_id: Uuid) -> Result<(), ApiEr
     // Google grants are revoked first: once the rows are gone, so are the tokens to revoke with.
     crate::services::calendar::release_all(state, user_id).await?;
     repo::users::delete(state.db.conn(), user_id).await.map_err(account_gone)?;
+    state.known_accounts.forget(user_id);
     tracing::info!(%user_id, "account deleted");
     Ok(())
 }

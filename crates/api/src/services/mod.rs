@@ -11,6 +11,7 @@ pub mod feed;
 pub mod grounding;
 pub mod idempotency;
 pub mod knowledge;
+pub mod known_accounts;
 pub mod plans;
 pub mod rate_limit;
 pub mod resources;

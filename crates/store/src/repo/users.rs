@@ -60,9 +60,16 @@ pub async fn time_zone(db: &impl ConnectionTrait, user_id: Uuid) -> Result<TimeZ
         .map_err(|e| StoreError::Corrupt { table: "users", message: format!("timezone: {}", e.message) })
 }
 
-/// Whether the account still exists (a cheap check for every authenticated request).
+/// Whether the account still exists (a cheap check for authenticated requests: the primary key
+/// only, no row decoded).
 pub async fn exists(db: &impl ConnectionTrait, user_id: Uuid) -> Result<bool, StoreError> {
-    Ok(users::Entity::find_by_id(user_id).one(db).await?.is_some())
+    let id: Option<Uuid> = users::Entity::find_by_id(user_id)
+        .select_only()
+        .column(users::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(id.is_some())
 }
 
 /// The account and its password hash for a login address.
