@@ -437,3 +437,37 @@ async fn a_chat_answer_empty_twice_is_a_502_and_both_calls_count_in_the_budget()
     let recorded = planwright_store::repo::ai_usage::usage_on(app.db.conn(), user_id, day).await.unwrap();
     assert!(recorded.total_tokens > 0, "the two unusable answers still cost tokens: {recorded:?}");
 }
+
+#[tokio::test]
+async fn an_answer_whose_session_was_deleted_meanwhile_is_a_404_and_still_counts_its_tokens() {
+    // The answer and its cost are stored in one write; when that write finds the session gone,
+    // the cost is counted on its own.
+    let (app, fake) = app_with_gemini(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let first: Value = app.chat(&json!({"message": "Hi"}), &user.access_token).await.json().await.unwrap();
+    let session = first["session_id"].as_str().unwrap().to_owned();
+    let user_id = user.id.parse().unwrap();
+    let day = chrono::Utc::now().date_naive();
+    let before = planwright_store::repo::ai_usage::usage_on(app.db.conn(), user_id, day).await.unwrap();
+    assert!(before.total_tokens > 0, "the first answer counted: {before:?}");
+
+    fake.set_latency(Duration::from_millis(600));
+    let pending = tokio::spawn(
+        app.client
+            .post(app.url("/api/v1/chat"))
+            .bearer_auth(&user.access_token)
+            .json(&json!({"message": "And tomorrow?", "session_id": session}))
+            .send(),
+    );
+    crate::helpers::poll_until(Duration::from_secs(10), "the second model call", || async {
+        fake.request_count() == 2
+    })
+    .await;
+    let deleted = app.delete(&format!("/api/v1/chat/{session}"), &user.access_token).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let problem = assert_problem(pending.await.unwrap().unwrap(), StatusCode::NOT_FOUND).await;
+    assert!(problem["detail"].as_str().unwrap().contains("session"), "{problem}");
+
+    let after = planwright_store::repo::ai_usage::usage_on(app.db.conn(), user_id, day).await.unwrap();
+    assert!(after.total_tokens > before.total_tokens, "the unstored answer still cost tokens: {after:?}");
+}

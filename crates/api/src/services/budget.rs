@@ -1,7 +1,7 @@
 //! The per-user daily AI token budget and request rate, counted in the database (shared by all
 //! replicas).
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use planwright_domain::TokenUsage;
 use planwright_store::repo::ai_usage;
 use uuid::Uuid;
@@ -28,6 +28,19 @@ pub async fn ensure_available(state: &AppState, user_id: Uuid) -> Result<(), Api
 
 /// Adds what a call cost to today's count (calls that failed still cost what they used).
 pub async fn record(state: &AppState, user_id: Uuid, usage: TokenUsage) -> Result<(), ApiError> {
-    ai_usage::add_usage(state.db.conn(), user_id, Utc::now().date_naive(), &usage).await?;
+    ai_usage::add_usage(state.db.conn(), user_id, today(), &usage).await?;
     Ok(())
+}
+
+/// Counts `usage` after the write that was to count it failed (nothing was written): the calls
+/// still cost what they used. A failure here is logged; the write's error is the answer.
+pub async fn record_after_failed_write(state: &AppState, user_id: Uuid, usage: TokenUsage) {
+    if let Err(error) = record(state, user_id, usage).await {
+        tracing::warn!(error = %error, "counting the AI usage of an unstored result failed");
+    }
+}
+
+/// The day usage counts against (UTC), for a write that records usage along with its result.
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
 }

@@ -95,11 +95,16 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
         tracing::warn!(?problems, "the AI's answer was unusable; asking again");
         prompt.corrections = problems;
     };
-    budget::record(state, user_id, usage).await?;
     if !repaired.notes.is_empty() {
         tracing::info!(notes = ?repaired.notes, "the AI's plan was repaired");
     }
-    let tasks = check(&repaired.tasks, request.duration)?;
+    let tasks = match check(&repaired.tasks, request.duration) {
+        Ok(tasks) => tasks,
+        Err(error) => {
+            budget::record(state, user_id, usage).await?;
+            return Err(error);
+        }
+    };
     let plan = NewPlan {
         id: request.id,
         goal: request.goal,
@@ -113,7 +118,15 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
         usage,
         tasks,
     };
-    let plan = repo::plans::create(state.db.conn(), user_id, plan).await?;
+    // The plan and what it cost are stored in one write.
+    let plan =
+        match repo::plans::create(state.db.conn(), user_id, plan, Some((budget::today(), &usage))).await {
+            Ok(plan) => plan,
+            Err(error) => {
+                budget::record_after_failed_write(state, user_id, usage).await;
+                return Err(error.into());
+            }
+        };
     grounding::index::index_plan(state, &plan).await;
     Ok(plan)
 }

@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
-use planwright_domain::{ActionKind, ActionStatus, ChatAction, ChatMessage, NewChatAction, NewChatMessage};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use planwright_domain::{
+    ActionKind, ActionStatus, ChatAction, ChatMessage, NewChatAction, NewChatMessage, TokenUsage,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, sea_query::Expr,
@@ -14,7 +16,10 @@ use uuid::Uuid;
 use crate::{
     StoreError,
     entities::chat_actions,
-    repo::chat::{append_message, now},
+    repo::{
+        ai_usage,
+        chat::{append_message, now},
+    },
 };
 
 const TABLE: &str = "chat_actions";
@@ -23,19 +28,25 @@ const TABLE: &str = "chat_actions";
 /// one crashed or was cut off).
 pub const CLAIM_TIMEOUT: Duration = Duration::minutes(10);
 
-/// Adds an assistant message with the actions it proposes, in one transaction;
-/// [`StoreError::NotFound`] when the session is not the caller's (or gone).
-#[tracing::instrument(skip(db, message, actions), fields(actions = actions.len()))]
+/// Adds an assistant message with the actions it proposes and, when given, adds AI usage to
+/// the day's count ([`ai_usage::add_usage`]), all in one transaction (one write instead of two);
+/// [`StoreError::NotFound`] when the session is not the caller's (or gone), and then nothing is
+/// counted either.
+#[tracing::instrument(skip(db, message, actions, usage), fields(actions = actions.len()))]
 pub async fn add_message_with_actions(
     db: &crate::Conn,
     user_id: Uuid,
     session_id: Uuid,
     message: NewChatMessage,
     actions: Vec<NewChatAction>,
+    usage: Option<(NaiveDate, &TokenUsage)>,
 ) -> Result<(ChatMessage, Vec<ChatAction>), StoreError> {
     let at = now();
     let txn = crate::database::begin_write(db).await?;
     let message = append_message(&txn, user_id, session_id, message, at).await?;
+    if let Some((day, usage)) = usage {
+        ai_usage::add_usage(&txn, user_id, day, usage).await?;
+    }
     let mut stored = Vec::with_capacity(actions.len());
     for (position, action) in actions.into_iter().enumerate() {
         let row = chat_actions::ActiveModel {

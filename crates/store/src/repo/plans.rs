@@ -18,7 +18,7 @@ use crate::{
     StoreError,
     entities::{plans, tasks},
     repo::{
-        matching,
+        ai_usage, matching,
         page::{self, Page, PageRequest},
         tasks as task_repo,
     },
@@ -26,12 +26,22 @@ use crate::{
 
 const TABLE: &str = "plans";
 
-/// Stores a new plan with its tasks, in order.
-#[tracing::instrument(skip(db, plan))]
-pub async fn create(db: &crate::Conn, user_id: Uuid, plan: NewPlan) -> Result<Plan, StoreError> {
+/// Stores a new plan with its tasks, in order, and, when given, adds AI usage to the day's count
+/// ([`ai_usage::add_usage`]) in the same transaction: when the plan is refused, nothing is
+/// counted either.
+#[tracing::instrument(skip(db, plan, usage))]
+pub async fn create(
+    db: &crate::Conn,
+    user_id: Uuid,
+    plan: NewPlan,
+    usage: Option<(NaiveDate, &TokenUsage)>,
+) -> Result<Plan, StoreError> {
     let now = Utc::now();
     let id = plan.id.unwrap_or_else(Uuid::now_v7);
     let txn = crate::database::begin_write(db).await?;
+    if let Some((day, usage)) = usage {
+        ai_usage::add_usage(&txn, user_id, day, usage).await?;
+    }
     let row = plans::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),

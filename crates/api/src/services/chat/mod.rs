@@ -138,6 +138,9 @@ impl Conversation {
 pub(crate) struct Finished {
     text: String,
     usage: TokenUsage,
+    /// What the last round cost, not yet counted in the budget: it is counted in the write that
+    /// stores the answer (earlier rounds were counted as they ended).
+    unrecorded: TokenUsage,
     model: String,
     sources: Vec<ChatSource>,
     proposals: Vec<NewChatAction>,
@@ -200,7 +203,7 @@ pub async fn answer(state: &AppState, user_id: Uuid, prepared: PreparedChat) -> 
     let mut conversation = Conversation::default();
     let mut text = String::new();
     let mut usage = TokenUsage::default();
-    let model = loop {
+    let (model, unrecorded) = loop {
         if conversation.is_follow_up() {
             budget::ensure_available(state, user_id).await?;
         }
@@ -214,7 +217,6 @@ pub async fn answer(state: &AppState, user_id: Uuid, prepared: PreparedChat) -> 
                 return Err(error.into());
             }
         };
-        budget::record(state, user_id, generated.usage).await?;
         usage = usage.plus(generated.usage);
         let round = generated.value;
         if !round.text.trim().is_empty() {
@@ -224,26 +226,35 @@ pub async fn answer(state: &AppState, user_id: Uuid, prepared: PreparedChat) -> 
             text.push_str(round.text.trim_end());
         }
         if round.calls.is_empty() || !allow_calls {
-            break generated.model;
+            break (generated.model, generated.usage);
         }
+        budget::record(state, user_id, generated.usage).await?;
         conversation.run_calls(state, user_id, round.model, round.calls).await?;
     };
-    let finished =
-        Finished { text, usage, model, sources: prepared.sources, proposals: conversation.proposals };
+    let finished = Finished {
+        text,
+        usage,
+        unrecorded,
+        model,
+        sources: prepared.sources,
+        proposals: conversation.proposals,
+    };
     let (message, actions) = finish(state, user_id, prepared.session_id, finished).await?;
     Ok(ChatAnswer { session_id: prepared.session_id, message, actions })
 }
 
-/// Stores a complete answer with the actions it proposes (the rounds' cost is already counted).
+/// Stores a complete answer with the actions it proposes, counting the last round's cost in
+/// the same write. The cost is counted when nothing is stored too.
 pub(crate) async fn finish(
     state: &AppState,
     user_id: Uuid,
     session_id: Uuid,
     finished: Finished,
 ) -> Result<(ChatMessage, Vec<ChatAction>), ApiError> {
-    let Finished { mut text, usage, model, sources, proposals } = finished;
+    let Finished { mut text, usage, unrecorded, model, sources, proposals } = finished;
     if text.trim().is_empty() {
         if proposals.is_empty() {
+            budget::record(state, user_id, unrecorded).await?;
             return Err(ApiError::BadGateway(
                 "The AI returned an empty answer. Please try again.".to_owned(),
             ));
@@ -264,9 +275,24 @@ pub(crate) async fn finish(
         usage: Some(usage),
         model: Some(model),
     };
-    chat_actions::add_message_with_actions(state.db.conn(), user_id, session_id, message, proposals)
-        .await
-        .map_err(not_found(Missing::ChatSession))
+    let charge = Some((budget::today(), &unrecorded));
+    match chat_actions::add_message_with_actions(
+        state.db.conn(),
+        user_id,
+        session_id,
+        message,
+        proposals,
+        charge,
+    )
+    .await
+    {
+        Ok(stored) => Ok(stored),
+        Err(error) => {
+            // The session was deleted meanwhile, or the database failed.
+            budget::record_after_failed_write(state, user_id, unrecorded).await;
+            Err(not_found(Missing::ChatSession)(error))
+        }
+    }
 }
 
 /// The caller's sessions, most recently active first.

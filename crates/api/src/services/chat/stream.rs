@@ -82,7 +82,8 @@ async fn relay(state: AppState, user_id: Uuid, prepared: PreparedChat, events: m
     let mut text = String::new();
     let mut usage = TokenUsage::default();
     let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
-    loop {
+    // What the last round cost: counted with the stored answer.
+    let unrecorded = loop {
         if conversation.is_follow_up()
             && let Err(error) = budget::ensure_available(&state, user_id).await
         {
@@ -154,23 +155,23 @@ async fn relay(state: AppState, user_id: Uuid, prepared: PreparedChat, events: m
         }
         state.ai.observe_stream(Some(&Ok::<(), _>(())), started, &state.metrics);
         drop(upstream);
-        if let Err(error) = budget::record(&state, user_id, round_usage).await {
-            let _closed = events.send(failure(error)).await;
-            return;
-        }
         usage = usage.plus(round_usage);
         let calls = if allow_calls { calls_in(&parts) } else { Vec::new() };
         if calls.is_empty() {
-            break;
+            break round_usage;
+        }
+        if let Err(error) = budget::record(&state, user_id, round_usage).await {
+            let _closed = events.send(failure(error)).await;
+            return;
         }
         let model = Content::new(Role::Model, parts);
         if let Err(error) = conversation.run_calls(&state, user_id, model, calls).await {
             let _closed = events.send(failure(error)).await;
             return;
         }
-    }
+    };
     let model = state.ai.model().to_owned();
-    let finished = Finished { text, usage, model, sources, proposals: conversation.proposals };
+    let finished = Finished { text, usage, unrecorded, model, sources, proposals: conversation.proposals };
     match finish(&state, user_id, session_id, finished).await {
         Ok((message, actions)) => {
             for action in &actions {
