@@ -44,9 +44,6 @@ pub async fn add_message_with_actions(
     let at = now();
     let txn = crate::database::begin_write(db).await?;
     let message = append_message(&txn, user_id, session_id, message, at).await?;
-    if let Some((day, usage)) = usage {
-        ai_usage::add_usage(&txn, user_id, day, usage).await?;
-    }
     let mut stored = Vec::with_capacity(actions.len());
     for (position, action) in actions.into_iter().enumerate() {
         let row = chat_actions::ActiveModel {
@@ -68,6 +65,11 @@ pub async fn add_message_with_actions(
         .insert(&txn)
         .await?;
         stored.push(to_action(row)?);
+    }
+    if let Some((day, usage)) = usage {
+        // Last: the day's row is shared by all of the user's requests, so its lock is held
+        // only until the commit.
+        ai_usage::add_usage(&txn, user_id, day, usage).await?;
     }
     txn.commit().await?;
     Ok((message, stored))

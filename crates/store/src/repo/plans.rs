@@ -39,9 +39,6 @@ pub async fn create(
     let now = Utc::now();
     let id = plan.id.unwrap_or_else(Uuid::now_v7);
     let txn = crate::database::begin_write(db).await?;
-    if let Some((day, usage)) = usage {
-        ai_usage::add_usage(&txn, user_id, day, usage).await?;
-    }
     let row = plans::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),
@@ -62,6 +59,11 @@ pub async fn create(
     .await?;
     insert_tasks(&txn, user_id, id, plan.tasks.into_iter().enumerate().collect()).await?;
     let tasks = task_repo::of_plans(&txn, user_id, &[id]).await?;
+    if let Some((day, usage)) = usage {
+        // Last: the day's row is shared by all of the user's requests, so its lock is held
+        // only until the commit.
+        ai_usage::add_usage(&txn, user_id, day, usage).await?;
+    }
     txn.commit().await?;
     to_plan(row, tasks)
 }
