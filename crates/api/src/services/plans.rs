@@ -119,14 +119,13 @@ pub async fn create_plan(state: &AppState, user_id: Uuid, request: PlanRequest) 
         tasks,
     };
     // The plan and what it cost are stored in one write.
-    let plan =
-        match repo::plans::create(state.db.conn(), user_id, plan, Some((budget::today(), &usage))).await {
-            Ok(plan) => plan,
-            Err(error) => {
-                budget::record_after_failed_write(state, user_id, usage).await;
-                return Err(error.into());
-            }
-        };
+    let plan = match repo::plans::create(state.db.conn(), user_id, plan, (budget::today(), &usage)).await {
+        Ok(plan) => plan,
+        Err(error) => {
+            budget::record_after_failed_write(state, user_id, usage).await;
+            return Err(error.into());
+        }
+    };
     grounding::index::index_plan(state, &plan).await;
     Ok(plan)
 }

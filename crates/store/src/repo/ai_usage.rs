@@ -30,7 +30,9 @@ pub async fn add(
 }
 
 /// Adds one request and its usage (total and breakdown) to the user's count for `day`,
-/// atomically; returns the new total of billed tokens.
+/// atomically; returns the new total of billed tokens. Inside a transaction, make it the last
+/// statement before the commit: the day's row is shared by all of the user's requests, so its
+/// lock is then held only until the commit.
 pub async fn add_usage(
     db: &impl ConnectionTrait,
     user_id: Uuid,

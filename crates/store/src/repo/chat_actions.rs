@@ -28,18 +28,18 @@ const TABLE: &str = "chat_actions";
 /// one crashed or was cut off).
 pub const CLAIM_TIMEOUT: Duration = Duration::minutes(10);
 
-/// Adds an assistant message with the actions it proposes and, when given, adds AI usage to
-/// the day's count ([`ai_usage::add_usage`]), all in one transaction (one write instead of two);
+/// Adds an assistant message with the actions it proposes and adds the AI usage `charge` (a day
+/// and what was used) to that day's count ([`ai_usage::add_usage`]), all in one transaction (one write instead of two);
 /// [`StoreError::NotFound`] when the session is not the caller's (or gone), and then nothing is
 /// counted either.
-#[tracing::instrument(skip(db, message, actions, usage), fields(actions = actions.len()))]
+#[tracing::instrument(skip(db, message, actions, charge), fields(actions = actions.len()))]
 pub async fn add_message_with_actions(
     db: &crate::Conn,
     user_id: Uuid,
     session_id: Uuid,
     message: NewChatMessage,
     actions: Vec<NewChatAction>,
-    usage: Option<(NaiveDate, &TokenUsage)>,
+    charge: (NaiveDate, &TokenUsage),
 ) -> Result<(ChatMessage, Vec<ChatAction>), StoreError> {
     let at = now();
     let txn = crate::database::begin_write(db).await?;
@@ -66,11 +66,7 @@ pub async fn add_message_with_actions(
         .await?;
         stored.push(to_action(row)?);
     }
-    if let Some((day, usage)) = usage {
-        // Last: the day's row is shared by all of the user's requests, so its lock is held
-        // only until the commit.
-        ai_usage::add_usage(&txn, user_id, day, usage).await?;
-    }
+    ai_usage::add_usage(&txn, user_id, charge.0, charge.1).await?; // last: see its doc
     txn.commit().await?;
     Ok((message, stored))
 }

@@ -26,15 +26,15 @@ use crate::{
 
 const TABLE: &str = "plans";
 
-/// Stores a new plan with its tasks, in order, and, when given, adds AI usage to the day's count
-/// ([`ai_usage::add_usage`]) in the same transaction: when the plan is refused, nothing is
-/// counted either.
-#[tracing::instrument(skip(db, plan, usage))]
+/// Stores a new plan with its tasks, in order, and adds the AI usage `charge` (a day and what
+/// was used) to that day's count ([`ai_usage::add_usage`]) in the same transaction: when the
+/// plan is refused, nothing is counted either.
+#[tracing::instrument(skip(db, plan, charge))]
 pub async fn create(
     db: &crate::Conn,
     user_id: Uuid,
     plan: NewPlan,
-    usage: Option<(NaiveDate, &TokenUsage)>,
+    charge: (NaiveDate, &TokenUsage),
 ) -> Result<Plan, StoreError> {
     let now = Utc::now();
     let id = plan.id.unwrap_or_else(Uuid::now_v7);
@@ -59,11 +59,7 @@ pub async fn create(
     .await?;
     insert_tasks(&txn, user_id, id, plan.tasks.into_iter().enumerate().collect()).await?;
     let tasks = task_repo::of_plans(&txn, user_id, &[id]).await?;
-    if let Some((day, usage)) = usage {
-        // Last: the day's row is shared by all of the user's requests, so its lock is held
-        // only until the commit.
-        ai_usage::add_usage(&txn, user_id, day, usage).await?;
-    }
+    ai_usage::add_usage(&txn, user_id, charge.0, charge.1).await?; // last: see its doc
     txn.commit().await?;
     to_plan(row, tasks)
 }

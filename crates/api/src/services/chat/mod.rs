@@ -275,7 +275,7 @@ pub(crate) async fn finish(
         usage: Some(usage),
         model: Some(model),
     };
-    let charge = Some((budget::today(), &unrecorded));
+    let charge = (budget::today(), &unrecorded);
     match chat_actions::add_message_with_actions(
         state.db.conn(),
         user_id,
