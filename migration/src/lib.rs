@@ -24,6 +24,7 @@ mod m20261201_000006_add_replanning;
 mod m20261202_000001_add_connection_calendars;
 mod m20261202_000002_add_event_types;
 mod m20261202_000003_embed_resources_and_plans;
+mod m20261203_000001_shard_ai_usage;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_add_connection_calendars::Migration),
             Box::new(m20261202_000002_add_event_types::Migration),
             Box::new(m20261202_000003_embed_resources_and_plans::Migration),
+            Box::new(m20261203_000001_shard_ai_usage::Migration),
         ]
     }
 }

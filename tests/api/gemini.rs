@@ -471,3 +471,71 @@ async fn an_answer_whose_session_was_deleted_meanwhile_is_a_404_and_still_counts
     let after = planwright_store::repo::ai_usage::usage_on(app.db.conn(), user_id, day).await.unwrap();
     assert!(after.total_tokens > before.total_tokens, "the unstored answer still cost tokens: {after:?}");
 }
+
+#[tokio::test]
+async fn a_days_usage_spread_over_its_rows_adds_up_and_survives_the_migration_both_ways() {
+    use migration::{Migrator, MigratorTrait};
+    use planwright_domain::TokenUsage;
+    use planwright_store::repo::ai_usage;
+
+    let app = crate::helpers::spawn_app().await;
+    let user = app.signed_in_user().await;
+    let user_id = user.id.parse().unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+    let other_day = day.succ_opt().unwrap();
+    let usage = |i: u32| TokenUsage {
+        prompt_tokens: i,
+        output_tokens: 2 * i,
+        total_tokens: 4 * i,
+        thoughts_tokens: i % 3,
+        cached_tokens: i % 5,
+    };
+    // More writes at once than the day has rows, so some of them meet on a row.
+    let calls = 1..=40_u32;
+    futures_util::future::try_join_all(calls.clone().map(|i| {
+        let usage = usage(i);
+        let db = app.db.conn();
+        async move { ai_usage::add_usage(db, user_id, day, &usage).await }
+    }))
+    .await
+    .unwrap();
+    ai_usage::add_usage(app.db.conn(), user_id, other_day, &usage(1000)).await.unwrap();
+    let expected = calls.fold(TokenUsage::default(), |sum, i| {
+        let one = usage(i);
+        TokenUsage {
+            prompt_tokens: sum.prompt_tokens + one.prompt_tokens,
+            output_tokens: sum.output_tokens + one.output_tokens,
+            total_tokens: sum.total_tokens + one.total_tokens,
+            thoughts_tokens: sum.thoughts_tokens + one.thoughts_tokens,
+            cached_tokens: sum.cached_tokens + one.cached_tokens,
+        }
+    });
+    let db = app.db.conn();
+    let read = move |day| async move {
+        (
+            ai_usage::usage_on(db, user_id, day).await.unwrap(),
+            ai_usage::spent(db, user_id, day).await.unwrap(),
+        )
+    };
+    assert_eq!(read(day).await, (expected, i64::from(expected.total_tokens)));
+    assert_eq!(read(other_day).await, (usage(1000), 4000));
+    let rows = crate::calendar::count_rows(&app, "SELECT COUNT(*) AS n FROM ai_usage").await;
+    let shards = i64::from(ai_usage::SHARDS);
+    assert!((2..=shards + 1).contains(&rows), "the day spread over {rows} rows");
+    let requests = "SELECT CAST(SUM(requests) AS BIGINT) AS n FROM ai_usage";
+    assert_eq!(crate::calendar::count_rows(&app, requests).await, 41, "one request per write");
+
+    // Back to one row per user and day: the rows are added up; then forward again.
+    let migrations = Migrator::migrations();
+    let position =
+        migrations.iter().position(|m| m.name().ends_with("shard_ai_usage")).expect("the migration");
+    let steps = u32::try_from(migrations.len() - position).unwrap();
+    Migrator::down(app.db.writer(), Some(steps)).await.expect("down");
+    assert_eq!(crate::calendar::count_rows(&app, "SELECT COUNT(*) AS n FROM ai_usage").await, 2);
+    assert_eq!(crate::calendar::count_rows(&app, requests).await, 41);
+    Migrator::up(app.db.writer(), None).await.expect("up");
+    assert_eq!(read(day).await, (expected, i64::from(expected.total_tokens)));
+    assert_eq!(read(other_day).await, (usage(1000), 4000));
+    ai_usage::add_usage(app.db.conn(), user_id, day, &usage(1)).await.unwrap();
+    assert_eq!(read(day).await.1, i64::from(expected.total_tokens) + 4);
+}

@@ -1,5 +1,7 @@
 //! Tokens each user spent on AI per day, for the daily budget.
 
+use std::sync::atomic::{AtomicU16, Ordering};
+
 use chrono::NaiveDate;
 use planwright_domain::TokenUsage;
 use sea_orm::{ConnectionTrait, Statement};
@@ -7,62 +9,68 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
-/// Adds one request and `tokens` to the user's count for `day`, atomically; returns the new total.
+/// How many rows a user's day of usage spreads over. Each AI answer adds its usage inside the
+/// transaction that stores the answer, so it holds the row it adds to until that commit; with
+/// one row a day, one user's concurrent answers (PostgreSQL) would queue on its lock. Writes
+/// take the shards in turn ([`next_shard`]); reads add them up (at most this many rows, by the
+/// primary key).
+pub const SHARDS: u16 = 16;
+
+/// The shard the next write adds to: this process takes them in turn, so writes running at the
+/// same time meet on one row only when more than [`SHARDS`] of them do.
+fn next_shard() -> i16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let shard = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    i16::try_from(shard).unwrap_or(0)
+}
+
+/// Adds one request and `tokens` to the user's count for `day`, atomically.
 pub async fn add(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     day: NaiveDate,
     tokens: i64,
-) -> Result<i64, StoreError> {
-    let sql = r#"
-        INSERT INTO ai_usage (user_id, day, tokens, requests) VALUES ($1, $2, $3, 1)
-        ON CONFLICT (user_id, day) DO UPDATE SET
-            tokens = ai_usage.tokens + excluded.tokens,
-            requests = ai_usage.requests + 1
-        RETURNING tokens"#;
-    let statement = Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        [user_id.into(), day.into(), tokens.into()],
-    );
-    let row = db.query_one_raw(statement).await?.ok_or(StoreError::NotFound)?;
-    Ok(row.try_get("", "tokens")?)
+) -> Result<(), StoreError> {
+    let usage = TokenUsage {
+        total_tokens: u32::try_from(tokens.max(0)).unwrap_or(u32::MAX),
+        ..TokenUsage::default()
+    };
+    add_usage(db, user_id, day, &usage).await
 }
 
 /// Adds one request and its usage (total and breakdown) to the user's count for `day`,
-/// atomically; returns the new total of billed tokens. Inside a transaction, make it the last
-/// statement before the commit: the day's row is shared by all of the user's requests, so its
-/// lock is then held only until the commit.
+/// atomically. Inside a transaction, make it the last statement before the commit: the row it
+/// adds to is shared with the user's other requests (one of [`SHARDS`]), so its lock is then
+/// held only until the commit.
 pub async fn add_usage(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     day: NaiveDate,
     usage: &TokenUsage,
-) -> Result<i64, StoreError> {
+) -> Result<(), StoreError> {
     let sql = r#"
         INSERT INTO ai_usage
-            (user_id, day, tokens, requests, prompt_tokens, output_tokens, thoughts_tokens, cached_tokens)
-        VALUES ($1, $2, $3, 1, $4, $5, $6, $7)
-        ON CONFLICT (user_id, day) DO UPDATE SET
+            (user_id, day, shard, tokens, requests, prompt_tokens, output_tokens, thoughts_tokens, cached_tokens)
+        VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8)
+        ON CONFLICT (user_id, day, shard) DO UPDATE SET
             tokens = ai_usage.tokens + excluded.tokens,
             requests = ai_usage.requests + 1,
             prompt_tokens = ai_usage.prompt_tokens + excluded.prompt_tokens,
             output_tokens = ai_usage.output_tokens + excluded.output_tokens,
             thoughts_tokens = ai_usage.thoughts_tokens + excluded.thoughts_tokens,
-            cached_tokens = ai_usage.cached_tokens + excluded.cached_tokens
-        RETURNING tokens"#;
+            cached_tokens = ai_usage.cached_tokens + excluded.cached_tokens"#;
     let values = [
         user_id.into(),
         day.into(),
+        next_shard().into(),
         i64::from(usage.total_tokens).into(),
         i64::from(usage.prompt_tokens).into(),
         i64::from(usage.output_tokens).into(),
         i64::from(usage.thoughts_tokens).into(),
         i64::from(usage.cached_tokens).into(),
     ];
-    let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
-    let row = db.query_one_raw(statement).await?.ok_or(StoreError::NotFound)?;
-    Ok(row.try_get("", "tokens")?)
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    Ok(())
 }
 
 /// What the user spent on `day`, with the breakdown (all 0 when nothing).
@@ -71,9 +79,14 @@ pub async fn usage_on(
     user_id: Uuid,
     day: NaiveDate,
 ) -> Result<TokenUsage, StoreError> {
+    // SUM of a bigint is a numeric on PostgreSQL: cast back.
     let statement = Statement::from_sql_and_values(
         db.get_database_backend(),
-        "SELECT tokens, prompt_tokens, output_tokens, thoughts_tokens, cached_tokens \
+        "SELECT CAST(COALESCE(SUM(tokens), 0) AS BIGINT) AS tokens, \
+                CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt_tokens, \
+                CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens, \
+                CAST(COALESCE(SUM(thoughts_tokens), 0) AS BIGINT) AS thoughts_tokens, \
+                CAST(COALESCE(SUM(cached_tokens), 0) AS BIGINT) AS cached_tokens \
          FROM ai_usage WHERE user_id = $1 AND day = $2",
         [user_id.into(), day.into()],
     );
@@ -95,7 +108,7 @@ pub async fn usage_on(
 pub async fn spent(db: &impl ConnectionTrait, user_id: Uuid, day: NaiveDate) -> Result<i64, StoreError> {
     let statement = Statement::from_sql_and_values(
         db.get_database_backend(),
-        "SELECT tokens FROM ai_usage WHERE user_id = $1 AND day = $2",
+        "SELECT CAST(COALESCE(SUM(tokens), 0) AS BIGINT) AS tokens FROM ai_usage WHERE user_id = $1 AND day = $2",
         [user_id.into(), day.into()],
     );
     match db.query_one_raw(statement).await? {

@@ -482,10 +482,11 @@ struct ListedRow {
 }
 
 /// The user's events in `window` across their calendars, as a listing shows them: the first
-/// `limit` by start of each indexed range of [`events_between`] (timed and all-day, each length
-/// class), in one statement joined to each event's calendar for its provider, reading only the
-/// listed columns. Not cut to `limit` overall: all-day events move once placed in the user's
-/// zone, so the caller places, orders and cuts.
+/// `limit` timed events by (start, end, id), and the first `limit` by start of each all-day
+/// range of [`events_between`] (one per length class), in one statement joined to each event's
+/// calendar for its provider, reading only the listed columns. The all-day events are not cut
+/// to `limit` overall: they move once placed in the user's zone, so the caller places, orders
+/// and cuts.
 pub async fn listed_between(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -671,7 +672,7 @@ fn window_statement(
             built
         }
     };
-    Statement::from_sql_and_values(backend, &*sql, window_values(user_id, connection_id, window, limit))
+    Statement::from_sql_and_values(backend, &*sql, window_values(read, user_id, connection_id, window, limit))
 }
 
 fn backend_key(backend: DatabaseBackend) -> u8 {
@@ -694,7 +695,21 @@ fn window_select(
         WindowRead::Events => window_query(user_id, connection_id, window, limit, &[]),
         WindowRead::Spans => window_query(user_id, connection_id, window, limit, &SPAN_COLUMNS),
         WindowRead::Listed => {
-            let terms = window_query(user_id, connection_id, window, limit, &LISTED_COLUMNS);
+            // The timed events overlapping the window are placed where they are stored, so the
+            // first `limit` of them by (start, end, id), the listing's order, are cut in SQL;
+            // all-day events move once placed in the user's zone, so their terms stay whole.
+            let timed = window_terms(user_id, connection_id, window, false, limit, &LISTED_COLUMNS);
+            let mut cut = Query::select();
+            cut.column(Asterisk)
+                .from_subquery(union_all(timed), Alias::new("timed"))
+                .order_by(events::Column::StartAt, Order::Asc)
+                .order_by(events::Column::EndAt, Order::Asc)
+                .order_by(events::Column::Id, Order::Asc)
+                .limit(limit);
+            let mut first = Query::select();
+            first.column(Asterisk).from_subquery(cut, Alias::new("first_timed"));
+            let all_day = window_terms(user_id, connection_id, window, true, limit, &LISTED_COLUMNS);
+            let terms = union_all(std::iter::once(first).chain(all_day).collect());
             let listed = Alias::new("listed");
             let mut query = Query::select();
             query
@@ -711,10 +726,16 @@ fn window_select(
     }
 }
 
-/// The values of [`window_query`]'s placeholders, in the order it writes them (a test holds the
+/// The values of [`window_select`]'s placeholders, in the order it writes them (a test holds the
 /// two to the same order).
-fn window_values(user_id: Uuid, connection_id: Option<Uuid>, window: &EventWindow, limit: u64) -> Vec<Value> {
-    let mut values = Vec::with_capacity(2 * (SPAN_CLASS_LIMITS_SECS.len() + 1) * 8);
+fn window_values(
+    read: WindowRead,
+    user_id: Uuid,
+    connection_id: Option<Uuid>,
+    window: &EventWindow,
+    limit: u64,
+) -> Vec<Value> {
+    let mut values = Vec::with_capacity(2 * (SPAN_CLASS_LIMITS_SECS.len() + 1) * 8 + 1);
     for all_day in [false, true] {
         let (from, to) = if all_day { window.all_day } else { window.timed };
         for class in 0..=UNBOUNDED_CLASS {
@@ -728,12 +749,15 @@ fn window_values(user_id: Uuid, connection_id: Option<Uuid>, window: &EventWindo
             }
             values.push(Value::from(limit));
         }
+        if !all_day && read == WindowRead::Listed {
+            values.push(Value::from(limit)); // the cut of the timed terms
+        }
     }
     values
 }
 
-/// `SELECT * FROM (one indexed range per class, ordered by the index and limited) UNION ALL …`;
-/// the caller merges the terms.
+/// `SELECT * FROM (one indexed range per class, ordered by the index and limited) UNION ALL …`,
+/// timed events' terms first; the caller merges the terms.
 pub(crate) fn window_query(
     user_id: Uuid,
     connection_id: Option<Uuid>,
@@ -741,10 +765,25 @@ pub(crate) fn window_query(
     limit: u64,
     columns: &[events::Column],
 ) -> SelectStatement {
-    let mut terms = Vec::with_capacity(2 * (SPAN_CLASS_LIMITS_SECS.len() + 1));
-    for all_day in [false, true] {
-        let (from, to) = if all_day { window.all_day } else { window.timed };
-        for class in 0..=UNBOUNDED_CLASS {
+    let mut terms = window_terms(user_id, connection_id, window, false, limit, columns);
+    terms.extend(window_terms(user_id, connection_id, window, true, limit, columns));
+    union_all(terms)
+}
+
+/// One term per span class of the timed or the all-day events: an indexed range, ordered by the
+/// index and limited, wrapped so that it can stand in a `UNION ALL`.
+fn window_terms(
+    user_id: Uuid,
+    connection_id: Option<Uuid>,
+    window: &EventWindow,
+    all_day: bool,
+    limit: u64,
+    columns: &[events::Column],
+) -> Vec<SelectStatement> {
+    let (from, to) = if all_day { window.all_day } else { window.timed };
+    let first_alias = if all_day { SPAN_CLASS_LIMITS_SECS.len() + 1 } else { 0 };
+    (0..=UNBOUNDED_CLASS)
+        .map(|class| {
             let mut term = Query::select();
             if columns.is_empty() {
                 term.column(Asterisk);
@@ -765,11 +804,16 @@ pub(crate) fn window_query(
             term.order_by(events::Column::StartAt, Order::Asc)
                 .order_by(events::Column::Id, Order::Asc)
                 .limit(limit);
+            let alias = first_alias + usize::from(class.unsigned_abs());
             let mut wrapped = Query::select();
-            wrapped.column(Asterisk).from_subquery(term, Alias::new(format!("w{}", terms.len())));
-            terms.push(wrapped);
-        }
-    }
+            wrapped.column(Asterisk).from_subquery(term, Alias::new(format!("w{alias}")));
+            wrapped
+        })
+        .collect()
+}
+
+/// `first UNION ALL second UNION ALL …`.
+fn union_all(terms: Vec<SelectStatement>) -> SelectStatement {
     let mut terms = terms.into_iter();
     let mut query = terms.next().unwrap_or_else(Query::select);
     for term in terms {
@@ -882,7 +926,11 @@ mod tests {
                         let built =
                             backend.build(&window_select(read, user_id, connection_id, &window, limit));
                         let values = built.values.map(|values| values.0).unwrap_or_default();
-                        assert_eq!(values, window_values(user_id, connection_id, &window, limit), "{read:?}");
+                        assert_eq!(
+                            values,
+                            window_values(read, user_id, connection_id, &window, limit),
+                            "{read:?}"
+                        );
                     }
                 }
             }
