@@ -367,6 +367,8 @@ async fn a_block_past_its_new_deadline_is_re_placed_with_reason_deadline() {
         blocks(&app, token, &id).await.first().is_some_and(|b| span(b).1 <= due)
     })
     .await;
+    // The block moves before its change is recorded: wait for the run to finish.
+    settled(&app).await;
     let response = app.get("/api/v1/schedule/changes", Some(token)).await;
     let changes: Value = response.json().await.unwrap();
     let items = changes["items"].as_array().unwrap();

@@ -100,7 +100,11 @@ impl Database {
             return Ok(Self { conn: Conn { read: write.clone(), write, shared: true } });
         }
         let mut read_options = options(url, sqlite_readers(max_connections), connect_timeout);
-        read_options.map_sqlx_sqlite_opts(|o| sqlite_options(o).pragma("query_only", "ON"));
+        read_options.map_sqlx_sqlite_opts(|o| {
+            sqlite_options(o)
+                .pragma("query_only", "ON")
+                .pragma("cache_size", READER_CACHE_SIZE)
+        });
         let read = sea_orm::Database::connect(read_options).await?;
         Ok(Self { conn: Conn { read, write, shared: false } })
     }
@@ -192,6 +196,12 @@ fn sqlite_readers(max_connections: u32) -> u32 {
     let most = u32::try_from(cores.saturating_mul(4)).unwrap_or(u32::MAX);
     max_connections.clamp(1, most)
 }
+
+/// Each reader's own page cache, in KiB (as a negative `cache_size`); SQLite's default is 2 MiB
+/// a connection. A request's reads touch a few dozen pages, well inside 512 KiB (128 pages), but
+/// the dense busy-time read filled every reader's cache to its bound: with eight readers the
+/// default held about 20 MiB more under that benchmark (peak RSS 86 MiB against 65 MiB).
+const READER_CACHE_SIZE: &str = "-512";
 
 fn sqlite_options(
     options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
