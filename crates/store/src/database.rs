@@ -101,9 +101,7 @@ impl Database {
         }
         let mut read_options = options(url, sqlite_readers(max_connections), connect_timeout);
         read_options.map_sqlx_sqlite_opts(|o| {
-            sqlite_options(o)
-                .pragma("query_only", "ON")
-                .pragma("cache_size", READER_CACHE_SIZE)
+            sqlite_options(o).pragma("query_only", "ON").pragma("cache_size", READER_CACHE_SIZE)
         });
         let read = sea_orm::Database::connect(read_options).await?;
         Ok(Self { conn: Conn { read, write, shared: false } })
