@@ -459,9 +459,15 @@ async fn a_spent_budget_refuses_before_storing_anything() {
     let app = spawn_app_with(|s| s.ai.daily_token_budget = 1).await;
     let user = app.signed_in_user().await;
     let user_id = Uuid::parse_str(&user.id).unwrap();
-    planwright_store::repo::ai_usage::add(app.db.conn(), user_id, chrono::Utc::now().date_naive(), 5)
-        .await
-        .unwrap();
+    let usage = planwright_domain::TokenUsage { total_tokens: 5, ..Default::default() };
+    planwright_store::repo::ai_usage::add_usage(
+        app.db.conn(),
+        user_id,
+        chrono::Utc::now().date_naive(),
+        &usage,
+    )
+    .await
+    .unwrap();
     let response = app.chat(&json!({"message": "hello"}), &user.access_token).await;
     assert!(crate::helpers::header(&response, "retry-after").is_some());
     assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;

@@ -24,20 +24,6 @@ fn next_shard() -> i16 {
     i16::try_from(shard).unwrap_or(0)
 }
 
-/// Adds one request and `tokens` to the user's count for `day`, atomically.
-pub async fn add(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    day: NaiveDate,
-    tokens: i64,
-) -> Result<(), StoreError> {
-    let usage = TokenUsage {
-        total_tokens: u32::try_from(tokens.max(0)).unwrap_or(u32::MAX),
-        ..TokenUsage::default()
-    };
-    add_usage(db, user_id, day, &usage).await
-}
-
 /// Adds one request and its usage (total and breakdown) to the user's count for `day`,
 /// atomically. Inside a transaction, make it the last statement before the commit: the row it
 /// adds to is shared with the user's other requests (one of [`SHARDS`]), so its lock is then

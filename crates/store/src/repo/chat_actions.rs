@@ -29,9 +29,9 @@ const TABLE: &str = "chat_actions";
 pub const CLAIM_TIMEOUT: Duration = Duration::minutes(10);
 
 /// Adds an assistant message with the actions it proposes and adds the AI usage `charge` (a day
-/// and what was used) to that day's count ([`ai_usage::add_usage`]), all in one transaction (one write instead of two);
-/// [`StoreError::NotFound`] when the session is not the caller's (or gone), and then nothing is
-/// counted either.
+/// and what was used) to that day's count ([`ai_usage::add_usage`]), all in one transaction (one
+/// write instead of two); [`StoreError::NotFound`] when the session is not the caller's (or
+/// gone), and then nothing is counted either.
 #[tracing::instrument(skip(db, message, actions, charge), fields(actions = actions.len()))]
 pub async fn add_message_with_actions(
     db: &crate::Conn,
