@@ -37,6 +37,9 @@ impl From<sea_orm::DbErr> for StoreError {
         }
         match error {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => Self::Unavailable(error),
+            // An update by key found no row: it was deleted after the caller read it (a race,
+            // like a request deleting it at the same time), so it is not found.
+            sea_orm::DbErr::RecordNotUpdated => Self::NotFound,
             other => Self::Database(other),
         }
     }
@@ -49,5 +52,17 @@ impl StoreError {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(what),
             _ => Self::from(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn an_update_that_finds_no_row_is_not_found() {
+        assert!(matches!(StoreError::from(sea_orm::DbErr::RecordNotUpdated), StoreError::NotFound));
+        let other = sea_orm::DbErr::Custom("boom".into());
+        assert!(matches!(StoreError::from(other), StoreError::Database(_)));
     }
 }
