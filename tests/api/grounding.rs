@@ -136,6 +136,28 @@ async fn an_edit_re_embeds_only_the_changed_chunks() {
 }
 
 #[tokio::test]
+async fn the_vectors_fingerprint_counts_the_callers_and_the_global_chunks_of_the_model() {
+    let (app, _fake) = gemini_app().await;
+    let owner = app.signed_in_user().await;
+    let other = app.signed_in_user().await;
+    let model = "gemini-embedding-001";
+    let (owner_id, other_id) = (owner.id.parse().unwrap(), other.id.parse().unwrap());
+    let db = app.db.conn();
+    let (global, _) = embeddings::vectors_fingerprint(db, other_id, model).await.unwrap();
+    let doc =
+        app.create_knowledge_ok(&json!({"title": "Leisure", "content": GYM}), &owner.access_token).await;
+    wait_embedded(&app, id_of(&doc)).await;
+
+    let (count, newest) = embeddings::vectors_fingerprint(db, owner_id, model).await.unwrap();
+    assert_eq!(count, global + 2, "the owner's two chunks and the global ones");
+    assert!(newest > 0, "the newest embedding time is read");
+    let (others, _) = embeddings::vectors_fingerprint(db, other_id, model).await.unwrap();
+    assert_eq!(others, global, "another person's chunks are not counted");
+    let unknown = embeddings::vectors_fingerprint(db, owner_id, "another-model").await.unwrap();
+    assert_eq!(unknown, (0, 0), "another model has no vectors");
+}
+
+#[tokio::test]
 async fn deleting_a_document_deletes_its_vectors() {
     let (app, _fake) = gemini_app().await;
     let user = app.signed_in_user().await;

@@ -15,8 +15,11 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, Query, UnionType},
 };
 use uuid::Uuid;
 
@@ -405,29 +408,29 @@ pub async fn vectors_fingerprint(
     user_id: Uuid,
     model: &str,
 ) -> Result<(i64, i64), StoreError> {
-    // Two queries, the user's and the global chunks, each answered from the covering index
-    // (an `OR` of the two would scan the rows).
+    // The user's and the global chunks as two terms of one statement, each answered from the
+    // covering index (an `OR` of the two would scan the rows).
+    let term = |owner: Option<Uuid>| {
+        let mut term = Query::select();
+        term.expr_as(Expr::col(chunks::Column::EmbeddedAt).count(), Alias::new("count"))
+            .expr_as(Expr::col(chunks::Column::EmbeddedAt).max(), Alias::new("newest"))
+            .from(chunks::Entity)
+            .and_where(match owner {
+                Some(id) => chunks::Column::UserId.eq(id),
+                None => chunks::Column::UserId.is_null(),
+            })
+            .and_where(chunks::Column::Model.eq(model))
+            .and_where(chunks::Column::EmbeddedAt.is_not_null());
+        term
+    };
+    let mut query = term(Some(user_id));
+    query.union(UnionType::All, term(None));
     let mut count = 0;
     let mut newest = 0;
-    for owner in [Some(user_id), None] {
-        let owner_filter = match owner {
-            Some(id) => chunks::Column::UserId.eq(id),
-            None => chunks::Column::UserId.is_null(),
-        };
-        let row: Option<(i64, Option<chrono::DateTime<Utc>>)> = chunks::Entity::find()
-            .select_only()
-            .column_as(chunks::Column::EmbeddedAt.count(), "count")
-            .column_as(chunks::Column::EmbeddedAt.max(), "newest")
-            .filter(owner_filter)
-            .filter(chunks::Column::Model.eq(model))
-            .filter(chunks::Column::EmbeddedAt.is_not_null())
-            .into_tuple()
-            .one(db)
-            .await?;
-        if let Some((rows, at)) = row {
-            count += rows;
-            newest = newest.max(at.map_or(0, |at| at.timestamp_micros()));
-        }
+    for row in db.query_all(&query).await? {
+        count += row.try_get::<i64>("", "count")?;
+        let at: Option<chrono::DateTime<Utc>> = row.try_get("", "newest")?;
+        newest = Ord::max(newest, at.map_or(0, |at| at.timestamp_micros()));
     }
     Ok((count, newest))
 }
