@@ -3,13 +3,14 @@
 use std::time::Instant;
 
 use actix_web::{
-    Error,
+    Error, HttpMessage,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
     web,
 };
 
+use super::root_span::MatchedRoute;
 use crate::state::AppState;
 
 /// Times each request and counts it under its route template (`/api/v1/me`, not the raw path,
@@ -21,14 +22,19 @@ pub async fn record(
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
     let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
+    // Resolved by the root span when it runs (it does in the app); else looked up here.
+    let route = match req.extensions().get::<MatchedRoute>() {
+        Some(MatchedRoute(route)) => route.clone(),
+        None => req.match_pattern(),
+    };
     let result = next.call(req).await;
     if let Some(metrics) = metrics {
-        let (route, status) = match &result {
-            Ok(response) => (response.request().match_pattern(), response.status().as_u16()),
-            Err(error) => (None, error.as_response_error().status_code().as_u16()),
+        let status = match &result {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => error.as_response_error().status_code().as_u16(),
         };
-        let route = route.unwrap_or_else(|| "unmatched".to_owned());
-        metrics.observe(&route, &method, status, started.elapsed().as_secs_f64());
+        let route = route.as_deref().unwrap_or("unmatched");
+        metrics.observe(route, &method, status, started.elapsed().as_secs_f64());
     }
     result
 }

@@ -11,6 +11,11 @@ use actix_web::{
 use tracing::{Span, field::Empty};
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
+/// The route template the request matched (`None`: no route), resolved once for the span and
+/// kept in the request's extensions for the metrics (each lookup walks the route table).
+#[derive(Debug, Clone)]
+pub struct MatchedRoute(pub Option<String>);
+
 /// Builds request spans whose `http.target` is safe to log.
 #[derive(Debug, Clone, Copy)]
 pub struct RedactingRootSpan;
@@ -21,7 +26,7 @@ impl RootSpanBuilder for RedactingRootSpan {
         let request_id = request.extensions().get::<RequestId>().copied();
         // Only what the logs promise (docs/OPERATIONS.md): each field is formatted into every
         // request's span, so none is there for show.
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
             http.route = route.as_deref().unwrap_or("default"),
@@ -31,7 +36,9 @@ impl RootSpanBuilder for RedactingRootSpan {
             request_id = request_id.map(tracing::field::display),
             exception.message = Empty,
             exception.details = Empty,
-        )
+        );
+        request.extensions_mut().insert(MatchedRoute(route));
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
