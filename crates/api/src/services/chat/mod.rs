@@ -158,7 +158,7 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
         chat::find_session(db, user_id, session_id).await.map_err(not_found(Missing::ChatSession))?;
     }
     budget::ensure_available(state, user_id).await?;
-    let time_zone = users::find(db, user_id).await?.timezone.tz();
+    let time_zone = users::time_zone(db, user_id).await?.tz();
     let (session_id, user_message) = match input.session_id {
         Some(session_id) => {
             let message = chat::add_message(db, user_id, session_id, NewChatMessage::from_user(text.clone()))
