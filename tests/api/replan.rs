@@ -480,3 +480,48 @@ async fn a_block_shortened_by_hand_gets_exactly_the_missing_minutes_placed_elsew
     assert_eq!(our_events(&fake).len(), 1 + new.len());
     assert_eq!(writes_to(&fake, &event_id), writes_before);
 }
+
+#[tokio::test]
+async fn a_re_plans_record_is_stored_whole_or_not_at_all() {
+    let app = spawn_app_with(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let (id, blocks) = placed_task(&app, token, "Tidy the archive", 60).await;
+    let status = app.get("/api/v1/calendar/sync/status", Some(token)).await.json::<Value>().await.unwrap();
+    let connection_id: uuid::Uuid = status["items"][0]["connection_id"].as_str().unwrap().parse().unwrap();
+    let user_id: uuid::Uuid = user.id.parse().unwrap();
+    let (start, end) = block_span(&blocks[0]);
+    let at = Utc::now().trunc_subsecs(6);
+    let moved = planwright_domain::ScheduleChange {
+        id: uuid::Uuid::now_v7(),
+        task_id: id.parse().unwrap(),
+        chunk: 0,
+        from: Some(start),
+        to: Some(end + TimeDelta::hours(2)),
+        reason: planwright_domain::ChangeReason::Conflict,
+        at,
+    };
+    let last_run = || async {
+        let status =
+            app.get("/api/v1/calendar/sync/status", Some(token)).await.json::<Value>().await.unwrap();
+        (status["items"][0]["last_replan_at"].clone(), status["items"][0]["last_replan_moved"].clone())
+    };
+
+    // The second change reuses the first one's id: its insert fails, and so does the whole record.
+    let store = planwright_store::repo::replans::record_replan;
+    let failed = store(app.db.conn(), user_id, connection_id, at, &[moved.clone(), moved.clone()]).await;
+    assert!(failed.is_err(), "a duplicate change id must fail");
+    assert!(changes(&app, token, "").await.is_empty(), "no change of the failed record is kept");
+    assert_eq!(last_run().await, (Value::Null, json!(0)), "nor its run");
+
+    store(app.db.conn(), user_id, connection_id, at, std::slice::from_ref(&moved)).await.unwrap();
+    let listed = changes(&app, token, "").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        (listed[0]["task_id"].as_str(), listed[0]["reason"].as_str()),
+        (Some(id.as_str()), Some("conflict"))
+    );
+    let (last_at, last_moved) = last_run().await;
+    assert_eq!(instant(&last_at), at);
+    assert_eq!(last_moved, 1);
+}

@@ -208,7 +208,6 @@ async fn replace(
     chosen: &[(Uuid, ChangeReason)],
     from: Option<DateTime<Utc>>,
 ) -> Result<Vec<ScheduleChange>, ApiError> {
-    let db = state.db.conn();
     let ids: Vec<Uuid> = chosen.iter().map(|(id, _)| *id).collect();
     let input = ScheduleInput {
         scope: ScheduleScope::Tasks { task_ids: Some(ids.clone()), from, until: None },
@@ -225,10 +224,8 @@ async fn replace(
         .iter()
         .filter_map(|moved| Some(change(moved, *reasons.get(&moved.task_id)?, at)))
         .collect();
-    replans::record_changes(db, user_id, &changes).await?;
-    let moved = u32::try_from(changes.len()).unwrap_or(u32::MAX);
-    replans::record_run(db, user_id, result.connection_id, at, moved).await?;
-    tracing::info!(user_id = %user_id, tasks = ids.len(), moved, "re-planned");
+    replans::record_replan(state.db.conn(), user_id, result.connection_id, at, &changes).await?;
+    tracing::info!(user_id = %user_id, tasks = ids.len(), moved = changes.len(), "re-planned");
     Ok(changes)
 }
 
