@@ -269,13 +269,18 @@ async fn multi_turn_history_and_sources_reach_gemini() {
 
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
-    let contents = requests[1].body["contents"].as_array().unwrap();
-    let turns: Vec<(&str, &str)> = contents
-        .iter()
-        .map(|c| (c["role"].as_str().unwrap(), c["parts"][0]["text"].as_str().unwrap()))
-        .collect();
+    let turns_of = |request: usize| -> Vec<(&str, &str)> {
+        requests[request].body["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["role"].as_str().unwrap(), c["parts"][0]["text"].as_str().unwrap()))
+            .collect()
+    };
+    // The new session's prompt holds its one message, the second one the whole conversation.
+    assert_eq!(turns_of(0), [("user", "What is the pomodoro technique?")]);
     assert_eq!(
-        turns,
+        turns_of(1),
         [
             ("user", "What is the pomodoro technique?"),
             ("model", first["response"].as_str().unwrap()),

@@ -370,3 +370,42 @@ async fn upcoming_matches_every_event_placed_by_hand_in_any_zone() {
         }
     }
 }
+
+/// Chat grounding's plan search reads the matching plans, their tasks and the tasks' blocks in
+/// three statements, however many plans match (each candidate used to be read on its own: three
+/// statements a plan).
+#[tokio::test]
+async fn plan_search_takes_the_same_statements_for_one_match_as_for_twelve() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let user_id: Uuid = user.id.parse().expect("user id");
+    let statements = Arc::new(AtomicUsize::new(0));
+    let mut counted = app.db.writer().clone();
+    let seen = Arc::clone(&statements);
+    counted.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    let mut created = 0;
+    let mut counts = Vec::new();
+    for plans in [1, 12] {
+        while created < plans {
+            let body = json!({"goal": format!("Learn Rust, part {created}"), "duration_days": 2});
+            app.create_plan_ok(&body, &user.access_token).await;
+            created += 1;
+        }
+        statements.store(0, Ordering::Relaxed);
+        let found =
+            planwright_store::repo::plans::search(&counted, user_id, "learn rust", 20).await.expect("search");
+        assert_eq!(found.len(), plans);
+        assert!(found.iter().all(|plan| !plan.tasks.is_empty()), "each plan comes with its tasks");
+        let newest_first: Vec<Uuid> = found.iter().map(|plan| plan.id).collect();
+        assert!(newest_first.windows(2).all(|pair| pair[0] > pair[1]), "equal scores: newest first");
+        counts.push(statements.load(Ordering::Relaxed));
+    }
+    assert_eq!(counts, vec![3, 3], "statements for 1 and for 12 matching plans");
+}

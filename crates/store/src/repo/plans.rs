@@ -71,8 +71,48 @@ pub async fn find(db: &impl ConnectionTrait, user_id: Uuid, plan_id: Uuid) -> Re
         .one(db)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let tasks = task_repo::of_plans(db, user_id, &[plan_id]).await?;
-    to_plan(row, tasks)
+    let mut plans = with_tasks(db, user_id, vec![row]).await?;
+    plans.pop().ok_or(StoreError::NotFound)
+}
+
+/// The caller's plans among `ids`, newest first (ids that are not theirs are left out): three
+/// statements however many there are.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Plan>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = plans::Entity::find()
+        .filter(plans::Column::UserId.eq(user_id))
+        .filter(plans::Column::Id.is_in(ids.iter().copied()))
+        .order_by_desc(plans::Column::Id)
+        .all(db)
+        .await?;
+    with_tasks(db, user_id, rows).await
+}
+
+/// Plans from their rows, in the rows' order, with the tasks of all of them read at once.
+async fn with_tasks(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    rows: Vec<plans::Model>,
+) -> Result<Vec<Plan>, StoreError> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut tasks_by_plan: HashMap<Uuid, Vec<Task>> = HashMap::new();
+    for task in task_repo::of_plans(db, user_id, &ids).await? {
+        if let Some(plan_id) = task.plan_id {
+            tasks_by_plan.entry(plan_id).or_default().push(task);
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let tasks = tasks_by_plan.remove(&row.id).unwrap_or_default();
+            to_plan(row, tasks)
+        })
+        .collect()
 }
 
 /// The caller's plans, newest first.
@@ -88,26 +128,14 @@ pub async fn list(
         query = query.filter(plans::Column::Id.lt(last_id));
     }
     let rows = query.order_by_desc(plans::Column::Id).limit(request.limit + 1).all(db).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let mut tasks_by_plan: HashMap<Uuid, Vec<Task>> = HashMap::new();
-    for task in task_repo::of_plans(db, user_id, &ids).await? {
-        if let Some(plan_id) = task.plan_id {
-            tasks_by_plan.entry(plan_id).or_default().push(task);
-        }
-    }
-    let plans = rows
-        .into_iter()
-        .map(|row| {
-            let tasks = tasks_by_plan.remove(&row.id).unwrap_or_default();
-            to_plan(row, tasks)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let plans = with_tasks(db, user_id, rows).await?;
     Ok(Page::from_rows(plans, request.limit, |plan| (0, plan.id)))
 }
 
 /// The caller's plans whose goal, summary or task titles mention the significant words of
 /// `query`, best match first (ties: newest first), at most `limit`. Only the 20 newest
-/// candidates are ranked.
+/// candidates are ranked. Three statements however many match: the candidates' rows, their
+/// tasks, and the tasks' blocks.
 pub async fn search(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -121,20 +149,20 @@ pub async fn search(
     let backend = db.get_database_backend();
     let (clause, mut values) = matching::any_like(backend, &["p.goal", "p.summary", "t.title"], &terms, 2);
     values.insert(0, user_id.into());
+    // The candidates and their rows in one statement, their tasks in one more (and their blocks).
     let sql = format!(
-        "SELECT DISTINCT p.id FROM plans p \
+        "SELECT * FROM plans WHERE user_id = $1 AND id IN (\
+         SELECT DISTINCT p.id FROM plans p \
          LEFT JOIN tasks t ON t.plan_id = p.id AND t.parent_id IS NULL \
-         WHERE p.user_id = $1 AND {clause} ORDER BY p.id DESC LIMIT 20"
+         WHERE p.user_id = $1 AND {clause} ORDER BY p.id DESC LIMIT 20) \
+         ORDER BY id DESC"
     );
-    let ids: Vec<Uuid> = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .iter()
-        .map(|row| row.try_get::<Uuid>("", "id"))
-        .collect::<Result<_, _>>()?;
-    let mut ranked = Vec::with_capacity(ids.len());
-    for id in ids {
-        let plan = find(db, user_id, id).await?;
+    let rows = plans::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    let mut ranked = Vec::with_capacity(rows.len());
+    for plan in with_tasks(db, user_id, rows).await? {
         let titles: Vec<&str> = plan.tasks.iter().map(|task| task.title.as_str()).collect();
         let score = 3 * matching::matched_terms(plan.goal.as_str(), &terms)
             + matching::matched_terms(&format!("{} {}", plan.summary, titles.join(" ")), &terms);
@@ -153,7 +181,7 @@ pub async fn latest(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<P
         .one(db)
         .await?;
     match row {
-        Some(row) => find(db, user_id, row.id).await.map(Some),
+        Some(row) => Ok(with_tasks(db, user_id, vec![row]).await?.pop()),
         None => Ok(None),
     }
 }

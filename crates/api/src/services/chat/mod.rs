@@ -159,12 +159,12 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
     }
     budget::ensure_available(state, user_id).await?;
     let time_zone = users::time_zone(db, user_id).await?.tz();
-    let (session_id, user_message) = match input.session_id {
+    let (session_id, user_message, new_session) = match input.session_id {
         Some(session_id) => {
             let message = chat::add_message(db, user_id, session_id, NewChatMessage::from_user(text.clone()))
                 .await
                 .map_err(not_found(Missing::ChatSession))?;
-            (session_id, message)
+            (session_id, message, false)
         }
         None => {
             let (session, message) = chat::create_session(
@@ -174,11 +174,16 @@ pub async fn prepare(state: &AppState, user_id: Uuid, input: ChatInput) -> Resul
                 NewChatMessage::from_user(text.clone()),
             )
             .await?;
-            (session.id, message)
+            (session.id, message, true)
         }
     };
     let retrieved = retrieve(state, user_id, &text).await?;
-    let (history, _) = chat::recent_messages(db, user_id, session_id, HISTORY_WINDOW).await?;
+    // A session made by this very message holds just that message: nobody else knows its id yet.
+    let history = if new_session {
+        vec![user_message.clone()]
+    } else {
+        chat::recent_messages(db, user_id, session_id, HISTORY_WINDOW).await?.0
+    };
     let budget = state.settings.chat.context_tokens;
     let (instruction, context, sources) = ground(retrieved, budget / 2, Utc::now().date_naive());
     let turns = fit_history(&history, budget.saturating_sub(estimate_tokens(&instruction)));

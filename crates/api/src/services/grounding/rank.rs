@@ -272,14 +272,14 @@ pub async fn retrieve_for_chat(
         }
         None => None,
     };
+    let fused = fuse_personal(text_plans.iter().map(|plan| plan.id).collect(), semantic_plans, limits.plans);
+    // Plans found only by meaning are read together (a chunk whose plan is gone finds none).
+    let unread: Vec<Uuid> =
+        fused.iter().map(|(id, _)| *id).filter(|id| !text_plans.iter().any(|plan| plan.id == *id)).collect();
+    let semantic_only = plan_repo::find_many(db, user_id, &unread).await?;
     let mut plans = Vec::new();
-    for (id, chunk) in
-        fuse_personal(text_plans.iter().map(|plan| plan.id).collect(), semantic_plans, limits.plans)
-    {
-        let found = match text_plans.iter().find(|plan| plan.id == id) {
-            Some(plan) => Some(plan.clone()),
-            None => plan_repo::find(db, user_id, id).await.ok(),
-        };
+    for (id, chunk) in fused {
+        let found = text_plans.iter().chain(&semantic_only).find(|plan| plan.id == id).cloned();
         if let Some(mut plan) = found {
             if let Some(chunk) = chunk {
                 plan.goal = chunk_title(&plan.goal, &chunk);
