@@ -415,3 +415,44 @@ async fn bad_task_schedules_are_refused_naming_the_field() {
     let nothing = app.schedule_tasks_ok(&json!({"dry_run": true}), token).await;
     assert!(nothing["placements"].as_array().unwrap().is_empty(), "no open task with an estimate");
 }
+
+#[tokio::test]
+async fn plan_my_week_over_two_plans_keeps_each_plans_days_and_names_its_goal() {
+    let app = spawn_app().await;
+    let user = utc_user(&app).await;
+    let token = &user.access_token;
+    let monday = next_monday();
+    let rust = app.create_plan_ok(&json!({"goal": "Learn Rust", "duration_days": 3}), token).await;
+    let garden = app.create_plan_ok(&json!({"goal": "Plant the garden", "duration_days": 2}), token).await;
+    // Scheduling the first plan from a week later gives it that start date.
+    let later = (monday + TimeDelta::days(7)).date_naive();
+    app.schedule_ok(id(&rust), &json!({"start_date": later}), token).await;
+
+    let plan_tasks = |plan: &Value| plan["tasks"].as_array().unwrap().clone();
+    let task_ids: Vec<Value> =
+        plan_tasks(&rust).iter().chain(&plan_tasks(&garden)).map(|t| t["id"].clone()).collect();
+    let body = json!({"task_ids": task_ids, "from": monday, "until": monday + TimeDelta::days(21)});
+    let result = app.schedule_tasks_ok(&body, token).await;
+    assert_eq!(result["unscheduled"].as_array().map(Vec::len), Some(0), "{result}");
+    for task in plan_tasks(&rust) {
+        let day = later + chrono::Days::new(task["day_offset"].as_u64().unwrap());
+        let first = chunks_of(&result, id(&task))[0].2;
+        assert!(first.date_naive() >= day, "a task of the plan starting {later} on its day {day}: {result}");
+    }
+
+    let events = app.upcoming_ok("limit=100&days=30", token).await;
+    let described = |plan: &Value| -> Vec<String> {
+        let ids: Vec<Value> = plan_tasks(plan).iter().map(|t| t["id"].clone()).collect();
+        events
+            .iter()
+            .filter(|e| ids.contains(&e["plan_task_id"]))
+            .map(|e| e["description"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (plan, goal) in [(&rust, "Learn Rust"), (&garden, "Plant the garden")] {
+        let descriptions = described(plan);
+        assert!(!descriptions.is_empty(), "{events:?}");
+        let named = format!("Part of the plan \"{goal}\".");
+        assert!(descriptions.iter().all(|d| d.ends_with(&named)), "{descriptions:?}");
+    }
+}

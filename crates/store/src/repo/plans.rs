@@ -94,6 +94,29 @@ pub async fn find_many(
     with_tasks(db, user_id, rows).await
 }
 
+/// The goal and start date of each of the caller's plans among `ids` (ids that are not theirs
+/// are left out), in one statement per 500 ids, without their tasks.
+pub async fn goals_and_start_dates(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, (String, Option<NaiveDate>)>, StoreError> {
+    let mut found = HashMap::with_capacity(ids.len());
+    // Bound the statement's parameter count well under every engine's limit.
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(Uuid, String, Option<NaiveDate>)> = plans::Entity::find()
+            .select_only()
+            .columns([plans::Column::Id, plans::Column::Goal, plans::Column::StartDate])
+            .filter(plans::Column::UserId.eq(user_id))
+            .filter(plans::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, goal, start)| (id, (goal, start))));
+    }
+    Ok(found)
+}
+
 /// Plans from their rows, in the rows' order, with the tasks of all of them read at once.
 async fn with_tasks(
     db: &impl ConnectionTrait,

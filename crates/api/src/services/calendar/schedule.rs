@@ -19,10 +19,7 @@ use planwright_domain::{
     ScheduledBlock, Task, TaskToPlace, TimeZone, User, event_id_for_chunk, event_id_for_task, is_settled,
     next_start_mark, schedule, start_of_day,
 };
-use planwright_store::{
-    StoreError,
-    repo::{calendar as calendar_repo, plans as plan_repo, tasks as task_repo, users},
-};
+use planwright_store::repo::{calendar as calendar_repo, plans as plan_repo, tasks as task_repo, users};
 use uuid::Uuid;
 
 pub use super::target::WriteStatus;
@@ -334,19 +331,15 @@ async fn tasks_run(
         )
         .into());
     }
+    let plan_ids: Vec<Uuid> =
+        tasks.iter().filter_map(|task| task.plan_id).collect::<HashSet<_>>().into_iter().collect();
     let mut goals = HashMap::new();
     let mut starts = HashMap::new();
-    for plan_id in tasks.iter().filter_map(|task| task.plan_id).collect::<HashSet<_>>() {
-        match plan_repo::find(db, user.id, plan_id).await {
-            Ok(plan) => {
-                if let Some(start) = plan.start_date {
-                    starts.insert(plan.id, start);
-                }
-                goals.insert(plan.id, plan.goal);
-            }
-            Err(StoreError::NotFound) => {}
-            Err(error) => return Err(error.into()),
+    for (plan_id, (goal, start)) in plan_repo::goals_and_start_dates(db, user.id, &plan_ids).await? {
+        if let Some(start) = start {
+            starts.insert(plan_id, start);
         }
+        goals.insert(plan_id, goal);
     }
     Ok(Run { tasks, goals, starts, window: (from, until), scope_plan: None, start_date: None })
 }
