@@ -482,46 +482,52 @@ async fn a_block_shortened_by_hand_gets_exactly_the_missing_minutes_placed_elsew
 }
 
 #[tokio::test]
-async fn a_re_plans_record_is_stored_whole_or_not_at_all() {
+async fn a_runs_blocks_and_its_history_are_stored_together_or_not_at_all() {
+    use planwright_domain::{ChangeReason, ScheduleChange, ScheduledBlock};
+    use planwright_store::repo::tasks::store_run_blocks;
+
     let app = spawn_app_with(|_| {}).await;
     let user = app.signed_in_user().await;
     let token = &user.access_token;
     let (id, blocks) = placed_task(&app, token, "Tidy the archive", 60).await;
-    let status = app.get("/api/v1/calendar/sync/status", Some(token)).await.json::<Value>().await.unwrap();
-    let connection_id: uuid::Uuid = status["items"][0]["connection_id"].as_str().unwrap().parse().unwrap();
+    let task_id: uuid::Uuid = id.parse().unwrap();
     let user_id: uuid::Uuid = user.id.parse().unwrap();
     let (start, end) = block_span(&blocks[0]);
-    let at = Utc::now().trunc_subsecs(6);
-    let moved = planwright_domain::ScheduleChange {
+    let later = TimeDelta::hours(2);
+    let moved_block = ScheduledBlock {
+        chunk: 0,
+        start: start + later,
+        end: end + later,
+        event_id: blocks[0]["event_id"].as_str().map(str::to_owned),
+        pinned: false,
+    };
+    let change = ScheduleChange {
         id: uuid::Uuid::now_v7(),
-        task_id: id.parse().unwrap(),
+        task_id,
         chunk: 0,
         from: Some(start),
-        to: Some(end + TimeDelta::hours(2)),
-        reason: planwright_domain::ChangeReason::Conflict,
-        at,
+        to: Some(start + later),
+        reason: ChangeReason::Conflict,
+        at: Utc::now().trunc_subsecs(6),
     };
-    let last_run = || async {
-        let status =
-            app.get("/api/v1/calendar/sync/status", Some(token)).await.json::<Value>().await.unwrap();
-        (status["items"][0]["last_replan_at"].clone(), status["items"][0]["last_replan_moved"].clone())
-    };
+    let run = [(task_id, vec![moved_block.clone()])];
 
-    // The second change reuses the first one's id: its insert fails, and so does the whole record.
-    let store = planwright_store::repo::replans::record_replan;
-    let failed = store(app.db.conn(), user_id, connection_id, at, &[moved.clone(), moved.clone()]).await;
+    // The second change reuses the first one's id: its insert fails, and the whole run with it.
+    let failed = store_run_blocks(app.db.conn(), user_id, &run, &[change.clone(), change.clone()]).await;
     assert!(failed.is_err(), "a duplicate change id must fail");
-    assert!(changes(&app, token, "").await.is_empty(), "no change of the failed record is kept");
-    assert_eq!(last_run().await, (Value::Null, json!(0)), "nor its run");
+    assert_eq!(block_span(&task_blocks(&app, token, &id).await[0]), (start, end), "the block stays");
+    assert!(changes(&app, token, "").await.is_empty(), "and no move is told");
 
-    store(app.db.conn(), user_id, connection_id, at, std::slice::from_ref(&moved)).await.unwrap();
+    // A task that is not the caller's is skipped with its change; the rest is stored.
+    let stranger =
+        ScheduleChange { id: uuid::Uuid::now_v7(), task_id: uuid::Uuid::now_v7(), ..change.clone() };
+    let with_stranger = [run[0].clone(), (stranger.task_id, vec![moved_block])];
+    store_run_blocks(app.db.conn(), user_id, &with_stranger, &[change, stranger]).await.unwrap();
+    assert_eq!(block_span(&task_blocks(&app, token, &id).await[0]), (start + later, end + later));
     let listed = changes(&app, token, "").await;
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(
         (listed[0]["task_id"].as_str(), listed[0]["reason"].as_str()),
         (Some(id.as_str()), Some("conflict"))
     );
-    let (last_at, last_moved) = last_run().await;
-    assert_eq!(instant(&last_at), at);
-    assert_eq!(last_moved, 1);
 }

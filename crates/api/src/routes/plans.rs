@@ -20,10 +20,7 @@ use crate::{
         tasks::{BlockResponse, PriorityBody, TaskStatusBody},
     },
     services::{
-        calendar::{
-            replan,
-            schedule::{self, ScheduleInput, ScheduleScope},
-        },
+        calendar::schedule::{self, MoveReasons, ScheduleInput, ScheduleScope},
         idempotency::{self, Created},
         plans::{self, PlanRequest},
     },
@@ -614,8 +611,8 @@ pub async fn schedule_plan(
         time_zone: parse_timezone(body.timezone.as_deref())?,
         connection_id: body.connection_id,
         dry_run: body.dry_run.unwrap_or(false),
+        reasons: MoveReasons::Edited,
     };
     let result = schedule::schedule_tasks(&state, auth.user_id, input).await?;
-    replan::record_edits(&state, auth.user_id, &result).await;
     Ok(web::Json(result.into()))
 }

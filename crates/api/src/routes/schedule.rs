@@ -13,9 +13,8 @@ use crate::{
     error::{ApiError, AuthProblems, BodyProblems, Problem, QueryProblems, ServerProblems},
     extract::{ApiJsonOrEmpty, ApiQuery, AuthUser},
     routes::PageQuery,
-    services::calendar::{
-        replan,
-        schedule::{self, MAX_TASKS, ScheduleInput, ScheduleResult, ScheduleScope},
+    services::calendar::schedule::{
+        self, MAX_TASKS, MoveReasons, ScheduleInput, ScheduleResult, ScheduleScope,
     },
     state::AppState,
 };
@@ -311,9 +310,9 @@ pub async fn schedule_tasks(
         time_zone: parse_timezone(body.timezone.as_deref())?,
         connection_id: body.connection_id,
         dry_run: body.dry_run.unwrap_or(false),
+        reasons: MoveReasons::Edited,
     };
     let result = schedule::schedule_tasks(&state, auth.user_id, input).await?;
-    replan::record_edits(&state, auth.user_id, &result).await;
     Ok(web::Json(result.into()))
 }
 

@@ -60,25 +60,20 @@ pub async fn users_with_open_blocks(db: &impl ConnectionTrait, limit: u64) -> Re
     rows.iter().map(|row| Ok(row.try_get::<Uuid>("", "user_id")?)).collect()
 }
 
-/// Records one re-plan of `connection_id` at `at`: the blocks it moved and the run itself
-/// (`last_replan_at`, `last_replan_moved`), in one transaction, so the sync status never reports
-/// a run whose moves are missing from the history.
-pub async fn record_replan(
-    db: &crate::Conn,
+/// Records that a re-plan of the user's blocks on `connection_id` ran at `at` and moved `moved`.
+pub async fn record_run(
+    db: &impl ConnectionTrait,
     user_id: Uuid,
     connection_id: Uuid,
     at: DateTime<Utc>,
-    changes: &[ScheduleChange],
+    moved: u32,
 ) -> Result<(), StoreError> {
-    let txn = crate::database::begin_write(db).await?;
-    insert_changes(&txn, user_id, changes).await?;
     let sql = "INSERT INTO replan_runs (connection_id, user_id, last_replan_at, last_replan_moved) \
         VALUES ($1, $2, $3, $4) ON CONFLICT (connection_id) DO UPDATE SET \
         last_replan_at = excluded.last_replan_at, last_replan_moved = excluded.last_replan_moved";
-    let moved = i32::try_from(changes.len()).unwrap_or(i32::MAX);
-    txn.execute_raw(statement(&txn, sql, [connection_id.into(), user_id.into(), at.into(), moved.into()]))
+    let moved = i32::try_from(moved).unwrap_or(i32::MAX);
+    db.execute_raw(statement(db, sql, [connection_id.into(), user_id.into(), at.into(), moved.into()]))
         .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -100,22 +95,9 @@ pub async fn last_runs(
         .collect()
 }
 
-/// Stores moves of the user's blocks: all of them or, on failure, none.
-pub async fn record_changes(
-    db: &crate::Conn,
-    user_id: Uuid,
-    changes: &[ScheduleChange],
-) -> Result<(), StoreError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let txn = crate::database::begin_write(db).await?;
-    insert_changes(&txn, user_id, changes).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-async fn insert_changes(
+/// Adds moves of the user's blocks to the history, inside the caller's transaction (see
+/// [`crate::repo::tasks::store_run_blocks`]).
+pub(crate) async fn insert_changes(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     changes: &[ScheduleChange],

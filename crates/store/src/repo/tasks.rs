@@ -2,11 +2,12 @@
 //! with `plan_id` and no parent. A task's children and blocks go when it goes (the foreign keys
 //! cascade).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use planwright_domain::{
-    DEFAULT_MIN_CHUNK_MINUTES, NewTask, Priority, ScheduledBlock, Subtask, Task, TaskChanges, TaskStatus,
+    DEFAULT_MIN_CHUNK_MINUTES, NewTask, Priority, ScheduleChange, ScheduledBlock, Subtask, Task, TaskChanges,
+    TaskStatus,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -17,7 +18,10 @@ use uuid::Uuid;
 use crate::{
     StoreError,
     entities::{task_blocks, tasks},
-    repo::page::{self, Page, PageRequest},
+    repo::{
+        page::{self, Page, PageRequest},
+        replans,
+    },
 };
 
 const TABLE: &str = "tasks";
@@ -144,37 +148,62 @@ pub async fn schedulable(
     with_blocks(db, rows).await
 }
 
-/// Replaces where the caller's task sits on the calendar (an empty list: nowhere).
-pub async fn set_blocks(
-    db: &impl ConnectionTrait,
+/// Stores a scheduling run: each of the caller's tasks in `blocks` gets exactly those blocks
+/// (what it had is replaced), and `changes` (the moves to remember) go to the history, in one
+/// transaction: the history never tells of a move the blocks do not show, and a failure changes
+/// nothing. Tasks that are not the caller's, or are gone, are skipped with their changes.
+pub async fn store_run_blocks(
+    db: &crate::Conn,
     user_id: Uuid,
-    task_id: Uuid,
-    blocks: &[ScheduledBlock],
+    blocks: &[(Uuid, Vec<ScheduledBlock>)],
+    changes: &[ScheduleChange],
 ) -> Result<(), StoreError> {
-    let owned = tasks::Entity::find_by_id(task_id)
-        .filter(tasks::Column::UserId.eq(user_id))
-        .select_only()
-        .column(tasks::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?;
-    if owned.is_none() {
-        return Err(StoreError::NotFound);
-    }
-    task_blocks::Entity::delete_many().filter(task_blocks::Column::TaskId.eq(task_id)).exec(db).await?;
     if blocks.is_empty() {
         return Ok(());
     }
-    let rows = blocks.iter().map(|block| task_blocks::ActiveModel {
-        task_id: Set(task_id),
-        chunk: Set(i32::from(block.chunk)),
-        user_id: Set(user_id),
-        start_at: Set(block.start),
-        end_at: Set(block.end),
-        event_ref: Set(block.event_id.clone()),
-        pinned: Set(block.pinned),
-    });
-    task_blocks::Entity::insert_many(rows).exec_without_returning(db).await?;
+    let txn = crate::database::begin_write(db).await?;
+    let ids: Vec<Uuid> = blocks.iter().map(|(task_id, _)| *task_id).collect();
+    let mut owned: HashSet<Uuid> = HashSet::with_capacity(ids.len());
+    // Bound each statement's parameter count well under every engine's limit.
+    for chunk in ids.chunks(500) {
+        let mine: Vec<Uuid> = tasks::Entity::find()
+            .filter(tasks::Column::UserId.eq(user_id))
+            .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
+            .select_only()
+            .column(tasks::Column::Id)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        if !mine.is_empty() {
+            task_blocks::Entity::delete_many()
+                .filter(task_blocks::Column::TaskId.is_in(mine.iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
+        owned.extend(mine);
+    }
+    let rows: Vec<task_blocks::ActiveModel> = blocks
+        .iter()
+        .filter(|(task_id, _)| owned.contains(task_id))
+        .flat_map(|(task_id, blocks)| {
+            blocks.iter().map(|block| task_blocks::ActiveModel {
+                task_id: Set(*task_id),
+                chunk: Set(i32::from(block.chunk)),
+                user_id: Set(user_id),
+                start_at: Set(block.start),
+                end_at: Set(block.end),
+                event_ref: Set(block.event_id.clone()),
+                pinned: Set(block.pinned),
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        task_blocks::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+    }
+    let changes: Vec<ScheduleChange> =
+        changes.iter().filter(|change| owned.contains(&change.task_id)).cloned().collect();
+    replans::insert_changes(&txn, user_id, &changes).await?;
+    txn.commit().await?;
     Ok(())
 }
 

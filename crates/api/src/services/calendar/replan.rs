@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use super::{
     events::{span_times, target_connection},
-    schedule::{BlockMove, MAX_TASKS, ScheduleInput, ScheduleResult, ScheduleScope, schedule_tasks},
+    schedule::{MAX_TASKS, MoveReasons, ScheduleInput, ScheduleScope, schedule_tasks},
 };
 use crate::{error::ApiError, state::AppState};
 
@@ -199,8 +199,8 @@ pub async fn replan_user(state: &AppState, user_id: Uuid) -> Result<ReplanReport
     Ok(report)
 }
 
-/// Runs the engine over `chosen` on `connection`, from `from` (default and at the earliest: now),
-/// and records what moved.
+/// Runs the engine over `chosen` on `connection`, from `from` (default and at the earliest: now);
+/// the engine records what moved, with its reason, together with the blocks.
 async fn replace(
     state: &AppState,
     user_id: Uuid,
@@ -214,46 +214,14 @@ async fn replace(
         time_zone: None,
         connection_id: Some(connection.id),
         dry_run: false,
+        reasons: MoveReasons::Replan(chosen.iter().copied().collect()),
     };
     let result = schedule_tasks(state, user_id, input).await?;
-    // Whole microseconds: what both databases keep, so page cursors compare exactly.
-    let at = Utc::now().trunc_subsecs(6);
-    let reasons: HashMap<Uuid, ChangeReason> = chosen.iter().copied().collect();
-    let changes: Vec<ScheduleChange> = result
-        .moves
-        .iter()
-        .filter_map(|moved| Some(change(moved, *reasons.get(&moved.task_id)?, at)))
-        .collect();
-    replans::record_replan(state.db.conn(), user_id, result.connection_id, at, &changes).await?;
-    tracing::info!(user_id = %user_id, tasks = ids.len(), moved = changes.len(), "re-planned");
-    Ok(changes)
-}
-
-fn change(moved: &BlockMove, reason: ChangeReason, at: DateTime<Utc>) -> ScheduleChange {
-    ScheduleChange {
-        id: Uuid::now_v7(),
-        task_id: moved.task_id,
-        chunk: moved.chunk,
-        from: moved.from,
-        to: moved.to,
-        reason,
-        at,
-    }
-}
-
-/// Records, with reason `edited`, the blocks a scheduling run the person asked for moved (blocks
-/// placed for the first time are not moves). Best effort: the run itself has succeeded.
-pub async fn record_edits(state: &AppState, user_id: Uuid, result: &ScheduleResult) {
-    let at = Utc::now().trunc_subsecs(6);
-    let changes: Vec<ScheduleChange> = result
-        .moves
-        .iter()
-        .filter(|moved| moved.from.is_some())
-        .map(|moved| change(moved, ChangeReason::Edited, at))
-        .collect();
-    if let Err(error) = replans::record_changes(state.db.conn(), user_id, &changes).await {
-        tracing::warn!(error = %error, "could not record the moves of a scheduling run");
-    }
+    let at = result.changes.first().map_or_else(|| Utc::now().trunc_subsecs(6), |change| change.at);
+    let moved = u32::try_from(result.changes.len()).unwrap_or(u32::MAX);
+    replans::record_run(state.db.conn(), user_id, result.connection_id, at, moved).await?;
+    tracing::info!(user_id = %user_id, tasks = ids.len(), moved, "re-planned");
+    Ok(result.changes)
 }
 
 /// The stretch of stored events to read: from a day before the earliest block (missed ones are in
@@ -296,7 +264,14 @@ mod tests {
         let gone = block_moves(Uuid::nil(), &blocks(&[(0, 9), (1, 11)]), &[]);
         assert!(gone.iter().all(|moved| moved.to.is_none()) && gone.len() == 2);
         let at = Utc::now();
-        let recorded = change(&gone[0], ChangeReason::Missed, at);
+        let replan = MoveReasons::Replan(HashMap::from([(Uuid::nil(), ChangeReason::Missed)]));
+        let recorded = replan.change(&gone[0], at).unwrap();
         assert_eq!((recorded.chunk, recorded.reason, recorded.at), (0, ChangeReason::Missed, at));
+        let other_task = crate::services::calendar::schedule::BlockMove { task_id: Uuid::max(), ..gone[0] };
+        assert_eq!(replan.change(&other_task, at), None, "a re-plan records only its own tasks");
+        let edited = MoveReasons::Edited.change(&gone[0], at).unwrap();
+        assert_eq!(edited.reason, ChangeReason::Edited);
+        let placed_first = block_moves(Uuid::nil(), &[], &blocks(&[(0, 9)]));
+        assert_eq!(MoveReasons::Edited.change(&placed_first[0], at), None, "a first placement is no move");
     }
 }

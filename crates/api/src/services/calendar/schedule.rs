@@ -11,13 +11,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound as _, TimeDelta, Utc};
 use futures_util::StreamExt;
 use planwright_calendar::FreeBusyRequest;
 use planwright_domain::{
-    BusyInterval, EventData, FieldError, PinnedBlock, PlanStatus, ScheduleOutcome, ScheduleRequest,
-    ScheduledBlock, Task, TaskToPlace, TimeZone, User, event_id_for_chunk, event_id_for_task, is_settled,
-    next_start_mark, schedule, start_of_day,
+    BusyInterval, ChangeReason, EventData, FieldError, PinnedBlock, PlanStatus, ScheduleChange,
+    ScheduleOutcome, ScheduleRequest, ScheduledBlock, Task, TaskToPlace, TimeZone, User, event_id_for_chunk,
+    event_id_for_task, is_settled, next_start_mark, schedule, start_of_day,
 };
 use planwright_store::repo::{calendar as calendar_repo, plans as plan_repo, tasks as task_repo, users};
 use uuid::Uuid;
@@ -80,6 +80,40 @@ pub struct ScheduleInput {
     pub connection_id: Option<Uuid>,
     /// Compute only; write nothing.
     pub dry_run: bool,
+    /// How the blocks this run moves are remembered in the history.
+    pub reasons: MoveReasons,
+}
+
+/// Why a run's blocks moved, as the history of moves (`GET /schedule/changes`) records it, in
+/// the same transaction as the blocks themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MoveReasons {
+    /// A run the person asked for: each block that moved or went away is recorded as `edited`
+    /// (a block placed for the first time is not a move).
+    #[default]
+    Edited,
+    /// A re-plan: every move of these tasks, with its task's reason; other tasks' moves are not
+    /// recorded.
+    Replan(HashMap<Uuid, ChangeReason>),
+}
+
+impl MoveReasons {
+    /// `moved` as the history records it at `at`, or `None` when it is not recorded.
+    pub fn change(&self, moved: &BlockMove, at: DateTime<Utc>) -> Option<ScheduleChange> {
+        let reason = match self {
+            Self::Edited => moved.from.map(|_| ChangeReason::Edited)?,
+            Self::Replan(reasons) => *reasons.get(&moved.task_id)?,
+        };
+        Some(ScheduleChange {
+            id: Uuid::now_v7(),
+            task_id: moved.task_id,
+            chunk: moved.chunk,
+            from: moved.from,
+            to: moved.to,
+            reason,
+            at,
+        })
+    }
 }
 
 /// One chunk's event after the run.
@@ -154,8 +188,8 @@ pub struct ScheduleResult {
     pub time_zone: TimeZone,
     /// The plan's first day, for a plan.
     pub start_date: Option<NaiveDate>,
-    /// Chunks whose block this run moved, added or removed (empty on a dry run).
-    pub moves: Vec<BlockMove>,
+    /// The moves of blocks this run recorded in the history (empty on a dry run).
+    pub changes: Vec<ScheduleChange>,
 }
 
 /// The tasks of one run, ready for the scheduler and the writes.
@@ -230,13 +264,13 @@ pub async fn schedule_tasks(
         connection_id: connection.id,
         time_zone: zone,
         start_date: run.start_date,
-        moves: Vec::new(),
+        changes: Vec::new(),
     };
     if input.dry_run {
         return Ok(result);
     }
     target.check_writable()?;
-    write(state, user_id, &target, &run, &run_ids, &mut result).await?;
+    write(state, user_id, &target, (&run, &run_ids), &input.reasons, &mut result).await?;
     if let (Some(plan_id), Some(start_date)) = (run.scope_plan, run.start_date) {
         plan_repo::set_start_date(db, user_id, plan_id, start_date).await?;
         let failed = result.events.iter().any(|write| write.status == WriteStatus::Failed);
@@ -514,8 +548,8 @@ async fn write(
     state: &AppState,
     user_id: Uuid,
     target: &CalendarTarget<'_>,
-    run: &Run,
-    run_ids: &HashSet<Uuid>,
+    (run, run_ids): (&Run, &HashSet<Uuid>),
+    reasons: &MoveReasons,
     result: &mut ScheduleResult,
 ) -> Result<(), ApiError> {
     let tasks: HashMap<Uuid, &Task> = run.tasks.iter().map(|task| (task.id, task)).collect();
@@ -561,6 +595,9 @@ async fn write(
     // run wrote; a done task keeps its record. When Google's usage limits stopped the run, a
     // chunk that was not written keeps its old block: its event is still where that block says.
     let stopped = target.stopped();
+    // Whole microseconds: what both databases keep, so page cursors compare exactly.
+    let at = Utc::now().trunc_subsecs(6);
+    let mut stored = Vec::with_capacity(run.tasks.len());
     for task in &run.tasks {
         if task.is_done() {
             continue;
@@ -577,9 +614,11 @@ async fn write(
             placed.extend(unwritten);
         }
         placed.sort_by_key(|block| block.chunk);
-        task_repo::set_blocks(state.db.conn(), user_id, task.id, &placed).await?;
-        result.moves.extend(block_moves(task.id, &task.blocks, &placed));
+        let moves = block_moves(task.id, &task.blocks, &placed);
+        result.changes.extend(moves.iter().filter_map(|moved| reasons.change(moved, at)));
+        stored.push((task.id, placed));
     }
+    task_repo::store_run_blocks(state.db.conn(), user_id, &stored, &result.changes).await?;
 
     // Events of the scope that this run did not write are removed: tasks that are gone, could
     // not be placed this time, or have fewer chunks now. A done task's events and pinned blocks'

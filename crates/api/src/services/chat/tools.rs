@@ -31,7 +31,7 @@ use crate::{
         ai::{BreakdownPrompt, ToolCall},
         calendar::{
             events,
-            schedule::{self, ScheduleInput, ScheduleResult, ScheduleScope},
+            schedule::{self, MoveReasons, ScheduleInput, ScheduleResult, ScheduleScope},
         },
         plans, tasks,
     },
@@ -669,6 +669,7 @@ pub(super) fn schedule_input(
         time_zone: None,
         connection_id: None,
         dry_run,
+        reasons: MoveReasons::Edited,
     }
 }
 
