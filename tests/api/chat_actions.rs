@@ -190,6 +190,28 @@ async fn a_schedule_proposal_shows_the_dry_run_and_confirm_places_it() {
 }
 
 #[tokio::test]
+async fn a_schedule_proposal_whose_task_was_deleted_is_409_and_places_nothing() {
+    let app = spawn_app().await;
+    let token = &app.signed_in_user().await.access_token;
+    let kept = app.create_task_ok(&json!({"title": "Revise graphs", "estimate_minutes": 60}), token).await;
+    let gone = app.create_task_ok(&json!({"title": "Revise trees", "estimate_minutes": 30}), token).await;
+    let answer = ask(&app, token, "Schedule my week", None).await;
+    let placements = answer["actions"][0]["preview"]["placements"].as_array().unwrap().clone();
+    for task in [&kept, &gone] {
+        assert!(placements.iter().any(|p| p["task_id"] == task["id"]), "{answer}");
+    }
+    let deleted = app.delete(&format!("/api/v1/tasks/{}", gone["id"].as_str().unwrap()), token).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    let problem =
+        assert_problem(decide(&app, token, &answer, 0, "confirm").await, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "action_stale");
+    assert!(problem["detail"].as_str().unwrap().contains("deleted"), "{problem}");
+    let after: Value = app.get_task(kept["id"].as_str().unwrap(), token).await.json().await.unwrap();
+    assert_eq!(after["blocks"], json!([]), "nothing was placed");
+}
+
+#[tokio::test]
 async fn streaming_shows_the_action_event_before_done() {
     let app = spawn_app().await;
     let token = &app.signed_in_user().await.access_token;

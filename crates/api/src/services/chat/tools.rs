@@ -7,6 +7,8 @@
 //! Every failure (an unknown tool, arguments that do not parse, a task that is not theirs) is
 //! answered to the model as `{"error": ...}`, never as an HTTP error.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use planwright_domain::{
     ActionKind, DurationDays, FieldError, Goal, NewChatAction, NewTask, Notes, Priority, SourceKind, Task,
@@ -702,15 +704,13 @@ pub(super) async fn tasks_by_id(
     user_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Task>, ApiError> {
-    let mut found = Vec::with_capacity(ids.len());
-    for id in ids {
-        match tasks::get_task(state, user_id, *id).await {
-            Ok(task) => found.push(task),
-            Err(ApiError::NotFound(_)) => {}
-            Err(other) => return Err(other),
-        }
-    }
-    Ok(found)
+    // Read together (two statements), answered in the order asked.
+    let found: HashMap<Uuid, Task> = planwright_store::repo::tasks::find_many(state.db.conn(), user_id, ids)
+        .await?
+        .into_iter()
+        .map(|task| (task.id, task))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
 }
 
 /// A write tool call as a proposal: summary, preview and normalised arguments.
