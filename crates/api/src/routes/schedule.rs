@@ -396,11 +396,14 @@ pub struct ScheduleChangeList {
     pub next_cursor: Option<String>,
 }
 
-/// What moved on your calendar by itself, and why.
+/// What moved on your calendar, and why.
 ///
 /// Re-planning (your `auto_replan` preference, on by default) moves a block when a meeting lands
-/// on it or inside your buffer (`conflict`), or when it ended with its task not done (`missed`);
-/// the later tasks of the same plan move with it to keep the plan's order. Each moved chunk is
+/// on it or inside your buffer (`conflict`), when it ended with its task not done (`missed`), or
+/// when it ends after its task's deadline (`deadline`); the later tasks of the same plan move
+/// with it to keep the plan's order. A scheduling run you ask for (`POST /schedule`, `POST
+/// /plans/{id}/schedule`, or a confirmed chat action) that moves or removes a block lists it as
+/// `edited`; a block placed for the first time is not a move. Each moved chunk is
 /// listed once per move with its start before (`from`) and after (`to`), newest first, from
 /// `since` on (RFC 3339). Blocks you moved by hand in your calendar are pinned and never moved
 /// back; events Planwright did not create are never touched. Pages hold `limit` items (1–200,
