@@ -531,3 +531,70 @@ async fn a_runs_blocks_and_its_history_are_stored_together_or_not_at_all() {
         (Some(id.as_str()), Some("conflict"))
     );
 }
+
+/// Following an event is one statement, so nothing comes between reading the block and writing
+/// it: a block a run already stored at its event's new times stays as the run left it when the
+/// sync started by Google's push of that very write follows the event. A move by hand still pins.
+#[tokio::test]
+async fn following_an_event_is_one_statement_and_leaves_a_runs_block_unpinned() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use planwright_domain::ScheduledBlock;
+    use planwright_store::repo::tasks::{follow_block, store_run_blocks};
+
+    let app = spawn_app_with(|_| {}).await;
+    let user = app.signed_in_user().await;
+    let token = &user.access_token;
+    let (id, blocks) = placed_task(&app, token, "Plan the offsite", 60).await;
+    let task_id: uuid::Uuid = id.parse().unwrap();
+    let user_id: uuid::Uuid = user.id.parse().unwrap();
+    // The block as a calendar event holds it (the built-in calendar's blocks hold none).
+    let event_ref = "planwright-offsite-0".to_owned();
+    let (start, end) = block_span(&blocks[0]);
+    let statements = Arc::new(AtomicUsize::new(0));
+    let mut counted = app.db.writer().clone();
+    let seen = Arc::clone(&statements);
+    counted.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    let follow = |times: Option<(DateTime<Utc>, DateTime<Utc>)>| {
+        statements.store(0, Ordering::Relaxed);
+        follow_block(&counted, user_id, task_id, &event_ref, times)
+    };
+
+    let block = |start, end| ScheduledBlock {
+        chunk: 0,
+        start,
+        end,
+        event_id: Some(event_ref.clone()),
+        pinned: false,
+    };
+    store_run_blocks(app.db.conn(), user_id, &[(task_id, vec![block(start, end)])], &[]).await.unwrap();
+
+    // A run moves the block; then the sync hears of the run's own write.
+    let (run_start, run_end) = (start + TimeDelta::hours(2), end + TimeDelta::hours(2));
+    store_run_blocks(app.db.conn(), user_id, &[(task_id, vec![block(run_start, run_end)])], &[])
+        .await
+        .unwrap();
+    follow(Some((run_start, run_end))).await.unwrap();
+    assert_eq!(statements.load(Ordering::Relaxed), 1);
+    let kept = task_blocks(&app, token, &id).await;
+    assert_eq!((block_span(&kept[0]), &kept[0]["pinned"]), ((run_start, run_end), &json!(false)));
+
+    // The person moves the event: the block follows it and is pinned.
+    let (by_hand_start, by_hand_end) = (start + TimeDelta::hours(3), end + TimeDelta::hours(3));
+    follow(Some((by_hand_start, by_hand_end))).await.unwrap();
+    assert_eq!(statements.load(Ordering::Relaxed), 1);
+    let moved = task_blocks(&app, token, &id).await;
+    assert_eq!((block_span(&moved[0]), &moved[0]["pinned"]), ((by_hand_start, by_hand_end), &json!(true)));
+
+    // Another user's event of that id touches nothing; the person's deletion removes the block.
+    follow_block(app.db.conn(), uuid::Uuid::now_v7(), task_id, &event_ref, None).await.unwrap();
+    assert_eq!(task_blocks(&app, token, &id).await.len(), 1);
+    follow(None).await.unwrap();
+    assert_eq!(statements.load(Ordering::Relaxed), 1);
+    assert!(task_blocks(&app, token, &id).await.is_empty());
+}

@@ -102,9 +102,9 @@ impl Metrics {
         Arc::new(GoogleCalls(self.clone()))
     }
 
-    /// Records one answered request.
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
+    /// Records one answered request (`status`: its three digits).
+    pub fn observe(&self, route: &str, method: &str, status: &str, seconds: f64) {
+        self.requests.with_label_values(&[route, method, status]).inc();
         self.latency.with_label_values(&[route, method]).observe(seconds);
     }
 
@@ -222,8 +222,8 @@ mod tests {
     #[test]
     fn render_shows_counts_by_label() {
         let metrics = Metrics::new().expect("metrics");
-        metrics.observe("/api/v1/me", "GET", 200, 0.003);
-        metrics.observe("/api/v1/me", "GET", 200, 0.004);
+        metrics.observe("/api/v1/me", "GET", "200", 0.003);
+        metrics.observe("/api/v1/me", "GET", "200", 0.004);
         let text = metrics.render(&[]).expect("render");
         assert!(
             text.contains(

@@ -13,6 +13,7 @@ use actix_web::{
     middleware::Next,
 };
 use tracing_actix_web::RequestId;
+use uuid::Uuid;
 
 use crate::error::PROBLEM_JSON;
 
@@ -27,7 +28,7 @@ pub async fn echo(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(id) = req.extensions().get::<RequestId>().map(ToString::to_string) else {
+    let Some(id) = req.extensions().get::<RequestId>().map(|id| **id) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     let mut response = match next.call(req).await {
@@ -37,12 +38,19 @@ pub async fn echo(
     };
     if is_problem(response.response()) {
         let (request, answer) = response.into_parts();
-        response = ServiceResponse::new(request, with_id_in_body(answer, &id).await);
+        response = ServiceResponse::new(request, with_id_in_body(answer, &id.to_string()).await);
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Some(value) = header_value(id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     Ok(response)
+}
+
+/// The id as a header value, written without an intermediate string (a hyphenated UUID always
+/// is one).
+fn header_value(id: Uuid) -> Option<HeaderValue> {
+    let mut buffer = Uuid::encode_buffer();
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buffer)).ok()
 }
 
 fn is_problem(response: &HttpResponse) -> bool {
@@ -87,7 +95,7 @@ async fn with_id_in_body(response: HttpResponse, id: &str) -> HttpResponse {
 #[derive(Debug)]
 struct WithRequestId {
     error: Error,
-    id: String,
+    id: Uuid,
 }
 
 impl std::fmt::Display for WithRequestId {
@@ -106,14 +114,14 @@ impl ResponseError for WithRequestId {
         if is_problem(&response) {
             let (head, answer) = response.into_parts();
             response = match answer.try_into_bytes() {
-                Ok(bytes) => match add_id(&bytes, &self.id) {
+                Ok(bytes) => match add_id(&bytes, &self.id.to_string()) {
                     Some(with_id) => head.set_body(BoxBody::new(with_id)),
                     None => head.set_body(BoxBody::new(bytes)),
                 },
                 Err(streaming) => head.set_body(streaming),
             };
         }
-        if let Ok(value) = HeaderValue::from_str(&self.id) {
+        if let Some(value) = header_value(self.id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
         response

@@ -11,7 +11,7 @@ use planwright_domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -210,6 +210,10 @@ pub async fn store_run_blocks(
 /// Makes the caller's task's block held by event `event_ref` follow its event: moved to `times`,
 /// or gone with `None` (the person moved or deleted the event in their calendar). A block that
 /// moves here was moved by hand, so it is pinned: re-planning leaves it where the person put it.
+///
+/// One statement, so nothing can come between reading the block and writing it: a scheduling
+/// run that stores the block at the event's new times (and Google then tells of that very write)
+/// leaves a block that is already there, where a read-then-update could pin the run's block.
 pub async fn follow_block(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -217,30 +221,25 @@ pub async fn follow_block(
     event_ref: &str,
     times: Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)>,
 ) -> Result<(), StoreError> {
-    let block = task_blocks::Entity::find()
-        .filter(task_blocks::Column::TaskId.eq(task_id))
-        .filter(task_blocks::Column::UserId.eq(user_id))
-        .filter(task_blocks::Column::EventRef.eq(event_ref))
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let held = Condition::all()
+        .add(task_blocks::Column::TaskId.eq(task_id))
+        .add(task_blocks::Column::UserId.eq(user_id))
+        .add(task_blocks::Column::EventRef.eq(event_ref));
     match times {
         Some((start, end)) => {
-            if (block.start_at, block.end_at) == (start, end) {
-                return Ok(());
-            }
-            let mut active: task_blocks::ActiveModel = block.into();
-            active.start_at = Set(start);
-            active.end_at = Set(end);
-            active.pinned = Set(true);
-            active.update(db).await?;
-        }
-        None => {
-            task_blocks::Entity::delete_many()
-                .filter(task_blocks::Column::TaskId.eq(task_id))
-                .filter(task_blocks::Column::Chunk.eq(block.chunk))
+            let elsewhere = Condition::any()
+                .add(task_blocks::Column::StartAt.ne(start))
+                .add(task_blocks::Column::EndAt.ne(end));
+            task_blocks::Entity::update_many()
+                .col_expr(task_blocks::Column::StartAt, Expr::value(start))
+                .col_expr(task_blocks::Column::EndAt, Expr::value(end))
+                .col_expr(task_blocks::Column::Pinned, Expr::value(true))
+                .filter(held.add(elsewhere))
                 .exec(db)
                 .await?;
+        }
+        None => {
+            task_blocks::Entity::delete_many().filter(held).exec(db).await?;
         }
     }
     Ok(())

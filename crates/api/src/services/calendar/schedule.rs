@@ -86,11 +86,10 @@ pub struct ScheduleInput {
 
 /// Why a run's blocks moved, as the history of moves (`GET /schedule/changes`) records it, in
 /// the same transaction as the blocks themselves.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MoveReasons {
     /// A run the person asked for: each block that moved or went away is recorded as `edited`
     /// (a block placed for the first time is not a move).
-    #[default]
     Edited,
     /// A re-plan: every move of these tasks, with its task's reason; other tasks' moves are not
     /// recorded.

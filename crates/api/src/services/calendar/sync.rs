@@ -385,13 +385,10 @@ async fn follow_task(
     event_id: &str,
     times: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) {
-    match planwright_store::repo::tasks::follow_block(state.db.conn(), user_id, task_id, event_id, times)
-        .await
-    {
-        Ok(()) | Err(planwright_store::StoreError::NotFound) => {}
-        Err(error) => {
-            tracing::warn!(task_id = %task_id, error = %error, "could not follow the event's change")
-        }
+    let followed =
+        planwright_store::repo::tasks::follow_block(state.db.conn(), user_id, task_id, event_id, times).await;
+    if let Err(error) = followed {
+        tracing::warn!(task_id = %task_id, error = %error, "could not follow the event's change");
     }
 }
 
