@@ -409,3 +409,88 @@ async fn plan_search_takes_the_same_statements_for_one_match_as_for_twelve() {
     }
     assert_eq!(counts, vec![3, 3], "statements for 1 and for 12 matching plans");
 }
+
+/// A new plan is stored in a fixed number of statements however many tasks it has (its tasks come
+/// back from their insert, where they were read again with their blocks), and a source's new
+/// chunks for search go in with one insert (they went in one statement each).
+#[tokio::test]
+async fn a_new_plan_and_its_chunks_take_the_same_statements_for_two_tasks_as_for_forty() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use planwright_domain::{DurationDays, Goal, NewPlan, PlanTaskDraft, TokenUsage};
+    use planwright_store::repo::{
+        embeddings::{self, ChunkSource, NewChunk},
+        plans,
+    };
+
+    let app = spawn_app().await;
+    let user = app.signed_in_user().await;
+    let user_id: Uuid = user.id.parse().expect("user id");
+    let statements = Arc::new(AtomicUsize::new(0));
+    let mut counted = app.db.writer().clone();
+    let seen = Arc::clone(&statements);
+    counted.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    let counted = planwright_store::Database::from_connection(counted);
+    let mut counts = Vec::new();
+    for size in [2u16, 40] {
+        let tasks: Vec<PlanTaskDraft> = (0..size)
+            .map(|n| PlanTaskDraft {
+                title: format!("Step {n}"),
+                description: format!("Do part {n}."),
+                day_offset: n % 7,
+                duration_minutes: 30 + n,
+            })
+            .collect();
+        let plan = NewPlan {
+            id: None,
+            goal: Goal::parse(&format!("Learn to sail in {size} steps")).expect("goal"),
+            duration_days: DurationDays::parse(7).expect("days"),
+            context: json!({}),
+            start_date: None,
+            summary: "Sail.".to_owned(),
+            model: "offline".to_owned(),
+            model_version: None,
+            notes: Vec::new(),
+            usage: TokenUsage::default(),
+            tasks: tasks.clone(),
+        };
+        let charge = (Utc::now().date_naive(), &TokenUsage::default());
+        statements.store(0, Ordering::Relaxed);
+        let created = plans::create(counted.conn(), user_id, plan, charge).await.expect("plan stored");
+        let plan_statements = statements.load(Ordering::Relaxed);
+        let stored: Vec<(String, String, u16, u16)> = created
+            .tasks
+            .iter()
+            .map(|t| (t.title.clone(), t.description.clone(), t.day_offset, t.duration_minutes))
+            .collect();
+        let drafted: Vec<(String, String, u16, u16)> =
+            tasks.into_iter().map(|t| (t.title, t.description, t.day_offset, t.duration_minutes)).collect();
+        assert_eq!(stored, drafted, "the answer holds the tasks in their order");
+        let read = plans::find(app.db.conn(), user_id, created.id).await.expect("plan read");
+        assert_eq!(read.tasks, created.tasks, "as a later read finds them");
+
+        let chunks: Vec<NewChunk> = (0..i32::from(size))
+            .map(|n| NewChunk {
+                position: n,
+                heading: String::new(),
+                content: format!("Step {n}"),
+                content_hash: format!("{}-{n}", created.id),
+            })
+            .collect();
+        statements.store(0, Ordering::Relaxed);
+        let report =
+            embeddings::replace_chunks(counted.conn(), ChunkSource::Plan(created.id), Some(user_id), chunks)
+                .await
+                .expect("chunks stored");
+        assert_eq!(report.added, usize::from(size));
+        counts.push((plan_statements, statements.load(Ordering::Relaxed)));
+    }
+    // The plan: its row, its tasks, its cost. The chunks: the stored hashes, the stored rows, one
+    // insert. (Transactions' BEGIN and COMMIT are not counted.)
+    assert_eq!(counts, vec![(3, 3), (3, 3)], "(plan, chunks) statements for 2 and for 40 tasks");
+}

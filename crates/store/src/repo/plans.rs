@@ -57,8 +57,12 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    insert_tasks(&txn, user_id, id, plan.tasks.into_iter().enumerate().collect()).await?;
-    let tasks = task_repo::of_plans(&txn, user_id, &[id]).await?;
+    // The tasks come back from their insert as stored: a new plan's tasks have no blocks yet.
+    let rows = insert_tasks(&txn, user_id, id, plan.tasks.into_iter().enumerate().collect()).await?;
+    let tasks = rows
+        .into_iter()
+        .map(|row| task_repo::to_task(row, &mut HashMap::new()))
+        .collect::<Result<Vec<Task>, _>>()?;
     ai_usage::add_usage(&txn, user_id, charge.0, charge.1).await?; // last: see its doc
     txn.commit().await?;
     to_plan(row, tasks)
@@ -352,7 +356,8 @@ async fn replace_tasks(
             }
         }
     }
-    insert_tasks(db, user_id, plan_id, new).await
+    insert_tasks(db, user_id, plan_id, new).await?;
+    Ok(())
 }
 
 /// Stores new tasks of a plan, each at its position, with multi-row inserts.
@@ -361,7 +366,7 @@ async fn insert_tasks(
     user_id: Uuid,
     plan_id: Uuid,
     drafts: Vec<(usize, PlanTaskDraft)>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<tasks::Model>, StoreError> {
     let rows: Vec<tasks::ActiveModel> = drafts
         .into_iter()
         .map(|(position, draft)| {
@@ -383,12 +388,15 @@ async fn insert_tasks(
         })
         .collect();
     // Bound the statement's parameter count (16 per row) well under every engine's limit.
+    let mut stored = Vec::with_capacity(rows.len());
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<tasks::ActiveModel> = rows.by_ref().take(500).collect();
-        tasks::Entity::insert_many(chunk).exec_without_returning(db).await?;
+        stored.extend(tasks::Entity::insert_many(chunk).exec_with_returning(db).await?);
     }
-    Ok(())
+    // `RETURNING` promises no order.
+    stored.sort_by_key(|row| (row.position, row.id));
+    Ok(stored)
 }
 
 fn usage_json(usage: TokenUsage) -> Result<serde_json::Value, StoreError> {
