@@ -136,6 +136,18 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
 }
 
 impl TestApp {
+    /// The app's database behind a connection that counts the statements run through it
+    /// (sea-orm's metric callback; `BEGIN` and `COMMIT` are not counted), with the count.
+    pub fn counting_db(&self) -> (Database, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut counted = self.db.writer().clone();
+        let seen = std::sync::Arc::clone(&statements);
+        counted.set_metric_callback(move |_| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        (Database::from_connection(counted), statements)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

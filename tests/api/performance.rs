@@ -376,20 +376,12 @@ async fn upcoming_matches_every_event_placed_by_hand_in_any_zone() {
 /// statements a plan).
 #[tokio::test]
 async fn plan_search_takes_the_same_statements_for_one_match_as_for_twelve() {
-    use std::sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    };
+    use std::sync::atomic::Ordering;
 
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let user_id: Uuid = user.id.parse().expect("user id");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let mut counted = app.db.writer().clone();
-    let seen = Arc::clone(&statements);
-    counted.set_metric_callback(move |_| {
-        seen.fetch_add(1, Ordering::Relaxed);
-    });
+    let (counted, statements) = app.counting_db();
     let mut created = 0;
     let mut counts = Vec::new();
     for plans in [1, 12] {
@@ -399,8 +391,9 @@ async fn plan_search_takes_the_same_statements_for_one_match_as_for_twelve() {
             created += 1;
         }
         statements.store(0, Ordering::Relaxed);
-        let found =
-            planwright_store::repo::plans::search(&counted, user_id, "learn rust", 20).await.expect("search");
+        let found = planwright_store::repo::plans::search(counted.conn(), user_id, "learn rust", 20)
+            .await
+            .expect("search");
         assert_eq!(found.len(), plans);
         assert!(found.iter().all(|plan| !plan.tasks.is_empty()), "each plan comes with its tasks");
         let newest_first: Vec<Uuid> = found.iter().map(|plan| plan.id).collect();
@@ -415,10 +408,7 @@ async fn plan_search_takes_the_same_statements_for_one_match_as_for_twelve() {
 /// chunks for search go in with one insert (they went in one statement each).
 #[tokio::test]
 async fn a_new_plan_and_its_chunks_take_the_same_statements_for_two_tasks_as_for_forty() {
-    use std::sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    };
+    use std::sync::atomic::Ordering;
 
     use planwright_domain::{DurationDays, Goal, NewPlan, PlanTaskDraft, TokenUsage};
     use planwright_store::repo::{
@@ -429,13 +419,7 @@ async fn a_new_plan_and_its_chunks_take_the_same_statements_for_two_tasks_as_for
     let app = spawn_app().await;
     let user = app.signed_in_user().await;
     let user_id: Uuid = user.id.parse().expect("user id");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let mut counted = app.db.writer().clone();
-    let seen = Arc::clone(&statements);
-    counted.set_metric_callback(move |_| {
-        seen.fetch_add(1, Ordering::Relaxed);
-    });
-    let counted = planwright_store::Database::from_connection(counted);
+    let (counted, statements) = app.counting_db();
     let mut counts = Vec::new();
     for size in [2u16, 40] {
         let tasks: Vec<PlanTaskDraft> = (0..size)

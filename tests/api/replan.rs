@@ -537,10 +537,7 @@ async fn a_runs_blocks_and_its_history_are_stored_together_or_not_at_all() {
 /// sync started by Google's push of that very write follows the event. A move by hand still pins.
 #[tokio::test]
 async fn following_an_event_is_one_statement_and_leaves_a_runs_block_unpinned() {
-    use std::sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    };
+    use std::sync::atomic::Ordering;
 
     use planwright_domain::ScheduledBlock;
     use planwright_store::repo::tasks::{follow_block, store_run_blocks};
@@ -554,15 +551,10 @@ async fn following_an_event_is_one_statement_and_leaves_a_runs_block_unpinned() 
     // The block as a calendar event holds it (the built-in calendar's blocks hold none).
     let event_ref = "planwright-offsite-0".to_owned();
     let (start, end) = block_span(&blocks[0]);
-    let statements = Arc::new(AtomicUsize::new(0));
-    let mut counted = app.db.writer().clone();
-    let seen = Arc::clone(&statements);
-    counted.set_metric_callback(move |_| {
-        seen.fetch_add(1, Ordering::Relaxed);
-    });
+    let (counted, statements) = app.counting_db();
     let follow = |times: Option<(DateTime<Utc>, DateTime<Utc>)>| {
         statements.store(0, Ordering::Relaxed);
-        follow_block(&counted, user_id, task_id, &event_ref, times)
+        follow_block(counted.conn(), user_id, task_id, &event_ref, times)
     };
 
     let block = |start, end| ScheduledBlock {
