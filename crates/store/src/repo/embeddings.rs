@@ -204,12 +204,9 @@ pub async fn replace_chunks(
         });
     }
     report.added = added.len();
-    // One statement for a new source's chunks; 14 parameters a row, well under every engine's
-    // limit per statement.
-    let mut added = added.into_iter().peekable();
-    while added.peek().is_some() {
-        let rows: Vec<chunks::ActiveModel> = added.by_ref().take(500).collect();
-        chunks::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    // One statement for a new source's chunks.
+    for batch in super::insert_batches(added) {
+        chunks::Entity::insert_many(batch).exec_without_returning(&txn).await?;
     }
     let gone: Vec<Uuid> = by_hash.into_values().flatten().map(|row| row.id).collect();
     if !gone.is_empty() {

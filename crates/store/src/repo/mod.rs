@@ -20,3 +20,13 @@ pub mod replans;
 pub mod resources;
 pub mod tasks;
 pub mod users;
+
+/// Rows per multi-row insert: with at most 16 columns a row, each statement's parameters stay
+/// well under every engine's limit.
+const INSERT_BATCH: usize = 500;
+
+/// `rows` in batches of [`INSERT_BATCH`], moved (not copied) into each batch.
+fn insert_batches<T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || rows.peek().is_some().then(|| rows.by_ref().take(INSERT_BATCH).collect()))
+}

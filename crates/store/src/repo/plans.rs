@@ -387,12 +387,9 @@ async fn insert_tasks(
             task_repo::new_row(user_id, task, position, Some(draft.day_offset))
         })
         .collect();
-    // Bound the statement's parameter count (16 per row) well under every engine's limit.
     let mut stored = Vec::with_capacity(rows.len());
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<tasks::ActiveModel> = rows.by_ref().take(500).collect();
-        stored.extend(tasks::Entity::insert_many(chunk).exec_with_returning(db).await?);
+    for batch in super::insert_batches(rows) {
+        stored.extend(tasks::Entity::insert_many(batch).exec_with_returning(db).await?);
     }
     // `RETURNING` promises no order.
     stored.sort_by_key(|row| (row.position, row.id));

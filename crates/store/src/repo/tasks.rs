@@ -197,8 +197,8 @@ pub async fn store_run_blocks(
             })
         })
         .collect();
-    for chunk in rows.chunks(500) {
-        task_blocks::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+    for batch in super::insert_batches(rows) {
+        task_blocks::Entity::insert_many(batch).exec_without_returning(&txn).await?;
     }
     let changes: Vec<ScheduleChange> =
         changes.iter().filter(|change| owned.contains(&change.task_id)).cloned().collect();

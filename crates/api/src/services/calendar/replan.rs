@@ -217,7 +217,7 @@ async fn replace(
         reasons: MoveReasons::Replan(chosen.iter().copied().collect()),
     };
     let result = schedule_tasks(state, user_id, input).await?;
-    let at = result.changes.first().map_or_else(|| Utc::now().trunc_subsecs(6), |change| change.at);
+    let at = result.stored_at.unwrap_or_else(|| Utc::now().trunc_subsecs(6));
     let moved = u32::try_from(result.changes.len()).unwrap_or(u32::MAX);
     replans::record_run(state.db.conn(), user_id, result.connection_id, at, moved).await?;
     tracing::info!(user_id = %user_id, tasks = ids.len(), moved, "re-planned");

@@ -189,6 +189,8 @@ pub struct ScheduleResult {
     pub start_date: Option<NaiveDate>,
     /// The moves of blocks this run recorded in the history (empty on a dry run).
     pub changes: Vec<ScheduleChange>,
+    /// When the run stored its blocks, the time its `changes` carry (`None` on a dry run).
+    pub stored_at: Option<DateTime<Utc>>,
 }
 
 /// The tasks of one run, ready for the scheduler and the writes.
@@ -264,6 +266,7 @@ pub async fn schedule_tasks(
         time_zone: zone,
         start_date: run.start_date,
         changes: Vec::new(),
+        stored_at: None,
     };
     if input.dry_run {
         return Ok(result);
@@ -596,6 +599,7 @@ async fn write(
     let stopped = target.stopped();
     // Whole microseconds: what both databases keep, so page cursors compare exactly.
     let at = Utc::now().trunc_subsecs(6);
+    result.stored_at = Some(at);
     let mut stored = Vec::with_capacity(run.tasks.len());
     for task in &run.tasks {
         if task.is_done() {
